@@ -1,0 +1,65 @@
+/**
+ * Defaults shared by the dialects: ANSI identifier quoting and the apply SQL,
+ * which every engine speaks the same way except where it overrides.
+ */
+import type { TableName } from '../types.js';
+import type { ApplySql } from './dialect.js';
+
+/** "name" with embedded quotes doubled (PostgreSQL, SQLite). */
+export function quoteAnsi(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `name` with embedded backticks doubled (MySQL/MariaDB). */
+export function quoteBacktick(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
+
+export function tableQuoter(quote: (n: string) => string): (t: TableName) => string {
+  return (t) => (t.schema ? `${quote(t.schema)}.${quote(t.name)}` : quote(t.name));
+}
+
+/** Apply SQL in standard form; `UPDATE ... FROM` is PostgreSQL/SQLite syntax. */
+export class StandardApplySql implements ApplySql {
+  constructor(
+    protected readonly quote: (name: string) => string,
+    protected readonly table: (name: TableName) => string = tableQuoter(quote),
+  ) {}
+
+  protected list(columns: string[], prefix = ''): string {
+    return columns.map((c) => prefix + this.quote(c)).join(', ');
+  }
+
+  protected keyMatch(key: string[], left: string, right: string): string {
+    return key.map((k) => `${left}.${this.quote(k)} = ${right}.${this.quote(k)}`).join(' AND ');
+  }
+
+  deleteAll(target: TableName): string {
+    return `DELETE FROM ${this.table(target)}`;
+  }
+
+  insertFromStaging(target: TableName, staging: TableName, columns: string[]): string {
+    return `INSERT INTO ${this.table(target)} (${this.list(columns)}) SELECT ${this.list(columns)} FROM ${this.table(staging)}`;
+  }
+
+  updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string {
+    const set = columns.filter((c) => !key.includes(c));
+    if (set.length === 0) return '';
+    const t = this.table(target);
+    const assignments = set.map((c) => `${this.quote(c)} = s.${this.quote(c)}`).join(', ');
+    return `UPDATE ${t} SET ${assignments} FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)}`;
+  }
+
+  insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string {
+    const t = this.table(target);
+    return (
+      `INSERT INTO ${t} (${this.list(columns)}) SELECT ${this.list(columns, 's.')} FROM ${this.table(staging)} AS s ` +
+      `WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)})`
+    );
+  }
+
+  deleteAbsentFromStaging(target: TableName, staging: TableName, key: string[]): string {
+    const t = this.table(target);
+    return `DELETE FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The contract every engine implements: one folder per engine
+ * (postgres/, mysql/, sqlite/), one file per role (connect, introspect, read,
+ * write, types, snapshot), over the defaults in base.ts. The pipeline speaks
+ * only this interface; engine differences are data (Capabilities) or
+ * overrides, never `if (engine === ...)` in the pipeline.
+ */
+import type { ConnectionInfo, Engine } from '../../../shared/connectionUrl.js';
+import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../types.js';
+
+export interface Capabilities {
+  /** DDL rolls back with the transaction (PostgreSQL, SQLite). MySQL commits implicitly. */
+  transactionalDdl: boolean;
+  /** Tables live in schemas (PostgreSQL). */
+  schemas: boolean;
+  /** Longest identifier the engine accepts. */
+  maxIdentifierLength: number;
+}
+
+export type TargetIsolation = 'serializable' | 'repeatable-read' | 'read-committed';
+
+export interface OpenOptions {
+  /** Folder that relative SQLite paths resolve against (the job file's folder). */
+  baseDir: string;
+  role: 'source' | 'target';
+  /** Applied on the server side (statement_timeout, max_execution_time); 0 = none. */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: schema for unqualified names (default "public"). */
+  schema?: string;
+}
+
+export interface ReadRequest {
+  table: TableName;
+  /** Columns to read, in this order; rows come back in this order. */
+  columns: Column[];
+  /** Rows are returned ordered by these columns (the key); empty = engine order. */
+  orderBy: string[];
+  /** A filter in the source's own SQL, from the job spec. */
+  where?: string;
+  /** Exclusive lower bound on `orderBy` (resume point, chunk start). */
+  after?: Row;
+  /** Inclusive upper bound on `orderBy` (chunk end). */
+  through?: Row;
+  /** Upper bound on rows per yielded batch. */
+  batchRows: number;
+}
+
+export interface ColumnDef {
+  name: string;
+  nativeType: string;
+  nullable: boolean;
+}
+
+export interface TableDef {
+  name: TableName;
+  columns: ColumnDef[];
+  primaryKey: string[];
+}
+
+/** SQL the apply step runs inside the target transaction. Names are already quoted. */
+export interface ApplySql {
+  deleteAll(target: TableName): string;
+  insertFromStaging(target: TableName, staging: TableName, columns: string[]): string;
+  /** Update target rows whose key is in staging to the staged values. */
+  updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string;
+  /** Insert staged rows whose key is not in the target. */
+  insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string;
+  /** Delete target rows whose key is not in staging (mirror). */
+  deleteAbsentFromStaging(target: TableName, staging: TableName, key: string[]): string;
+}
+
+export interface QueryResult {
+  rows: Value[][];
+}
+
+/** One open connection to a database. Not shared between concurrent tasks. */
+export interface Session {
+  readonly dialect: Dialect;
+  /** e.g. "PostgreSQL 15.19", "MariaDB 10.11.19", "SQLite 3.50.4". */
+  readonly serverVersion: string;
+
+  // -- identifiers ---------------------------------------------------------
+  quoteIdentifier(name: string): string;
+  quoteTable(name: TableName): string;
+  /** Resolve a name from a job spec ("orders", "public.orders") to a TableName. */
+  tableName(spec: string): TableName;
+
+  // -- introspect ------------------------------------------------------------
+  listTables(): Promise<TableName[]>;
+  /** undefined when the table does not exist. */
+  describeTable(name: TableName): Promise<TableInfo | undefined>;
+
+  // -- types -----------------------------------------------------------------
+  /** The native type this engine uses to hold a logical type, and what it loses. */
+  mapType(type: LogicalType): TypeMapping;
+  /** Parse a native type (from a user's `types` override) into a logical type. */
+  parseNativeType(nativeType: string): LogicalType;
+
+  // -- read ------------------------------------------------------------------
+  /** Stream rows in bounded batches; never buffers the table. */
+  readRows(request: ReadRequest): AsyncIterable<Row[]>;
+  countRows(table: TableName, where?: string): Promise<number>;
+
+  // -- write -----------------------------------------------------------------
+  createTable(def: TableDef): Promise<void>;
+  dropTable(name: TableName): Promise<void>;
+  createIndex(table: TableName, indexName: string, columns: string[]): Promise<void>;
+  /** The engine's bulk path (COPY, LOAD DATA, prepared statements in one transaction). */
+  insertRows(table: TableName, columns: Column[], rows: Row[]): Promise<void>;
+  readonly applySql: ApplySql;
+  /** Run one statement; returns affected rows where the engine reports them. */
+  execute(sql: string, params?: Value[]): Promise<number>;
+  query(sql: string, params?: Value[]): Promise<QueryResult>;
+  /** Run fn in one transaction at the given isolation; rolls back if fn throws. */
+  transaction<T>(fn: () => Promise<T>, isolation?: TargetIsolation): Promise<T>;
+
+  // -- snapshot --------------------------------------------------------------
+  /** Start a consistent read-only snapshot for all later reads on this session. */
+  beginSnapshot(): Promise<void>;
+  endSnapshot(): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export interface Dialect {
+  readonly engine: Engine;
+  readonly capabilities: Capabilities;
+  open(info: ConnectionInfo, options: OpenOptions): Promise<Session>;
+}

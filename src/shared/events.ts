@@ -1,0 +1,89 @@
+/**
+ * Events a run emits, in order: the CLI prints them (`--json`, one a line),
+ * the store keeps them as the job log, the UI shows them live.
+ * Plain data only: no secrets (URLs are redacted before they get here).
+ */
+export type RunStatus = 'running' | 'succeeded' | 'dead-lettered' | 'failed' | 'cancelled' | 'interrupted';
+export type TablePhase = 'pending' | 'staging' | 'staged' | 'applying' | 'applied' | 'verifying' | 'done' | 'failed';
+
+export interface TableSummary {
+  source: string;
+  target: string;
+  mode: string;
+  phase: TablePhase;
+  rowsRead: number;
+  rowsWritten: number;
+  rowsDeadLettered: number;
+  /** Rows in the target after apply (for replace/mirror: the table; otherwise the rows applied). */
+  created: boolean;
+  verified?: 'count' | 'checksum' | 'skipped' | 'mismatch';
+  durationMs: number;
+}
+
+export type RunEvent =
+  | { type: 'run-started'; runId: string; job: string; source: string; target: string; at: string }
+  | { type: 'plan'; runId: string; tables: PlannedTable[]; warnings: string[] }
+  | { type: 'table-started'; runId: string; table: string; target: string; estimate?: number }
+  | { type: 'progress'; runId: string; table: string; phase: TablePhase; rowsRead: number; rowsWritten: number; estimate?: number; rowsPerSecond: number }
+  | { type: 'table-staged'; runId: string; table: string; rowsRead: number; rowsWritten: number; durationMs: number }
+  | { type: 'apply-started'; runId: string; tables: string[] }
+  | { type: 'table-applied'; runId: string; table: string; inserted: number; updated: number; deleted: number }
+  | { type: 'apply-committed'; runId: string; durationMs: number }
+  | { type: 'verify'; runId: string; table: string; method: 'count' | 'checksum'; ok: boolean; sourceRows: number; targetRows: number; mismatches: string[] }
+  | { type: 'warning'; runId: string; table?: string; message: string }
+  | { type: 'retry'; runId: string; table?: string; attempt: number; delayMs: number; message: string }
+  | { type: 'error'; runId: string; table?: string; message: string }
+  | RunSummary;
+
+export interface RunSummary {
+  type: 'summary';
+  runId: string;
+  status: Exclude<RunStatus, 'running'>;
+  rowsRead: number;
+  rowsWritten: number;
+  rowsDeadLettered: number;
+  durationMs: number;
+  tables: TableSummary[];
+  error?: string;
+}
+
+export interface PlannedColumn {
+  name: string;
+  sourceType: string;
+  targetType: string;
+  lossy?: string;
+  accepted?: boolean;
+}
+
+export interface PlannedTable {
+  source: string;
+  target: string;
+  mode: string;
+  key: string[];
+  createTarget: boolean;
+  estimate?: number;
+  columns: PlannedColumn[];
+  ddl?: string;
+}
+
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  invalid: 2,
+  deadLettered: 3,
+  interrupted: 130,
+} as const;
+
+export function exitCodeFor(status: RunSummary['status']): number {
+  switch (status) {
+    case 'succeeded':
+      return EXIT.ok;
+    case 'dead-lettered':
+      return EXIT.deadLettered;
+    case 'cancelled':
+    case 'interrupted':
+      return EXIT.interrupted;
+    case 'failed':
+      return EXIT.failed;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The job spec: the contract between users, the CLI, the app and the engine.
+ * Parsed once at the boundary; everything inside trusts the parsed type.
+ */
+import { z } from 'zod';
+
+const identifier = z.string().min(1, 'must not be empty');
+
+export const MODES = ['replace', 'append', 'upsert', 'mirror'] as const;
+export type Mode = (typeof MODES)[number];
+
+const connectionUrl = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((u) => /^(postgres|postgresql|mysql|mariadb|sqlite):/i.test(u), {
+    message: 'must start with postgres://, mysql://, mariadb:// or sqlite:',
+  });
+
+export const endpointSchema = z.strictObject({
+  url: connectionUrl,
+  /** Schema (PostgreSQL) the tables live in when a name is not qualified. */
+  schema: z.string().min(1).optional(),
+});
+
+export const columnRuleSchema = z.strictObject({
+  min: z.union([z.number(), z.string()]).optional(),
+  max: z.union([z.number(), z.string()]).optional(),
+  pattern: z.string().optional(),
+  oneOf: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+  notNull: z.boolean().optional(),
+  maxLength: z.number().int().nonnegative().optional(),
+});
+
+export const tableSpecSchema = z.strictObject({
+  source: identifier,
+  target: identifier.optional(),
+  mode: z.enum(MODES).default('upsert'),
+  key: z.array(identifier).min(1).optional(),
+  columns: z.array(identifier).min(1).optional(),
+  where: z.string().min(1).optional(),
+  incremental: z.strictObject({ cursor: identifier }).optional(),
+  rules: z.record(z.string(), columnRuleSchema).optional(),
+  /** Per-column target type override, in the target's dialect: {"price": "text"}. */
+  types: z.record(z.string(), z.string().min(1)).optional(),
+  /** Accept mappings that cannot hold every source value exactly. */
+  allowLossy: z.boolean().optional(),
+});
+
+const percentOrCount = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?%$/, 'must be a count or a percentage like "1%"'),
+]);
+
+export const ISOLATION_LEVELS = ['serializable', 'repeatable-read', 'read-committed'] as const;
+
+export const optionsSchema = z.strictObject({
+  createTables: z.boolean().default(true),
+  parallel: z.number().int().min(1).max(64).optional(),
+  isolation: z
+    .strictObject({
+      source: z.enum(['repeatable-read', 'serializable']).default('repeatable-read'),
+      target: z.enum(ISOLATION_LEVELS).default('serializable'),
+    })
+    .prefault({}),
+  onInvalidRow: z.enum(['dead-letter', 'fail']).default('dead-letter'),
+  maxInvalidRows: percentOrCount.default('1%'),
+  batch: z
+    .strictObject({
+      maxRows: z.number().int().min(1).default(50_000),
+      maxBytes: z.number().int().min(1024).default(8_000_000),
+    })
+    .prefault({}),
+  rateLimit: z
+    .strictObject({
+      rowsPerSecond: z.number().nonnegative().default(0),
+      bytesPerSecond: z.number().nonnegative().default(0),
+    })
+    .prefault({}),
+  retries: z
+    .strictObject({
+      max: z.number().int().min(0).default(5),
+      baseDelayMs: z.number().int().min(0).default(250),
+    })
+    .prefault({}),
+  timeouts: z
+    .strictObject({
+      statementMs: z.number().int().min(0).default(600_000),
+      runMs: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  backups: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      keep: z.number().int().min(0).default(5),
+    })
+    .prefault({}),
+  verify: z.enum(['none', 'count', 'checksum']).default('checksum'),
+});
+
+export const notifySchema = z.strictObject({
+  webhook: z.url().optional(),
+});
+
+export const jobSpecSchema = z.strictObject({
+  name: z.string().min(1).default('unnamed job'),
+  source: endpointSchema,
+  target: endpointSchema,
+  tables: z.union([z.literal('*'), z.array(tableSpecSchema).min(1, 'list at least one table, or "*"')]),
+  options: optionsSchema.prefault({}),
+  notify: notifySchema.optional(),
+});
+
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type JobSpec = z.output<typeof jobSpecSchema>;
+export type TableSpec = z.output<typeof tableSpecSchema>;
+export type JobOptions = z.output<typeof optionsSchema>;
+export type ColumnRule = z.output<typeof columnRuleSchema>;
+
+export interface SpecProblem {
+  path: string;
+  message: string;
+}
+
+export type SpecParseResult = { ok: true; spec: JobSpec } | { ok: false; problems: SpecProblem[] };
+
+/** `tables[2].mode` style paths, as a user reads them in their JSON file. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(the job)';
+}
+
+function problemMessage(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return `expected ${issue.expected}, got ${describe(issue.input)}`;
+    case 'invalid_union':
+      return issue.message === 'Invalid input' ? 'has the wrong shape' : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : typeof v;
+}
+
+/** Parse a job spec; every problem is reported at once, each with its path. */
+export function parseJobSpec(input: unknown): SpecParseResult {
+  const result = jobSpecSchema.safeParse(input);
+  if (!result.success) {
+    return {
+      ok: false,
+      problems: result.error.issues.map((issue) => ({
+        path: formatPath(issue.path),
+        message: problemMessage(issue),
+      })),
+    };
+  }
+  const problems = crossFieldProblems(result.data);
+  return problems.length ? { ok: false, problems } : { ok: true, spec: result.data };
+}
+
+function crossFieldProblems(spec: JobSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  if (spec.tables === '*') return problems;
+  const targets = new Map<string, number>();
+  spec.tables.forEach((t, i) => {
+    const target = (t.target ?? t.source).toLowerCase();
+    const prev = targets.get(target);
+    if (prev !== undefined) {
+      problems.push({
+        path: `tables[${i}].target`,
+        message: `"${t.target ?? t.source}" is also the target of tables[${prev}]; give each table its own target`,
+      });
+    } else targets.set(target, i);
+    if (t.columns && t.key) {
+      for (const k of t.key) {
+        if (!t.columns.includes(k)) {
+          problems.push({
+            path: `tables[${i}].key`,
+            message: `key column "${k}" is not in "columns"; add it there`,
+          });
+        }
+      }
+    }
+    if (t.incremental && (t.mode === 'replace' || t.mode === 'mirror')) {
+      problems.push({
+        path: `tables[${i}].incremental`,
+        message: `an incremental cursor copies only new rows, which cannot ${t.mode === 'replace' ? 'replace' : 'mirror'} a table; use mode "upsert" or "append"`,
+      });
+    }
+  });
+  return problems;
+}
