@@ -1,0 +1,2 @@
+// Electron shell: placeholder until the desktop-app issue lands.
+export {};
