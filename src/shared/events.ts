@@ -45,6 +45,8 @@ export interface RunSummary {
   durationMs: number;
   tables: TableSummary[];
   error?: string;
+  /** 'spec' when the job does not fit the databases (nothing was touched). */
+  errorKind?: string;
 }
 
 export interface PlannedColumn {
@@ -74,8 +76,9 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-export function exitCodeFor(status: RunSummary['status']): number {
-  switch (status) {
+export function exitCodeFor(summary: Pick<RunSummary, 'status' | 'errorKind'>): number {
+  if (summary.status === 'failed' && summary.errorKind === 'spec') return EXIT.invalid;
+  switch (summary.status) {
     case 'succeeded':
       return EXIT.ok;
     case 'dead-lettered':

@@ -142,11 +142,35 @@ function problemMessage(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
       return `expected ${issue.expected}, got ${describe(issue.input)}`;
-    case 'invalid_union':
-      return issue.message === 'Invalid input' ? 'has the wrong shape' : issue.message;
+    case 'too_small':
+      if (issue.origin === 'array') return `needs at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}`;
+      if (issue.origin === 'string') return 'must not be empty';
+      return `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`;
     default:
       return issue.message;
   }
+}
+
+/**
+ * A union's issues are per alternative; report the alternative the input
+ * came closest to (the one whose problems sit deepest), so a user reads
+ * `tables[0].mode: expected one of …` rather than "invalid input".
+ */
+function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length) {
+      const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
+      const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
+      out.push(...flattenIssues(best, path));
+    } else {
+      out.push({ path: formatPath(path), message: problemMessage(issue) });
+    }
+  }
+  return out;
 }
 
 function describe(v: unknown): string {
@@ -159,13 +183,7 @@ function describe(v: unknown): string {
 export function parseJobSpec(input: unknown): SpecParseResult {
   const result = jobSpecSchema.safeParse(input);
   if (!result.success) {
-    return {
-      ok: false,
-      problems: result.error.issues.map((issue) => ({
-        path: formatPath(issue.path),
-        message: problemMessage(issue),
-      })),
-    };
+    return { ok: false, problems: flattenIssues(result.error.issues) };
   }
   const problems = crossFieldProblems(result.data);
   return problems.length ? { ok: false, problems } : { ok: true, spec: result.data };

@@ -1,1 +1,84 @@
-console.log('dbferry');
+/**
+ * `dbferry`: the command line. Same engine and store as the desktop app.
+ * Exit codes: 0 done and verified, 3 done with dead letters, 1 failed (target
+ * rolled back), 2 invalid spec or arguments (nothing touched), 130 interrupted.
+ */
+import { parseArgs } from 'node:util';
+import { EXIT } from '../../shared/events.js';
+import { planCommand } from './plan.js';
+import { runCommand } from './run.js';
+import { runsCommand } from './runs.js';
+
+const USAGE = `usage: dbferry <command> [options]
+
+  run JOB.json [--json] [--state DIR]   run a job; progress on stderr
+  plan JOB.json [--json]                preflight: what would change, every problem at once
+  runs [--json] [--limit N]             history of runs
+  ui [--port N]                         the app in a browser (127.0.0.1)
+
+Options:
+  --state DIR   where history lives (default: the app's data folder; or DBFERRY_HOME)
+  --json        one JSON event a line on stdout
+  -h, --help    this help
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? EXIT.ok : EXIT.invalid;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        state: { type: 'string' },
+        port: { type: 'string' },
+        limit: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`dbferry ${command}: ${(err as Error).message}\n\n${USAGE}`);
+    return EXIT.invalid;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  switch (command) {
+    case 'run':
+      return runCommand(positionals, values);
+    case 'plan':
+      return planCommand(positionals, values);
+    case 'runs':
+      return runsCommand(values);
+    case 'ui': {
+      const { uiCommand } = await import('./ui.js');
+      const port = values.port === undefined ? undefined : Number(values.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
+        process.stderr.write(`dbferry ui: --port must be a port number, not "${values.port}"\n`);
+        return EXIT.invalid;
+      }
+      const { stateDir } = await import('./state.js');
+      return uiCommand({ port, stateDir: stateDir(values.state) });
+    }
+    default:
+      process.stderr.write(`dbferry: unknown command "${command}"\n\n${USAGE}`);
+      return EXIT.invalid;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`dbferry: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.failed;
+  },
+);

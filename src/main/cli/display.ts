@@ -1,0 +1,116 @@
+/**
+ * What a person sees on a terminal: a bar per table with rows and rows/s,
+ * redrawn in place on a TTY, one line per step otherwise.
+ */
+import type { RunEvent, RunSummary } from '../../shared/events.js';
+
+const fmt = new Intl.NumberFormat('en-US');
+export const n = (x: number) => fmt.format(x);
+
+interface Line {
+  table: string;
+  phase: string;
+  rows: number;
+  estimate?: number;
+  rate: number;
+}
+
+export class ProgressDisplay {
+  private readonly lines = new Map<string, Line>();
+  private drawn = 0;
+  private lastDraw = 0;
+
+  constructor(private readonly out: NodeJS.WriteStream, private readonly tty = Boolean(out.isTTY)) {}
+
+  handle(e: RunEvent): void {
+    switch (e.type) {
+      case 'run-started':
+        this.print(`dbferry run ${e.runId.slice(0, 8)}: ${e.job}\n  ${e.source} → ${e.target}`);
+        break;
+      case 'warning':
+        this.print(`  warning: ${e.table ? `${e.table}: ` : ''}${e.message}`);
+        break;
+      case 'table-started':
+        this.lines.set(e.table, { table: e.table, phase: 'staging', rows: 0, estimate: e.estimate, rate: 0 });
+        this.draw(true);
+        break;
+      case 'progress': {
+        const line = this.lines.get(e.table);
+        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate });
+        this.draw(false);
+        break;
+      }
+      case 'table-staged': {
+        const line = this.lines.get(e.table);
+        if (line) Object.assign(line, { phase: 'staged', rows: e.rowsWritten, estimate: e.rowsWritten });
+        this.draw(true);
+        if (!this.tty) this.print(`  ${e.table}: staged ${n(e.rowsWritten)} rows in ${(e.durationMs / 1000).toFixed(1)} s`);
+        break;
+      }
+      case 'apply-started':
+        this.print(`  applying ${e.tables.length} table${e.tables.length === 1 ? '' : 's'} in one transaction…`);
+        break;
+      case 'table-applied':
+        this.print(`  ${e.table}: ${n(e.inserted)} inserted, ${n(e.updated)} updated, ${n(e.deleted)} deleted`);
+        break;
+      case 'apply-committed':
+        this.print(`  committed in ${(e.durationMs / 1000).toFixed(2)} s`);
+        break;
+      case 'verify':
+        this.print(`  ${e.table}: ${e.ok ? 'verified' : 'MISMATCH'} by ${e.method} (source ${n(e.sourceRows)}, target ${n(e.targetRows)} rows)`);
+        for (const m of e.mismatches) this.print(`    ${m}`);
+        break;
+      case 'retry':
+        this.print(`  retry ${e.attempt} in ${e.delayMs} ms: ${e.message}`);
+        break;
+      case 'error':
+        this.print(`  error: ${e.table ? `${e.table}: ` : ''}${e.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private print(text: string): void {
+    this.drawn = 0;
+    this.out.write(`${text}\n`);
+  }
+
+  private draw(force: boolean): void {
+    if (!this.tty) return;
+    const now = Date.now();
+    if (!force && now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    if (this.drawn) this.out.write(`\x1b[${this.drawn}A`);
+    const rows = [...this.lines.values()].map(renderLine);
+    this.out.write(rows.map((r) => `\x1b[2K${r}\n`).join(''));
+    this.drawn = rows.length;
+  }
+}
+
+function renderLine(l: Line): string {
+  const width = 24;
+  const ratio = l.estimate ? Math.min(1, l.rows / l.estimate) : l.phase === 'staged' ? 1 : 0;
+  const filled = Math.round(ratio * width);
+  const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+  const pct = l.estimate ? `${Math.round(ratio * 100)}%`.padStart(4) : '    ';
+  return `  ${l.table.padEnd(24).slice(0, 24)} ${bar} ${pct} ${n(l.rows).padStart(11)} rows ${l.rate ? `${n(l.rate)} rows/s` : ''}  ${l.phase}`;
+}
+
+export function formatSummary(s: RunSummary): string {
+  const head = {
+    succeeded: 'done',
+    'dead-lettered': 'done, with rows in the dead-letter queue',
+    failed: 'FAILED',
+    cancelled: 'cancelled',
+    interrupted: 'interrupted',
+  }[s.status];
+  const lines = [
+    `${head}: ${n(s.rowsRead)} rows read, ${n(s.rowsWritten)} written, ${n(s.rowsDeadLettered)} dead-lettered in ${(s.durationMs / 1000).toFixed(2)} s (run ${s.runId})`,
+  ];
+  for (const t of s.tables) {
+    lines.push(`  ${t.source} → ${t.target} [${t.mode}${t.created ? ', created' : ''}]: ${n(t.rowsWritten)} rows${t.verified ? `, ${t.verified === 'mismatch' ? 'VERIFY MISMATCH' : t.verified === 'skipped' ? 'not verified' : `verified (${t.verified})`}` : ''}`);
+  }
+  if (s.error) lines.push(s.status === 'failed' ? `${s.errorKind === 'spec' ? '' : 'The target was left as it was before the run. '}Reason: ${s.error}` : s.error);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseJobSpec, type JobSpec, type SpecProblem } from '../../shared/jobSpec.js';
+
+export type LoadedJob = { ok: true; spec: JobSpec; baseDir: string; path: string } | { ok: false; path: string; problems: SpecProblem[] };
+
+/** Read a job file (JSON, or YAML by extension) and validate it; every problem is listed. */
+export function loadJobFile(file: string): LoadedJob {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { ok: false, path, problems: [{ path: '(file)', message: code === 'ENOENT' ? `no job file at ${path}` : (err as Error).message }] };
+  }
+  let data: unknown;
+  try {
+    data = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    return { ok: false, path, problems: [{ path: '(file)', message: `not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message}` }] };
+  }
+  const parsed = parseJobSpec(data);
+  if (!parsed.ok) return { ok: false, path, problems: parsed.problems };
+  return { ok: true, spec: parsed.spec, baseDir: dirname(path), path };
+}
+
+export function formatProblems(path: string, problems: SpecProblem[]): string {
+  const n = problems.length;
+  return `dbferry: the job spec ${path} has ${n} problem${n === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`;
+}

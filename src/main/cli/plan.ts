@@ -1,0 +1,38 @@
+import { EXIT } from '../../shared/events.js';
+import { planJob } from '../engine/pipeline/plan.js';
+import { n } from './display.js';
+import { formatProblems, loadJobFile } from './jobFile.js';
+
+export async function planCommand(args: string[], opts: { json?: boolean }): Promise<number> {
+  if (args.length !== 1) {
+    process.stderr.write('usage: dbferry plan JOB.json [--json]\n');
+    return EXIT.invalid;
+  }
+  const job = loadJobFile(args[0]);
+  if (!job.ok) {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'plan', ok: false, problems: job.problems })}\n`);
+    process.stderr.write(formatProblems(job.path, job.problems));
+    return EXIT.invalid;
+  }
+  const report = await planJob(job.spec, { baseDir: job.baseDir });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ type: 'plan', ...report })}\n`);
+  } else {
+    for (const t of report.tables) {
+      process.stdout.write(
+        `${t.source} → ${t.target}  [${t.mode}${t.key.length ? `, key ${t.key.join(', ')}` : ''}]  ${t.createTarget ? 'will be CREATED' : 'exists'}` +
+          `${t.estimate !== undefined ? `, ~${n(t.estimate)} rows` : ''}\n`,
+      );
+      for (const c of t.columns) {
+        const flag = c.lossy ? `  ${c.accepted ? 'accepted: ' : 'LOSSY: '}${c.lossy}` : '';
+        process.stdout.write(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(20)} → ${c.targetType}${flag}\n`);
+      }
+    }
+    for (const w of report.warnings) process.stdout.write(`warning: ${w}\n`);
+    if (report.problems.length) {
+      process.stderr.write(`dbferry: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}; nothing was changed:\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    } else process.stdout.write('plan ok: nothing was changed; `dbferry run` applies it\n');
+  }
+  if (report.ok) return EXIT.ok;
+  return report.tables.length || !/connect|reach|refused|password|does not exist|cannot open/i.test(report.problems.join(' ')) ? EXIT.invalid : EXIT.failed;
+}

@@ -1,0 +1,12 @@
+import type { Dialect } from '../dialect.js';
+import { FerryError } from '../../errors.js';
+import { SqliteSession } from './session.js';
+
+export const sqliteDialect: Dialect = {
+  engine: 'sqlite',
+  capabilities: { transactionalDdl: true, schemas: false, maxIdentifierLength: 1024 },
+  async open(info, options) {
+    if (info.engine !== 'sqlite') throw new FerryError('internal', `the SQLite dialect cannot open a ${info.engine} connection`);
+    return new SqliteSession(sqliteDialect, info, options);
+  },
+};

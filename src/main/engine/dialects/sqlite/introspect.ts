@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+import type { Column, ForeignKey, TableInfo, TableName } from '../../types.js';
+import { STAGING_PREFIX } from '../../naming.js';
+import { parseSqliteType } from './types.js';
+
+export function listSqliteTables(db: Database.Database): TableName[] {
+  const rows = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+    .all() as { name: string }[];
+  return rows.filter((r) => !r.name.startsWith(STAGING_PREFIX)).map((r) => ({ name: r.name }));
+}
+
+interface PragmaColumn {
+  name: string;
+  type: string;
+  notnull: number;
+  pk: number;
+}
+
+export function describeSqliteTable(db: Database.Database, name: TableName): TableInfo | undefined {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name.name);
+  if (!exists) return undefined;
+  const cols = db.prepare('SELECT name, type, "notnull", pk FROM pragma_table_info(?)').all(name.name) as PragmaColumn[];
+  const columns: Column[] = cols.map((c) => ({
+    name: c.name,
+    nativeType: c.type,
+    type: parseSqliteType(c.type),
+    nullable: c.notnull === 0 && c.pk === 0,
+  }));
+  const primaryKey = cols
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
+  const indexes = db.prepare('SELECT name, "unique" FROM pragma_index_list(?)').all(name.name) as { name: string; unique: number }[];
+  const uniqueKeys = indexes
+    .filter((i) => i.unique)
+    .map((i) => (db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(i.name) as { name: string }[]).map((r) => r.name));
+  const fkRows = db.prepare('SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq').all(name.name) as {
+    id: number;
+    table: string;
+    from: string;
+    to: string | null;
+  }[];
+  const byId = new Map<number, ForeignKey>();
+  for (const r of fkRows) {
+    const fk = byId.get(r.id) ?? { columns: [], references: { name: r.table }, referencedColumns: [] };
+    fk.columns.push(r.from);
+    if (r.to) fk.referencedColumns.push(r.to);
+    byId.set(r.id, fk);
+  }
+  const stat = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").get()
+    ? (db.prepare('SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND idx IS NULL').get(name.name) as { stat: string } | undefined)
+    : undefined;
+  return {
+    name: { name: name.name },
+    columns,
+    primaryKey,
+    uniqueKeys,
+    foreignKeys: [...byId.values()],
+    rowEstimate: stat ? Number(stat.stat.split(' ')[0]) : undefined,
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * Plan: resolve every table of the job against both databases (names, columns,
+ * key, type mapping, whether the target exists) and list every problem at
+ * once, before anything is written.
+ */
+import type { JobSpec, Mode, TableSpec } from '../../../shared/jobSpec.js';
+import type { PlannedColumn, PlannedTable } from '../../../shared/events.js';
+import type { Session } from '../dialects/dialect.js';
+import { openEndpoint } from '../connect.js';
+import { FerryError, errorMessage } from '../errors.js';
+import { tableLabel, type Column, type TableInfo, type TableName } from '../types.js';
+import { parentsFirst } from './order.js';
+import { describeType, fitReason } from './typeFit.js';
+
+export interface TablePlan {
+  index: number;
+  spec: TableSpec;
+  mode: Mode;
+  sourceName: TableName;
+  targetName: TableName;
+  sourceLabel: string;
+  targetLabel: string;
+  sourceInfo: TableInfo;
+  /** Source columns in read order. */
+  columns: Column[];
+  /** Target columns, same order and count as `columns`. */
+  targetColumns: Column[];
+  /** Key columns (target names) used for upsert/mirror and ordering. */
+  key: string[];
+  /** Source columns to order reads by (the key), empty when there is none. */
+  orderBy: string[];
+  createTarget: boolean;
+  targetInfo?: TableInfo;
+  estimate?: number;
+  planned: PlannedTable;
+}
+
+export interface Plan {
+  tables: TablePlan[];
+  warnings: string[];
+  problems: string[];
+}
+
+export interface PlanReport {
+  ok: boolean;
+  tables: PlannedTable[];
+  warnings: string[];
+  problems: string[];
+}
+
+/** Open both sides, plan, close. Connection failures come back as problems. */
+export async function planJob(spec: JobSpec, opts: { baseDir: string }): Promise<PlanReport> {
+  const sessions: Session[] = [];
+  try {
+    const source = await openEndpoint(spec.source.url, { baseDir: opts.baseDir, role: 'source', schema: spec.source.schema });
+    sessions.push(source);
+    const target = await openEndpoint(spec.target.url, { baseDir: opts.baseDir, role: 'target', schema: spec.target.schema });
+    sessions.push(target);
+    const plan = await buildPlan(spec, source, target);
+    return { ok: plan.problems.length === 0, tables: plan.tables.map((t) => t.planned), warnings: plan.warnings, problems: plan.problems };
+  } catch (err) {
+    return { ok: false, tables: [], warnings: [], problems: [errorMessage(err)] };
+  } finally {
+    await Promise.allSettled(sessions.map((s) => s.close()));
+  }
+}
+
+export async function buildPlan(spec: JobSpec, source: Session, target: Session): Promise<Plan> {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const specs = await expandTables(spec, source, warnings);
+  const tables: TablePlan[] = [];
+  for (const [index, tableSpec] of specs.entries()) {
+    const where = spec.tables === '*' ? `table "${tableSpec.source}"` : `tables[${index}] (${tableSpec.source})`;
+    try {
+      const plan = await planTable(index, tableSpec, spec, source, target, warnings);
+      if (typeof plan === 'string') problems.push(`${where}: ${plan}`);
+      else {
+        problems.push(...plan.problems.map((p) => `${where}: ${p}`));
+        tables.push(plan.table);
+      }
+    } catch (err) {
+      problems.push(`${where}: ${errorMessage(err)}`);
+    }
+  }
+  const ordered = parentsFirst(tables, (t) => t.targetInfo ?? t.sourceInfo, (t) => t.targetName.name);
+  return { tables: ordered, warnings, problems };
+}
+
+async function expandTables(spec: JobSpec, source: Session, warnings: string[]): Promise<TableSpec[]> {
+  if (spec.tables !== '*') return spec.tables;
+  const names = await source.listTables();
+  if (names.length === 0) warnings.push('the source has no tables to copy');
+  const out: TableSpec[] = [];
+  for (const name of names) {
+    const info = await source.describeTable(name);
+    out.push({ source: tableLabel(name), target: name.name, mode: info && info.primaryKey.length ? 'upsert' : 'replace' });
+  }
+  return out;
+}
+
+function findColumn(columns: Column[], name: string): Column | undefined {
+  return columns.find((c) => c.name === name) ?? columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+
+async function planTable(
+  index: number,
+  t: TableSpec,
+  spec: JobSpec,
+  source: Session,
+  target: Session,
+  warnings: string[],
+): Promise<string | { table: TablePlan; problems: string[] }> {
+  const problems: string[] = [];
+  const sourceName = source.tableName(t.source);
+  const sourceInfo = await source.describeTable(sourceName);
+  if (!sourceInfo) {
+    const known = (await source.listTables()).map(tableLabel);
+    return `no table "${t.source}" in the source${known.length ? `; it has: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}` : ' (it has no tables)'}`;
+  }
+  const targetName = target.tableName(t.target ?? sourceName.name);
+  const targetInfo = await target.describeTable(targetName);
+
+  const columns: Column[] = [];
+  for (const name of t.columns ?? sourceInfo.columns.map((c) => c.name)) {
+    const col = findColumn(sourceInfo.columns, name);
+    if (col) columns.push(col);
+    else problems.push(`no column "${name}" in ${tableLabel(sourceName)}; its columns are ${sourceInfo.columns.map((c) => c.name).join(', ')}`);
+  }
+  if (t.incremental && !findColumn(sourceInfo.columns, t.incremental.cursor)) {
+    problems.push(`incremental cursor column "${t.incremental.cursor}" is not in ${tableLabel(sourceName)}`);
+  }
+
+  const keyNames = t.key ?? sourceInfo.primaryKey;
+  const mode = t.mode;
+  const keyColumns = keyNames.map((k) => findColumn(columns, k));
+  if (keyNames.length === 0 && (mode === 'upsert' || mode === 'mirror')) {
+    problems.push(`${tableLabel(sourceName)} has no primary key, so ${mode} cannot match rows; name the key columns in "key", or use mode "replace" or "append"`);
+  }
+  keyColumns.forEach((c, i) => {
+    if (!c) problems.push(`key column "${keyNames[i]}" is not among the copied columns`);
+  });
+
+  const createTarget = !targetInfo;
+  if (createTarget && !spec.options.createTables) {
+    problems.push(`the target has no table "${tableLabel(targetName)}" and options.createTables is false; create it or allow dbferry to`);
+  }
+
+  const plannedColumns: PlannedColumn[] = [];
+  const targetColumns: Column[] = [];
+  for (const col of columns) {
+    const override = t.types?.[col.name];
+    let targetCol: Column;
+    let lossy: string | undefined;
+    if (targetInfo) {
+      const existing = findColumn(targetInfo.columns, col.name);
+      if (!existing) {
+        problems.push(`the target table ${tableLabel(targetName)} has no column "${col.name}"; add it, or leave it out with "columns"`);
+        continue;
+      }
+      targetCol = existing;
+      lossy = fitReason(col.type, existing.type);
+    } else if (override) {
+      const type = target.parseNativeType(override);
+      targetCol = { name: col.name, nativeType: override, type, nullable: col.nullable };
+      lossy = fitReason(col.type, type);
+    } else {
+      const mapping = target.mapType(col.type);
+      targetCol = { name: col.name, nativeType: mapping.nativeType, type: target.parseNativeType(mapping.nativeType), nullable: col.nullable };
+      lossy = mapping.lossy;
+    }
+    const accepted = lossy !== undefined && (t.allowLossy === true || (override !== undefined && targetInfo === undefined));
+    if (lossy && !accepted) {
+      problems.push(
+        `column "${col.name}" (${col.nativeType} → ${targetCol.nativeType}): ${lossy}; accept it with "allowLossy": true or choose a type with "types": {"${col.name}": "…"}`,
+      );
+    } else if (lossy) {
+      warnings.push(`${tableLabel(sourceName)}.${col.name}: ${lossy} (accepted)`);
+    }
+    if (col.type.kind === 'any' && targetCol.type.kind !== 'any') {
+      warnings.push(`${tableLabel(sourceName)}.${col.name} has no declared type in SQLite; each value must fit ${describeType(targetCol.type)} or the row is rejected`);
+    }
+    targetColumns.push(targetCol);
+    plannedColumns.push({ name: col.name, sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined });
+  }
+
+  if (targetInfo && (mode === 'upsert' || mode === 'mirror')) {
+    for (const k of keyNames) {
+      if (!findColumn(targetInfo.columns, k)) problems.push(`key column "${k}" is missing in the target table ${tableLabel(targetName)}`);
+    }
+  }
+
+  const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)?.name ?? c.name);
+  const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
+  const estimate = sourceInfo.rowEstimate;
+  const planned: PlannedTable = {
+    source: tableLabel(sourceName),
+    target: tableLabel(targetName),
+    mode,
+    key,
+    createTarget,
+    estimate,
+    columns: plannedColumns,
+  };
+  return {
+    table: {
+      index,
+      spec: t,
+      mode,
+      sourceName,
+      targetName,
+      sourceLabel: tableLabel(sourceName),
+      targetLabel: tableLabel(targetName),
+      sourceInfo,
+      columns,
+      targetColumns,
+      key,
+      orderBy,
+      createTarget,
+      targetInfo,
+      estimate,
+      planned,
+    },
+    problems,
+  };
+}
+
+export function assertPlanOk(plan: Plan): void {
+  if (plan.problems.length) {
+    throw new FerryError('spec', `the job does not fit these databases:\n  - ${plan.problems.join('\n  - ')}`);
+  }
+}

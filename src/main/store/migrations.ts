@@ -1,0 +1,98 @@
+/**
+ * Versioned schema of the local state store. Append new migrations; never edit
+ * a released one. The version lives in PRAGMA user_version.
+ */
+export const MIGRATIONS: string[] = [
+  // 1: the walking skeleton
+  `
+  CREATE TABLE connections (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    url TEXT NOT NULL,              -- never holds a password
+    password_env TEXT,
+    secret BLOB,                    -- encrypted by the desktop app's safeStorage; NULL in browser mode
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    job_id TEXT,
+    job_name TEXT NOT NULL,
+    spec_json TEXT NOT NULL,        -- redacted: no passwords
+    base_dir TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    rows_written INTEGER NOT NULL DEFAULT 0,
+    rows_dead_lettered INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    summary_json TEXT,
+    pid INTEGER
+  );
+  CREATE INDEX runs_started ON runs (started_at);
+  CREATE TABLE run_events (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    event_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+  CREATE TABLE checkpoints (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    table_index INTEGER NOT NULL,
+    chunk INTEGER NOT NULL,
+    staging_table TEXT NOT NULL,
+    last_key_json TEXT,             -- exclusive resume point; NULL = chunk not started
+    rows_staged INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, table_index, chunk)
+  );
+  CREATE TABLE dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT REFERENCES runs (id) ON DELETE CASCADE,
+    table_name TEXT,
+    key_json TEXT,
+    row_json TEXT,
+    reasons_json TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',   -- open | retried | discarded
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX dead_letters_run ON dead_letters (run_id, status);
+  CREATE TABLE backups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    target_table TEXT NOT NULL,
+    backup_table TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    rows INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    restored_at TEXT
+  );
+  CREATE TABLE schedules (
+    id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    cron TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    last_run_at TEXT,
+    next_run_at TEXT
+  );
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value_json TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,331 @@
+/**
+ * The typed API between the UI and the main process: every action the UI can
+ * take, as `feature/action` commands with a zod input schema and a plain DTO
+ * output, plus the event streams the main process pushes.
+ *
+ * Two transports carry it unchanged: Electron IPC (preload exposes
+ * `window.dbferry`) and HTTP + WebSocket (the browser mode `dbferry ui`).
+ * Plain data only, and never a password: the renderer sees `passwordSource`.
+ */
+import { z } from 'zod';
+import type { Engine } from './connectionUrl.js';
+import type { PlannedTable, RunEvent, RunStatus, RunSummary, TableSummary } from './events.js';
+import { type JobSpec, type JobSpecInput, parseJobSpec } from './jobSpec.js';
+
+// -- input building blocks ----------------------------------------------------
+
+const id = z.string().min(1, 'must not be empty');
+
+/**
+ * A job spec field: parsed by the job spec's own rules (cross-field checks
+ * included), each problem reported under `spec.<path>`.
+ */
+const jobSpecField = z.custom<JobSpecInput>().transform((value, ctx): JobSpec => {
+  const result = parseJobSpec(value);
+  if (result.ok) return result.spec;
+  for (const p of result.problems) ctx.addIssue({ code: 'custom', message: p.message, path: [p.path], input: value });
+  return z.NEVER;
+});
+
+const empty = z.strictObject({});
+
+export const commands = {
+  'app/info': empty,
+
+  'connections/list': empty,
+  'connections/save': z.strictObject({
+    id: id.optional(),
+    name: z.string().trim().min(1, 'give the connection a name'),
+    /** postgres://, mysql://, mariadb:// or sqlite: URL; a password inside it is taken out and kept as `password`. */
+    url: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .refine((u) => /^(postgres|postgresql|mysql|mariadb|sqlite):/i.test(u), {
+        message: 'must start with postgres://, mysql://, mariadb:// or sqlite:',
+      }),
+    /** A password typed by the user. Omitted: keep the one already known. */
+    password: z.string().optional(),
+    /** Name of an environment variable that holds the password. */
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name like PGPASSWORD')
+      .optional(),
+    /** Forget any saved or session password. */
+    clearPassword: z.boolean().optional(),
+  }),
+  'connections/delete': z.strictObject({ id }),
+  /** Test a saved connection (`id`) or an unsaved form (`url` and password). */
+  'connections/test': z
+    .strictObject({
+      id: id.optional(),
+      url: z.string().min(1).optional(),
+      password: z.string().optional(),
+      passwordEnv: z.string().optional(),
+    })
+    .refine((v) => v.id !== undefined || v.url !== undefined, { message: 'give a connection id or a url', path: ['id'] }),
+  'connections/tables': z.strictObject({ id }),
+  'connections/describe': z.strictObject({ id, table: z.string().min(1, 'must not be empty') }),
+
+  'jobs/list': empty,
+  'jobs/get': z.strictObject({ id }),
+  'jobs/save': z.strictObject({ id: id.optional(), spec: jobSpecField }),
+  'jobs/delete': z.strictObject({ id }),
+  'jobs/duplicate': z.strictObject({ id }),
+
+  'plan/preview': z.strictObject({ spec: jobSpecField }),
+
+  'runs/start': z.strictObject({ spec: jobSpecField, jobId: id.optional() }),
+  'runs/cancel': z.strictObject({ runId: id }),
+  'runs/resume': z.strictObject({ runId: id }),
+  'runs/list': z.strictObject({ limit: z.number().int().min(1).max(5000).default(500) }),
+  'runs/get': z.strictObject({ runId: id }),
+  'runs/events': z.strictObject({ runId: id, afterSeq: z.number().int().min(0).default(0) }),
+
+  'deadLetters/list': z.strictObject({
+    runId: id.optional(),
+    status: z.enum(['open', 'retried', 'discarded']).optional(),
+    reason: z.string().optional(),
+    limit: z.number().int().min(1).max(10_000).default(1000),
+    offset: z.number().int().min(0).default(0),
+  }),
+
+  'backups/list': z.strictObject({ runId: id.optional() }),
+
+  'settings/get': empty,
+  'settings/save': z.strictObject({ theme: z.enum(['system', 'light', 'dark']).optional() }),
+} as const;
+
+export type CommandName = keyof typeof commands;
+export const COMMAND_NAMES = Object.keys(commands) as CommandName[];
+
+/** What a caller sends (defaults may be omitted). */
+export type CommandInput<K extends CommandName> = z.input<(typeof commands)[K]>;
+/** What a handler receives: parsed, defaults filled in. */
+export type ParsedInput<K extends CommandName> = z.output<(typeof commands)[K]>;
+
+// -- outputs ------------------------------------------------------------------
+
+export interface AppInfoDto {
+  mode: 'desktop' | 'browser';
+  version: string;
+  stateDir: string;
+  /** The desktop app encrypts saved passwords; the browser mode keeps them for the session only. */
+  canSavePasswords: boolean;
+  /** Engine capabilities present in this build (resume, dead-letter retry, restore...). */
+  features: { resume: boolean; deadLetterRetry: boolean; restore: boolean };
+}
+
+/** Where a connection's password comes from; the password itself never leaves the main process. */
+export type PasswordSource = 'none' | 'env' | 'saved' | 'session';
+
+export interface ConnectionDto {
+  id: string;
+  name: string;
+  engine: Engine;
+  /** The URL as stored: never holds a password. Job specs refer to connections by this URL. */
+  url: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  database?: string;
+  path?: string;
+  params: Record<string, string>;
+  passwordSource: PasswordSource;
+  passwordEnv?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ConnectionTestDto =
+  | { ok: true; serverVersion: string; latencyMs: number; tableCount: number }
+  | { ok: false; error: string; latencyMs: number };
+
+export interface TableRefDto {
+  /** As a job spec names it: "public.orders" or "orders". */
+  name: string;
+  schema?: string;
+}
+
+export interface ColumnDto {
+  name: string;
+  nativeType: string;
+  kind: string;
+  nullable: boolean;
+}
+
+export interface TableDetailDto {
+  name: string;
+  columns: ColumnDto[];
+  primaryKey: string[];
+  rowEstimate?: number;
+}
+
+export interface JobDto {
+  id: string;
+  name: string;
+  spec: JobSpec;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PlanDto {
+  ok: boolean;
+  tables: PlannedTable[];
+  warnings: string[];
+  problems: string[];
+}
+
+export interface RunDto {
+  id: string;
+  jobId: string | null;
+  jobName: string;
+  source: string;
+  target: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  rowsRead: number;
+  rowsWritten: number;
+  rowsDeadLettered: number;
+  error: string | null;
+  /** "checksum", "count", "skipped", "mismatch" or null while running / not verified. */
+  verification: TableSummary['verified'] | 'mixed' | null;
+  tables: TableSummary[];
+  /** True while this process is running it (it can be cancelled). */
+  active: boolean;
+}
+
+export interface RunEventDto {
+  seq: number;
+  at: string;
+  event: RunEvent;
+}
+
+export interface RunDetailDto {
+  run: RunDto;
+  spec: JobSpecInput | null;
+  events: RunEventDto[];
+}
+
+export interface DeadLetterDto {
+  id: number;
+  runId: string | null;
+  table: string | null;
+  key: unknown;
+  row: unknown;
+  reasons: string[];
+  stage: string;
+  status: string;
+  createdAt: string;
+}
+
+export interface DeadLetterPageDto {
+  total: number;
+  items: DeadLetterDto[];
+  reasons: { reason: string; count: number }[];
+}
+
+export interface BackupDto {
+  id: number;
+  runId: string;
+  jobName: string | null;
+  targetTable: string;
+  backupTable: string;
+  kind: string;
+  rows: number;
+  createdAt: string;
+  restoredAt: string | null;
+}
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface SettingsDto {
+  theme: Theme;
+}
+
+export interface CommandOutputs {
+  'app/info': AppInfoDto;
+  'connections/list': ConnectionDto[];
+  'connections/save': ConnectionDto;
+  'connections/delete': { deleted: boolean };
+  'connections/test': ConnectionTestDto;
+  'connections/tables': TableRefDto[];
+  'connections/describe': TableDetailDto;
+  'jobs/list': JobDto[];
+  'jobs/get': JobDto;
+  'jobs/save': JobDto;
+  'jobs/delete': { deleted: boolean };
+  'jobs/duplicate': JobDto;
+  'plan/preview': PlanDto;
+  'runs/start': { runId: string };
+  'runs/cancel': { cancelled: boolean };
+  'runs/resume': { runId: string };
+  'runs/list': RunDto[];
+  'runs/get': RunDetailDto;
+  'runs/events': RunEventDto[];
+  'deadLetters/list': DeadLetterPageDto;
+  'backups/list': BackupDto[];
+  'settings/get': SettingsDto;
+  'settings/save': SettingsDto;
+}
+
+export type CommandOutput<K extends CommandName> = CommandOutputs[K];
+
+// -- events ------------------------------------------------------------------
+
+export interface ApiEvents {
+  /** Every event of every run this process runs, as it happens. */
+  'run/event': { runId: string; event: RunEvent };
+  /** A run ended (any status). */
+  'run/finished': RunSummary;
+  /** A run put rows in the dead-letter queue. */
+  'deadLetters/added': { runId: string; count: number };
+  /** Saved connections or jobs changed (another window or client). */
+  'data/changed': { what: 'connections' | 'jobs' };
+}
+
+export type EventName = keyof ApiEvents;
+export const EVENT_NAMES: EventName[] = ['run/event', 'run/finished', 'deadLetters/added', 'data/changed'];
+
+// -- errors and envelopes ----------------------------------------------------
+
+export type ApiErrorCode = 'invalid-input' | 'unknown-command' | 'not-found' | 'failed' | 'unavailable';
+
+export interface ApiIssue {
+  /** `spec.tables[2].mode`, `name`... */
+  path: string;
+  message: string;
+}
+
+export interface ApiErrorBody {
+  code: ApiErrorCode;
+  message: string;
+  issues?: ApiIssue[];
+}
+
+export type ApiResult<T = unknown> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly issues: ApiIssue[];
+  constructor(body: ApiErrorBody) {
+    super(body.message);
+    this.name = 'ApiError';
+    this.code = body.code;
+    this.issues = body.issues ?? [];
+  }
+}
+
+/** What the renderer gets as `window.dbferry` (IPC) or builds over WebSocket (browser). */
+export interface DbferryBridge {
+  /** Resolves with the envelope; never rejects for API errors. */
+  invoke(command: string, input: unknown): Promise<ApiResult>;
+  /** Subscribe to one event stream; returns the unsubscribe function. */
+  on(event: EventName, listener: (payload: unknown) => void): () => void;
+}
+
+/** The IPC channel names the preload allow-lists. */
+export const IPC_INVOKE = 'dbferry:invoke';
+export const IPC_EVENT = 'dbferry:event';
