@@ -65,7 +65,8 @@ export const commands = {
     })
     .refine((v) => v.id !== undefined || v.url !== undefined, { message: 'give a connection id or a url', path: ['id'] }),
   'connections/tables': z.strictObject({ id }),
-  'connections/describe': z.strictObject({ id, table: z.string().min(1, 'must not be empty') }),
+  /** Columns, primary key and row estimate of some tables, over one session. */
+  'connections/describe': z.strictObject({ id, tables: z.array(z.string().min(1, 'must not be empty')).min(1).max(1000) }),
 
   'jobs/list': empty,
   'jobs/get': z.strictObject({ id }),
@@ -156,6 +157,8 @@ export interface ColumnDto {
 
 export interface TableDetailDto {
   name: string;
+  /** False when the table does not exist (dropped since it was listed). */
+  exists: boolean;
   columns: ColumnDto[];
   primaryKey: string[];
   rowEstimate?: number;
@@ -252,7 +255,7 @@ export interface CommandOutputs {
   'connections/delete': { deleted: boolean };
   'connections/test': ConnectionTestDto;
   'connections/tables': TableRefDto[];
-  'connections/describe': TableDetailDto;
+  'connections/describe': TableDetailDto[];
   'jobs/list': JobDto[];
   'jobs/get': JobDto;
   'jobs/save': JobDto;

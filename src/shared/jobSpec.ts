@@ -3,6 +3,7 @@
  * Parsed once at the boundary; everything inside trusts the parsed type.
  */
 import { z } from 'zod';
+import { redactUrl } from './connectionUrl.js';
 
 const identifier = z.string().min(1, 'must not be empty');
 
@@ -163,6 +164,13 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length) {
+      const atRoot = issue.errors.every((branch) => branch.every((i) => i.path.length === 0));
+      if (atRoot) {
+        const missing = issue.errors.some((branch) => branch.some((i) => i.code === 'invalid_type' && i.input === undefined));
+        const alternatives = issue.errors.map((branch) => problemMessage(branch[0]).replace(/^expected (one of )?/, '').replace(/, got .*$/, ''));
+        out.push({ path: formatPath(path), message: missing ? 'is required' : `expected ${alternatives.join(' or ')}` });
+        continue;
+      }
       const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
       const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
       out.push(...flattenIssues(best, path));
@@ -176,12 +184,12 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : typeof v;
+  return typeof v === 'string' ? `the string ${JSON.stringify(redactUrl(v))}` : typeof v;
 }
 
 /** Parse a job spec; every problem is reported at once, each with its path. */
 export function parseJobSpec(input: unknown): SpecParseResult {
-  const result = jobSpecSchema.safeParse(input);
+  const result = jobSpecSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     return { ok: false, problems: flattenIssues(result.error.issues) };
   }

@@ -59,10 +59,12 @@ export class Store {
     } catch (err) {
       throw new StoreError(`cannot open the state store ${path}: ${(err as Error).message}`);
     }
+    this.db.pragma('busy_timeout = 5000');
+    // Check the version before changing anything, so a newer store is left exactly as it was.
+    this.refuseNewer();
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
     this.migrate();
   }
 
@@ -76,7 +78,7 @@ export class Store {
     return new Store(join(dir, STORE_FILE));
   }
 
-  private migrate(): void {
+  private refuseNewer(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
     if (current > MIGRATIONS.length) {
       this.db.close();
@@ -85,6 +87,10 @@ export class Store {
           'upgrade dbferry, or point --state / DBFERRY_HOME at another folder',
       );
     }
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]);

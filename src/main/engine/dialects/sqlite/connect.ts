@@ -26,12 +26,15 @@ export function openSqlite(info: SqliteConnection, options: OpenOptions): Databa
       hint: asSource ? undefined : 'check that its folder exists and is writable',
     });
   }
-  db.pragma(`busy_timeout = ${Math.min(options.statementTimeoutMs || 5000, 30_000)}`);
+  // Wait a little for another process's lock, then say who is in the way.
+  db.pragma('busy_timeout = 5000');
   try {
     // Reading the schema proves the file is a database (and not locked exclusively).
     db.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (err) {
     db.close();
+    const explained = explainSqliteError(err, path);
+    if (explained instanceof FerryError) throw explained;
     throw new FerryError('connection', `${path} is not a usable SQLite database: ${(err as Error).message}`);
   }
   return db;
