@@ -1,0 +1,123 @@
+/**
+ * Reading: COPY (SELECT ...) TO STDOUT in text format, parsed as it streams.
+ *
+ * COPY cannot take bind parameters, so keyset bounds are written as quoted
+ * literals (pg's escapeLiteral) of the values' text form, with no cast: like
+ * an untyped bind parameter, an untyped literal takes the key column's type,
+ * and escapeLiteral makes any string a single literal, so a bound can never
+ * change the statement. A server-side cursor would allow real parameters but
+ * costs a round trip per batch and row-format decoding in the driver.
+ */
+import type { Readable } from 'node:stream';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { FerryError } from '../../errors.js';
+import type { Column, Row, TableName, Value } from '../../types.js';
+import type { ReadRequest } from '../dialect.js';
+import { quoteAnsi as q } from '../base.js';
+import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.js';
+import { decoderFor, toPgText } from './types.js';
+
+export interface ReadContext {
+  client: pg.Client;
+  quoteTable(name: TableName): string;
+  inTransaction(): boolean;
+  cancel(): Promise<void>;
+  fail(err: unknown, what: string): Error;
+}
+
+function literal(v: Value, column: Column | undefined): string {
+  const text = toPgText(v, column?.type);
+  return text === null ? 'NULL' : pg.escapeLiteral(text);
+}
+
+export function selectSql(table: string, req: ReadRequest): string {
+  if ((req.after || req.through) && req.orderBy.length === 0) {
+    throw new FerryError('internal', `reading ${table}: key bounds (after/through) need orderBy columns`);
+  }
+  const byName = new Map(req.columns.map((c) => [c.name, c]));
+  const keyCols = req.orderBy.map((k) => byName.get(k));
+  const tuple = (row: Row) => `(${row.map((v, i) => literal(v, keyCols[i])).join(', ')})`;
+  const keys = `(${req.orderBy.map(q).join(', ')})`;
+  const conditions: string[] = [];
+  if (req.where) conditions.push(`(${req.where})`);
+  if (req.after) conditions.push(`${keys} > ${tuple(req.after)}`);
+  if (req.through) conditions.push(`${keys} <= ${tuple(req.through)}`);
+  const cols = req.columns.map((c) => q(c.name)).join(', ');
+  let sql = `SELECT ${cols} FROM ${table}`;
+  if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
+  if (req.orderBy.length) sql += ` ORDER BY ${req.orderBy.map(q).join(', ')}`;
+  return sql;
+}
+
+export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenerator<Row[]> {
+  const table = ctx.quoteTable(req.table);
+  const what = `reading ${table}`;
+  const parser = new CopyTextParser(
+    req.columns.map((c) => decoderFor(c.type)),
+    req.columns.map((c) => c.type.kind === 'binary'),
+    req.columns.map((c) => (c.type.kind === 'integer' ? SHAPE_INT : c.type.kind === 'boolean' ? SHAPE_BOOL : SHAPE_OTHER)),
+  );
+  const batchRows = Math.max(1, req.batchRows);
+  // Inside a transaction (a snapshot), stopping a COPY early means cancelling it,
+  // which would abort the whole transaction: a savepoint keeps it usable.
+  const savepoint = ctx.inTransaction();
+  if (savepoint) await run(ctx, 'SAVEPOINT dbferry_read', what);
+  const stream: Readable = ctx.client.query(copyTo(`COPY (${selectSql(table, req)}) TO STDOUT`));
+  let done = false;
+  let batch: Row[] = [];
+  try {
+    // destroyOnReturn false: on an early stop the stream must still be drained (stopEarly).
+    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
+      parser.push(chunk as Buffer, batch);
+      while (batch.length >= batchRows) {
+        const full = batch.length === batchRows ? batch : batch.slice(0, batchRows);
+        batch = batch.length === batchRows ? [] : batch.slice(batchRows);
+        yield full;
+      }
+    }
+    parser.finish();
+    done = true;
+  } catch (err) {
+    done = true;
+    if (savepoint) await rollbackTo(ctx);
+    throw ctx.fail(err, what);
+  } finally {
+    if (!done) await stopEarly(ctx, stream, savepoint);
+  }
+  if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
+  if (batch.length) yield batch;
+}
+
+/** The consumer stopped before the end: cancel the COPY and drain what is in flight. */
+async function stopEarly(ctx: ReadContext, stream: Readable, savepoint: boolean): Promise<void> {
+  await ctx.cancel();
+  try {
+    for await (const chunk of stream) void chunk;
+  } catch {
+    // "canceling statement due to user request" is what we asked for.
+  }
+  if (savepoint) await rollbackTo(ctx);
+}
+
+async function rollbackTo(ctx: ReadContext): Promise<void> {
+  await ctx.client.query('ROLLBACK TO SAVEPOINT dbferry_read; RELEASE SAVEPOINT dbferry_read').catch(() => {});
+}
+
+async function run(ctx: ReadContext, sql: string, what: string): Promise<void> {
+  try {
+    await ctx.client.query(sql);
+  } catch (err) {
+    throw ctx.fail(err, what);
+  }
+}
+
+export async function countRows(ctx: ReadContext, table: TableName, where?: string): Promise<number> {
+  const sql = `SELECT count(*) AS n FROM ${ctx.quoteTable(table)}${where ? ` WHERE (${where})` : ''}`;
+  try {
+    const r = await ctx.client.query<{ n: number | bigint }>(sql);
+    return Number(r.rows[0].n);
+  } catch (err) {
+    throw ctx.fail(err, `counting rows of ${ctx.quoteTable(table)}`);
+  }
+}

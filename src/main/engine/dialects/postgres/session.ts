@@ -1,0 +1,126 @@
+/** One PostgreSQL connection as a dbferry Session: glue over the role files. */
+import type { TableName, Value } from '../../types.js';
+import { quoteAnsi } from '../base.js';
+import { StandardApplySql } from '../base.js';
+import type { Dialect, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
+import { cancelRunning, type PgConnection } from './connect.js';
+import { queryError } from './errors.js';
+import { describeTable, listTables, parseTableSpec } from './introspect.js';
+import { countRows, readRows, type ReadContext } from './read.js';
+import { beginSnapshot, endSnapshot, type SnapshotHost } from './snapshot.js';
+import { logicalFromNative, mapType } from './types.js';
+import * as write from './write.js';
+import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
+
+export class PostgresSession implements Session {
+  readonly serverVersion: string;
+  readonly applySql: StandardApplySql;
+  /** Internals for snapshot.ts exportSnapshot/joinSnapshot. */
+  readonly pg: SnapshotHost;
+  private readonly ctx: ReadContext;
+
+  constructor(
+    readonly dialect: Dialect,
+    private readonly conn: PgConnection,
+    readonly schema: string,
+  ) {
+    this.serverVersion = conn.serverVersion;
+    const quoteTable = (t: TableName) => this.quoteTable(t);
+    this.applySql = new StandardApplySql(quoteAnsi, quoteTable);
+    const transactions = new write.Transactions();
+    this.ctx = {
+      client: conn.client,
+      quoteTable,
+      inTransaction: () => transactions.depth > 0,
+      cancel: () => cancelRunning(conn.client, conn.label),
+      fail: (err, what) => queryError(err, what, conn.label),
+    };
+    this.pg = { ctx: this.ctx, transactions, snapshotOpen: false };
+  }
+
+  quoteIdentifier(name: string): string {
+    return quoteAnsi(name);
+  }
+
+  /** Unqualified names are pinned to the session schema, whatever search_path says. */
+  quoteTable(name: TableName): string {
+    return `${quoteAnsi(name.schema ?? this.schema)}.${quoteAnsi(name.name)}`;
+  }
+
+  tableName(spec: string): TableName {
+    return parseTableSpec(spec, this.schema);
+  }
+
+  async listTables(): Promise<TableName[]> {
+    try {
+      return await listTables(this.conn.client, this.schema);
+    } catch (err) {
+      throw this.ctx.fail(err, `listing tables of schema "${this.schema}"`);
+    }
+  }
+
+  async describeTable(name: TableName): Promise<Awaited<ReturnType<Session['describeTable']>>> {
+    const full = { schema: name.schema ?? this.schema, name: name.name };
+    try {
+      return await describeTable(this.conn.client, full);
+    } catch (err) {
+      throw this.ctx.fail(err, `describing table ${this.quoteTable(full)}`);
+    }
+  }
+
+  mapType(type: LogicalType): TypeMapping {
+    return mapType(type);
+  }
+
+  parseNativeType(nativeType: string): LogicalType {
+    return logicalFromNative(nativeType);
+  }
+
+  readRows(request: ReadRequest): AsyncIterable<Row[]> {
+    return readRows(this.ctx, request);
+  }
+
+  countRows(table: TableName, where?: string): Promise<number> {
+    return countRows(this.ctx, table, where);
+  }
+
+  createTable(def: TableDef): Promise<void> {
+    return write.createTable(this.ctx, def);
+  }
+
+  dropTable(name: TableName): Promise<void> {
+    return write.dropTable(this.ctx, name);
+  }
+
+  createIndex(table: TableName, indexName: string, columns: string[]): Promise<void> {
+    return write.createIndex(this.ctx, table, indexName, columns);
+  }
+
+  insertRows(table: TableName, columns: Column[], rows: Row[]): Promise<void> {
+    return write.insertRows(this.ctx, table, columns, rows);
+  }
+
+  execute(sql: string, params?: Value[]): Promise<number> {
+    return write.execute(this.ctx, sql, params);
+  }
+
+  query(sql: string, params?: Value[]): ReturnType<Session['query']> {
+    return write.query(this.ctx, sql, params);
+  }
+
+  transaction<T>(fn: () => Promise<T>, isolation?: TargetIsolation): Promise<T> {
+    return this.pg.transactions.run(this.ctx, fn, isolation);
+  }
+
+  beginSnapshot(): Promise<void> {
+    return beginSnapshot(this.pg);
+  }
+
+  endSnapshot(): Promise<void> {
+    return endSnapshot(this.pg);
+  }
+
+  async close(): Promise<void> {
+    await this.conn.client.end().catch(() => {});
+  }
+}

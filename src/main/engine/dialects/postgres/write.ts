@@ -1,0 +1,137 @@
+/** Writing: DDL, COPY FROM STDIN in text format, statements and transactions. */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Column, Row, TableName, Value } from '../../types.js';
+import type { QueryResult, TableDef, TargetIsolation } from '../dialect.js';
+import { quoteAnsi as q } from '../base.js';
+import { escapeCopyField } from './copyText.js';
+import { toPgText } from './types.js';
+
+export interface WriteContext {
+  client: pg.Client;
+  quoteTable(name: TableName): string;
+  fail(err: unknown, what: string): Error;
+}
+
+async function run(ctx: WriteContext, sql: string, what: string, params?: Value[]): Promise<pg.QueryResult> {
+  try {
+    return await ctx.client.query({ text: sql, values: params?.map(toParam) });
+  } catch (err) {
+    throw ctx.fail(err, what);
+  }
+}
+
+/** pg sends numbers and booleans with toString(); only -0 and non-Buffer byte arrays need help. */
+function toParam(v: Value): unknown {
+  if (typeof v === 'number' && Object.is(v, -0)) return '-0';
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return v;
+}
+
+export async function createTable(ctx: WriteContext, def: TableDef): Promise<void> {
+  const table = ctx.quoteTable(def.name);
+  const lines = def.columns.map((c) => `${q(c.name)} ${c.nativeType}${c.nullable ? '' : ' NOT NULL'}`);
+  if (def.primaryKey.length) lines.push(`PRIMARY KEY (${def.primaryKey.map(q).join(', ')})`);
+  await run(ctx, `CREATE TABLE ${table} (${lines.join(', ')})`, `creating table ${table}`);
+}
+
+export async function dropTable(ctx: WriteContext, name: TableName): Promise<void> {
+  const table = ctx.quoteTable(name);
+  await run(ctx, `DROP TABLE IF EXISTS ${table}`, `dropping table ${table}`);
+}
+
+export async function createIndex(ctx: WriteContext, name: TableName, indexName: string, columns: string[]): Promise<void> {
+  const table = ctx.quoteTable(name);
+  await run(ctx, `CREATE INDEX ${q(indexName)} ON ${table} (${columns.map(q).join(', ')})`, `creating index ${indexName} on ${table}`);
+}
+
+const CHUNK_ROWS_MIN = 256;
+const CHUNK_CHARS = 1 << 20;
+
+/** Rows as COPY text in chunks of about 1 MB, encoded lazily as COPY asks for more. */
+function* copyText(columns: Column[], rows: Row[]): Generator<string> {
+  const n = columns.length;
+  const types = columns.map((c) => c.type);
+  const names = columns.map((c) => c.name);
+  // Fields go into one array joined once per chunk: cheaper than growing strings.
+  let parts: string[] = [];
+  let chars = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    for (let i = 0; i < n; i++) {
+      const field = escapeCopyField(toPgText(row[i], types[i]), names[i]);
+      parts.push(field, i === n - 1 ? '\n' : '\t');
+      chars += field.length + 1;
+    }
+    if (chars >= CHUNK_CHARS && parts.length >= CHUNK_ROWS_MIN) {
+      yield parts.join('');
+      parts = [];
+      chars = 0;
+    }
+  }
+  if (parts.length) yield parts.join('');
+}
+
+export async function insertRows(ctx: WriteContext, name: TableName, columns: Column[], rows: Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const table = ctx.quoteTable(name);
+  const sql = `COPY ${table} (${columns.map((c) => q(c.name)).join(', ')}) FROM STDIN`;
+  try {
+    const stream = ctx.client.query(copyFrom(sql));
+    await pipeline(Readable.from(copyText(columns, rows), { objectMode: false }), stream);
+  } catch (err) {
+    throw ctx.fail(err, `writing rows to ${table}`);
+  }
+}
+
+export async function execute(ctx: WriteContext, sql: string, params?: Value[]): Promise<number> {
+  const r = await run(ctx, sql, 'running a statement', params);
+  return r.rowCount ?? 0;
+}
+
+export async function query(ctx: WriteContext, sql: string, params?: Value[]): Promise<QueryResult> {
+  try {
+    const r = await ctx.client.query<Value[]>({ text: sql, values: params?.map(toParam), rowMode: 'array' });
+    return { rows: r.rows };
+  } catch (err) {
+    throw ctx.fail(err, 'running a query');
+  }
+}
+
+const ISOLATION: Record<TargetIsolation, string> = {
+  serializable: 'SERIALIZABLE',
+  'repeatable-read': 'REPEATABLE READ',
+  'read-committed': 'READ COMMITTED',
+};
+
+/** Tracks whether a transaction is open so nested calls become savepoints. */
+export class Transactions {
+  depth = 0;
+
+  async run<T>(ctx: WriteContext, fn: () => Promise<T>, isolation?: TargetIsolation): Promise<T> {
+    const level = this.depth++;
+    const savepoint = `dbferry_tx_${level}`;
+    try {
+      await run(
+        ctx,
+        level === 0 ? `BEGIN${isolation ? ` ISOLATION LEVEL ${ISOLATION[isolation]}` : ''}` : `SAVEPOINT ${savepoint}`,
+        'starting a transaction',
+      );
+    } catch (err) {
+      this.depth--;
+      throw err;
+    }
+    try {
+      const result = await fn();
+      await run(ctx, level === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`, 'committing');
+      return result;
+    } catch (err) {
+      await ctx.client.query(level === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}`).catch(() => {});
+      throw err;
+    } finally {
+      this.depth--;
+    }
+  }
+}
