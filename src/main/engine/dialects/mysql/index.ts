@@ -1,0 +1,27 @@
+/**
+ * The MySQL/MariaDB dialect: capabilities as data, sessions from connect.ts.
+ */
+import type { ConnectionInfo } from '../../../../shared/connectionUrl.js';
+import { FerryError } from '../../errors.js';
+import type { Dialect, OpenOptions, Session } from '../dialect.js';
+import { connect } from './connect.js';
+import { MysqlSession } from './session.js';
+
+export const mysqlDialect: Dialect = {
+  engine: 'mysql',
+  capabilities: {
+    // DDL commits the open transaction implicitly.
+    transactionalDdl: false,
+    // "db.table" reaches another database on the same server, but tables are not created in schemas.
+    schemas: false,
+    maxIdentifierLength: 64,
+  },
+  async open(info: ConnectionInfo, options: OpenOptions): Promise<Session> {
+    if (info.engine !== 'mysql') {
+      throw new FerryError('internal', `the MySQL dialect cannot open a ${info.engine} connection`);
+    }
+    return new MysqlSession(mysqlDialect, await connect(info, options), info);
+  },
+};
+
+export { MysqlSession } from './session.js';

@@ -1,0 +1,105 @@
+/**
+ * Streaming reads: one SELECT per request, rows pulled from the socket with
+ * backpressure (mysql2 pauses the connection when the stream's buffer is
+ * full) and grouped into batches, so a table is never held in memory.
+ */
+import mysql from 'mysql2';
+import type { Connection as CoreConnection } from 'mysql2';
+import type { Connection } from 'mysql2/promise';
+import type { Column, Row, TableName, Value } from '../../types.js';
+import type { ReadRequest } from '../dialect.js';
+import { quoteBacktick } from '../base.js';
+import { decoderFor, toParam } from './values.js';
+
+export interface ReadContext {
+  conn: Connection;
+  core: CoreConnection;
+  quoteTable(name: TableName): string;
+  /** Turns driver errors into FerryErrors. */
+  fail(err: unknown): Error;
+}
+
+export async function* readRows(ctx: ReadContext, request: ReadRequest): AsyncIterable<Row[]> {
+  const sql = selectSql(ctx, request);
+  const decoders = request.columns.map((c) => decoderFor(c.type));
+  const width = decoders.length;
+  const batchRows = Math.max(1, request.batchRows);
+  const stream = ctx.core.query({ sql, rowsAsArray: true }).stream({ highWaterMark: Math.min(batchRows, 1000) });
+  let batch: Row[] = [];
+  try {
+    for await (const raw of stream as AsyncIterable<unknown[]>) {
+      const row: Row = new Array(width);
+      for (let i = 0; i < width; i++) row[i] = decoders[i](raw[i]);
+      batch.push(row);
+      if (batch.length >= batchRows) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } catch (err) {
+    throw ctx.fail(err);
+  } finally {
+    // Stopping early destroys the stream; mysql2 then resumes and discards the rest.
+    stream.destroy();
+  }
+  if (batch.length > 0) yield batch;
+}
+
+function selectSql(ctx: ReadContext, r: ReadRequest): string {
+  const list = r.columns.map((c) => selectExpression(c)).join(', ');
+  const keyColumns = r.orderBy.map((name) => r.columns.find((c) => c.name === name));
+  const conditions: string[] = [];
+  if (r.where) conditions.push(`(${r.where})`);
+  if (r.after) conditions.push(keysetCondition(r.orderBy, keyColumns, r.after, '>'));
+  if (r.through) conditions.push(keysetCondition(r.orderBy, keyColumns, r.through, '<='));
+  let sql = `SELECT ${list} FROM ${ctx.quoteTable(r.table)}`;
+  if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
+  if (r.orderBy.length) sql += ` ORDER BY ${r.orderBy.map(quoteBacktick).join(', ')}`;
+  return sql;
+}
+
+function selectExpression(c: Column): string {
+  const q = quoteBacktick(c.name);
+  // Geometry would otherwise be parsed into objects by the driver.
+  if (/^(geometry|point|linestring|polygon|multi|geometrycollection)/i.test(c.nativeType)) return `ST_AsBinary(${q})`;
+  return q;
+}
+
+/**
+ * (k1, k2) > (a, b) spelled out as `k1 >= a AND (k1 > a OR (k1 = a AND k2 > b))`:
+ * MariaDB does not turn row-value comparisons into index ranges, this it does.
+ * Values are bound placeholders, formatted by the driver's escaper.
+ */
+export function keysetCondition(keys: string[], columns: (Column | undefined)[], bound: Row, op: '>' | '<='): string {
+  const strict = op === '>' ? '>' : '<';
+  const loose = op === '>' ? '>=' : '<=';
+  const params: Value[] = [];
+  const q = keys.map(quoteBacktick);
+  const p = (i: number) => {
+    params.push(toParam(bound[i], columns[i]));
+    return '?';
+  };
+  const lead = keys.length > 1 ? `${q[0]} ${loose} ${p(0)} AND ` : '';
+  const alternatives: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const parts: string[] = [];
+    for (let j = 0; j < i; j++) parts.push(`${q[j]} = ${p(j)}`);
+    const last = i === keys.length - 1 ? (op === '>' ? '>' : '<=') : strict;
+    parts.push(`${q[i]} ${last} ${p(i)}`);
+    alternatives.push(parts.length === 1 ? parts[0] : `(${parts.join(' AND ')})`);
+  }
+  const sql = `${lead}(${alternatives.join(' OR ')})`;
+  return mysql.format(sql, params as Parameters<typeof mysql.format>[1]);
+}
+
+export async function countRows(ctx: ReadContext, table: TableName, where?: string): Promise<number> {
+  try {
+    const [result] = await ctx.conn.query({
+      sql: `SELECT COUNT(*) FROM ${ctx.quoteTable(table)}${where ? ` WHERE (${where})` : ''}`,
+      rowsAsArray: true,
+    });
+    return Number((result as unknown[][])[0][0]);
+  } catch (err) {
+    throw ctx.fail(err);
+  }
+}

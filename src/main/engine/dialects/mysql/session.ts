@@ -1,0 +1,140 @@
+/**
+ * One open MySQL/MariaDB connection as a dbferry Session: wires the role
+ * files (introspect, read, write, snapshot) to one mysql2 connection.
+ */
+import type { Connection, FieldPacket } from 'mysql2/promise';
+import type { ServerConnection } from '../../../../shared/connectionUrl.js';
+import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
+import { quoteBacktick, tableQuoter } from '../base.js';
+import type { ApplySql, Dialect, QueryResult, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
+import { MysqlApplySql } from './apply.js';
+import type { Link, ServerFacts } from './connect.js';
+import { mysqlError } from './errors.js';
+import * as introspect from './introspect.js';
+import * as read from './read.js';
+import * as snapshot from './snapshot.js';
+import * as types from './types.js';
+import { integerFromString, toParam } from './values.js';
+import * as write from './write.js';
+import type { BulkPath } from './write.js';
+
+/** mysql2's column type code for BIGINT, which arrives as a string. */
+const LONGLONG = 8;
+
+export class MysqlSession implements Session {
+  readonly serverVersion: string;
+  readonly applySql: ApplySql = new MysqlApplySql();
+  readonly quoteTable = tableQuoter(quoteBacktick);
+  readonly maxAllowedPacket: number;
+  readonly conn: Connection;
+  readonly core: Link['core'];
+  readonly facts: ServerFacts;
+  /** LOAD DATA LOCAL until the server refuses it once, then INSERT. */
+  bulkPath: BulkPath;
+  inTransaction = false;
+
+  constructor(
+    readonly dialect: Dialect,
+    link: Link,
+    private readonly info: ServerConnection,
+  ) {
+    ({ conn: this.conn, core: this.core, facts: this.facts } = link);
+    const facts = link.facts;
+    this.serverVersion = facts.version;
+    this.maxAllowedPacket = facts.maxAllowedPacket;
+    const localInfile = info.params.localInfile;
+    this.bulkPath = localInfile === '0' || localInfile === 'false' ? 'insert' : 'load-data';
+  }
+
+  readonly fail = (err: unknown): Error =>
+    mysqlError(err, `${this.info.host}:${this.info.port}/${this.info.database ?? ''}`, this.info.user ?? 'root');
+
+  quoteIdentifier(name: string): string {
+    return quoteBacktick(name);
+  }
+
+  tableName(spec: string): TableName {
+    return introspect.parseTableSpec(spec);
+  }
+
+  async listTables(): Promise<TableName[]> {
+    return this.guard(() => introspect.listTables(this.conn));
+  }
+
+  async describeTable(name: TableName): Promise<TableInfo | undefined> {
+    return this.guard(() => introspect.describeTable(this.conn, name));
+  }
+
+  mapType(type: LogicalType): TypeMapping {
+    return types.mapType(type, this.facts.flavor);
+  }
+
+  parseNativeType(nativeType: string): LogicalType {
+    return types.parseNativeType(nativeType);
+  }
+
+  readRows(request: ReadRequest): AsyncIterable<Row[]> {
+    return read.readRows(this, request);
+  }
+
+  countRows(table: TableName, where?: string): Promise<number> {
+    return read.countRows(this, table, where);
+  }
+
+  createTable(def: TableDef): Promise<void> {
+    return write.createTable(this, def);
+  }
+
+  dropTable(name: TableName): Promise<void> {
+    return write.dropTable(this, name);
+  }
+
+  createIndex(table: TableName, indexName: string, columns: string[]): Promise<void> {
+    return write.createIndex(this, table, indexName, columns);
+  }
+
+  insertRows(table: TableName, columns: Column[], rows: Row[]): Promise<void> {
+    return write.insertRows(this, table, columns, rows);
+  }
+
+  async execute(sql: string, params: Value[] = []): Promise<number> {
+    const [result] = await this.guard(() => this.conn.query({ sql, values: params.map((p) => toParam(p)) }));
+    return (result as { affectedRows?: number }).affectedRows ?? 0;
+  }
+
+  async query(sql: string, params: Value[] = []): Promise<QueryResult> {
+    const [result, fields] = await this.guard(() => this.conn.query({ sql, values: params.map((p) => toParam(p)), rowsAsArray: true }));
+    if (!Array.isArray(result)) return { rows: [] };
+    const bigints = (fields as FieldPacket[]).map((f) => f.columnType === LONGLONG);
+    const rows = (result as Value[][]).map((row) => row.map((v, i) => (bigints[i] && typeof v === 'string' ? integerFromString(v) : v)));
+    return { rows };
+  }
+
+  transaction<T>(fn: () => Promise<T>, isolation?: TargetIsolation): Promise<T> {
+    return snapshot.transaction(this, fn, isolation);
+  }
+
+  beginSnapshot(): Promise<void> {
+    return snapshot.beginSnapshot(this);
+  }
+
+  endSnapshot(): Promise<void> {
+    return snapshot.endSnapshot(this);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.conn.end();
+    } catch {
+      this.conn.destroy();
+    }
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.fail(err);
+    }
+  }
+}
