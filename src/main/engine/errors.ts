@@ -32,3 +32,37 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * Errors worth retrying: the connection dropped, the server restarted, a
+ * serialization failure, a deadlock, a lock timeout. Codes of all three
+ * engines are listed here as data; everything else is permanent.
+ */
+const TRANSIENT_CODES = new Set([
+  // node / sockets
+  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  // PostgreSQL SQLSTATEs
+  '40001', '40P01', '55P03', '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004',
+  // MySQL / MariaDB
+  'PROTOCOL_CONNECTION_LOST', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR',
+  'ER_CONNECTION_KILLED', 'ER_QUERY_INTERRUPTED', 'ER_CLIENT_INTERACTION_TIMEOUT',
+  // SQLite
+  'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED',
+]);
+
+const TRANSIENT_MESSAGES = /Connection terminated|connection is closed|Client has encountered a connection error|terminating connection due to administrator command|Can't add new command when connection is in closed state|server has gone away|Lost connection/i;
+
+export function isTransient(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof FerryError) {
+      if (e.transient) return true;
+      if (e.kind !== 'connection' && e.kind !== 'internal') return false;
+    }
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+    const errno = (e as { errno?: unknown }).errno;
+    if (errno === 1213 || errno === 1205 || errno === 2013 || errno === 2006 || errno === 1927) return true;
+    if (e instanceof Error && TRANSIENT_MESSAGES.test(e.message)) return true;
+  }
+  return false;
+}

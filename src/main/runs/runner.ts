@@ -1,14 +1,27 @@
 /**
- * Starts a run of a job: records it in the store with every event (the job
- * log) and its checkpoints, and hands events to the caller (CLI, UI).
+ * Starts and resumes runs: records each run in the store with every event
+ * (the job log), its checkpoints, dead letters and backups, and hands events
+ * to the caller (CLI, UI).
  */
 import { randomUUID } from 'node:crypto';
 import { redactUrl } from '../../shared/connectionUrl.js';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
-import type { JobSpec } from '../../shared/jobSpec.js';
-import { runJob } from '../engine/pipeline/run.js';
-import type { Store } from '../store/store.js';
-import { now } from '../store/store.js';
+import { jobSpecSchema, type JobSpec } from '../../shared/jobSpec.js';
+import type { BackupRecord } from '../engine/pipeline/apply.js';
+import { runJob, type RunContext, type TableCheckpoint } from '../engine/pipeline/run.js';
+import { tableLabel, type TableName } from '../engine/types.js';
+import {
+  addBackups,
+  addDeadLetter,
+  backupsBeyondKeep,
+  clearCheckpoints,
+  loadCheckpoints,
+  markBackups,
+  markInterruptedRuns,
+  resumableStagingTables,
+  saveCheckpoint,
+} from '../store/runState.js';
+import type { RunRecord, Store } from '../store/store.js';
 
 export interface StartRunOptions {
   baseDir: string;
@@ -17,12 +30,15 @@ export interface StartRunOptions {
   onEvent?: (event: RunEvent) => void;
 }
 
+export class RunError extends Error {}
+
 /** The spec as stored: every URL without its password. */
 export function redactSpec(spec: JobSpec): JobSpec {
   return { ...spec, source: { ...spec.source, url: redactUrl(spec.source.url) }, target: { ...spec.target, url: redactUrl(spec.target.url) } };
 }
 
 export function startRun(store: Store, spec: JobSpec, opts: StartRunOptions): { runId: string; done: Promise<RunSummary> } {
+  markInterruptedRuns(store);
   const runId = randomUUID();
   store.createRun({
     id: runId,
@@ -33,34 +49,82 @@ export function startRun(store: Store, spec: JobSpec, opts: StartRunOptions): { 
     source: redactUrl(spec.source.url),
     target: redactUrl(spec.target.url),
   });
-  const checkpoint = store.db.prepare(
-    `INSERT INTO checkpoints (run_id, table_index, chunk, staging_table, last_key_json, rows_staged, done, updated_at)
-     VALUES (?, ?, 0, ?, ?, ?, ?, ?)
-     ON CONFLICT (run_id, table_index, chunk) DO UPDATE SET last_key_json = excluded.last_key_json,
-       rows_staged = excluded.rows_staged, done = excluded.done, updated_at = excluded.updated_at`,
-  );
-  const done = runJob(spec, {
+  return { runId, done: execute(store, spec, runId, opts) };
+}
+
+/**
+ * Continue an interrupted or cancelled run from its checkpoints. The stored
+ * spec has no passwords: when a URL had one inline, pass the job file's spec.
+ */
+export function resumeRun(store: Store, idOrPrefix: string, opts: Omit<StartRunOptions, 'baseDir' | 'jobId'> & { spec?: JobSpec }): { runId: string; done: Promise<RunSummary> } {
+  markInterruptedRuns(store);
+  const run = store.findRun(idOrPrefix);
+  if (!run) throw new RunError(`no run "${idOrPrefix}" in the history (see \`dbferry runs\`)`);
+  if (run.status === 'running') throw new RunError(`run ${run.id} is still running in another process`);
+  if (run.status !== 'interrupted' && run.status !== 'cancelled') {
+    throw new RunError(`run ${run.id} ${run.status === 'failed' ? 'failed and was rolled back' : 'finished'} (${run.status}); there is nothing to resume — start a new run`);
+  }
+  const spec = resolveSpec(run, opts.spec);
+  store.db.prepare("UPDATE runs SET status = 'running', pid = ?, finished_at = NULL WHERE id = ?").run(process.pid, run.id);
+  const resume = new Map<number, TableCheckpoint>(loadCheckpoints(store, run.id).map((c) => [c.tableIndex, { staging: c.staging, checkpoint: c.checkpoint, done: c.done }]));
+  return { runId: run.id, done: execute(store, spec, run.id, { ...opts, baseDir: run.baseDir }, resume) };
+}
+
+function resolveSpec(run: RunRecord, given?: JobSpec): JobSpec {
+  const stored = jobSpecSchema.parse(JSON.parse(run.specJson));
+  if (given) {
+    if (JSON.stringify(redactSpec(given)) !== JSON.stringify(stored)) {
+      throw new RunError(`the job file is not the job run ${run.id} was started with; resume needs the same job`);
+    }
+    return given;
+  }
+  if (stored.source.url.includes('••••') || stored.target.url.includes('••••')) {
+    throw new RunError(`run ${run.id} connects with a password that dbferry does not store; pass the job file: dbferry resume ${run.id.slice(0, 8)} --job JOB.json`);
+  }
+  return stored;
+}
+
+function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptions, resume?: Map<number, TableCheckpoint>): Promise<RunSummary> {
+  const targetUrl = redactUrl(spec.target.url);
+  const resumable = resumableStagingTables(store);
+  const ctx: RunContext = {
     runId,
     baseDir: opts.baseDir,
     signal: opts.signal,
+    resume,
     emit: (event) => {
       // Progress is frequent and transient: the job log keeps the rest.
       if (event.type !== 'progress') store.appendEvent(runId, event);
-      if (event.type === 'summary') store.finishRun(event);
+      if (event.type === 'summary') {
+        store.finishRun(event);
+        if (event.status !== 'cancelled') clearCheckpoints(store, runId);
+      }
       opts.onEvent?.(event);
     },
-    checkpoint: (c) => {
-      checkpoint.run(runId, c.tableIndex, c.staging, c.lastKey ? JSON.stringify(c.lastKey, jsonValue) : null, c.rowsStaged, c.done ? 1 : 0, now());
-    },
-  });
-  return { runId, done };
+    checkpoint: (tableIndex, c) => saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done }),
+    deadLetter: (d) => addDeadLetter(store, runId, d),
+    backups: (records) => pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep),
+    isAbandoned: (name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name)),
+  };
+  return runJob(spec, ctx);
 }
 
-/** JSON for key values: bigints as strings, bytes as hex. */
-export function jsonValue(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer') {
-    return { hex: Buffer.from((value as { data: number[] }).data).toString('hex') };
+function pruneAndRecord(store: Store, runId: string, targetUrl: string, records: BackupRecord[], keep: number): TableName[] {
+  addBackups(
+    store,
+    runId,
+    targetUrl,
+    records.map((r) => ({ targetTable: tableLabel(r.target), kind: r.kind, record: r })),
+  );
+  const drop: TableName[] = [];
+  for (const r of records) {
+    const old = backupsBeyondKeep(store, targetUrl, tableLabel(r.target), keep);
+    for (const b of old) {
+      const rec = b.record as BackupRecord;
+      if (rec.rowsTable) drop.push(rec.rowsTable);
+      if (rec.keysTable) drop.push(rec.keysTable);
+    }
+    markBackups(store, old.map((b) => b.id), 'dropped_at');
   }
-  return value;
+  return drop;
 }

@@ -52,18 +52,18 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE checkpoints (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     table_index INTEGER NOT NULL,
-    chunk INTEGER NOT NULL,
     staging_table TEXT NOT NULL,
-    last_key_json TEXT,             -- exclusive resume point; NULL = chunk not started
-    rows_staged INTEGER NOT NULL DEFAULT 0,
+    checkpoint_json TEXT NOT NULL,  -- last staged batch, its last key, row counts
     done INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL,
-    PRIMARY KEY (run_id, table_index, chunk)
+    PRIMARY KEY (run_id, table_index)
   );
   CREATE TABLE dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id TEXT REFERENCES runs (id) ON DELETE CASCADE,
+    table_index INTEGER,
     table_name TEXT,
+    columns_json TEXT,
     key_json TEXT,
     row_json TEXT,
     reasons_json TEXT NOT NULL,
@@ -75,13 +75,15 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE backups (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    target_url TEXT NOT NULL,       -- redacted
     target_table TEXT NOT NULL,
-    backup_table TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    rows INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL,             -- created | table | rows | keys
+    record_json TEXT NOT NULL,      -- what restore needs: backup table names, key, columns
     created_at TEXT NOT NULL,
-    restored_at TEXT
+    restored_at TEXT,
+    dropped_at TEXT
   );
+  CREATE INDEX backups_target ON backups (target_url, target_table, created_at);
   CREATE TABLE schedules (
     id TEXT PRIMARY KEY,
     job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,

@@ -62,4 +62,32 @@ export class StandardApplySql implements ApplySql {
     const t = this.table(target);
     return `DELETE FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`;
   }
+
+  deleteMatching(target: TableName, keys: TableName, key: string[]): string {
+    const t = this.table(target);
+    return `DELETE FROM ${t} WHERE EXISTS (SELECT 1 FROM ${this.table(keys)} AS k WHERE ${this.keyMatch(key, 'k', t)})`;
+  }
+
+  copyTable(from: TableName, to: TableName): string {
+    return `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${this.table(from)}`;
+  }
+
+  copyMatching(target: TableName, staging: TableName, to: TableName, key: string[]): string {
+    const t = this.table(target);
+    return `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${t} WHERE EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`;
+  }
+
+  copyNewKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string {
+    const t = this.table(target);
+    return (
+      `CREATE TABLE ${this.table(to)} AS SELECT ${this.list(key, 's.')} FROM ${this.table(staging)} AS s ` +
+      `WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)})`
+    );
+  }
+
+  /** `batch` is dbferry's own counter, never user data; an integer literal keeps this placeholder-style-free across engines. */
+  deleteStagedBatches(staging: TableName, op: '>' | '=', batch: number, batchColumn: string): string {
+    if (!Number.isSafeInteger(batch)) throw new Error(`invalid batch number ${batch}`);
+    return `DELETE FROM ${this.table(staging)} WHERE ${this.quote(batchColumn)} ${op} ${batch}`;
+  }
 }

@@ -67,6 +67,16 @@ export interface ApplySql {
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string;
   /** Delete target rows whose key is not in staging (mirror). */
   deleteAbsentFromStaging(target: TableName, staging: TableName, key: string[]): string;
+  /** Delete target rows whose key is in `keys` (a table holding key columns). */
+  deleteMatching(target: TableName, keys: TableName, key: string[]): string;
+  /** Copy a whole table into a new one (a backup before replace/mirror). */
+  copyTable(from: TableName, to: TableName): string;
+  /** New table with the target rows whose key is in staging (pre-images before upsert). */
+  copyMatching(target: TableName, staging: TableName, to: TableName, key: string[]): string;
+  /** New table with the staged keys absent from the target (rows an upsert/append will insert). */
+  copyNewKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string;
+  /** Delete staged rows of batches after `batch` (resume) or of exactly one batch (retry). */
+  deleteStagedBatches(staging: TableName, op: '>' | '=', batch: number, batchColumn: string): string;
 }
 
 export interface QueryResult {

@@ -1,12 +1,17 @@
 /**
  * Apply: make the staged rows the target's, for every table of the job, in
- * one short transaction. Deletes run children-first, inserts parents-first,
- * so foreign keys hold at every step. Any failure rolls everything back.
+ * one short transaction. Before changing existing rows it keeps a backup of
+ * what it overwrites (so `backups restore` can undo the run). Deletes run
+ * children-first, inserts parents-first, so foreign keys hold at each step.
+ * Any failure rolls everything back.
  */
 import type { JobOptions } from '../../../shared/jobSpec.js';
 import type { Session } from '../dialects/dialect.js';
-import type { TableName } from '../types.js';
+import { backupTableName } from '../naming.js';
+import { tableLabel, type TableName } from '../types.js';
+import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
+import { withRetries, type RetryPolicy } from './retry.js';
 
 export interface AppliedCounts {
   inserted: number;
@@ -19,35 +24,60 @@ export interface StagedTable {
   staging: TableName;
 }
 
-export async function applyAll(
-  target: Session,
-  staged: StagedTable[],
-  options: JobOptions,
-  onApplied: (table: StagedTable, counts: AppliedCounts) => void,
-): Promise<void> {
-  const created: TableName[] = [];
+/** What `backups restore` needs to undo one table of a run. */
+export interface BackupRecord {
+  tableIndex: number;
+  target: TableName;
+  /** created: the run created the table; table: full copy; rows: pre-images + new keys; keys: new keys only. */
+  kind: 'created' | 'table' | 'rows' | 'keys';
+  rowsTable?: TableName;
+  keysTable?: TableName;
+  key: string[];
+  columns: string[];
+}
+
+export interface ApplyOptions {
+  runId: string;
+  options: JobOptions;
+  retry: RetryPolicy;
+  onApplied(table: StagedTable, counts: AppliedCounts): void;
+  onWarning(message: string): void;
+}
+
+export async function applyAll(target: Endpoint, staged: StagedTable[], opts: ApplyOptions): Promise<BackupRecord[]> {
+  return withRetries(opts.retry, async (attempt) => {
+    if (attempt > 0) await target.reopen();
+    return applyOnce(target.session, staged, opts);
+  });
+}
+
+async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOptions): Promise<BackupRecord[]> {
   const ddlOutside = !target.dialect.capabilities.transactionalDdl;
-  // Engines whose DDL commits implicitly (MySQL) create missing tables first and drop them if apply fails.
-  if (ddlOutside) {
-    for (const s of staged) if (s.plan.createTarget) created.push(await createTarget(target, s.plan));
-  }
+  const sideEffects: TableName[] = [];
   const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0 }]));
+  let backups: BackupRecord[] = [];
+  const prepare = async () => {
+    for (const s of staged) if (s.plan.createTarget) sideEffects.push(await createTarget(target, s.plan));
+    if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects);
+  };
   try {
+    // Engines whose DDL commits implicitly (MySQL) create tables and backups first, and drop them if apply fails.
+    if (ddlOutside) await prepare();
     await target.transaction(async () => {
-      if (!ddlOutside) for (const s of staged) if (s.plan.createTarget) await createTarget(target, s.plan);
+      if (!ddlOutside) await prepare();
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
       for (const s of staged) {
         const c = await writePhase(target, s);
-        const total = counts.get(s)!;
-        total.inserted += c.inserted;
-        total.updated += c.updated;
+        counts.get(s)!.inserted += c.inserted;
+        counts.get(s)!.updated += c.updated;
       }
-    }, options.isolation.target);
+    }, opts.options.isolation.target);
   } catch (err) {
-    for (const name of created) await target.dropTable(name).catch(() => undefined);
+    if (ddlOutside) for (const name of sideEffects.reverse()) await target.dropTable(name).catch(() => undefined);
     throw err;
   }
-  for (const s of staged) onApplied(s, counts.get(s)!);
+  for (const s of staged) opts.onApplied(s, counts.get(s)!);
+  return backups;
 }
 
 async function createTarget(target: Session, plan: TablePlan): Promise<TableName> {
@@ -57,6 +87,37 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
     primaryKey: plan.key,
   });
   return plan.targetName;
+}
+
+async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[]): Promise<BackupRecord[]> {
+  const sql = target.applySql;
+  const out: BackupRecord[] = [];
+  for (const { plan, staging } of staged) {
+    const base = backupTableName(opts.runId, plan.index);
+    const rowsTable = { schema: plan.targetName.schema, name: base };
+    const keysTable = { schema: plan.targetName.schema, name: `${base}_k` };
+    const record = { tableIndex: plan.index, target: plan.targetName, key: plan.key, columns: plan.targetColumns.map((c) => c.name) };
+    if (plan.createTarget) {
+      out.push({ ...record, kind: 'created' });
+    } else if (plan.mode === 'replace' || plan.mode === 'mirror') {
+      await target.execute(sql.copyTable(plan.targetName, rowsTable));
+      created.push(rowsTable);
+      out.push({ ...record, kind: 'table', rowsTable });
+    } else if (plan.key.length === 0) {
+      opts.onWarning(`${tableLabel(plan.targetName)}: appending to a table without a key cannot be undone (no backup kept); give "key" to make it undoable`);
+    } else {
+      await target.execute(sql.copyNewKeys(plan.targetName, staging, keysTable, plan.key));
+      created.push(keysTable);
+      if (plan.mode === 'upsert') {
+        await target.execute(sql.copyMatching(plan.targetName, staging, rowsTable, plan.key));
+        created.push(rowsTable);
+        out.push({ ...record, kind: 'rows', rowsTable, keysTable });
+      } else {
+        out.push({ ...record, kind: 'keys', keysTable });
+      }
+    }
+  }
+  return out;
 }
 
 async function deletePhase(target: Session, { plan, staging }: StagedTable): Promise<number> {

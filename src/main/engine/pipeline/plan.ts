@@ -8,6 +8,7 @@ import type { PlannedColumn, PlannedTable } from '../../../shared/events.js';
 import type { Session } from '../dialects/dialect.js';
 import { openEndpoint } from '../connect.js';
 import { FerryError, errorMessage } from '../errors.js';
+import { STAGING_PREFIX } from '../naming.js';
 import { tableLabel, type Column, type TableInfo, type TableName } from '../types.js';
 import { parentsFirst } from './order.js';
 import { describeType, fitReason } from './typeFit.js';
@@ -89,7 +90,7 @@ export async function buildPlan(spec: JobSpec, source: Session, target: Session)
 
 async function expandTables(spec: JobSpec, source: Session, warnings: string[]): Promise<TableSpec[]> {
   if (spec.tables !== '*') return spec.tables;
-  const names = await source.listTables();
+  const names = (await source.listTables()).filter((n) => !n.name.startsWith(STAGING_PREFIX));
   if (names.length === 0) warnings.push('the source has no tables to copy');
   const out: TableSpec[] = [];
   for (const name of names) {
@@ -115,7 +116,7 @@ async function planTable(
   const sourceName = source.tableName(t.source);
   const sourceInfo = await source.describeTable(sourceName);
   if (!sourceInfo) {
-    const known = (await source.listTables()).map(tableLabel);
+    const known = (await source.listTables()).filter((n) => !n.name.startsWith(STAGING_PREFIX)).map(tableLabel);
     return `no table "${t.source}" in the source${known.length ? `; it has: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}` : ' (it has no tables)'}`;
   }
   const targetName = target.tableName(t.target ?? sourceName.name);

@@ -1,56 +1,152 @@
 /**
- * Stage: stream one table from the source into a staging table in the target,
- * in bounded batches, reporting progress and checkpointing each batch.
+ * Stage: stream one table from the source into a staging table in the target.
+ * Every staged row carries its batch number, and a batch is checkpointed once
+ * it is in: a resumed run deletes batches after the checkpoint and reads on
+ * from the checkpoint's key, so no row is staged twice and none is skipped.
  */
 import type { Session } from '../dialects/dialect.js';
-import { FerryError } from '../errors.js';
-import type { Row, TableName } from '../types.js';
+import { FerryError, errorMessage, isTransient } from '../errors.js';
+import type { Column, Row, TableName } from '../types.js';
+import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
+import { withRetries, type RetryPolicy } from './retry.js';
+
+export const BATCH_COLUMN = '_dbferry_batch';
+
+export interface StageCheckpoint {
+  /** Last batch durably staged (0 = none). */
+  batch: number;
+  /** Key of the last staged row: reads resume after it. */
+  lastKey?: Row;
+  rowsRead: number;
+  rowsWritten: number;
+  rowsRejected: number;
+}
 
 export interface StageHooks {
   signal?: AbortSignal;
   batchRows: number;
-  /** Called after each batch is durably in the staging table. */
-  onBatch(progress: { rowsRead: number; rowsWritten: number; lastKey?: Row }): void;
+  retry: RetryPolicy;
+  resume?: StageCheckpoint;
+  /** Rows to stage instead of reading the source (dead-letter retry). */
+  rows?: AsyncIterable<Row[]>;
+  /** After each batch is durably in the staging table. */
+  onBatch(checkpoint: StageCheckpoint): void;
+  /** A row the target refused; throw to fail the run instead. */
+  onRejected(row: Row, reason: string): void;
+  onWarning(message: string): void;
 }
 
-export interface StageResult {
-  rowsRead: number;
-  rowsWritten: number;
+export function stagingColumns(plan: TablePlan, target: Session): Column[] {
+  const batchType = target.mapType({ kind: 'integer', bytes: 8 }).nativeType;
+  return [...plan.targetColumns, { name: BATCH_COLUMN, nativeType: batchType, type: { kind: 'integer', bytes: 8 }, nullable: false }];
 }
 
 export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName): Promise<void> {
   await target.dropTable(staging);
   await target.createTable({
     name: staging,
-    // No constraints on staging: the apply step, in one transaction, is where they are enforced.
-    columns: plan.targetColumns.map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: true })),
+    // No constraints on staging: the apply step, in one transaction, is where they hold.
+    columns: stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: true })),
     primaryKey: [],
   });
 }
 
-export async function stageTable(plan: TablePlan, source: Session, target: Session, staging: TableName, hooks: StageHooks): Promise<StageResult> {
-  let rowsRead = 0;
-  let rowsWritten = 0;
+export async function stageTable(plan: TablePlan, source: Endpoint, target: Endpoint, staging: TableName, hooks: StageHooks): Promise<StageCheckpoint> {
+  const state: StageCheckpoint = hooks.resume ? { ...hooks.resume } : { batch: 0, rowsRead: 0, rowsWritten: 0, rowsRejected: 0 };
   const keyIdx = plan.orderBy.map((k) => plan.columns.findIndex((c) => c.name === k));
-  const rows = source.readRows({
-    table: plan.sourceName,
-    columns: plan.columns,
-    orderBy: plan.orderBy,
-    where: plan.spec.where,
-    batchRows: hooks.batchRows,
-  });
-  for await (const batch of rows) {
-    if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
-    rowsRead += batch.length;
-    await target.insertRows(staging, plan.targetColumns, batch);
-    rowsWritten += batch.length;
-    const last = batch[batch.length - 1];
-    hooks.onBatch({ rowsRead, rowsWritten, lastKey: keyIdx.length ? keyIdx.map((i) => last[i]) : undefined });
+  const columns = stagingColumns(plan, target.session);
+  if (hooks.resume) {
+    // Batches staged after the last checkpoint may or may not have committed: drop them.
+    if (keyIdx.length === 0) resetState(state);
+    await target.session.execute(target.session.applySql.deleteStagedBatches(staging, '>', state.batch, BATCH_COLUMN));
   }
+
+  const insert = (rows: Row[], batch: number) =>
+    withRetries(hooks.retry, async (attempt) => {
+      if (attempt > 0) {
+        const session = await target.reopen();
+        // An interrupted insert may have landed or not: make sure it did not, then write it again.
+        await session.execute(session.applySql.deleteStagedBatches(staging, '=', batch, BATCH_COLUMN));
+      }
+      await target.session.insertRows(staging, columns, rows);
+    });
+
+  /** Insert a batch; if the target refuses it, split it until the refused rows are found. */
+  const insertIsolating = async (rows: Row[], batch: number): Promise<number> => {
+    try {
+      await insert(rows, batch);
+      return rows.length;
+    } catch (err) {
+      if (isTransient(err) || (err instanceof FerryError && ['cancelled', 'connection', 'timeout'].includes(err.kind))) throw err;
+      if (rows.length === 1) {
+        const row = rows[0].slice(0, -1);
+        hooks.onRejected(row, errorMessage(err));
+        state.rowsRejected++;
+        return 0;
+      }
+      const mid = rows.length >> 1;
+      return (await insertIsolating(rows.slice(0, mid), batch)) + (await insertIsolating(rows.slice(mid), batch));
+    }
+  };
+
+  for (let sourceAttempt = 0; ; ) {
+    const reads = (hooks.rows ?? source.session
+      .readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: state.lastKey, batchRows: hooks.batchRows }))
+      [Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        let next: IteratorResult<Row[]>;
+        try {
+          next = await reads.next();
+        } catch (err) {
+          if (!isTransient(err) || sourceAttempt >= hooks.retry.max || hooks.signal?.aborted) throw err;
+          sourceAttempt++;
+          await reconnectSource(source, err, state, keyIdx.length > 0, hooks);
+          if (keyIdx.length === 0) await target.session.execute(target.session.applySql.deleteStagedBatches(staging, '>', 0, BATCH_COLUMN));
+          break;
+        }
+        if (next.done) return finish(plan, target.session, staging, state);
+        if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
+        const rows = next.value;
+        const batch = state.batch + 1;
+        const last = rows[rows.length - 1];
+        const lastKey = keyIdx.length ? keyIdx.map((i) => last[i]) : undefined;
+        for (const row of rows) row.push(batch);
+        const written = await insertIsolating(rows, batch);
+        state.batch = batch;
+        state.rowsRead += rows.length;
+        state.rowsWritten += written;
+        state.lastKey = lastKey;
+        hooks.onBatch({ ...state });
+      }
+    } finally {
+      await reads.return?.().catch(() => undefined);
+    }
+  }
+}
+
+function resetState(state: StageCheckpoint): void {
+  state.batch = 0;
+  state.lastKey = undefined;
+  state.rowsRead = 0;
+  state.rowsWritten = 0;
+  state.rowsRejected = 0;
+}
+
+async function reconnectSource(source: Endpoint, err: unknown, state: StageCheckpoint, keyed: boolean, hooks: StageHooks): Promise<void> {
+  hooks.onWarning(
+    `lost the source connection (${errorMessage(err)}); reconnecting and ${keyed ? 'reading on after the last staged key' : 'staging the table again'} in a new snapshot`,
+  );
+  if (!keyed) resetState(state);
+  const session = await source.reopen();
+  await session.beginSnapshot();
+}
+
+async function finish(plan: TablePlan, target: Session, staging: TableName, state: StageCheckpoint): Promise<StageCheckpoint> {
   if (plan.key.length) {
     // The apply step joins staging to the target by key: index it once it is full.
     await target.createIndex(staging, `${staging.name}_key`, plan.key);
   }
-  return { rowsRead, rowsWritten };
+  return state;
 }

@@ -1,13 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { Column, ForeignKey, TableInfo, TableName } from '../../types.js';
-import { STAGING_PREFIX } from '../../naming.js';
 import { parseSqliteType } from './types.js';
 
 export function listSqliteTables(db: Database.Database): TableName[] {
   const rows = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
     .all() as { name: string }[];
-  return rows.filter((r) => !r.name.startsWith(STAGING_PREFIX)).map((r) => ({ name: r.name }));
+  return rows.map((r) => ({ name: r.name }));
 }
 
 interface PragmaColumn {

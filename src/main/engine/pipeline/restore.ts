@@ -1,0 +1,54 @@
+/**
+ * Undo a run: put every table it changed back as it was, from the backups
+ * taken just before its apply step, in one transaction (children's deletes
+ * first, parents' inserts first). Tables the run created are dropped.
+ */
+import type { Session, TargetIsolation } from '../dialects/dialect.js';
+import { FerryError } from '../errors.js';
+import { tableLabel } from '../types.js';
+import type { BackupRecord } from './apply.js';
+
+export interface RestoredTable {
+  table: string;
+  kind: BackupRecord['kind'];
+  deleted: number;
+  inserted: number;
+}
+
+export async function restoreBackups(target: Session, records: BackupRecord[], isolation: TargetIsolation): Promise<RestoredTable[]> {
+  // Apply order was parents first; undo children first.
+  const ordered = [...records].sort((a, b) => b.tableIndex - a.tableIndex);
+  for (const r of ordered) {
+    for (const t of [r.rowsTable, r.keysTable]) {
+      if (t && !(await target.describeTable(t))) {
+        throw new FerryError('schema', `the backup table ${tableLabel(t)} of ${tableLabel(r.target)} is gone from the target; this run can no longer be undone`);
+      }
+    }
+  }
+  const results = new Map<BackupRecord, RestoredTable>(ordered.map((r) => [r, { table: tableLabel(r.target), kind: r.kind, deleted: 0, inserted: 0 }]));
+  const sql = target.applySql;
+  const ddlInTx = target.dialect.capabilities.transactionalDdl;
+  const drops = ordered.filter((r) => r.kind === 'created');
+  await target.transaction(async () => {
+    for (const r of ordered) {
+      const out = results.get(r)!;
+      if (r.kind === 'table') out.deleted += await target.execute(sql.deleteAll(r.target));
+      if ((r.kind === 'rows' || r.kind === 'keys') && r.keysTable) out.deleted += await target.execute(sql.deleteMatching(r.target, r.keysTable, r.key));
+      if (r.kind === 'rows' && r.rowsTable) out.deleted += await target.execute(sql.deleteMatching(r.target, r.rowsTable, r.key));
+    }
+    for (const r of [...ordered].reverse()) {
+      if ((r.kind === 'table' || r.kind === 'rows') && r.rowsTable) {
+        const info = await target.describeTable(r.rowsTable);
+        const columns = info!.columns.map((c) => c.name);
+        results.get(r)!.inserted += await target.execute(sql.insertFromStaging(r.target, r.rowsTable, columns));
+      }
+    }
+    if (ddlInTx) for (const r of drops) await target.dropTable(r.target);
+  }, isolation);
+  // MySQL: DROP TABLE commits implicitly, so tables the run created go after the data is back.
+  if (!ddlInTx) for (const r of drops) await target.dropTable(r.target);
+  for (const r of ordered) {
+    for (const t of [r.rowsTable, r.keysTable]) if (t) await target.dropTable(t).catch(() => undefined);
+  }
+  return ordered.map((r) => results.get(r)!);
+}

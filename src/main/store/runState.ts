@@ -1,0 +1,176 @@
+/**
+ * What a run leaves in the store besides its events: checkpoints (to resume),
+ * dead letters (rows that did not make it), backups (to undo).
+ */
+import type { Store } from './store.js';
+import { now } from './store.js';
+import { decodeValues, encodeValues } from './valueJson.js';
+
+type Value = null | string | number | bigint | boolean | Uint8Array;
+
+export interface CheckpointRow {
+  tableIndex: number;
+  staging: string;
+  checkpoint: { batch: number; lastKey?: Value[]; rowsRead: number; rowsWritten: number; rowsRejected: number };
+  done: boolean;
+}
+
+export function saveCheckpoint(store: Store, runId: string, c: CheckpointRow): void {
+  const { lastKey, ...rest } = c.checkpoint;
+  store.db
+    .prepare(
+      `INSERT INTO checkpoints (run_id, table_index, staging_table, checkpoint_json, done, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, table_index) DO UPDATE SET staging_table = excluded.staging_table,
+         checkpoint_json = excluded.checkpoint_json, done = excluded.done, updated_at = excluded.updated_at`,
+    )
+    .run(runId, c.tableIndex, c.staging, JSON.stringify({ ...rest, lastKey: lastKey ? encodeValues(lastKey) : null }), c.done ? 1 : 0, now());
+}
+
+export function loadCheckpoints(store: Store, runId: string): CheckpointRow[] {
+  const rows = store.db.prepare('SELECT table_index, staging_table, checkpoint_json, done FROM checkpoints WHERE run_id = ? ORDER BY table_index').all(runId) as {
+    table_index: number;
+    staging_table: string;
+    checkpoint_json: string;
+    done: number;
+  }[];
+  return rows.map((r) => {
+    const { lastKey, ...rest } = JSON.parse(r.checkpoint_json) as CheckpointRow['checkpoint'] & { lastKey: string | null };
+    return { tableIndex: r.table_index, staging: r.staging_table, done: r.done === 1, checkpoint: { ...rest, lastKey: lastKey ? decodeValues(lastKey) : undefined } };
+  });
+}
+
+export function clearCheckpoints(store: Store, runId: string): void {
+  store.db.prepare('DELETE FROM checkpoints WHERE run_id = ?').run(runId);
+}
+
+/** Staging tables of runs that can still be resumed (interrupted or cancelled), by name. */
+export function resumableStagingTables(store: Store): Set<string> {
+  const rows = store.db
+    .prepare(`SELECT c.staging_table FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE r.status IN ('running', 'interrupted', 'cancelled')`)
+    .pluck()
+    .all() as string[];
+  return new Set(rows);
+}
+
+export interface NewDeadLetter {
+  tableIndex: number;
+  table: string;
+  columns: string[];
+  key?: Value[];
+  row: Value[];
+  reasons: string[];
+  stage: string;
+}
+
+export function addDeadLetter(store: Store, runId: string, d: NewDeadLetter): void {
+  store.db
+    .prepare(
+      `INSERT INTO dead_letters (run_id, table_index, table_name, columns_json, key_json, row_json, reasons_json, stage, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(runId, d.tableIndex, d.table, JSON.stringify(d.columns), d.key ? encodeValues(d.key) : null, encodeValues(d.row), JSON.stringify(d.reasons), d.stage, now());
+}
+
+export interface DeadLetterRecord {
+  id: number;
+  runId: string;
+  tableIndex: number;
+  table: string;
+  columns: string[];
+  key: Value[] | null;
+  row: Value[];
+  reasons: string[];
+  stage: string;
+  status: 'open' | 'retried' | 'discarded';
+  createdAt: string;
+}
+
+export function listDeadLetters(store: Store, filter: { runId?: string; status?: string; limit?: number } = {}): DeadLetterRecord[] {
+  const rows = store.db
+    .prepare(
+      `SELECT * FROM dead_letters WHERE (? IS NULL OR run_id = ?) AND (? IS NULL OR status = ?) ORDER BY id LIMIT ?`,
+    )
+    .all(filter.runId ?? null, filter.runId ?? null, filter.status ?? null, filter.status ?? null, filter.limit ?? 1_000_000) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: r.id as number,
+    runId: r.run_id as string,
+    tableIndex: r.table_index as number,
+    table: r.table_name as string,
+    columns: JSON.parse(r.columns_json as string) as string[],
+    key: r.key_json ? decodeValues(r.key_json as string) : null,
+    row: decodeValues(r.row_json as string),
+    reasons: JSON.parse(r.reasons_json as string) as string[],
+    stage: r.stage as string,
+    status: r.status as DeadLetterRecord['status'],
+    createdAt: r.created_at as string,
+  }));
+}
+
+export function setDeadLetterStatus(store: Store, ids: number[], status: 'retried' | 'discarded'): void {
+  const stmt = store.db.prepare('UPDATE dead_letters SET status = ? WHERE id = ?');
+  store.db.transaction(() => ids.forEach((id) => stmt.run(status, id)))();
+}
+
+export interface BackupRow {
+  id: number;
+  runId: string;
+  targetUrl: string;
+  targetTable: string;
+  kind: string;
+  record: unknown;
+  createdAt: string;
+  restoredAt: string | null;
+  droppedAt: string | null;
+}
+
+export function addBackups(store: Store, runId: string, targetUrl: string, records: { targetTable: string; kind: string; record: unknown }[]): void {
+  const stmt = store.db.prepare('INSERT INTO backups (run_id, target_url, target_table, kind, record_json, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  store.db.transaction(() => records.forEach((r) => stmt.run(runId, targetUrl, r.targetTable, r.kind, JSON.stringify(r.record), now())))();
+}
+
+export function listBackups(store: Store, filter: { runId?: string } = {}): BackupRow[] {
+  const rows = store.db
+    .prepare('SELECT * FROM backups WHERE (? IS NULL OR run_id = ?) ORDER BY id DESC')
+    .all(filter.runId ?? null, filter.runId ?? null) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: r.id as number,
+    runId: r.run_id as string,
+    targetUrl: r.target_url as string,
+    targetTable: r.target_table as string,
+    kind: r.kind as string,
+    record: JSON.parse(r.record_json as string),
+    createdAt: r.created_at as string,
+    restoredAt: (r.restored_at as string) ?? null,
+    droppedAt: (r.dropped_at as string) ?? null,
+  }));
+}
+
+/** Live backups of a target table beyond the newest `keep`: to be dropped. */
+export function backupsBeyondKeep(store: Store, targetUrl: string, targetTable: string, keep: number): BackupRow[] {
+  const live = listBackups(store).filter((b) => b.targetUrl === targetUrl && b.targetTable === targetTable && !b.restoredAt && !b.droppedAt);
+  return live.slice(keep);
+}
+
+export function markBackups(store: Store, ids: number[], column: 'restored_at' | 'dropped_at'): void {
+  const stmt = store.db.prepare(`UPDATE backups SET ${column === 'restored_at' ? 'restored_at' : 'dropped_at'} = ? WHERE id = ?`);
+  store.db.transaction(() => ids.forEach((id) => stmt.run(now(), id)))();
+}
+
+/** Runs left 'running' by a process that no longer exists were interrupted (crash, kill -9). */
+export function markInterruptedRuns(store: Store): void {
+  const running = store.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: string; pid: number | null }[];
+  for (const r of running) {
+    if (r.pid === process.pid) continue;
+    if (r.pid && processAlive(r.pid)) continue;
+    store.setRunStatus(r.id, 'interrupted');
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
