@@ -49,8 +49,9 @@ describe('SQLite → SQLite with the CLI', () => {
     for (const [table, key] of Object.entries(TABLES)) {
       expect(sqliteChecksum(join(dir, 'demo-copy.db'), table, key), table).toEqual(sqliteChecksum(SHOP, table, key));
     }
-    // No staging table is left behind.
-    expect(sqliteAll(join(dir, 'demo-copy.db'), "SELECT name FROM sqlite_master WHERE name LIKE '_dbferry%'")).toEqual([]);
+    // No staging table is left behind; the apply transaction recorded the run in the target.
+    expect(sqliteAll(join(dir, 'demo-copy.db'), "SELECT name FROM sqlite_master WHERE name LIKE '\_dbferry\_stg%' ESCAPE '\'")).toEqual([]);
+    expect(sqliteAll(join(dir, 'demo-copy.db'), 'SELECT count(*) AS n FROM _dbferry_applied_runs')).toEqual([{ n: 1 }]);
   });
 
   it('emits JSON events, first run-started and last the summary, and records the run', async () => {

@@ -13,7 +13,11 @@ const USAGE = `usage: dbferry <command> [options]
 
   run JOB.json [--json] [--state DIR]   run a job; progress on stderr
   plan JOB.json [--json]                preflight: what would change, every problem at once
+  resume RUN_ID [--job JOB.json]        continue an interrupted or cancelled run
+  verify JOB.json [--json]              compare source and target now
   runs [--json] [--limit N]             history of runs
+  dead-letters list|retry|discard|export [--run ID]   rows that did not make it
+  backups list|restore RUN_ID           undo a run
   ui [--port N]                         the app in a browser (127.0.0.1)
 
 Options:
@@ -38,6 +42,10 @@ export async function main(argv: string[]): Promise<number> {
         state: { type: 'string' },
         port: { type: 'string' },
         limit: { type: 'string' },
+        job: { type: 'string' },
+        run: { type: 'string' },
+        out: { type: 'string' },
+        all: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -57,6 +65,14 @@ export async function main(argv: string[]): Promise<number> {
       return planCommand(positionals, values);
     case 'runs':
       return runsCommand(values);
+    case 'resume':
+      return (await import('./resume.js')).resumeCommand(positionals, values);
+    case 'verify':
+      return (await import('./verify.js')).verifyCommand(positionals, values);
+    case 'backups':
+      return (await import('./backups.js')).backupsCommand(positionals, values);
+    case 'dead-letters':
+      return (await import('./deadLetters.js')).deadLettersCommand(positionals, values);
     case 'ui': {
       const { uiCommand } = await import('./ui.js');
       const port = values.port === undefined ? undefined : Number(values.port);

@@ -30,3 +30,12 @@ export function formatProblems(path: string, problems: SpecProblem[]): string {
   const n = problems.length;
   return `dbferry: the job spec ${path} has ${n} problem${n === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`;
 }
+
+/** For commands where --job is optional: undefined spec when not given; null (after printing why) when invalid. */
+export function optionalJob(path: string | undefined): JobSpec | undefined | null {
+  if (!path) return undefined;
+  const job = loadJobFile(path);
+  if (job.ok) return job.spec;
+  process.stderr.write(formatProblems(job.path, job.problems));
+  return null;
+}

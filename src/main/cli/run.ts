@@ -1,4 +1,4 @@
-import { EXIT, exitCodeFor } from '../../shared/events.js';
+import { EXIT, exitCodeFor, type RunEvent, type RunSummary } from '../../shared/events.js';
 import { startRun } from '../runs/runner.js';
 import { ProgressDisplay, formatSummary } from './display.js';
 import { formatProblems, loadJobFile } from './jobFile.js';
@@ -16,32 +16,42 @@ export async function runCommand(args: string[], opts: { json?: boolean; state?:
   }
   const store = openStore(opts.state);
   if (!store) return EXIT.failed;
+  try {
+    const summary = await watchRun(opts, (signal, onEvent) => startRun(store, job.spec, { baseDir: job.baseDir, signal, onEvent }).done);
+    return exitCodeFor(summary);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Run something that emits run events, with Ctrl-C wired to cancel it and
+ * the events shown as a person or a script wants them.
+ */
+export async function watchRun(
+  opts: { json?: boolean },
+  start: (signal: AbortSignal, onEvent: (e: RunEvent) => void) => Promise<RunSummary>,
+): Promise<RunSummary> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
     if (interrupts > 1) process.exit(EXIT.interrupted);
-    process.stderr.write('\ndbferry: stopping… (the target is left as it was; press Ctrl-C again to quit at once)\n');
+    process.stderr.write('\ndbferry: stopping… the target stays as it was; `dbferry resume` continues (Ctrl-C again quits at once)\n');
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const display = new ProgressDisplay(process.stderr);
   try {
-    const { done } = startRun(store, job.spec, {
-      baseDir: job.baseDir,
-      signal: controller.signal,
-      onEvent: (event) => {
-        if (opts.json) process.stdout.write(`${JSON.stringify(event)}\n`);
-        else display.handle(event);
-      },
+    const summary = await start(controller.signal, (event) => {
+      if (opts.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+      else display.handle(event);
     });
-    const summary = await done;
     if (!opts.json) process.stdout.write(formatSummary(summary));
-    return exitCodeFor(summary);
+    return summary;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    store.close();
   }
 }

@@ -1,11 +1,13 @@
 import { EXIT } from '../../shared/events.js';
 import { n } from './display.js';
 import { openStore } from './state.js';
+import { markInterruptedRuns } from '../store/runState.js';
 
 export async function runsCommand(opts: { json?: boolean; state?: string; limit?: string }): Promise<number> {
   const store = openStore(opts.state);
   if (!store) return EXIT.failed;
   try {
+    markInterruptedRuns(store);
     const runs = store.listRuns(opts.limit ? Number(opts.limit) || 100 : 100);
     if (opts.json) {
       for (const r of runs) {

@@ -28,6 +28,8 @@ export interface StartRunOptions {
   jobId?: string;
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
+  /** Rows to stage instead of reading the source (dead-letter retry). */
+  rowsFor?: RunContext['rowsFor'];
 }
 
 export class RunError extends Error {}
@@ -92,6 +94,7 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
     baseDir: opts.baseDir,
     signal: opts.signal,
     resume,
+    rowsFor: opts.rowsFor,
     emit: (event) => {
       // Progress is frequent and transient: the job log keeps the rest.
       if (event.type !== 'progress') store.appendEvent(runId, event);

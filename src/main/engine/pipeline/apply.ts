@@ -10,6 +10,7 @@ import type { Session } from '../dialects/dialect.js';
 import { backupTableName } from '../naming.js';
 import { tableLabel, type TableName } from '../types.js';
 import type { Endpoint } from './endpoint.js';
+import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
@@ -38,6 +39,8 @@ export interface BackupRecord {
 
 export interface ApplyOptions {
   runId: string;
+  /** Where the applied-runs marker table lives (the target's schema). */
+  markerSchema?: string;
   options: JobOptions;
   retry: RetryPolicy;
   onApplied(table: StagedTable, counts: AppliedCounts): void;
@@ -56,6 +59,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   const sideEffects: TableName[] = [];
   const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0 }]));
   let backups: BackupRecord[] = [];
+  await ensureMarkerTable(target, opts.markerSchema);
   const prepare = async () => {
     for (const s of staged) if (s.plan.createTarget) sideEffects.push(await createTarget(target, s.plan));
     if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects);
@@ -71,6 +75,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
       }
+      await markApplied(target, opts.runId, opts.markerSchema);
     }, opts.options.isolation.target);
   } catch (err) {
     if (ddlOutside) for (const name of sideEffects.reverse()) await target.dropTable(name).catch(() => undefined);

@@ -11,6 +11,7 @@ import { STAGING_PREFIX, stagingTableName } from '../naming.js';
 import type { Row, TableName } from '../types.js';
 import { applyAll, type BackupRecord, type StagedTable } from './apply.js';
 import { Endpoint } from './endpoint.js';
+import { wasApplied } from './marker.js';
 import { describeLimit, overInvalidLimit } from './limits.js';
 import { assertPlanOk, buildPlan, type TablePlan } from './plan.js';
 import { Progress } from './progress.js';
@@ -58,184 +59,280 @@ interface TableState {
   deadKeys: Set<string>;
 }
 
-export async function runJob(spec: JobSpec, ctx: RunContext): Promise<RunSummary> {
-  const started = Date.now();
-  const { runId } = ctx;
-  ctx.emit({ type: 'run-started', runId, job: spec.name, source: redactUrl(spec.source.url), target: redactUrl(spec.target.url), at: new Date(started).toISOString() });
-  const tables: TableState[] = [];
-  const endpoints: Endpoint[] = [];
-  const staged: StagedTable[] = [];
-  let target: Endpoint | undefined;
-  const { signal, timedOut, dispose } = runSignal(ctx.signal, spec.options.timeouts.runMs);
-  const retry: RetryPolicy = {
-    max: spec.options.retries.max,
-    baseDelayMs: spec.options.retries.baseDelayMs,
-    signal,
-    onRetry: (attempt, delayMs, err) => ctx.emit({ type: 'retry', runId, attempt, delayMs, message: errorMessage(err) }),
-  };
-  const summarize = (status: RunSummary['status'], error?: string, errorKind?: string): RunSummary => {
-    const list = tables.map((t) => t.summary);
-    return {
-      type: 'summary',
-      runId,
-      status,
-      rowsRead: list.reduce((n, t) => n + t.rowsRead, 0),
-      rowsWritten: list.reduce((n, t) => n + t.rowsWritten, 0),
-      rowsDeadLettered: list.reduce((n, t) => n + t.rowsDeadLettered, 0),
-      durationMs: Date.now() - started,
-      tables: list,
-      ...(error ? { error } : {}),
-      ...(errorKind ? { errorKind } : {}),
+export function runJob(spec: JobSpec, ctx: RunContext): Promise<RunSummary> {
+  return new Run(spec, ctx).execute();
+}
+
+/** One run's state, phase by phase. */
+class Run {
+  private readonly started = Date.now();
+  private readonly tables: TableState[] = [];
+  private readonly staged: StagedTable[] = [];
+  private readonly endpoints: Endpoint[] = [];
+  private source!: Endpoint;
+  private target?: Endpoint;
+  private readonly signal: AbortSignal;
+  private readonly timedOut: () => boolean;
+  private readonly disposeSignal: () => void;
+  private readonly retry: RetryPolicy;
+  private markerSchema?: string;
+  private rejectedTotal = 0;
+  private readTotal = 0;
+
+  constructor(
+    private readonly spec: JobSpec,
+    private readonly ctx: RunContext,
+  ) {
+    const { signal, timedOut, dispose } = runSignal(ctx.signal, spec.options.timeouts.runMs);
+    this.signal = signal;
+    this.timedOut = timedOut;
+    this.disposeSignal = dispose;
+    this.retry = {
+      max: spec.options.retries.max,
+      baseDelayMs: spec.options.retries.baseDelayMs,
+      signal,
+      onRetry: (attempt, delayMs, err) => ctx.emit({ type: 'retry', runId: ctx.runId, attempt, delayMs, message: errorMessage(err) }),
     };
-  };
-  const setPhase = (t: TableState, phase: TablePhase) => {
-    t.summary.phase = phase;
-    t.summary.durationMs = Date.now() - t.startedAt;
-  };
-  const warn = (message: string, table?: string) => ctx.emit({ type: 'warning', runId, table, message });
+  }
 
-  try {
+  async execute(): Promise<RunSummary> {
+    const { spec, ctx } = this;
+    ctx.emit({ type: 'run-started', runId: ctx.runId, job: spec.name, source: redactUrl(spec.source.url), target: redactUrl(spec.target.url), at: new Date(this.started).toISOString() });
+    try {
+      await this.open();
+      await this.plan();
+      // One snapshot for every table read in this run (and for verification).
+      await this.source.session.beginSnapshot();
+      const alreadyApplied = ctx.resume !== undefined && (await wasApplied(this.target!.session, ctx.runId, this.markerSchema));
+      if (alreadyApplied) {
+        this.warn('this run was applied before it was interrupted; verifying it');
+        await this.forgetStaging();
+      } else {
+        for (const t of this.tables) await this.stage(t);
+        this.checkInvalidLimit();
+        this.abortIfCancelled();
+        await this.apply();
+      }
+      const mismatched = await this.verify();
+      await this.source.session.endSnapshot();
+      const summary = mismatched
+        ? this.summarize('failed', 'verification found differences between source and target (see the verify events); the data is applied, `dbferry backups restore` undoes it', 'verify')
+        : this.summarize(this.tables.some((t) => t.summary.rowsDeadLettered > 0) ? 'dead-lettered' : 'succeeded');
+      ctx.emit(summary);
+      return summary;
+    } catch (err) {
+      return this.fail(err);
+    } finally {
+      this.disposeSignal();
+      await Promise.allSettled(this.endpoints.map((e) => e.close()));
+    }
+  }
+
+  private async open(): Promise<void> {
     const open = (role: 'source' | 'target') =>
-      Endpoint.open(spec[role].url, { baseDir: ctx.baseDir, role, schema: spec[role].schema, statementTimeoutMs: spec.options.timeouts.statementMs });
-    const source = await open('source');
-    endpoints.push(source);
-    target = await open('target');
-    endpoints.push(target);
+      Endpoint.open(this.spec[role].url, { baseDir: this.ctx.baseDir, role, schema: this.spec[role].schema, statementTimeoutMs: this.spec.options.timeouts.statementMs });
+    this.source = await open('source');
+    this.endpoints.push(this.source);
+    this.target = await open('target');
+    this.endpoints.push(this.target);
+  }
 
-    const plan = await buildPlan(spec, source.session, target.session);
-    ctx.emit({ type: 'plan', runId, tables: plan.tables.map((t) => t.planned), warnings: plan.warnings });
-    for (const w of plan.warnings) warn(w);
+  private async plan(): Promise<void> {
+    const plan = await buildPlan(this.spec, this.source.session, this.target!.session);
+    this.ctx.emit({ type: 'plan', runId: this.ctx.runId, tables: plan.tables.map((t) => t.planned), warnings: plan.warnings });
+    for (const w of plan.warnings) this.warn(w);
     assertPlanOk(plan);
-    await dropAbandonedStaging(target, ctx, warn);
+    await dropAbandonedStaging(this.target!, this.ctx, (m) => this.warn(m));
+    this.markerSchema = plan.tables[0]?.targetName.schema;
     for (const p of plan.tables) {
-      tables.push({
+      this.tables.push({
         plan: p,
         startedAt: Date.now(),
         deadKeys: new Set(),
         summary: { source: p.sourceLabel, target: p.targetLabel, mode: p.mode, phase: 'pending', rowsRead: 0, rowsWritten: 0, rowsDeadLettered: 0, created: p.createTarget, durationMs: 0 },
       });
     }
+  }
 
-    // One snapshot for every table read in this run (and for verification).
-    await source.session.beginSnapshot();
-    let rejectedTotal = 0;
-    let readTotal = 0;
-    for (const t of tables) {
-      abortIfCancelled(signal, timedOut);
-      const p = t.plan;
-      const staging = { schema: p.targetName.schema, name: stagingTableName(runId, p.index) };
-      const resumed = ctx.resume?.get(p.index);
-      staged.push({ plan: p, staging });
-      t.startedAt = Date.now();
-      if (resumed?.done) {
-        Object.assign(t.summary, { rowsRead: resumed.checkpoint.rowsRead, rowsWritten: resumed.checkpoint.rowsWritten, rowsDeadLettered: resumed.checkpoint.rowsRejected });
-        readTotal += resumed.checkpoint.rowsRead;
-        rejectedTotal += resumed.checkpoint.rowsRejected;
-        setPhase(t, 'staged');
-        ctx.emit({ type: 'table-staged', runId, table: p.sourceLabel, rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, durationMs: 0 });
-        continue;
-      }
-      setPhase(t, 'staging');
-      ctx.emit({ type: 'table-started', runId, table: p.sourceLabel, target: p.targetLabel, estimate: p.estimate });
-      if (!resumed) await createStagingTable(p, target.session, staging);
-      const progress = new Progress();
-      const result = await stageTable(p, source, target, staging, {
-        signal,
-        batchRows: spec.options.batch.maxRows,
-        retry,
-        resume: resumed?.checkpoint,
-        rows: ctx.rowsFor?.(p),
-        onBatch: (c) => {
-          Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected });
-          ctx.checkpoint?.(p.index, { staging: staging.name, checkpoint: c, done: false });
-          if (progress.due()) {
-            ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staging', rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, estimate: p.estimate, rowsPerSecond: progress.rate(c.rowsRead) });
-          }
-        },
-        onRejected: (row, reason) => {
-          rejectedTotal++;
-          const keyIdx = p.orderBy.map((k) => p.columns.findIndex((c) => c.name === k));
-          const key = keyIdx.length ? keyIdx.map((i) => row[i]) : undefined;
-          if (key) t.deadKeys.add(deadKey(key));
-          ctx.deadLetter?.({ tableIndex: p.index, table: p.sourceLabel, columns: p.columns.map((c) => c.name), key, row, reasons: [reason], stage: 'stage' });
-          if (spec.options.onInvalidRow === 'fail') {
-            throw new FerryError('data', `${p.sourceLabel}: the target refused a row${key ? ` (key ${key.map(String).join(', ')})` : ''}: ${reason}`, {
-              hint: 'options.onInvalidRow is "fail"; set it to "dead-letter" to keep going and collect such rows',
-            });
-          }
-          if (typeof spec.options.maxInvalidRows === 'number' && rejectedTotal > spec.options.maxInvalidRows) {
-            throw new FerryError('data', `more than ${describeLimit(spec.options)} were refused by the target (last: ${reason})`, {
-              hint: 'the target was left as it was; the refused rows are in the dead-letter queue',
-            });
-          }
-        },
-        onWarning: (m) => warn(m, p.sourceLabel),
-      });
-      readTotal += result.rowsRead;
-      Object.assign(t.summary, { rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, rowsDeadLettered: result.rowsRejected });
-      setPhase(t, 'staged');
-      ctx.checkpoint?.(p.index, { staging: staging.name, checkpoint: result, done: true });
-      ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staged', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, estimate: result.rowsRead, rowsPerSecond: progress.rate(result.rowsRead) });
-      ctx.emit({ type: 'table-staged', runId, table: p.sourceLabel, rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, durationMs: Date.now() - t.startedAt });
+  private stagingName(p: TablePlan): TableName {
+    return { schema: p.targetName.schema, name: stagingTableName(this.ctx.runId, p.index) };
+  }
+
+  private async stage(t: TableState): Promise<void> {
+    const { ctx, spec } = this;
+    const runId = ctx.runId;
+    const p = t.plan;
+    this.abortIfCancelled();
+    const staging = this.stagingName(p);
+    const resumed = ctx.resume?.get(p.index);
+    this.staged.push({ plan: p, staging });
+    t.startedAt = Date.now();
+    if (resumed?.done) {
+      this.count(t, resumed.checkpoint);
+      this.setPhase(t, 'staged');
+      ctx.emit({ type: 'table-staged', runId, table: p.sourceLabel, rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, durationMs: 0 });
+      return;
     }
-    if (overInvalidLimit(spec.options, rejectedTotal, readTotal)) {
-      throw new FerryError('data', `${rejectedTotal} of ${readTotal} rows were refused, more than options.maxInvalidRows (${describeLimit(spec.options)})`, {
+    this.setPhase(t, 'staging');
+    ctx.emit({ type: 'table-started', runId, table: p.sourceLabel, target: p.targetLabel, estimate: p.estimate });
+    if (!resumed) await createStagingTable(p, this.target!.session, staging);
+    const progress = new Progress();
+    const result = await stageTable(p, this.source, this.target!, staging, {
+      signal: this.signal,
+      batchRows: spec.options.batch.maxRows,
+      retry: this.retry,
+      resume: resumed?.checkpoint,
+      rows: ctx.rowsFor?.(p),
+      onBatch: (c) => {
+        Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected });
+        ctx.checkpoint?.(p.index, { staging: staging.name, checkpoint: c, done: false });
+        if (progress.due()) {
+          ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staging', rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, estimate: p.estimate, rowsPerSecond: progress.rate(c.rowsRead) });
+        }
+      },
+      onRejected: (row, reason) => this.reject(t, row, reason),
+      onWarning: (m) => this.warn(m, p.sourceLabel),
+    });
+    this.count(t, result);
+    this.setPhase(t, 'staged');
+    ctx.checkpoint?.(p.index, { staging: staging.name, checkpoint: result, done: true });
+    ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staged', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, estimate: result.rowsRead, rowsPerSecond: progress.rate(result.rowsRead) });
+    ctx.emit({ type: 'table-staged', runId, table: p.sourceLabel, rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, durationMs: Date.now() - t.startedAt });
+  }
+
+  private count(t: TableState, c: StageCheckpoint): void {
+    Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected });
+    this.readTotal += c.rowsRead;
+  }
+
+  /** A row the target refused: into the dead-letter queue, or the end of the run. */
+  private reject(t: TableState, row: Row, reason: string): void {
+    const { options } = this.spec;
+    const p = t.plan;
+    this.rejectedTotal++;
+    const keyIdx = p.orderBy.map((k) => p.columns.findIndex((c) => c.name === k));
+    const key = keyIdx.length ? keyIdx.map((i) => row[i]) : undefined;
+    if (key) t.deadKeys.add(deadKey(key));
+    this.ctx.deadLetter?.({ tableIndex: p.index, table: p.sourceLabel, columns: p.columns.map((c) => c.name), key, row, reasons: [reason], stage: 'stage' });
+    if (options.onInvalidRow === 'fail') {
+      throw new FerryError('data', `${p.sourceLabel}: the target refused a row${key ? ` (key ${key.map(String).join(', ')})` : ''}: ${reason}`, {
+        hint: 'options.onInvalidRow is "fail"; set it to "dead-letter" to keep going and collect such rows',
+      });
+    }
+    if (typeof options.maxInvalidRows === 'number' && this.rejectedTotal > options.maxInvalidRows) {
+      throw new FerryError('data', `more than ${describeLimit(options)} were refused by the target (last: ${reason})`, {
+        hint: 'the target was left as it was; the refused rows are in the dead-letter queue',
+      });
+    }
+  }
+
+  private checkInvalidLimit(): void {
+    const rejected = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0);
+    if (overInvalidLimit(this.spec.options, rejected, this.readTotal)) {
+      throw new FerryError('data', `${rejected} of ${this.readTotal} rows were refused, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
         hint: 'the target was left as it was; see the rows with `dbferry dead-letters list`',
       });
     }
+  }
 
-    abortIfCancelled(signal, timedOut);
+  private async apply(): Promise<void> {
+    const { ctx } = this;
+    const target = this.target!;
     const applyStarted = Date.now();
-    for (const t of tables) setPhase(t, 'applying');
-    ctx.emit({ type: 'apply-started', runId, tables: tables.map((t) => t.plan.targetLabel) });
-    const backups = await applyAll(target, staged, {
-      runId,
-      options: spec.options,
-      retry,
-      onWarning: (m) => warn(m),
+    for (const t of this.tables) this.setPhase(t, 'applying');
+    ctx.emit({ type: 'apply-started', runId: ctx.runId, tables: this.tables.map((t) => t.plan.targetLabel) });
+    const backups = await applyAll(target, this.staged, {
+      runId: ctx.runId,
+      markerSchema: this.markerSchema,
+      options: this.spec.options,
+      retry: this.retry,
+      onWarning: (m) => this.warn(m),
       onApplied: (s, counts) => {
-        setPhase(tables.find((x) => x.plan === s.plan)!, 'applied');
-        ctx.emit({ type: 'table-applied', runId, table: s.plan.sourceLabel, ...counts });
+        this.setPhase(this.tables.find((x) => x.plan === s.plan)!, 'applied');
+        ctx.emit({ type: 'table-applied', runId: ctx.runId, table: s.plan.sourceLabel, ...counts });
       },
     });
-    ctx.emit({ type: 'apply-committed', runId, durationMs: Date.now() - applyStarted });
-    await dropStaging(target, staged);
-    const prune = ctx.backups?.(backups) ?? [];
-    for (const name of prune) await target.session.dropTable(name).catch((err) => warn(`could not drop old backup ${name.name}: ${errorMessage(err)}`));
+    ctx.emit({ type: 'apply-committed', runId: ctx.runId, durationMs: Date.now() - applyStarted });
+    await dropStaging(target, this.staged);
+    for (const name of ctx.backups?.(backups) ?? []) {
+      await target.session.dropTable(name).catch((err) => this.warn(`could not drop old backup ${name.name}: ${errorMessage(err)}`));
+    }
+  }
 
+  /** Resuming a run that was applied before the crash: only its bookkeeping is left. */
+  private async forgetStaging(): Promise<void> {
+    for (const t of this.tables) {
+      const c = this.ctx.resume?.get(t.plan.index)?.checkpoint;
+      if (c) this.count(t, c);
+      await this.target!.session.dropTable(this.stagingName(t.plan)).catch(() => undefined);
+    }
+  }
+
+  /** Compare source and target; true when they differ. */
+  private async verify(): Promise<boolean> {
+    const method = this.spec.options.verify;
     let mismatched = false;
-    if (spec.options.verify !== 'none') {
-      for (const t of tables) {
-        setPhase(t, 'verifying');
-        const v = await verifyTable(t.plan, source.session, target.session, spec.options.verify, { batchRows: spec.options.batch.maxRows, signal, deadLettered: t.summary.rowsDeadLettered, deadKeys: t.deadKeys });
+    for (const t of this.tables) {
+      if (method === 'none') {
+        t.summary.verified = 'skipped';
+      } else {
+        this.setPhase(t, 'verifying');
+        const v = await verifyTable(t.plan, this.source.session, this.target!.session, method, {
+          batchRows: this.spec.options.batch.maxRows,
+          signal: this.signal,
+          deadLettered: t.summary.rowsDeadLettered,
+          deadKeys: t.deadKeys,
+        });
         t.summary.verified = v.ok ? v.method : 'mismatch';
         mismatched ||= !v.ok;
-        ctx.emit({ type: 'verify', runId, table: t.plan.sourceLabel, ...v });
+        this.ctx.emit({ type: 'verify', runId: this.ctx.runId, table: t.plan.sourceLabel, ...v });
       }
+      this.setPhase(t, 'done');
     }
-    await source.session.endSnapshot();
-    for (const t of tables) {
-      if (spec.options.verify === 'none') t.summary.verified = 'skipped';
-      setPhase(t, 'done');
-    }
-    const summary = mismatched
-      ? summarize('failed', 'verification found differences between source and target (see the verify events); the data is applied, `dbferry backups restore` undoes it', 'verify')
-      : summarize(tables.some((t) => t.summary.rowsDeadLettered > 0) ? 'dead-lettered' : 'succeeded');
-    ctx.emit(summary);
-    return summary;
-  } catch (err) {
+    return mismatched;
+  }
+
+  private async fail(err: unknown): Promise<RunSummary> {
     const cancelled = err instanceof FerryError && err.kind === 'cancelled';
     // A cancelled run keeps its staging tables and checkpoints: `resume` continues it.
-    if (target && !cancelled) await dropStaging(target, staged);
-    for (const t of tables) if (t.summary.phase !== 'done') setPhase(t, 'failed');
+    if (this.target && !cancelled) await dropStaging(this.target, this.staged);
+    for (const t of this.tables) if (t.summary.phase !== 'done') this.setPhase(t, 'failed');
     const message = errorMessage(err);
-    if (!cancelled) ctx.emit({ type: 'error', runId, message });
-    const summary = summarize(cancelled ? 'cancelled' : 'failed', message, err instanceof FerryError ? err.kind : 'internal');
-    ctx.emit(summary);
+    if (!cancelled) this.ctx.emit({ type: 'error', runId: this.ctx.runId, message });
+    const summary = this.summarize(cancelled ? 'cancelled' : 'failed', message, err instanceof FerryError ? err.kind : 'internal');
+    this.ctx.emit(summary);
     return summary;
-  } finally {
-    dispose();
-    await Promise.allSettled(endpoints.map((e) => e.close()));
+  }
+
+  private summarize(status: RunSummary['status'], error?: string, errorKind?: string): RunSummary {
+    const list = this.tables.map((t) => t.summary);
+    return {
+      type: 'summary',
+      runId: this.ctx.runId,
+      status,
+      rowsRead: list.reduce((n, t) => n + t.rowsRead, 0),
+      rowsWritten: list.reduce((n, t) => n + t.rowsWritten, 0),
+      rowsDeadLettered: list.reduce((n, t) => n + t.rowsDeadLettered, 0),
+      durationMs: Date.now() - this.started,
+      tables: list,
+      ...(error ? { error } : {}),
+      ...(errorKind ? { errorKind } : {}),
+    };
+  }
+
+  private setPhase(t: TableState, phase: TablePhase): void {
+    t.summary.phase = phase;
+    t.summary.durationMs = Date.now() - t.startedAt;
+  }
+
+  private warn(message: string, table?: string): void {
+    this.ctx.emit({ type: 'warning', runId: this.ctx.runId, table, message });
+  }
+
+  private abortIfCancelled(): void {
+    if (!this.signal.aborted) return;
+    if (this.timedOut()) throw new FerryError('timeout', 'the run took longer than options.timeouts.runMs and was stopped; the target was left as it was');
+    throw new FerryError('cancelled', 'the run was cancelled');
   }
 }
 
@@ -255,12 +352,6 @@ function runSignal(outer: AbortSignal | undefined, runMs: number): { signal: Abo
       outer?.removeEventListener('abort', onAbort);
     },
   };
-}
-
-function abortIfCancelled(signal: AbortSignal, timedOut: () => boolean): void {
-  if (!signal.aborted) return;
-  if (timedOut()) throw new FerryError('timeout', 'the run took longer than options.timeouts.runMs and was stopped; the target was left as it was');
-  throw new FerryError('cancelled', 'the run was cancelled');
 }
 
 async function dropStaging(target: Endpoint, staged: StagedTable[]): Promise<void> {

@@ -91,9 +91,10 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
   };
 
   for (let sourceAttempt = 0; ; ) {
-    const reads = (hooks.rows ?? source.session
-      .readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: state.lastKey, batchRows: hooks.batchRows }))
-      [Symbol.asyncIterator]();
+    const rows =
+      hooks.rows ??
+      source.session.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: state.lastKey, batchRows: hooks.batchRows });
+    const reads = rows[Symbol.asyncIterator]();
     try {
       for (;;) {
         let next: IteratorResult<Row[]>;

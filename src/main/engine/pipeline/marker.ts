@@ -1,0 +1,49 @@
+/**
+ * A row in the target, written inside the apply transaction, that says "run X
+ * is applied". After a crash between the commit and the store's record of it,
+ * `resume` finds the marker and does not apply the run a second time.
+ */
+import type { Session } from '../dialects/dialect.js';
+import { STAGING_PREFIX } from '../naming.js';
+import type { TableName } from '../types.js';
+
+const RUN_ID = /^[0-9a-f-]{36}$/i;
+
+function markerTable(target: Session, schema?: string): TableName {
+  return { schema, name: `${STAGING_PREFIX}applied_runs` };
+}
+
+function checkedRunId(runId: string): string {
+  // The run id is dbferry's own UUID; checked, then written as a literal so the
+  // statement reads the same in every engine's placeholder style.
+  if (!RUN_ID.test(runId)) throw new Error(`invalid run id ${runId}`);
+  return runId;
+}
+
+export async function ensureMarkerTable(target: Session, schema?: string): Promise<void> {
+  const name = markerTable(target, schema);
+  if (await target.describeTable(name)) return;
+  await target.createTable({
+    name,
+    columns: [
+      { name: 'run_id', nativeType: target.mapType({ kind: 'text', maxLength: 36 }).nativeType, nullable: false },
+      { name: 'applied_at', nativeType: target.mapType({ kind: 'text', maxLength: 32 }).nativeType, nullable: false },
+    ],
+    primaryKey: ['run_id'],
+  });
+}
+
+/** Inside the apply transaction. */
+export async function markApplied(target: Session, runId: string, schema?: string): Promise<void> {
+  await target.execute(
+    `INSERT INTO ${target.quoteTable(markerTable(target, schema))} (${target.quoteIdentifier('run_id')}, ${target.quoteIdentifier('applied_at')}) ` +
+      `VALUES ('${checkedRunId(runId)}', '${new Date().toISOString()}')`,
+  );
+}
+
+export async function wasApplied(target: Session, runId: string, schema?: string): Promise<boolean> {
+  const name = markerTable(target, schema);
+  if (!(await target.describeTable(name))) return false;
+  const r = await target.query(`SELECT 1 FROM ${target.quoteTable(name)} WHERE ${target.quoteIdentifier('run_id')} = '${checkedRunId(runId)}'`);
+  return r.rows.length > 0;
+}
