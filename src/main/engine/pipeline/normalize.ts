@@ -92,8 +92,13 @@ export function normalizerFor(type: LogicalType): Normalizer {
       return wrap(hex);
     case 'date':
     case 'time':
-    case 'timestamp':
       return wrap((v) => canonicalTemporal(text(v)));
+    case 'timestamp':
+      // dbferry stores timestamptz as UTC wall-clock time where the target has no zone
+      // (MySQL DATETIME), and reads wall-clock times as UTC: both spellings are one value.
+      return type.withTimeZone
+        ? wrap((v) => withUtcZone(canonicalTemporal(text(v))))
+        : wrap((v) => canonicalTemporal(text(v)).replace(/\+00:00$/, ''));
     case 'json':
       return wrap((v) => {
         try {
@@ -106,7 +111,14 @@ export function normalizerFor(type: LogicalType): Normalizer {
       return wrap((v) => text(v).toLowerCase());
     case 'any':
       return wrap((v) => (v instanceof Uint8Array ? `x${hex(v)}` : typeof v === 'number' || typeof v === 'bigint' ? canonicalDecimal(String(v)) : text(v)));
+    case 'text':
+      // CHAR(n) pads (PostgreSQL) or strips (MySQL) trailing spaces: they are not part of the value.
+      return type.fixed ? wrap((v) => text(v).replace(/ +$/, '')) : wrap(text);
     default:
       return wrap(text);
   }
+}
+
+function withUtcZone(v: string): string {
+  return /[+-]\d{2}:\d{2}$/.test(v) || !/\d{2}:\d{2}/.test(v) ? v : `${v}+00:00`;
 }

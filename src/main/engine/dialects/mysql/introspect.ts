@@ -99,6 +99,9 @@ export async function describeTable(conn: Connection, table: TableName): Promise
 
 function toColumn(name: string, nativeType: string, nullable: boolean, jsonColumns: Set<string>): Column {
   const type = jsonColumns.has(name) && /^longtext$/i.test(nativeType) ? { kind: 'json' as const } : (parseMysqlType(nativeType) ?? { kind: 'any' as const });
+  // An enum whose labels information_schema garbled (see types.ts) cannot be recreated
+  // from this spelling (staging tables are): hold its values as text instead.
+  if (/^enum\(/i.test(nativeType) && type.kind === 'text') return { name, nativeType: 'longtext', type, nullable };
   return { name, nativeType, type, nullable };
 }
 

@@ -62,6 +62,9 @@ function selectExpression(c: Column): string {
   const q = quoteBacktick(c.name);
   // Geometry would otherwise be parsed into objects by the driver.
   if (/^(geometry|point|linestring|polygon|multi|geometrycollection)/i.test(c.nativeType)) return `ST_AsBinary(${q})`;
+  // The text protocol prints FLOAT with 6 significant digits (16777215 -> "1.67772e7"):
+  // widened to DOUBLE it arrives as the exact single-precision value.
+  if (c.type.kind === 'float' && c.type.bytes === 4) return `CAST(${q} AS DOUBLE)`;
   return q;
 }
 

@@ -68,7 +68,12 @@ export function parseMysqlType(nativeType: string): LogicalType | undefined {
   if (name === 'year') return { kind: 'integer', bytes: 2 };
   if (name === 'json') return { kind: 'json' };
   if (name === 'uuid') return { kind: 'uuid' };
-  if (name === 'enum') return { kind: 'enum', values: parseEnumValues(args ?? '') };
+  if (name === 'enum') {
+    const values = parseEnumValues(args ?? '');
+    // MariaDB's information_schema is utf8mb3: a label with an emoji reads as 'happy ?'.
+    // Such labels cannot be trusted (nor recreated), so the column is carried as text.
+    return values.some((v) => v.includes('?')) ? { kind: 'text' } : { kind: 'enum', values };
+  }
   if (name === 'set' || name === 'inet4' || name === 'inet6') return { kind: 'text' };
   if (/^(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection)$/.test(name)) {
     return { kind: 'binary' };
@@ -122,8 +127,12 @@ export function mapType(type: LogicalType, flavor: Flavor): TypeMapping {
     case 'time':
       return { nativeType: `TIME(${fsp(type.precision)})`, lossy: fspLoss(type.precision) };
     case 'timestamp':
-      // DATETIME for both: TIMESTAMP only holds 1970..2038. timestamptz values are UTC already.
-      return { nativeType: `DATETIME(${fsp(type.precision)})`, lossy: fspLoss(type.precision) };
+      // DATETIME for both: TIMESTAMP only holds 1970..2038. timestamptz values are UTC already,
+      // but the column no longer says so: the same words fitReason uses for an existing DATETIME.
+      return {
+        nativeType: `DATETIME(${fsp(type.precision)})`,
+        lossy: fspLoss(type.precision) ?? (type.withTimeZone ? 'the time zone is dropped: values are stored as UTC wall-clock time' : undefined),
+      };
     case 'json':
       return flavor === 'mariadb'
         ? { nativeType: 'JSON' }

@@ -16,8 +16,10 @@ export function decoderFor(type: LogicalType): Decoder {
   switch (type.kind) {
     case 'integer':
       return decodeInteger;
-    case 'float':
-      return (v) => (v === null ? null : typeof v === 'number' ? v : Number(v));
+    case 'float': {
+      const toNumber = (v: unknown): Value => (v === null ? null : typeof v === 'number' ? v : Number(v));
+      return type.bytes === 4 ? (v) => shortestSingle(toNumber(v)) : toNumber;
+    }
     case 'boolean':
       return decodeBoolean;
     case 'uuid':
@@ -31,6 +33,21 @@ export function decoderFor(type: LogicalType): Decoder {
     default:
       return (v) => v as Value;
   }
+}
+
+/**
+ * FLOAT is read widened to DOUBLE (read.ts), e.g. 3.141590118408203: give the
+ * shortest number that is the same single-precision value (3.14159), as
+ * PostgreSQL prints a real.
+ */
+export function shortestSingle(v: Value): Value {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return v;
+  const single = Math.fround(v);
+  for (let digits = 1; digits < 9; digits++) {
+    const n = Number(single.toPrecision(digits));
+    if (Math.fround(n) === single) return n;
+  }
+  return single;
 }
 
 function decodeInteger(v: unknown): Value {
@@ -93,7 +110,7 @@ export function toMysqlText(value: Value, column: Column): string | Buffer | nul
       if (!Number.isFinite(value)) {
         throw new FerryError('data', `column "${column.name}": MySQL cannot store the value ${value}`);
       }
-      return String(value);
+      return column.type.kind === 'float' && column.type.bytes === 4 ? singleText(value) : String(value);
     case 'bigint':
       return value.toString();
     case 'boolean':
@@ -101,6 +118,16 @@ export function toMysqlText(value: Value, column: Column): string | Buffer | nul
     default:
       return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   }
+}
+
+/**
+ * A single-precision value spelled as its exact double: the shortest text
+ * ("3.4028235e+38" for FLT_MAX) reads back as a double just above FLT_MAX,
+ * which MySQL refuses as out of range.
+ */
+function singleText(value: number): string {
+  const single = Math.fround(value);
+  return Number.isFinite(single) ? String(single) : String(value);
 }
 
 function stripUtcOffset(value: string, column: Column): string {

@@ -3,6 +3,7 @@
  * Reads use safeIntegers, so every INTEGER arrives as a bigint and none is
  * rounded through a JS number.
  */
+import { FerryError } from '../../errors.js';
 import type { LogicalType, Value } from '../../types.js';
 
 export type SqliteValue = null | number | bigint | string | Buffer;
@@ -44,6 +45,10 @@ export function readerFor(type: LogicalType): Reader {
 /** Bind parameters better-sqlite3 accepts: no booleans, Buffers not Uint8Arrays. */
 export function toSqlite(v: Value): SqliteValue {
   if (typeof v === 'boolean') return v ? 1 : 0;
+  // better-sqlite3 binds NaN as NULL: refuse it instead of changing the value.
+  if (typeof v === 'number' && Number.isNaN(v)) {
+    throw new FerryError('data', 'SQLite cannot store NaN (it would become NULL)', { hint: 'map the column to text with "types" to keep NaN as text' });
+  }
   if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   return v as SqliteValue;
 }
