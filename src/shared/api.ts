@@ -91,7 +91,13 @@ export const commands = {
     offset: z.number().int().min(0).default(0),
   }),
 
+  /** Retry a run's open dead letters (a new run that copies only those rows). */
+  'deadLetters/retry': z.strictObject({ runId: id }),
+  'deadLetters/discard': z.strictObject({ ids: z.array(z.number().int().positive()).min(1, 'choose at least one row').max(100_000) }),
+
   'backups/list': z.strictObject({ runId: id.optional() }),
+  /** Put every target table a run changed back as it was before that run. */
+  'backups/restore': z.strictObject({ runId: id }),
 
   'settings/get': empty,
   'settings/save': z.strictObject({ theme: z.enum(['system', 'light', 'dark']).optional() }),
@@ -216,8 +222,10 @@ export interface DeadLetterDto {
   id: number;
   runId: string | null;
   table: string | null;
+  /** Key values, in key column order; null for tables copied without a key. */
   key: unknown;
-  row: unknown;
+  /** The row as read, column by column (bigints and bytes as strings). */
+  row: Record<string, unknown> | unknown;
   reasons: string[];
   stage: string;
   status: string;
@@ -234,12 +242,21 @@ export interface BackupDto {
   id: number;
   runId: string;
   jobName: string | null;
+  target: string;
   targetTable: string;
-  backupTable: string;
-  kind: string;
-  rows: number;
+  /** created: the run created the table; table: full copy; rows: pre-images and new keys; keys: new keys only. */
+  kind: 'created' | 'table' | 'rows' | 'keys' | string;
+  /** What a restore does to this table, in words. */
+  restoreAction: string;
   createdAt: string;
   restoredAt: string | null;
+  /** Pruned (options.backups.keep): no longer restorable. */
+  droppedAt: string | null;
+}
+
+export interface RestoreResultDto {
+  runId: string;
+  tables: { table: string; kind: string; deleted: number; inserted: number }[];
 }
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -269,7 +286,10 @@ export interface CommandOutputs {
   'runs/get': RunDetailDto;
   'runs/events': RunEventDto[];
   'deadLetters/list': DeadLetterPageDto;
+  'deadLetters/retry': { runId: string };
+  'deadLetters/discard': { discarded: number };
   'backups/list': BackupDto[];
+  'backups/restore': RestoreResultDto;
   'settings/get': SettingsDto;
   'settings/save': SettingsDto;
 }
@@ -327,6 +347,14 @@ export interface DbferryBridge {
   invoke(command: string, input: unknown): Promise<ApiResult>;
   /** Subscribe to one event stream; returns the unsubscribe function. */
   on(event: EventName, listener: (payload: unknown) => void): () => void;
+}
+
+/**
+ * A connection URL as shown to people: no password (already redacted
+ * upstream) and no `passwordEnv` naming a variable dbferry set itself.
+ */
+export function displayUrl(url: string): string {
+  return url.replace(/([?&])passwordEnv=DBFERRY_PASSWORD_[A-Z0-9]+(&?)/, (_, lead: string, tail: string) => (tail ? lead : '')).replace(/[?&]$/, '');
 }
 
 /** The IPC channel names the preload allow-lists. */

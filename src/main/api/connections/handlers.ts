@@ -1,0 +1,110 @@
+import { performance } from 'node:perf_hooks';
+import type { ConnectionTestDto, TableDetailDto } from '../../../shared/api.js';
+import { errorMessage } from '../../engine/errors.js';
+import { tableLabel } from '../../engine/types.js';
+import type { ConnectionRecord } from '../../store/connections.js';
+import type { ApiContext } from '../context.js';
+import { notFound } from '../errors.js';
+import type { Handlers } from '../handlers.js';
+import { scrubSecrets } from '../secrets.js';
+import { connectionInfo, openSession, withPassword, withSession } from './sessions.js';
+import { passwordSource, storableUrl, toConnectionDto } from './urls.js';
+
+function record(ctx: ApiContext, id: string): ConnectionRecord {
+  const r = ctx.connections.get(id);
+  if (!r) throw notFound('connection', id);
+  return r;
+}
+
+function dto(ctx: ApiContext, r: ConnectionRecord) {
+  return toConnectionDto(r, passwordSource(r, ctx.secrets.get(r.id) !== undefined, ctx.secrets.persistent));
+}
+
+export const connectionHandlers: Pick<
+  Handlers,
+  'connections/list' | 'connections/save' | 'connections/delete' | 'connections/test' | 'connections/tables' | 'connections/describe'
+> = {
+  'connections/list': (_, ctx) => ctx.connections.list().map((r) => dto(ctx, r)),
+
+  'connections/save': (input, ctx) => {
+    const clean = storableUrl(input.url, input.passwordEnv, ctx.baseDir);
+    const fields = { name: input.name, engine: clean.info.engine, url: clean.url, passwordEnv: input.passwordEnv ?? null };
+    const saved = input.id ? ctx.connections.update(record(ctx, input.id).id, fields)! : ctx.connections.create(fields);
+    const password = input.password || clean.password;
+    if (input.clearPassword || input.passwordEnv || clean.info.engine === 'sqlite') ctx.secrets.delete(saved.id);
+    if (password && !input.passwordEnv && clean.info.engine !== 'sqlite') ctx.secrets.set(saved.id, password);
+    ctx.emit('data/changed', { what: 'connections' });
+    return dto(ctx, ctx.connections.get(saved.id)!);
+  },
+
+  'connections/delete': (input, ctx) => {
+    ctx.secrets.delete(input.id);
+    const deleted = ctx.connections.delete(input.id);
+    if (deleted) ctx.emit('data/changed', { what: 'connections' });
+    return { deleted };
+  },
+
+  'connections/test': async (input, ctx) => {
+    const typed = input.password ? [input.password] : [];
+    const started = performance.now();
+    try {
+      // A form being edited: its URL, with the saved connection's password unless a new one is typed.
+      const info = input.url
+        ? withPassword(
+            storableUrl(input.url, input.passwordEnv, ctx.baseDir).info,
+            input.password || (input.id && !input.passwordEnv ? ctx.secrets.get(input.id) : undefined),
+          )
+        : connectionInfo(ctx, record(ctx, input.id!));
+      const session = await openSession(ctx, info);
+      try {
+        // Latency is one round trip on an open session, as a DBA measures it.
+        const t0 = performance.now();
+        await session.query('SELECT 1');
+        const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
+        const tables = await session.listTables();
+        return { ok: true, serverVersion: session.serverVersion, latencyMs, tableCount: tables.length } satisfies ConnectionTestDto;
+      } finally {
+        await session.close().catch(() => {});
+      }
+    } catch (err) {
+      return {
+        ok: false,
+        error: scrubSecrets(errorMessage(err), [...ctx.secrets.known(), ...typed]),
+        latencyMs: Math.round(performance.now() - started),
+      } satisfies ConnectionTestDto;
+    }
+  },
+
+  'connections/tables': async (input, ctx) => {
+    const info = connectionInfo(ctx, record(ctx, input.id));
+    return withSession(ctx, info, async (s) => {
+      const tables = await s.listTables();
+      return tables
+        .map((t) => ({ name: tableLabel(t), schema: t.schema }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    });
+  },
+
+  'connections/describe': async (input, ctx) => {
+    const info = connectionInfo(ctx, record(ctx, input.id));
+    return withSession(ctx, info, async (s) => {
+      const out: TableDetailDto[] = [];
+      for (const name of input.tables) {
+        const t = await s.describeTable(s.tableName(name));
+        out.push(
+          t
+            ? {
+                name,
+                exists: true,
+                columns: t.columns.map((c) => ({ name: c.name, nativeType: c.nativeType, kind: c.type.kind, nullable: c.nullable })),
+                primaryKey: t.primaryKey,
+                rowEstimate: t.rowEstimate,
+              }
+            : { name, exists: false, columns: [], primaryKey: [] },
+        );
+      }
+      return out;
+    });
+  },
+};
+

@@ -1,0 +1,60 @@
+import type { Store } from '../store/store.js';
+import { Connections } from '../store/connections.js';
+import { Jobs } from '../store/jobs.js';
+import type { ApiEvents, EventName } from '../../shared/api.js';
+import type { SecretKeeper } from './secrets.js';
+
+export interface ActiveRun {
+  runId: string;
+  controller: AbortController;
+  done: Promise<unknown>;
+}
+
+/** Everything a handler may use. One per process (per store). */
+export interface ApiContext {
+  mode: 'desktop' | 'browser';
+  version: string;
+  stateDir: string;
+  /** Folder relative SQLite paths resolve against. */
+  baseDir: string;
+  store: Store;
+  connections: Connections;
+  jobs: Jobs;
+  secrets: SecretKeeper;
+  activeRuns: Map<string, ActiveRun>;
+  emit<E extends EventName>(event: E, payload: ApiEvents[E]): void;
+}
+
+export type EventListener = <E extends EventName>(event: E, payload: ApiEvents[E]) => void;
+
+export interface ContextOptions {
+  mode: 'desktop' | 'browser';
+  version?: string;
+  stateDir: string;
+  baseDir?: string;
+  store: Store;
+  secrets: SecretKeeper;
+}
+
+export function createContext(opts: ContextOptions, listeners: Set<EventListener>): ApiContext {
+  return {
+    mode: opts.mode,
+    version: opts.version ?? '0.1.0',
+    stateDir: opts.stateDir,
+    baseDir: opts.baseDir ?? process.cwd(),
+    store: opts.store,
+    connections: new Connections(opts.store.db),
+    jobs: new Jobs(opts.store.db),
+    secrets: opts.secrets,
+    activeRuns: new Map(),
+    emit(event, payload) {
+      for (const l of listeners) {
+        try {
+          l(event, payload);
+        } catch {
+          // a broken transport must not stop the run or the other listeners
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The one router: every command the UI can send, each input parsed with zod
+ * once, each answer a plain DTO in an envelope. IPC and the browser-mode
+ * server both call `handle` and forward `subscribe`d events.
+ */
+import { z } from 'zod';
+import { type ApiIssue, type ApiResult, type CommandName, commands } from '../../shared/api.js';
+import { formatPath } from '../../shared/jobSpec.js';
+import { errorMessage } from '../engine/errors.js';
+import { appHandlers } from './app/handlers.js';
+import { backupHandlers } from './backups/handlers.js';
+import { connectionHandlers } from './connections/handlers.js';
+import { type ApiContext, type ContextOptions, type EventListener, createContext } from './context.js';
+import { deadLetterHandlers } from './deadLetters/handlers.js';
+import { HandlerError } from './errors.js';
+import type { Handler, Handlers } from './handlers.js';
+import { jobHandlers } from './jobs/handlers.js';
+import { planHandlers } from './plan/handlers.js';
+import { runHandlers } from './runs/handlers.js';
+import { scrubSecrets } from './secrets.js';
+import { settingsHandlers } from './settings/handlers.js';
+
+const handlers: Handlers = {
+  ...appHandlers,
+  ...connectionHandlers,
+  ...jobHandlers,
+  ...planHandlers,
+  ...runHandlers,
+  ...deadLetterHandlers,
+  ...backupHandlers,
+  ...settingsHandlers,
+};
+
+export interface Router {
+  readonly context: ApiContext;
+  handle(command: string, input: unknown): Promise<ApiResult>;
+  subscribe(listener: EventListener): () => void;
+  /** Cancel the runs in progress and wait for them to roll back. */
+  close(): Promise<void>;
+}
+
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(commands, name);
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? 'is required' : `expected ${issue.expected}, got ${issue.input === null ? 'null' : typeof issue.input}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+export function toIssues(error: z.ZodError): ApiIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issueMessage(issue) }));
+}
+
+export function createRouter(options: ContextOptions): Router {
+  const listeners = new Set<EventListener>();
+  const context = createContext(options, listeners);
+
+  async function handle(command: string, input: unknown): Promise<ApiResult> {
+    if (!isCommand(command)) {
+      return { ok: false, error: { code: 'unknown-command', message: `unknown command "${command}"` } };
+    }
+    const parsed = commands[command].safeParse(input ?? {});
+    if (!parsed.success) {
+      const issues = toIssues(parsed.error);
+      const first = issues[0]!;
+      const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+      return {
+        ok: false,
+        error: { code: 'invalid-input', message: `${command}: ${first.path}: ${first.message}${more}`, issues },
+      };
+    }
+    try {
+      const handler = handlers[command] as Handler<CommandName>;
+      const value = await handler(parsed.data as never, context);
+      return { ok: true, value };
+    } catch (err) {
+      const message = scrubSecrets(errorMessage(err), context.secrets.known());
+      if (err instanceof HandlerError) return { ok: false, error: { code: err.code, message } };
+      return { ok: false, error: { code: 'failed', message } };
+    }
+  }
+
+  return {
+    context,
+    handle,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      const active = [...context.activeRuns.values()];
+      for (const run of active) run.controller.abort();
+      await Promise.allSettled(active.map((r) => r.done));
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { RunSummary } from '../../../shared/events.js';
+import type { JobSpecInput } from '../../../shared/jobSpec.js';
+import { errorMessage } from '../../engine/errors.js';
+import type { ApiContext } from '../context.js';
+import { resumeRun, startRun } from '../engine.js';
+import { HandlerError, notFound } from '../errors.js';
+import type { Handlers } from '../handlers.js';
+import { provideStoredPasswords, resolveSpec } from '../specs.js';
+import { toRunDto } from './dto.js';
+
+type Started = { runId: string; done: Promise<RunSummary> };
+
+export function track(ctx: ApiContext, controller: AbortController, started: Started): { runId: string } {
+  const { runId, done } = started;
+  ctx.activeRuns.set(runId, { runId, controller, done });
+  done
+    .then((summary) => {
+      ctx.emit('run/finished', summary);
+      if (summary.rowsDeadLettered > 0) ctx.emit('deadLetters/added', { runId, count: summary.rowsDeadLettered });
+    })
+    .catch((err: unknown) => {
+      const run = ctx.store.getRun(runId);
+      ctx.emit('run/finished', {
+        type: 'summary',
+        runId,
+        status: 'failed',
+        rowsRead: run?.rowsRead ?? 0,
+        rowsWritten: run?.rowsWritten ?? 0,
+        rowsDeadLettered: run?.rowsDeadLettered ?? 0,
+        durationMs: run ? Date.now() - Date.parse(run.startedAt) : 0,
+        tables: [],
+        error: errorMessage(err),
+      });
+    })
+    .finally(() => ctx.activeRuns.delete(runId));
+  return { runId };
+}
+
+function runOptions(ctx: ApiContext, controller: AbortController, jobId?: string) {
+  return {
+    baseDir: ctx.baseDir,
+    jobId,
+    signal: controller.signal,
+    onEvent: (event: Parameters<NonNullable<Parameters<typeof startRun>[2]['onEvent']>>[0]) =>
+      ctx.emit('run/event', { runId: event.runId, event }),
+  };
+}
+
+export const runHandlers: Pick<Handlers, 'runs/start' | 'runs/cancel' | 'runs/resume' | 'runs/list' | 'runs/get' | 'runs/events'> = {
+  'runs/start': (input, ctx) => {
+    const controller = new AbortController();
+    try {
+      return track(ctx, controller, startRun(ctx.store, resolveSpec(ctx, input.spec), runOptions(ctx, controller, input.jobId)));
+    } catch (err) {
+      throw new HandlerError('failed', errorMessage(err));
+    }
+  },
+
+  'runs/cancel': (input, ctx) => {
+    const active = ctx.activeRuns.get(input.runId);
+    if (!active) {
+      if (!ctx.store.getRun(input.runId)) throw notFound('run', input.runId);
+      throw new HandlerError('failed', `run ${input.runId.slice(0, 8)} is not running here (it has finished, or another dbferry process runs it)`);
+    }
+    active.controller.abort();
+    return { cancelled: true };
+  },
+
+  'runs/resume': (input, ctx) => {
+    const run = ctx.store.findRun(input.runId);
+    if (!run) throw notFound('run', input.runId);
+    if (ctx.activeRuns.has(run.id)) throw new HandlerError('failed', `run ${run.id.slice(0, 8)} is still running`);
+    provideStoredPasswords(ctx, run.specJson);
+    const controller = new AbortController();
+    const { baseDir: _b, jobId: _j, ...opts } = runOptions(ctx, controller);
+    try {
+      return track(ctx, controller, resumeRun(ctx.store, run.id, opts));
+    } catch (err) {
+      throw new HandlerError('failed', errorMessage(err));
+    }
+  },
+
+  'runs/list': (input, ctx) => ctx.store.listRuns(input.limit).map((r) => toRunDto(r, ctx.activeRuns.has(r.id))),
+
+  'runs/get': (input, ctx) => {
+    const run = ctx.store.findRun(input.runId);
+    if (!run) throw notFound('run', input.runId);
+    let spec: JobSpecInput | null = null;
+    try {
+      spec = JSON.parse(run.specJson) as JobSpecInput;
+    } catch {
+      spec = null;
+    }
+    return { run: toRunDto(run, ctx.activeRuns.has(run.id)), spec, events: ctx.store.runEvents(run.id) };
+  },
+
+  'runs/events': (input, ctx) => ctx.store.runEvents(input.runId, input.afterSeq),
+};

@@ -1,0 +1,75 @@
+/**
+ * Job specs as the UI sends them refer to saved connections by URL and never
+ * carry a password. Before planning or running, each endpoint's password (a
+ * session password, a safeStorage one, or one written in an imported URL) is
+ * handed to the engine through a process environment variable named in the
+ * URL's `passwordEnv`: the spec the runner records holds only that name.
+ */
+import { createHash } from 'node:crypto';
+import type { JobSpec } from '../../shared/jobSpec.js';
+import type { ApiContext } from './context.js';
+
+type Endpoint = JobSpec['source'];
+
+function isServerUrl(url: string): boolean {
+  return /^(postgres|postgresql|mysql|mariadb):\/\//i.test(url);
+}
+
+/** The URL without a password, and the password that was in it. */
+export function splitPassword(url: string): { url: string; password?: string } {
+  if (!isServerUrl(url)) return { url };
+  const u = new URL(url);
+  if (!u.password) return { url };
+  const password = decodeURIComponent(u.password);
+  u.password = '';
+  return { url: u.toString(), password };
+}
+
+/** A spec safe to store: no endpoint URL holds a password. */
+export function withoutPasswords(spec: JobSpec): JobSpec {
+  return {
+    ...spec,
+    source: { ...spec.source, url: splitPassword(spec.source.url).url },
+    target: { ...spec.target, url: splitPassword(spec.target.url).url },
+  };
+}
+
+export function resolveSpec(ctx: ApiContext, spec: JobSpec): JobSpec {
+  return { ...spec, source: resolveEndpoint(ctx, spec.source), target: resolveEndpoint(ctx, spec.target) };
+}
+
+const ENV_PREFIX = 'DBFERRY_PASSWORD_';
+
+/**
+ * Before resuming a run recorded by this app: its stored spec names
+ * DBFERRY_PASSWORD_… variables; fill them again from the saved connections
+ * (the process may have restarted since).
+ */
+export function provideStoredPasswords(ctx: ApiContext, specJson: string): void {
+  let spec: { source?: { url?: unknown }; target?: { url?: unknown } };
+  try {
+    spec = JSON.parse(specJson) as typeof spec;
+  } catch {
+    return;
+  }
+  for (const ep of [spec.source, spec.target]) {
+    if (typeof ep?.url !== 'string' || !isServerUrl(ep.url)) continue;
+    const u = new URL(ep.url);
+    if (!u.searchParams.get('passwordEnv')?.startsWith(ENV_PREFIX)) continue;
+    u.searchParams.delete('passwordEnv');
+    resolveEndpoint(ctx, { url: u.toString() });
+  }
+}
+
+function resolveEndpoint(ctx: ApiContext, endpoint: Endpoint): Endpoint {
+  if (!isServerUrl(endpoint.url)) return endpoint;
+  const { url, password: written } = splitPassword(endpoint.url);
+  const connection = ctx.connections.findByUrl(url);
+  const password = written ?? (connection ? ctx.secrets.get(connection.id) : undefined);
+  if (password === undefined) return { ...endpoint, url };
+  const u = new URL(url);
+  const envName = `${ENV_PREFIX}${createHash('sha256').update(url).digest('hex').slice(0, 12).toUpperCase()}`;
+  process.env[envName] = password;
+  u.searchParams.set('passwordEnv', envName);
+  return { ...endpoint, url: u.toString() };
+}

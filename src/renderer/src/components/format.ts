@@ -1,0 +1,42 @@
+const int = new Intl.NumberFormat('en-US');
+
+export function fmtInt(n: number | undefined | null): string {
+  return n === undefined || n === null ? '—' : int.format(Math.round(n));
+}
+
+export function fmtCompact(n: number | undefined): string {
+  if (n === undefined) return '—';
+  if (Math.abs(n) < 10_000) return int.format(Math.round(n));
+  return new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 }).format(n);
+}
+
+export function fmtDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function fmtTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function fmtClock(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+export function fmtRate(perSecond: number | undefined): string {
+  return perSecond === undefined || !Number.isFinite(perSecond) ? '—' : `${fmtCompact(perSecond)}/s`;
+}
+
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}

@@ -1,0 +1,97 @@
+/** The connection form's fields, and the URL they make (never with the password in it). */
+import { parseConnectionUrl, type Engine } from '../../../../shared/connectionUrl';
+import type { ConnectionDto } from '../../../../shared/api';
+
+export interface ConnectionFields {
+  engine: Engine;
+  name: string;
+  host: string;
+  port: string;
+  database: string;
+  user: string;
+  password: string;
+  passwordMode: 'typed' | 'env' | 'none';
+  passwordEnv: string;
+  sslmode: string;
+  sslrootcert: string;
+  path: string;
+  readonly: boolean;
+}
+
+export const DEFAULT_PORT: Record<Engine, string> = { postgres: '5432', mysql: '3306', sqlite: '' };
+
+export function emptyFields(engine: Engine = 'postgres'): ConnectionFields {
+  return {
+    engine,
+    name: '',
+    host: '127.0.0.1',
+    port: DEFAULT_PORT[engine],
+    database: '',
+    user: engine === 'postgres' ? 'postgres' : engine === 'mysql' ? 'root' : '',
+    password: '',
+    passwordMode: 'typed',
+    passwordEnv: '',
+    sslmode: engine === 'postgres' ? 'prefer' : '',
+    sslrootcert: '',
+    path: '',
+    readonly: false,
+  };
+}
+
+export function fieldsFrom(c: ConnectionDto): ConnectionFields {
+  const f = emptyFields(c.engine);
+  return {
+    ...f,
+    name: c.name,
+    host: c.host ?? f.host,
+    port: c.port ? String(c.port) : f.port,
+    database: c.database ?? '',
+    user: c.user ?? '',
+    passwordMode: c.passwordSource === 'env' ? 'env' : c.passwordSource === 'none' ? 'none' : 'typed',
+    passwordEnv: c.passwordEnv ?? '',
+    sslmode: c.params.sslmode ?? (c.engine === 'postgres' ? 'prefer' : ''),
+    sslrootcert: c.params.sslrootcert ?? '',
+    path: c.path ?? '',
+    readonly: c.params.mode === 'ro',
+  };
+}
+
+/** Fill the form from a pasted URL; a password in it lands in the password field. */
+export function fieldsFromUrl(url: string, current: ConnectionFields): ConnectionFields {
+  const info = parseConnectionUrl(url.trim());
+  if (info.engine === 'sqlite') return { ...current, engine: 'sqlite', path: info.path, readonly: Boolean(info.readonly) };
+  return {
+    ...current,
+    engine: info.engine,
+    host: info.host,
+    port: String(info.port),
+    database: info.database ?? '',
+    user: info.user ?? '',
+    password: info.password ?? current.password,
+    passwordMode: info.passwordEnv ? 'env' : info.password ? 'typed' : current.passwordMode,
+    passwordEnv: info.passwordEnv ?? current.passwordEnv,
+    sslmode: info.params.sslmode ?? current.sslmode,
+    sslrootcert: info.params.sslrootcert ?? current.sslrootcert,
+  };
+}
+
+export function urlOf(f: ConnectionFields): string {
+  if (f.engine === 'sqlite') {
+    const p = f.path.trim();
+    const url = p.startsWith('/') ? `sqlite://${p}` : `sqlite:${p}`;
+    return f.readonly ? `${url}?mode=ro` : url;
+  }
+  const params = new URLSearchParams();
+  if (f.sslmode && !(f.engine === 'postgres' && f.sslmode === 'prefer')) params.set('sslmode', f.sslmode);
+  if (f.sslrootcert.trim() && f.sslmode.startsWith('verify')) params.set('sslrootcert', f.sslrootcert.trim());
+  const user = f.user.trim() ? `${encodeURIComponent(f.user.trim())}@` : '';
+  const host = f.host.trim().includes(':') ? `[${f.host.trim()}]` : f.host.trim() || '127.0.0.1';
+  const port = f.port.trim() || DEFAULT_PORT[f.engine];
+  const q = params.toString();
+  return `${f.engine}://${user}${host}:${port}/${encodeURIComponent(f.database.trim())}${q ? `?${q}` : ''}`;
+}
+
+export function suggestName(f: ConnectionFields): string {
+  if (f.engine === 'sqlite') return f.path.split(/[\\/]/).pop()?.replace(/\.(db|sqlite3?)$/i, '') ?? '';
+  return f.database ? `${f.database} on ${f.host}` : f.host;
+}

@@ -1,0 +1,244 @@
+/// <reference lib="dom" />
+/**
+ * The app as a user drives it, in real Chromium against `dbferry ui` (in
+ * process), with a real SQLite source and a real PostgreSQL target: add and
+ * test both connections, build a job for three tables, preview the plan, run
+ * it, watch it reach 100%, open it from history and read its job log.
+ * Screenshots of every screen land in test-results/screenshots/.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserMode, startBrowserMode } from '../../src/main/server/browserMode.js';
+import { chromiumAvailable, launchChromium } from './support/browser.js';
+import { createPgDatabase, dropPgDatabase, makeShopSqlite, pgQuery } from './support/databases.js';
+import { shot } from './support/screens.js';
+
+const PASSWORD = 'E2e-Ferry-Pa55word';
+const PG_DB = `dbferry_e2e_app_${process.pid}`;
+
+let app: BrowserMode;
+let browser: Browser;
+let page: Page;
+let dir: string;
+/** Everything the server sent the page: API bodies and WebSocket frames. */
+const wire: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dbferry-e2e-app-'));
+  makeShopSqlite(join(dir, 'shop.db'));
+  await createPgDatabase(PG_DB);
+  app = await startBrowserMode({ stateDir: join(dir, 'state'), baseDir: dir });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  page.on('response', async (res) => {
+    if (res.url().includes('/api/')) wire.push(await res.text().catch(() => ''));
+  });
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => wire.push(String(f.payload))));
+  page.on('pageerror', (err) => wire.push(`PAGEERROR ${err.message}`));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await dropPgDatabase(PG_DB);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function nav(label: string) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: label }).click();
+}
+
+describe.skipIf(!chromiumAvailable())('the app in Chromium', () => {
+  it('adds and tests a SQLite and a PostgreSQL connection', async () => {
+    await page.goto(app.url);
+    await expect.poll(() => page.getByText('No connections yet').isVisible()).toBe(true);
+    await shot(page, '01-connections-empty');
+
+    // SQLite source
+    await page.getByRole('button', { name: 'Add your first connection' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByText('SQLite', { exact: true }).click();
+    await form.getByLabel('Name', { exact: true }).fill('shop (sqlite)');
+    await form.getByLabel('Database file').fill(join(dir, 'shop.db'));
+    await form.getByRole('button', { name: 'Test' }).click();
+    await expect.poll(() => form.getByTestId('test-ok').textContent()).toMatch(/SQLite 3\.\d+.*4 tables/);
+    await shot(page, '02-connection-form-sqlite');
+    await form.getByRole('button', { name: 'Save connection' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+
+    // PostgreSQL target, with a password typed for the session
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await form.getByLabel('Name', { exact: true }).fill('reporting (postgres)');
+    await form.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+    await form.getByLabel('Port').fill('5432');
+    await form.getByLabel('Database', { exact: true }).fill(PG_DB);
+    await form.getByLabel('User').fill('postgres');
+    await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await form.getByRole('button', { name: 'Test' }).click();
+    await expect.poll(() => form.getByTestId('test-ok').textContent()).toMatch(/PostgreSQL \d+/);
+    await shot(page, '03-connection-form-postgres');
+    await form.getByRole('button', { name: 'Save connection' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+
+    // Test both from their cards
+    await page.getByRole('button', { name: 'Test shop (sqlite)' }).click();
+    await page.getByRole('button', { name: 'Test reporting (postgres)' }).click();
+    const pgCard = page.getByTestId('connection-reporting (postgres)');
+    const sqliteCard = page.getByTestId('connection-shop (sqlite)');
+    await expect.poll(() => pgCard.getByTestId('test-ok').textContent()).toMatch(/PostgreSQL \d+.* ms round trip/);
+    await expect.poll(() => sqliteCard.getByTestId('test-ok').textContent()).toMatch(/SQLite 3/);
+    expect(await pgCard.textContent()).toContain('password kept for this session');
+    await shot(page, '04-connections');
+  });
+
+  it('builds a job for three tables and previews its plan', async () => {
+    await nav('Jobs');
+    await expect.poll(() => page.getByText('No saved jobs').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Build a job' }).click();
+    await page.getByLabel('Job name').fill('shop to reporting');
+    await page.getByLabel('Source', { exact: true }).selectOption({ label: 'shop (sqlite) · SQLite' });
+    await page.getByLabel('Target', { exact: true }).selectOption({ label: 'reporting (postgres) · PostgreSQL' });
+    for (const t of ['customers', 'products', 'orders']) await page.getByRole('checkbox', { name: `Copy ${t}` }).check();
+    await expect.poll(() => page.getByRole('list', { name: 'Tables in this job' }).getByRole('listitem').count()).toBe(3);
+    // Estimates and keys arrive from introspection
+    await expect.poll(() => page.getByTestId('table-list').textContent()).toContain('sku');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByText('Saved job “shop to reporting”').isVisible()).toBe(true);
+    await shot(page, '05-job-builder');
+
+    await page.getByRole('button', { name: 'Preview plan' }).click();
+    await expect.poll(() => page.getByText(/Ready: 3 tables/).isVisible(), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => page.getByRole('article', { name: 'Plan for orders' }).isVisible()).toBe(true);
+    await shot(page, '06-plan-preview');
+  });
+
+  it('runs the job and watches it reach 100%', async () => {
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await expect.poll(() => page.locator('#run-title').isVisible()).toBe(true);
+    await expect.poll(() => page.locator('#run-title [data-status]').getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
+    expect(await page.getByTestId('run-percent').textContent()).toBe('100%');
+    await expect.poll(() => page.getByText(/Succeeded\. 3 tables/).isVisible()).toBe(true);
+    await shot(page, '07-run-monitor');
+
+    const counts = await pgQuery<{ c: string; p: string; o: string }>(
+      PG_DB,
+      'SELECT (SELECT count(*) FROM customers) AS c, (SELECT count(*) FROM products) AS p, (SELECT count(*) FROM orders) AS o',
+    );
+    expect(counts[0]).toEqual({ c: '200', p: '40', o: '1500' });
+  });
+
+  it('opens the run from history and reads its job log', async () => {
+    await nav('Runs');
+    const history = page.getByTestId('run-history');
+    await expect.poll(() => history.getByRole('row').count()).toBeGreaterThan(1);
+    expect(await history.textContent()).toContain('shop to reporting');
+    await shot(page, '08-run-history');
+
+    await history.getByText('shop to reporting').click();
+    await page.getByRole('tab', { name: /Job log/ }).click();
+    const log = page.getByTestId('job-log');
+    await expect.poll(() => log.textContent()).toContain('run-started');
+    expect(await log.textContent()).toMatch(/summary/);
+    await shot(page, '09-job-log');
+    await page.getByLabel('Which events').selectOption('all');
+    await expect.poll(() => log.textContent()).toContain('table-started');
+  });
+
+  it('runs again with a rule: finds the dead-lettered rows grouped by reason, discards them', { timeout: 120_000 }, async () => {
+    // The source changes between runs: the second run overwrites a target row, and
+    // three new orders came in with text in the integer quantity (SQLite's dynamic typing), which PostgreSQL's bigint cannot take.
+    const src = new Database(join(dir, 'shop.db'));
+    src.prepare("UPDATE customers SET name = 'Renamed Customer' WHERE id = 7").run();
+    for (const id of [1501, 1502, 1503]) src.prepare("INSERT INTO orders VALUES (?, 3, 'SKU-0001', 'a dozen', '2024-10-01 09:00:00')").run(id);
+    src.close();
+
+    await nav('Jobs');
+    await page.getByRole('button', { name: 'shop to reporting', exact: true }).click();
+    await page.getByRole('list', { name: 'Tables in this job' }).getByRole('button', { name: /^orders/ }).click();
+    await page.getByLabel('Column to add a rule for').selectOption('qty');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByLabel('qty maximum').fill('10');
+    // With the rule, 2 rows in 12 break it: more than the default 1% would fail the run.
+    await page.locator('summary', { hasText: 'Options' }).click();
+    await page.getByLabel('Fail beyond (rows or %)').fill('25%');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await shot(page, '10-job-builder-rule');
+    await page.getByRole('button', { name: 'Preview plan' }).click();
+    await expect.poll(() => page.getByText(/Ready: 3 tables/).isVisible(), { timeout: 30_000 }).toBe(true);
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await expect.poll(() => page.locator('#run-title [data-status]').getAttribute('data-status'), { timeout: 30_000 }).not.toBe('running');
+    expect(await page.locator('#run-title [data-status]').getAttribute('data-status'), await page.locator('.banner').first().textContent() ?? '').toBe('dead-lettered');
+    await expect.poll(() => page.getByText('Done, with dead letters.').isVisible()).toBe(true);
+    await shot(page, '11-run-dead-lettered');
+
+    await page.getByRole('button', { name: /^Dead letters \(/ }).click();
+    const reasons = page.getByRole('complementary', { name: 'Reasons' });
+    await expect.poll(() => reasons.textContent()).toMatch(/qty|a dozen/);
+    const rows = page.getByRole('grid', { name: 'Dead-lettered rows' });
+    // qty cycles 1..12: rows with 11 and 12 break "max 10"
+    expect(await page.getByRole('heading', { name: /Dead letters/ }).textContent()).toContain('run');
+    await rows.getByRole('row').first().click();
+    await expect.poll(() => page.locator('pre.code').textContent()).toContain('"qty"');
+    await shot(page, '12-dead-letters');
+
+    await page.getByRole('button', { name: 'Discard…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: /^Discard \d+ rows/ }).click();
+    await expect.poll(() => page.getByText('No dead letters').isVisible()).toBe(true);
+  });
+
+  it('undoes the second run from its backup, after a confirmation saying what will change', async () => {
+    const renamed = await pgQuery<{ name: string }>(PG_DB, 'SELECT name FROM customers WHERE id = 7');
+    expect(renamed[0]?.name).toBe('Renamed Customer');
+    await nav('Backups');
+    await expect.poll(() => page.getByText('restorable').first().isVisible()).toBe(true);
+    await shot(page, '13-backups');
+    await page.getByRole('button', { name: 'Restore…' }).first().click();
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.textContent()).toMatch(/customers: put back/);
+    await shot(page, '14-restore-confirm');
+    await dialog.getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => page.getByText(/Restored the target as it was before run/).isVisible(), { timeout: 30_000 }).toBe(true);
+    const back = await pgQuery<{ name: string }>(PG_DB, 'SELECT name FROM customers WHERE id = 7');
+    expect(back[0]?.name).toBe('Customer 7 Müller');
+    await expect.poll(() => page.getByText(/^restored /).first().isVisible()).toBe(true);
+    await shot(page, '15-backups-restored');
+  });
+
+  it('is readable in the dark theme and usable from the keyboard', async () => {
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.keyboard.press('Alt+3');
+    await expect.poll(() => page.getByRole('heading', { name: 'Runs' }).isVisible()).toBe(true);
+    await page.getByTestId('run-history').getByRole('grid').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#run-title').isVisible()).toBe(true);
+    await shot(page, '16-run-dark');
+    await page.keyboard.press('Alt+2');
+    await page.getByRole('button', { name: 'shop to reporting', exact: true }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Tables in this job' }).getByRole('listitem').count()).toBe(3);
+    await shot(page, '17-job-builder-dark');
+    await page.keyboard.press('Alt+1');
+    await shot(page, '18-connections-dark');
+    await page.keyboard.press('Alt+4');
+    await expect.poll(() => page.getByRole('heading', { name: 'Dead letters', exact: true }).isVisible()).toBe(true);
+    await page.getByLabel('Status').selectOption('discarded');
+    await expect.poll(() => page.getByRole('grid', { name: 'Dead-lettered rows' }).getByRole('row').count()).toBeGreaterThan(0);
+    await shot(page, '19-dead-letters-dark');
+  });
+
+  it('never lets the password out: not in the store, API answers or events', async () => {
+    expect(wire.length).toBeGreaterThan(10);
+    expect(wire.filter((w) => w.startsWith('PAGEERROR'))).toEqual([]);
+    expect(wire.filter((w) => w.includes(PASSWORD) || w.includes(encodeURIComponent(PASSWORD)))).toEqual([]);
+    app.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const file of ['dbferry.db', 'dbferry.db-wal', 'dbferry.db-shm']) {
+      const path = join(dir, 'state', file);
+      if (existsSync(path)) expect(readFileSync(path).includes(PASSWORD), file).toBe(false);
+    }
+  });
+});
