@@ -43,3 +43,50 @@ export function writeJob(dir: string, spec: unknown, name = 'job.json'): string 
   writeFileSync(path, JSON.stringify(spec, null, 2));
   return path;
 }
+
+/**
+ * Run the CLI with --json and act when an event shows up (kill it, signal it),
+ * as a user or an operator would mid-run.
+ */
+export function dbferryUntil(
+  args: string[],
+  trigger: (event: Record<string, unknown> & { type: string }) => boolean,
+  act: (child: import('node:child_process').ChildProcess) => void | Promise<void>,
+  opts: { delayMs?: number } = {},
+): Promise<CliResult & { signal: NodeJS.Signals | null; triggered: boolean }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], { cwd: ROOT, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    let triggered = false;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      pending += d;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (triggered || !line.startsWith('{')) continue;
+        if (trigger(JSON.parse(line))) {
+          triggered = true;
+          setTimeout(() => void act(child), opts.delayMs ?? 0);
+        }
+      }
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const events = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => {
+          try {
+            return JSON.parse(l);
+          } catch {
+            return { type: 'truncated' };
+          }
+        });
+      resolvePromise({ code, signal, stdout, stderr, events, triggered });
+    });
+  });
+}

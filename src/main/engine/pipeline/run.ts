@@ -121,7 +121,8 @@ class Run {
       ctx.emit(summary);
       return summary;
     } catch (err) {
-      return this.fail(err);
+      // Awaited here, or the finally below would close the connections while fail() still uses them.
+      return await this.fail(err);
     } finally {
       this.disposeSignal();
       await Promise.allSettled(this.endpoints.map((e) => e.close()));

@@ -120,6 +120,9 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
         state.rowsWritten += written;
         state.lastKey = lastKey;
         hooks.onBatch({ ...state });
+        // Synchronous drivers (SQLite) chain batches through microtasks only; let the event
+        // loop turn so Ctrl-C, timers and output are handled while a table is staging.
+        await yieldToEventLoop();
       }
     } finally {
       await reads.return?.().catch(() => undefined);
@@ -150,4 +153,8 @@ async function finish(plan: TablePlan, target: Session, staging: TableName, stat
     await target.createIndex(staging, `${staging.name}_key`, plan.key);
   }
   return state;
+}
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

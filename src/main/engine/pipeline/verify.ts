@@ -7,6 +7,7 @@ import type { Session } from '../dialects/dialect.js';
 import type { Row, Value } from '../types.js';
 import { normalizerFor, type Normalizer } from './normalize.js';
 import type { TablePlan } from './plan.js';
+import { yieldToEventLoop } from './stage.js';
 
 export interface VerifyResult {
   method: 'count' | 'checksum';
@@ -162,7 +163,10 @@ async function checksumTable(
         targetRows++;
         if (exactSet && !chunkBad) chunkBad = `row ${key} is in the target but not in the source`;
       }
-      if (++chunkRows >= CHUNK_ROWS) closeChunk(key);
+      if (++chunkRows >= CHUNK_ROWS) {
+        closeChunk(key);
+        await yieldToEventLoop();
+      }
     }
     if (chunkStart !== undefined) closeChunk(lastKey);
   } finally {

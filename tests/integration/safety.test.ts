@@ -1,0 +1,269 @@
+/**
+ * Issue 4's guarantees, each against real servers and every target engine:
+ * all or nothing, undo, exactly once across crashes, a consistent source.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
+import { createPgDatabase, type PgTestDatabase } from '../helpers/postgres.js';
+import { ENGINES, createTestDb, digest, type EngineName, type TestDb } from '../helpers/targets.js';
+
+const ACCOUNTS = 1000;
+const LEDGER = 20_000;
+type Ev = Record<string, unknown> & { type: string };
+
+/** A SQLite source: accounts and a ledger that references them. */
+function makeSource(path: string, version = 1): void {
+  const db = new Database(path);
+  db.exec(`
+    DROP TABLE IF EXISTS ledger; DROP TABLE IF EXISTS accounts;
+    CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, balance NUMERIC(12,2) NOT NULL);
+    CREATE TABLE ledger (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts (id), amount NUMERIC(12,2) NOT NULL, memo TEXT);`);
+  const a = db.prepare('INSERT INTO accounts VALUES (?, ?, ?)');
+  const l = db.prepare('INSERT INTO ledger VALUES (?, ?, ?, ?)');
+  db.transaction(() => {
+    for (let i = 1; i <= ACCOUNTS; i++) a.run(i, `owner ${i} v${version}`, ((i * 37) % 100000) / 100);
+    for (let i = 1; i <= LEDGER; i++) l.run(i, 1 + (i % ACCOUNTS), (((i * 7919) % 50000) - 10000) / 100, i % 10 ? `memo ${i} — ü` : null);
+  })();
+  db.close();
+}
+
+function sourceChecksums(path: string) {
+  const db = new Database(path, { readonly: true });
+  try {
+    return {
+      accounts: digest(db.prepare('SELECT * FROM accounts ORDER BY id').raw(true).all() as unknown[][]),
+      ledger: digest(db.prepare('SELECT * FROM ledger ORDER BY id').raw(true).all() as unknown[][]),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+async function targetChecksums(target: TestDb) {
+  return { accounts: await target.checksum('accounts', 'id'), ledger: await target.checksum('ledger', 'id') };
+}
+
+function job(dir: string, source: string, target: TestDb, modes: { accounts: string; ledger: string }, options: Record<string, unknown> = {}) {
+  return writeJob(dir, {
+    name: 'safety',
+    source: { url: `sqlite://${source}` },
+    target: { url: target.url },
+    tables: [
+      { source: 'accounts', mode: modes.accounts },
+      { source: 'ledger', mode: modes.ledger },
+    ],
+    options: { batch: { maxRows: 500 }, retries: { max: 5, baseDelayMs: 50 }, ...options },
+  }, `job-${Math.random().toString(36).slice(2)}.json`);
+}
+
+let dir: string;
+let state: string;
+let source: string;
+let expected: ReturnType<typeof sourceChecksums>;
+beforeAll(() => {
+  dir = tempDir('dbferry-safety-');
+  state = join(dir, 'state');
+  source = join(dir, 'source.db');
+  makeSource(source);
+  expected = sourceChecksums(source);
+});
+
+const isTableStarted = (table: string) => (e: Ev) => e.type === 'table-started' && e.table === table;
+const KILL_POINTS: { name: string; at: (e: Ev) => boolean; delayMs: number }[] = [
+  { name: 'right after planning', at: (e) => e.type === 'plan', delayMs: 0 },
+  { name: 'staging the first table', at: isTableStarted('accounts'), delayMs: 0 },
+  { name: 'early in the second table', at: isTableStarted('ledger'), delayMs: 0 },
+  { name: 'mid second table', at: isTableStarted('ledger'), delayMs: 40 },
+  { name: 'late in the second table', at: isTableStarted('ledger'), delayMs: 120 },
+  { name: 'as apply starts', at: (e) => e.type === 'apply-started', delayMs: 0 },
+  { name: 'during apply', at: (e) => e.type === 'apply-started', delayMs: 4 },
+  { name: 'after the apply commit', at: (e) => e.type === 'apply-committed', delayMs: 0 },
+];
+
+describe.each(ENGINES)('into %s', (engine: EngineName) => {
+  it(`SIGKILL at ${KILL_POINTS.length} points, then resume: target equals source, no duplicates`, async () => {
+    for (const point of KILL_POINTS) {
+      const target = await createTestDb(engine, dir);
+      try {
+        const killed = await dbferryUntil(['run', job(dir, source, target, { accounts: 'upsert', ledger: 'append' }), '--state', state], point.at, (c) => void c.kill('SIGKILL'), { delayMs: point.delayMs });
+        const runId = killed.events[0]?.runId as string;
+        expect(runId, point.name).toBeTruthy();
+        if (killed.signal === 'SIGKILL') {
+          // Untouched until the apply commits (MySQL may show the new, still-empty tables: its DDL commits on its own).
+          const now = await targetChecksums(target);
+          const committed = killed.events.some((e) => e.type === 'apply-committed');
+          for (const t of ['accounts', 'ledger'] as const) {
+            if (committed) expect(now[t], `${point.name}: ${t}`).toEqual(expected[t]);
+            else expect(now[t] === null || (engine === 'mysql' && now[t]!.rows === 0), `${point.name}: ${t} touched before commit`).toBe(true);
+          }
+          const resumed = await dbferry(['resume', runId, '--json', '--state', state]);
+          expect(resumed.code, `${point.name}: ${resumed.stderr}${resumed.stdout.slice(-500)}`).toBe(0);
+          expect(resumed.events.at(-1)).toMatchObject({ type: 'summary', status: 'succeeded', rowsRead: ACCOUNTS + LEDGER });
+        } else {
+          // It finished before the kill landed: still a valid outcome.
+          expect(killed.code, point.name).toBe(0);
+        }
+        expect(await targetChecksums(target), point.name).toEqual(expected);
+        const staging = (await target.tables()).filter((t) => t.startsWith('_dbferry_stg_'));
+        expect(staging, point.name).toEqual([]);
+      } finally {
+        await target.drop();
+      }
+    }
+  }, 240_000);
+
+  it('a failure during apply leaves every target table exactly as before; exit 1', async () => {
+    const target = await createTestDb(engine, dir);
+    try {
+      const seeded = await dbferry(['run', job(dir, source, target, { accounts: 'replace', ledger: 'replace' }), '--state', state]);
+      expect(seeded.code).toBe(0);
+      await target.exec(engine === 'postgres' ? `UPDATE accounts SET owner = 'before' WHERE id < 10; DELETE FROM ledger WHERE id > 19000` : `UPDATE accounts SET owner = 'before' WHERE id < 10`);
+      if (engine === 'mysql') await target.exec('DELETE FROM ledger WHERE id > 19000');
+      if (engine === 'sqlite') await target.exec('DELETE FROM ledger WHERE id > 19000');
+      const before = await targetChecksums(target);
+      const triggers: Record<EngineName, string[]> = {
+        postgres: [
+          `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.id = 1000 THEN RAISE EXCEPTION 'ledger row 1000 refused by trigger'; END IF; RETURN NEW; END $$`,
+          'CREATE TRIGGER boom BEFORE INSERT ON ledger FOR EACH ROW EXECUTE FUNCTION boom()',
+        ],
+        mysql: [`CREATE TRIGGER boom BEFORE INSERT ON ledger FOR EACH ROW BEGIN IF NEW.id = 1000 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'ledger row 1000 refused by trigger'; END IF; END`],
+        sqlite: [`CREATE TRIGGER boom BEFORE INSERT ON ledger WHEN NEW.id = 1000 BEGIN SELECT RAISE(ABORT, 'ledger row 1000 refused by trigger'); END`],
+      };
+      for (const sql of triggers[engine]) await target.exec(sql);
+      const r = await dbferry(['run', job(dir, source, target, { accounts: 'mirror', ledger: 'replace' }), '--json', '--state', state]);
+      expect(r.code).toBe(1);
+      expect(r.events.at(-1)).toMatchObject({ type: 'summary', status: 'failed' });
+      expect(String(r.events.at(-1)!.error)).toContain('ledger row 1000 refused by trigger');
+      expect(await targetChecksums(target)).toEqual(before);
+      expect((await target.tables()).filter((t) => /^_dbferry_(stg|bak)_/.test(t))).toEqual([]);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it.each(['replace', 'upsert', 'mirror'])('backups restore undoes a %s run exactly', async (mode) => {
+    const target = await createTestDb(engine, dir);
+    const src = join(dir, `restore-${engine}-${mode}.db`);
+    makeSource(src, 1);
+    try {
+      expect((await dbferry(['run', job(dir, src, target, { accounts: 'upsert', ledger: 'upsert' }), '--state', state])).code).toBe(0);
+      const v1 = await targetChecksums(target);
+      // The source moves on: changed, new and deleted rows.
+      const db = new Database(src);
+      db.exec(`UPDATE accounts SET owner = 'changed', balance = 1.5 WHERE id % 7 = 0;
+               INSERT INTO accounts VALUES (5000, 'new', 2.25);
+               DELETE FROM ledger WHERE id % 11 = 0;
+               INSERT INTO ledger VALUES (90001, 5000, 3.75, 'new row');`);
+      db.close();
+      const run2 = await dbferry(['run', job(dir, src, target, { accounts: mode, ledger: mode }), '--json', '--state', state]);
+      expect(run2.code).toBe(0);
+      // Upsert keeps target rows the source no longer has; replace and mirror make the target equal.
+      if (mode !== 'upsert') expect(await targetChecksums(target)).toEqual(sourceChecksums(src));
+      else expect(await targetChecksums(target)).not.toEqual(v1);
+      const runId = run2.events[0].runId as string;
+      const restore = await dbferry(['backups', 'restore', runId, '--state', state]);
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(restore.stdout).toContain(`restored the target as it was before run ${runId}`);
+      expect(await targetChecksums(target)).toEqual(v1);
+      const again = await dbferry(['backups', 'restore', runId, '--state', state]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('already undone');
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('Ctrl-C mid-run: exit 130, target untouched, resume completes it', async () => {
+    const target = await createTestDb(engine, dir);
+    try {
+      const slow = job(dir, source, target, { accounts: 'upsert', ledger: 'append' }, { batch: { maxRows: 100 } });
+      const r = await dbferryUntil(['run', slow, '--state', state], isTableStarted('ledger'), (c) => void c.kill('SIGINT'), { delayMs: 5 });
+      expect(r.code).toBe(130);
+      expect(r.events.at(-1)).toMatchObject({ type: 'summary', status: 'cancelled' });
+      const now = await targetChecksums(target);
+      expect(now.accounts === null || (engine === 'mysql' && now.accounts.rows === 0)).toBe(true);
+      expect(now.ledger).toBeNull();
+      const resumed = await dbferry(['resume', r.events[0].runId as string, '--json', '--state', state]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(await targetChecksums(target)).toEqual(expected);
+    } finally {
+      await target.drop();
+    }
+  });
+});
+
+describe.each(['postgres', 'mysql'] as EngineName[])('%s target connection killed mid-batch', (engine) => {
+  it('is retried on a new connection and the run completes exactly', async () => {
+    const target = await createTestDb(engine, dir);
+    try {
+      const r = await dbferryUntil(
+        ['run', job(dir, source, target, { accounts: 'upsert', ledger: 'append' }, { batch: { maxRows: 200 } }), '--state', state],
+        isTableStarted('ledger'),
+        async () => {
+          expect(await target.killSessions()).toBeGreaterThan(0);
+        },
+        { delayMs: 30 },
+      );
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+      expect(r.events.some((e) => e.type === 'retry')).toBe(true);
+      expect(await targetChecksums(target)).toEqual(expected);
+    } finally {
+      await target.drop();
+    }
+  });
+});
+
+describe('a consistent source snapshot', () => {
+  let pgSource: PgTestDatabase;
+  beforeAll(async () => {
+    pgSource = await createPgDatabase('dbferry_snapshot');
+    const c = new pg.Client({ connectionString: pgSource.url });
+    await c.connect();
+    await c.query(`CREATE TABLE a (id int PRIMARY KEY, balance int NOT NULL); CREATE TABLE b (id int PRIMARY KEY, balance int NOT NULL);
+      INSERT INTO a SELECT g, 1000 FROM generate_series(1, 20000) g; INSERT INTO b SELECT g, 1000 FROM generate_series(1, 20000) g;`);
+    await c.end();
+  });
+  afterAll(() => pgSource?.drop());
+
+  it.each(['sqlite', 'mysql'] as EngineName[])('rows moved between two tables during a PostgreSQL → %s run all appear or none do', async (engine) => {
+    const target = await createTestDb(engine, dir);
+    const mover = new pg.Client({ connectionString: pgSource.url });
+    await mover.connect();
+    let moving = true;
+    let transfers = 0;
+    const move = (async () => {
+      while (moving) {
+        const id = 1 + (transfers % 20000);
+        await mover.query('BEGIN');
+        await mover.query('UPDATE a SET balance = balance - 7 WHERE id = $1', [id]);
+        await mover.query('UPDATE b SET balance = balance + 7 WHERE id = $1', [20001 - id]);
+        await mover.query('COMMIT');
+        transfers++;
+      }
+    })();
+    try {
+      const spec = writeJob(dir, {
+        source: { url: pgSource.url },
+        target: { url: target.url },
+        tables: [{ source: 'a', mode: 'replace' }, { source: 'b', mode: 'replace' }],
+        options: { batch: { maxRows: 200 } },
+      }, `snap-${engine}.json`);
+      const r = await dbferry(['run', spec, '--state', state]);
+      moving = false;
+      await move;
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(transfers).toBeGreaterThan(10);
+      const [[sumA]] = await target.rows('SELECT sum(balance) FROM a');
+      const [[sumB]] = await target.rows('SELECT sum(balance) FROM b');
+      expect(Number(sumA) + Number(sumB)).toBe(40_000_000);
+    } finally {
+      moving = false;
+      await move;
+      await mover.end();
+      await target.drop();
+    }
+  });
+});
