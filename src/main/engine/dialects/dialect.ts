@@ -79,6 +79,14 @@ export interface ApplySql {
   deleteStagedBatches(staging: TableName, op: '>' | '=', batch: number, batchColumn: string): string;
 }
 
+export interface PrivilegeRequest {
+  role: 'source' | 'target';
+  /** Tables the run reads (source) or writes (target) that exist. */
+  tables: TableName[];
+  /** Target only: the run will create tables (in this schema, where the engine has schemas). */
+  createIn?: { schema?: string };
+}
+
 export interface QueryResult {
   rows: Value[][];
 }
@@ -99,6 +107,14 @@ export interface Session {
   listTables(): Promise<TableName[]>;
   /** undefined when the table does not exist. */
   describeTable(name: TableName): Promise<TableInfo | undefined>;
+
+  /**
+   * Preflight: what this connection may not do that the run needs, one line a
+   * problem, each naming the table and the privilege (empty: all fine).
+   * Source: read each table. Target: create tables (when some must be created),
+   * and insert, update, delete on each existing table.
+   */
+  privilegeProblems?(request: PrivilegeRequest): Promise<string[]>;
 
   // -- types -----------------------------------------------------------------
   /** The native type this engine uses to hold a logical type, and what it loses. */
