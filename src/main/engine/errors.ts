@@ -66,3 +66,29 @@ export function isTransient(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Errors that are about the rows, not the connection or the schema: a
+ * constraint, a value the column refuses, a trigger that raised. Such a
+ * failure is narrowed down to the rows that cause it, which are dead-lettered.
+ */
+const ROW_ERRNOS = new Set([1048, 1062, 1264, 1292, 1366, 1406, 1451, 1452, 1644, 3819, 4025, 1265, 1690]);
+
+export function isRowRejection(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof FerryError) {
+      if (e.kind === 'data') return true;
+      if (e.kind !== 'internal') return false;
+    }
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (/^(22|23)[0-9A-Z]{3}$/.test(code) || code === 'P0001') return true;
+      if (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG') return true;
+      if (code === '45000') return true;
+    }
+    const errno = (e as { errno?: unknown }).errno;
+    if (typeof errno === 'number' && ROW_ERRNOS.has(errno)) return true;
+    if ((e as { sqlState?: unknown }).sqlState === '45000') return true;
+  }
+  return false;
+}

@@ -18,10 +18,12 @@ import {
   loadCheckpoints,
   markBackups,
   markInterruptedRuns,
+  markRunDeadLetters,
   resumableStagingTables,
   saveCheckpoint,
 } from '../store/runState.js';
 import type { RunRecord, Store } from '../store/store.js';
+import { sendWebhook } from './notify.js';
 
 export interface StartRunOptions {
   baseDir: string;
@@ -89,27 +91,38 @@ function resolveSpec(run: RunRecord, given?: JobSpec): JobSpec {
 function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptions, resume?: Map<number, TableCheckpoint>): Promise<RunSummary> {
   const targetUrl = redactUrl(spec.target.url);
   const resumable = resumableStagingTables(store);
+  const record = (event: RunEvent) => {
+    // Progress is frequent and transient: the job log keeps the rest.
+    if (event.type !== 'progress') store.appendEvent(runId, event);
+    if (event.type === 'summary') {
+      store.finishRun(event);
+      if (event.status !== 'cancelled') clearCheckpoints(store, runId);
+      // Nothing of a failed run was applied: its refused rows are kept to look at, not to retry.
+      if (event.status === 'failed') markRunDeadLetters(store, runId, 'rolled-back');
+    }
+    opts.onEvent?.(event);
+  };
   const ctx: RunContext = {
     runId,
     baseDir: opts.baseDir,
     signal: opts.signal,
     resume,
     rowsFor: opts.rowsFor,
+    // The summary is the run's last word: it waits until the webhook has been told.
     emit: (event) => {
-      // Progress is frequent and transient: the job log keeps the rest.
-      if (event.type !== 'progress') store.appendEvent(runId, event);
-      if (event.type === 'summary') {
-        store.finishRun(event);
-        if (event.status !== 'cancelled') clearCheckpoints(store, runId);
-      }
-      opts.onEvent?.(event);
+      if (event.type !== 'summary') record(event);
     },
     checkpoint: (tableIndex, c) => saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done }),
     deadLetter: (d) => addDeadLetter(store, runId, d),
     backups: (records) => pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep),
     isAbandoned: (name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name)),
   };
-  return runJob(spec, ctx);
+  return runJob(spec, ctx).then(async (summary) => {
+    const failure = await sendWebhook(spec, { ...summary, job: spec.name, source: redactUrl(spec.source.url), target: targetUrl });
+    if (failure) record({ type: 'warning', runId, message: failure });
+    record(summary);
+    return summary;
+  });
 }
 
 function pruneAndRecord(store: Store, runId: string, targetUrl: string, records: BackupRecord[], keep: number): TableName[] {

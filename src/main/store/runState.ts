@@ -81,7 +81,8 @@ export interface DeadLetterRecord {
   row: Value[];
   reasons: string[];
   stage: string;
-  status: 'open' | 'retried' | 'discarded';
+  /** open: waiting for retry or discard; rolled-back: its run failed, nothing was applied. */
+  status: 'open' | 'retried' | 'discarded' | 'rolled-back';
   createdAt: string;
 }
 
@@ -104,6 +105,10 @@ export function listDeadLetters(store: Store, filter: { runId?: string; status?:
     status: r.status as DeadLetterRecord['status'],
     createdAt: r.created_at as string,
   }));
+}
+
+export function markRunDeadLetters(store: Store, runId: string, status: 'rolled-back'): void {
+  store.db.prepare("UPDATE dead_letters SET status = ? WHERE run_id = ? AND status = 'open'").run(status, runId);
 }
 
 export function setDeadLetterStatus(store: Store, ids: number[], status: 'retried' | 'discarded'): void {

@@ -38,24 +38,46 @@ export class StandardApplySql implements ApplySql {
     return `DELETE FROM ${this.table(target)}`;
   }
 
-  insertFromStaging(target: TableName, staging: TableName, columns: string[]): string {
-    return `INSERT INTO ${this.table(target)} (${this.list(columns)}) SELECT ${this.list(columns)} FROM ${this.table(staging)}`;
+  protected and(filter?: string): string {
+    return filter ? ` AND (${filter})` : '';
   }
 
-  updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string {
+  insertFromStaging(target: TableName, staging: TableName, columns: string[], filter?: string): string {
+    return `INSERT INTO ${this.table(target)} (${this.list(columns)}) SELECT ${this.list(columns, 's.')} FROM ${this.table(staging)} AS s${filter ? ` WHERE ${filter}` : ''}`;
+  }
+
+  updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const set = columns.filter((c) => !key.includes(c));
     if (set.length === 0) return '';
     const t = this.table(target);
     const assignments = set.map((c) => `${this.quote(c)} = s.${this.quote(c)}`).join(', ');
-    return `UPDATE ${t} SET ${assignments} FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)}`;
+    return `UPDATE ${t} SET ${assignments} FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)}${this.and(filter)}`;
   }
 
-  insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string {
+  insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const t = this.table(target);
     return (
       `INSERT INTO ${t} (${this.list(columns)}) SELECT ${this.list(columns, 's.')} FROM ${this.table(staging)} AS s ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)})`
+      `WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)})${this.and(filter)}`
     );
+  }
+
+  /** Row numbers are dbferry's own counters, never user data: integer literals. */
+  rowRange(column: string, from: number, to: number): string {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Error(`invalid row range ${from}..${to}`);
+    return `s.${this.quote(column)} BETWEEN ${from} AND ${to}`;
+  }
+
+  savepoint(name: string): string {
+    return `SAVEPOINT ${this.quote(name)}`;
+  }
+
+  rollbackToSavepoint(name: string): string {
+    return `ROLLBACK TO SAVEPOINT ${this.quote(name)}`;
+  }
+
+  releaseSavepoint(name: string): string {
+    return `RELEASE SAVEPOINT ${this.quote(name)}`;
   }
 
   deleteAbsentFromStaging(target: TableName, staging: TableName, key: string[]): string {

@@ -57,14 +57,23 @@ export interface TableDef {
   primaryKey: string[];
 }
 
-/** SQL the apply step runs inside the target transaction. Names are already quoted. */
+/**
+ * SQL the apply step runs inside the target transaction. Names are quoted by
+ * the dialect. The staging table is always aliased `s`; `filter` is an extra
+ * condition on it (e.g. a range of staged row numbers) built by the pipeline.
+ */
 export interface ApplySql {
   deleteAll(target: TableName): string;
-  insertFromStaging(target: TableName, staging: TableName, columns: string[]): string;
+  insertFromStaging(target: TableName, staging: TableName, columns: string[], filter?: string): string;
   /** Update target rows whose key is in staging to the staged values. */
-  updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string;
+  updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
   /** Insert staged rows whose key is not in the target. */
-  insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string;
+  insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
+  /** A condition on `s`: staged row numbers from `from` to `to`, inclusive. */
+  rowRange(column: string, from: number, to: number): string;
+  savepoint(name: string): string;
+  rollbackToSavepoint(name: string): string;
+  releaseSavepoint(name: string): string;
   /** Delete target rows whose key is not in staging (mirror). */
   deleteAbsentFromStaging(target: TableName, staging: TableName, key: string[]): string;
   /** Delete target rows whose key is in `keys` (a table holding key columns). */

@@ -7,11 +7,13 @@
  */
 import type { JobOptions } from '../../../shared/jobSpec.js';
 import type { Session } from '../dialects/dialect.js';
+import { errorMessage, isRowRejection } from '../errors.js';
 import { backupTableName } from '../naming.js';
-import { tableLabel, type TableName } from '../types.js';
+import { tableLabel, type Row, type TableName } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
+import { ROW_COLUMN } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
 export interface AppliedCounts {
@@ -45,20 +47,23 @@ export interface ApplyOptions {
   retry: RetryPolicy;
   onApplied(table: StagedTable, counts: AppliedCounts): void;
   onWarning(message: string): void;
+  /** Rows refused at apply so far; throw to roll the whole apply back (limits). */
+  checkRejected?(rejected: RejectedRow[]): void;
 }
 
-export async function applyAll(target: Endpoint, staged: StagedTable[], opts: ApplyOptions): Promise<BackupRecord[]> {
+export async function applyAll(target: Endpoint, staged: StagedTable[], opts: ApplyOptions): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
   return withRetries(opts.retry, async (attempt) => {
     if (attempt > 0) await target.reopen();
     return applyOnce(target.session, staged, opts);
   });
 }
 
-async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOptions): Promise<BackupRecord[]> {
+async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOptions): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
   const ddlOutside = !target.dialect.capabilities.transactionalDdl;
   const sideEffects: TableName[] = [];
   const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0 }]));
   let backups: BackupRecord[] = [];
+  const rejected: RejectedRow[] = [];
   await ensureMarkerTable(target, opts.markerSchema);
   const prepare = async () => {
     for (const s of staged) if (s.plan.createTarget) sideEffects.push(await createTarget(target, s.plan));
@@ -71,10 +76,12 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       if (!ddlOutside) await prepare();
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
       for (const s of staged) {
-        const c = await writePhase(target, s);
+        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter');
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
+        rejected.push(...c.rejected);
       }
+      opts.checkRejected?.(rejected);
       await markApplied(target, opts.runId, opts.markerSchema);
     }, opts.options.isolation.target);
   } catch (err) {
@@ -82,7 +89,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
     throw err;
   }
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
-  return backups;
+  return { backups, rejected };
 }
 
 async function createTarget(target: Session, plan: TablePlan): Promise<TableName> {
@@ -132,14 +139,90 @@ async function deletePhase(target: Session, { plan, staging }: StagedTable): Pro
   return 0;
 }
 
-async function writePhase(target: Session, { plan, staging }: StagedTable): Promise<{ inserted: number; updated: number }> {
+async function writePhase(target: Session, staged: StagedTable, isolate: boolean): Promise<WriteResult> {
   const sql = target.applySql;
+  const { plan, staging } = staged;
   const columns = plan.targetColumns.map((c) => c.name);
-  if (plan.mode === 'replace' || plan.mode === 'append') {
-    return { inserted: await target.execute(sql.insertFromStaging(plan.targetName, staging, columns)), updated: 0 };
+  const write = async (filter?: string) => {
+    if (plan.mode === 'replace' || plan.mode === 'append') {
+      return { inserted: await target.execute(sql.insertFromStaging(plan.targetName, staging, columns, filter)), updated: 0 };
+    }
+    const update = sql.updateFromStaging(plan.targetName, staging, columns, plan.key, filter);
+    const updated = update ? await target.execute(update) : 0;
+    const inserted = await target.execute(sql.insertMissingFromStaging(plan.targetName, staging, columns, plan.key, filter));
+    return { inserted, updated };
+  };
+  if (!isolate) return { ...(await write()), rejected: [] };
+  const whole = await attempt(target, () => write());
+  if (whole.ok) return { ...whole.value, rejected: [] };
+  return isolateRejected(target, staged, write);
+}
+
+interface WriteResult {
+  inserted: number;
+  updated: number;
+  rejected: RejectedRow[];
+}
+
+/** A staged row the target refused at apply, with the database's reason. */
+export interface RejectedRow {
+  tableIndex: number;
+  row: Row;
+  reason: string;
+}
+
+let savepoints = 0;
+
+/** Run fn under a savepoint: a row-level failure rolls back only fn's changes. */
+async function attempt<T>(target: Session, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  const sql = target.applySql;
+  const name = `dbferry_sp_${++savepoints}`;
+  await target.execute(sql.savepoint(name));
+  try {
+    const value = await fn();
+    await target.execute(sql.releaseSavepoint(name));
+    return { ok: true, value };
+  } catch (error) {
+    if (!isRowRejection(error)) throw error;
+    await target.execute(sql.rollbackToSavepoint(name));
+    await target.execute(sql.releaseSavepoint(name));
+    return { ok: false, error };
   }
-  const update = sql.updateFromStaging(plan.targetName, staging, columns, plan.key);
-  const updated = update ? await target.execute(update) : 0;
-  const inserted = await target.execute(sql.insertMissingFromStaging(plan.targetName, staging, columns, plan.key));
-  return { inserted, updated };
+}
+
+/**
+ * The table's rows as a whole were refused: bisect the staged row numbers
+ * (as pgloader does with batches) until the refused rows stand alone; every
+ * range that succeeds stays applied inside the transaction.
+ */
+async function isolateRejected(target: Session, { plan, staging }: StagedTable, write: (filter?: string) => Promise<{ inserted: number; updated: number }>): Promise<WriteResult> {
+  const sql = target.applySql;
+  const q = (n: string) => target.quoteIdentifier(n);
+  if (target.dialect.capabilities.transactionalDdl) await target.createIndex(staging, `${staging.name}_row`, [ROW_COLUMN]);
+  const bounds = await target.query(`SELECT min(${q(ROW_COLUMN)}), max(${q(ROW_COLUMN)}) FROM ${target.quoteTable(staging)}`);
+  const result: WriteResult = { inserted: 0, updated: 0, rejected: [] };
+  const [lo, hi] = bounds.rows[0].map((v) => Number(v));
+  const bisect = async (from: number, to: number): Promise<void> => {
+    const r = await attempt(target, () => write(sql.rowRange(ROW_COLUMN, from, to)));
+    if (r.ok) {
+      result.inserted += r.value.inserted;
+      result.updated += r.value.updated;
+    } else if (from === to) {
+      result.rejected.push({ tableIndex: plan.index, row: await stagedRow(target, plan, staging, from), reason: errorMessage(r.error) });
+    } else {
+      const mid = Math.floor((from + to) / 2);
+      await bisect(from, mid);
+      await bisect(mid + 1, to);
+    }
+  };
+  if (Number.isFinite(lo) && Number.isFinite(hi)) await bisect(lo, hi);
+  return result;
+}
+
+async function stagedRow(target: Session, plan: TablePlan, staging: TableName, rowNumber: number): Promise<Row> {
+  const where = `${target.quoteIdentifier(ROW_COLUMN)} = ${rowNumber}`;
+  for await (const batch of target.readRows({ table: staging, columns: plan.targetColumns, orderBy: [], where, batchRows: 1 })) {
+    if (batch.length) return batch[0];
+  }
+  return [];
 }

@@ -170,7 +170,9 @@ async function planTable(
       targetCol = { name: col.name, nativeType: mapping.nativeType, type: target.parseNativeType(mapping.nativeType), nullable: col.nullable };
       lossy = mapping.lossy;
     }
-    const accepted = lossy !== undefined && (t.allowLossy === true || (override !== undefined && targetInfo === undefined));
+    // A type override is the user saying "this column, this type": it accepts its loss, on the
+    // run that creates the table and on every later run into it.
+    const accepted = lossy !== undefined && (t.allowLossy === true || override !== undefined);
     if (lossy && !accepted) {
       problems.push(
         `column "${col.name}" (${col.nativeType} → ${targetCol.nativeType}): ${lossy}; accept it with "allowLossy": true or choose a type with "types": {"${col.name}": "…"}`,

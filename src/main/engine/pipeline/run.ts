@@ -9,7 +9,7 @@ import type { JobSpec } from '../../../shared/jobSpec.js';
 import { FerryError, errorMessage } from '../errors.js';
 import { STAGING_PREFIX, stagingTableName } from '../naming.js';
 import type { Row, TableName } from '../types.js';
-import { applyAll, type BackupRecord, type StagedTable } from './apply.js';
+import { applyAll, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
 import { Endpoint } from './endpoint.js';
 import { wasApplied } from './marker.js';
 import { describeLimit, overInvalidLimit } from './limits.js';
@@ -222,7 +222,7 @@ class Run {
     }
     if (typeof options.maxInvalidRows === 'number' && this.rejectedTotal > options.maxInvalidRows) {
       throw new FerryError('data', `more than ${describeLimit(options)} were refused by the target (last: ${reason})`, {
-        hint: 'the target was left as it was; the refused rows are in the dead-letter queue',
+        hint: `the target was left as it was; the refused rows: dbferry dead-letters list --run ${this.ctx.runId.slice(0, 8)} --all`,
       });
     }
   }
@@ -231,7 +231,7 @@ class Run {
     const rejected = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0);
     if (overInvalidLimit(this.spec.options, rejected, this.readTotal)) {
       throw new FerryError('data', `${rejected} of ${this.readTotal} rows were refused, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
-        hint: 'the target was left as it was; see the rows with `dbferry dead-letters list`',
+        hint: `the target was left as it was; the refused rows: dbferry dead-letters list --run ${this.ctx.runId.slice(0, 8)} --all`,
       });
     }
   }
@@ -242,22 +242,45 @@ class Run {
     const applyStarted = Date.now();
     for (const t of this.tables) this.setPhase(t, 'applying');
     ctx.emit({ type: 'apply-started', runId: ctx.runId, tables: this.tables.map((t) => t.plan.targetLabel) });
-    const backups = await applyAll(target, this.staged, {
+    const { backups, rejected } = await applyAll(target, this.staged, {
       runId: ctx.runId,
       markerSchema: this.markerSchema,
       options: this.spec.options,
       retry: this.retry,
       onWarning: (m) => this.warn(m),
+      checkRejected: (refused) => this.checkApplyRejections(refused.length),
       onApplied: (s, counts) => {
         this.setPhase(this.tables.find((x) => x.plan === s.plan)!, 'applied');
         ctx.emit({ type: 'table-applied', runId: ctx.runId, table: s.plan.sourceLabel, ...counts });
       },
     });
     ctx.emit({ type: 'apply-committed', runId: ctx.runId, durationMs: Date.now() - applyStarted });
+    for (const r of rejected) this.recordApplyRejection(r);
     await dropStaging(target, this.staged);
     for (const name of ctx.backups?.(backups) ?? []) {
       await target.session.dropTable(name).catch((err) => this.warn(`could not drop old backup ${name.name}: ${errorMessage(err)}`));
     }
+  }
+
+  /** Rows refused at apply count against options.maxInvalidRows like any other; over it, apply rolls back. */
+  private checkApplyRejections(refusedAtApply: number): void {
+    const total = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0) + refusedAtApply;
+    if (refusedAtApply > 0 && overInvalidLimit(this.spec.options, total, this.readTotal)) {
+      throw new FerryError('data', `${total} of ${this.readTotal} rows were refused by the target, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
+        hint: 'the apply was rolled back and the target left as it was',
+      });
+    }
+  }
+
+  private recordApplyRejection(r: RejectedRow): void {
+    const t = this.tables.find((x) => x.plan.index === r.tableIndex)!;
+    const p = t.plan;
+    const keyIdx = p.orderBy.map((k) => p.columns.findIndex((c) => c.name === k));
+    const key = keyIdx.length ? keyIdx.map((i) => r.row[i]) : undefined;
+    if (key) t.deadKeys.add(deadKey(key));
+    t.summary.rowsDeadLettered++;
+    t.summary.rowsWritten--;
+    this.ctx.deadLetter?.({ tableIndex: p.index, table: p.sourceLabel, columns: p.columns.map((c) => c.name), key, row: r.row, reasons: [r.reason], stage: 'apply' });
   }
 
   /** Resuming a run that was applied before the crash: only its bookkeeping is left. */

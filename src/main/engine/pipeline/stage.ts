@@ -12,6 +12,8 @@ import type { TablePlan } from './plan.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
 export const BATCH_COLUMN = '_dbferry_batch';
+/** The row's number in this run's read order: what apply bisects to find rows the target refuses. */
+export const ROW_COLUMN = '_dbferry_row';
 
 export interface StageCheckpoint {
   /** Last batch durably staged (0 = none). */
@@ -38,8 +40,12 @@ export interface StageHooks {
 }
 
 export function stagingColumns(plan: TablePlan, target: Session): Column[] {
-  const batchType = target.mapType({ kind: 'integer', bytes: 8 }).nativeType;
-  return [...plan.targetColumns, { name: BATCH_COLUMN, nativeType: batchType, type: { kind: 'integer', bytes: 8 }, nullable: false }];
+  const int8 = target.mapType({ kind: 'integer', bytes: 8 }).nativeType;
+  return [
+    ...plan.targetColumns,
+    { name: BATCH_COLUMN, nativeType: int8, type: { kind: 'integer', bytes: 8 }, nullable: false },
+    { name: ROW_COLUMN, nativeType: int8, type: { kind: 'integer', bytes: 8 }, nullable: false },
+  ];
 }
 
 export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName): Promise<void> {
@@ -80,7 +86,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
     } catch (err) {
       if (isTransient(err) || (err instanceof FerryError && ['cancelled', 'connection', 'timeout'].includes(err.kind))) throw err;
       if (rows.length === 1) {
-        const row = rows[0].slice(0, -1);
+        const row = rows[0].slice(0, -2);
         hooks.onRejected(row, errorMessage(err));
         state.rowsRejected++;
         return 0;
@@ -113,7 +119,8 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
         const batch = state.batch + 1;
         const last = rows[rows.length - 1];
         const lastKey = keyIdx.length ? keyIdx.map((i) => last[i]) : undefined;
-        for (const row of rows) row.push(batch);
+        let rowNumber = state.rowsRead;
+        for (const row of rows) row.push(batch, ++rowNumber);
         const written = await insertIsolating(rows, batch);
         state.batch = batch;
         state.rowsRead += rows.length;

@@ -12,10 +12,10 @@ export class MysqlApplySql extends StandardApplySql {
     super(quoteBacktick);
   }
 
-  override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[]): string {
+  override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const set = columns.filter((c) => !key.includes(c));
     if (set.length === 0) return '';
     const assignments = set.map((c) => `t.${this.quote(c)} = s.${this.quote(c)}`).join(', ');
-    return `UPDATE ${this.table(target)} AS t JOIN ${this.table(staging)} AS s ON ${this.keyMatch(key, 't', 's')} SET ${assignments}`;
+    return `UPDATE ${this.table(target)} AS t JOIN ${this.table(staging)} AS s ON ${this.keyMatch(key, 't', 's')} SET ${assignments}${filter ? ` WHERE ${filter}` : ''}`;
   }
 }

@@ -6,11 +6,12 @@ import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { ServerConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { quoteBacktick, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, QueryResult, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { ApplySql, Dialect, PrivilegeRequest, QueryResult, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
 import { MysqlApplySql } from './apply.js';
 import type { Link, ServerFacts } from './connect.js';
 import { mysqlError } from './errors.js';
 import * as introspect from './introspect.js';
+import { privilegeProblems } from './privileges.js';
 import * as read from './read.js';
 import * as snapshot from './snapshot.js';
 import * as types from './types.js';
@@ -63,6 +64,10 @@ export class MysqlSession implements Session {
 
   async describeTable(name: TableName): Promise<TableInfo | undefined> {
     return this.guard(() => introspect.describeTable(this.conn, name));
+  }
+
+  privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
+    return privilegeProblems(this, request);
   }
 
   mapType(type: LogicalType): TypeMapping {

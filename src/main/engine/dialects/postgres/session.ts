@@ -2,10 +2,11 @@
 import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
-import type { Dialect, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { Dialect, PrivilegeRequest, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
+import { privilegeProblems } from './privileges.js';
 import { countRows, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType } from './types.js';
@@ -66,6 +67,10 @@ export class PostgresSession implements Session {
     } catch (err) {
       throw this.ctx.fail(err, `describing table ${this.quoteTable(full)}`);
     }
+  }
+
+  privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
+    return privilegeProblems(this.ctx, this.schema, request);
   }
 
   mapType(type: LogicalType): TypeMapping {

@@ -2,9 +2,10 @@ import type Database from 'better-sqlite3';
 import type { SqliteConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { StandardApplySql, quoteAnsi, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, OpenOptions, QueryResult, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
+import { privilegeProblems } from './privileges.js';
 import { readSqliteRows } from './read.js';
 import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
@@ -50,6 +51,10 @@ export class SqliteSession implements Session {
 
   async describeTable(name: TableName): Promise<TableInfo | undefined> {
     return describeSqliteTable(this.db, name);
+  }
+
+  privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
+    return privilegeProblems({ path: this.path, readonly: this.db.readonly }, request);
   }
 
   mapType(type: LogicalType): TypeMapping {
