@@ -29,10 +29,12 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
       }
     }
     for (const w of report.warnings) process.stdout.write(`warning: ${w}\n`);
-    if (report.problems.length) {
-      process.stderr.write(`dbferry: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}; nothing was changed:\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    const all = [...report.problems, ...report.accessProblems];
+    if (all.length) {
+      process.stderr.write(`dbferry: ${all.length} problem${all.length === 1 ? '' : 's'}; nothing was changed:\n${all.map((p) => `  - ${p}`).join('\n')}\n`);
     } else process.stdout.write('plan ok: nothing was changed; `dbferry run` applies it\n');
   }
   if (report.ok) return EXIT.ok;
-  return report.tables.length || !/connect|reach|refused|password|does not exist|cannot open/i.test(report.problems.join(' ')) ? EXIT.invalid : EXIT.failed;
+  // The spec does not fit the databases: 2. The databases cannot be reached or used as needed: 1.
+  return report.problems.length ? EXIT.invalid : EXIT.failed;
 }

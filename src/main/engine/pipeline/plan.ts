@@ -39,7 +39,10 @@ export interface TablePlan {
 export interface Plan {
   tables: TablePlan[];
   warnings: string[];
+  /** The job does not fit these databases (unknown table, lossy mapping, …). */
   problems: string[];
+  /** The users may not do what the job needs (privileges, read-only files). */
+  accessProblems: string[];
 }
 
 export interface PlanReport {
@@ -47,6 +50,7 @@ export interface PlanReport {
   tables: PlannedTable[];
   warnings: string[];
   problems: string[];
+  accessProblems: string[];
 }
 
 /** Open both sides, plan, close. Connection failures come back as problems. */
@@ -58,9 +62,15 @@ export async function planJob(spec: JobSpec, opts: { baseDir: string }): Promise
     const target = await openEndpoint(spec.target.url, { baseDir: opts.baseDir, role: 'target', schema: spec.target.schema });
     sessions.push(target);
     const plan = await buildPlan(spec, source, target);
-    return { ok: plan.problems.length === 0, tables: plan.tables.map((t) => t.planned), warnings: plan.warnings, problems: plan.problems };
+    return {
+      ok: plan.problems.length === 0 && plan.accessProblems.length === 0,
+      tables: plan.tables.map((t) => t.planned),
+      warnings: plan.warnings,
+      problems: plan.problems,
+      accessProblems: plan.accessProblems,
+    };
   } catch (err) {
-    return { ok: false, tables: [], warnings: [], problems: [errorMessage(err)] };
+    return { ok: false, tables: [], warnings: [], problems: [], accessProblems: [errorMessage(err)] };
   } finally {
     await Promise.allSettled(sessions.map((s) => s.close()));
   }
@@ -85,7 +95,32 @@ export async function buildPlan(spec: JobSpec, source: Session, target: Session)
     }
   }
   const ordered = parentsFirst(tables, (t) => t.targetInfo ?? t.sourceInfo, (t) => t.targetName.name);
-  return { tables: ordered, warnings, problems };
+  const accessProblems = await privilegeProblems(ordered, source, target, warnings);
+  return { tables: ordered, warnings, problems, accessProblems };
+}
+
+/** Can the source user read, and the target user create/write, everything this run touches? */
+async function privilegeProblems(tables: TablePlan[], source: Session, target: Session, warnings: string[]): Promise<string[]> {
+  if (tables.length === 0) return [];
+  const out: string[] = [];
+  const creating = tables.find((t) => t.createTarget);
+  const checks = [
+    { session: source, label: 'source', request: { role: 'source' as const, tables: tables.map((t) => t.sourceName) } },
+    {
+      session: target,
+      label: 'target',
+      request: { role: 'target' as const, tables: tables.filter((t) => !t.createTarget).map((t) => t.targetName), createIn: creating ? { schema: creating.targetName.schema } : undefined },
+    },
+  ];
+  for (const { session, label, request } of checks) {
+    if (!session.privilegeProblems) continue;
+    try {
+      out.push(...(await session.privilegeProblems(request)).map((p) => `${label}: ${p}`));
+    } catch (err) {
+      warnings.push(`could not check the ${label} user's privileges (${errorMessage(err)}); the run will find out`);
+    }
+  }
+  return out;
 }
 
 async function expandTables(spec: JobSpec, source: Session, warnings: string[]): Promise<TableSpec[]> {
@@ -229,7 +264,9 @@ async function planTable(
 }
 
 export function assertPlanOk(plan: Plan): void {
-  if (plan.problems.length) {
-    throw new FerryError('spec', `the job does not fit these databases:\n  - ${plan.problems.join('\n  - ')}`);
-  }
+  const all = [...plan.problems, ...plan.accessProblems];
+  if (all.length === 0) return;
+  const list = `\n  - ${all.join('\n  - ')}`;
+  if (plan.problems.length) throw new FerryError('spec', `the job does not fit these databases; nothing was changed:${list}`);
+  throw new FerryError('connection', `the database users may not do what this job needs; nothing was changed:${list}`);
 }
