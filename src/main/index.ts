@@ -5,19 +5,16 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Notification, app, session } from 'electron';
-import { createRouter, type Router } from './api/router.js';
+import { BrowserWindow, Notification, app, dialog, session } from 'electron';
+import type { Router } from './api/router.js';
 import { SafeStorageSecrets } from './ipc/safeStorageSecrets.js';
 import { registerIpc } from './ipc/register.js';
 import { createMainWindow } from './ipc/window.js';
-import { Connections } from './store/connections.js';
 import { defaultStateDir } from './store/location.js';
-import { Store } from './store/store.js';
+import type { Store } from './store/store.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 let store: Store | undefined;
 let router: Router | undefined;
@@ -36,7 +33,12 @@ function notifyRunFinished(r: Router): void {
   });
 }
 
-if (!app.requestSingleInstanceLock()) app.quit();
+// DBFERRY_HOME moves all of the app's data, Chromium's included, as it moves the
+// CLI's: a second profile (or a test) then runs beside the usual one.
+if (process.env.DBFERRY_HOME) app.setPath('userData', process.env.DBFERRY_HOME);
+
+const primary = app.requestSingleInstanceLock();
+if (!primary) app.quit();
 app.on('second-instance', () => {
   const win = BrowserWindow.getAllWindows()[0];
   if (win) {
@@ -45,9 +47,25 @@ app.on('second-instance', () => {
   }
 });
 
-app.whenReady().then(() => {
+app.whenReady().then(async () => {
+  if (!primary) return; // another instance has the window and the store
+  // Loaded here, not at the top: they load better-sqlite3, and if it was built for
+  // Node rather than Electron the error below can then say what to do.
+  const [{ createRouter }, { Connections }, { Store }] = await Promise.all([
+    import('./api/router.js'),
+    import('./store/connections.js'),
+    import('./store/store.js'),
+  ]);
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+    // Written out here (not built) so the Electron security lint can read and check it.
+    callback({
+      responseHeaders: {
+        ...details.responseHeaders,
+        'Content-Security-Policy': [
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ],
+      },
+    });
   });
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
 
@@ -62,6 +80,14 @@ app.whenReady().then(() => {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) open();
   });
+}).catch((err: unknown) => {
+  // Typically better-sqlite3 built for Node rather than Electron (see the README's "The app").
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = /NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)
+    ? '\n\nbetter-sqlite3 is built for Node, not for Electron: run `npx @electron/rebuild -f -w better-sqlite3`, then start again.'
+    : '';
+  dialog.showErrorBox('dbferry cannot start', `${message}${hint}`);
+  app.exit(1);
 });
 
 app.on('web-contents-created', (_e, contents) => {

@@ -31,6 +31,11 @@ const empty = z.strictObject({});
 
 export const commands = {
   'app/info': empty,
+  /**
+   * Create the bundled demo: the example shop as a SQLite source, a new SQLite
+   * file as target, and the demo job between them. Loading it again reuses them.
+   */
+  'app/loadDemo': empty,
 
   'connections/list': empty,
   'connections/save': z.strictObject({
@@ -121,6 +126,14 @@ export interface AppInfoDto {
   canSavePasswords: boolean;
   /** Engine capabilities present in this build (resume, dead-letter retry, restore...). */
   features: { resume: boolean; deadLetterRetry: boolean; restore: boolean };
+  /** The bundled demo (example shop and job) can be loaded with `app/loadDemo`. */
+  demoAvailable: boolean;
+}
+
+export interface DemoDto {
+  /** The source (the example shop) and the target (a new file), in that order. */
+  connections: ConnectionDto[];
+  job: JobDto;
 }
 
 /** Where a connection's password comes from; the password itself never leaves the main process. */
@@ -267,6 +280,7 @@ export interface SettingsDto {
 
 export interface CommandOutputs {
   'app/info': AppInfoDto;
+  'app/loadDemo': DemoDto;
   'connections/list': ConnectionDto[];
   'connections/save': ConnectionDto;
   'connections/delete': { deleted: boolean };

@@ -57,7 +57,8 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 }
 
 export function toIssues(error: z.ZodError): ApiIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issueMessage(issue) }));
+  // A problem with the input as a whole (not one field) is reported at "(input)".
+  return error.issues.map((issue) => ({ path: issue.path.length > 0 ? formatPath(issue.path) : '(input)', message: issueMessage(issue) }));
 }
 
 export function createRouter(options: ContextOptions): Router {

@@ -1,11 +1,12 @@
 /**
  * The main window: sandboxed, context-isolated, no Node in the page, no
- * navigation away from the app, no new windows (links open in the system
- * browser), and its size and position remembered between launches.
+ * navigation away from the app, no new windows (the app has no external
+ * links; window.open and middle-click are refused), and its size and
+ * position remembered between launches.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrowserWindow, app, screen, shell } from 'electron';
+import { BrowserWindow, app, screen } from 'electron';
 
 interface WindowState {
   x?: number;
@@ -57,6 +58,8 @@ export function createMainWindow(preloadPath: string, rendererUrl: string | unde
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
+      // Middle-click on a link would otherwise try to open a new window.
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false,
     },
   });
@@ -69,10 +72,7 @@ export function createMainWindow(preloadPath: string, rendererUrl: string | unde
     if (!url.startsWith(appUrl)) event.preventDefault();
   });
   win.webContents.on('will-attach-webview', (event) => event.preventDefault());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
 
   if (rendererUrl) void win.loadURL(rendererUrl);
   else void win.loadFile(rendererFile);

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ConnectionDto } from '../../../../shared/api';
+import { useApp } from '../../app/store';
 import { Dialog } from '../../components/Dialog';
 import { EmptyState } from '../../components/EmptyState';
 import { IconDatabase } from '../../components/icons';
@@ -15,7 +16,8 @@ const PASSWORD_LABEL: Record<ConnectionDto['passwordSource'], string> = {
 };
 
 export function ConnectionsScreen() {
-  const { list, loaded, tests, load, test, remove } = useConnections();
+  const { list, loaded, tests, load, test, remove, loadDemo, demoLoading } = useConnections();
+  const demoAvailable = useApp((s) => s.info?.demoAvailable ?? false);
   const [editing, setEditing] = useState<ConnectionDto | 'new' | undefined>();
   const [deleting, setDeleting] = useState<ConnectionDto | undefined>();
 
@@ -40,12 +42,25 @@ export function ConnectionsScreen() {
           icon={<IconDatabase />}
           title="No connections yet"
           action={
-            <button type="button" className="btn btn-primary" onClick={() => setEditing('new')}>
-              Add your first connection
-            </button>
+            <div className="empty-buttons">
+              <button type="button" className="btn btn-primary" onClick={() => setEditing('new')}>
+                Add your first connection
+              </button>
+              {demoAvailable ? (
+                <button type="button" className="btn" onClick={() => void loadDemo()} disabled={demoLoading} aria-describedby="demo-hint">
+                  {demoLoading ? 'Loading the demo…' : 'Load the demo'}
+                </button>
+              ) : null}
+            </div>
           }
         >
           Add a PostgreSQL, MySQL/MariaDB or SQLite database to copy tables from or into.
+          {demoAvailable ? (
+            <p id="demo-hint" className="empty-hint">
+              Or try dbferry first on the bundled demo: a small SQLite shop (customers, products, orders, order items) as the source, a new
+              SQLite file as the target, and a saved job that copies the four tables and verifies them.
+            </p>
+          ) : null}
         </EmptyState>
       ) : (
         <ul className="cards" aria-label="Saved connections">

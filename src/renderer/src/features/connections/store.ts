@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type { CommandInput, ConnectionDto, ConnectionTestDto } from '../../../../shared/api';
 import { api } from '../../api';
 import { useApp } from '../../app/store';
+import { useJobs } from '../jobs/store';
 
 interface TestState {
   pending: boolean;
@@ -17,6 +18,9 @@ interface ConnectionsState {
   save(input: CommandInput<'connections/save'>): Promise<ConnectionDto | undefined>;
   remove(id: string): Promise<void>;
   test(id: string): Promise<void>;
+  /** Create the bundled demo (two SQLite connections and a job); true when done. */
+  loadDemo(): Promise<boolean>;
+  demoLoading: boolean;
 }
 
 export const useConnections = create<ConnectionsState>((set, get) => ({
@@ -36,6 +40,20 @@ export const useConnections = create<ConnectionsState>((set, get) => ({
   async remove(id) {
     await useApp.getState().attempt(() => api.invoke('connections/delete', { id }));
     await get().load();
+  },
+  demoLoading: false,
+  async loadDemo() {
+    set({ demoLoading: true });
+    try {
+      const demo = await useApp.getState().attempt(() => api.invoke('app/loadDemo', {}));
+      if (!demo) return false;
+      await get().load();
+      await useJobs.getState().load();
+      useApp.getState().toast('ok', `Loaded the demo: ${demo.connections.map((c) => `“${c.name}”`).join(' and ')}, and the job “${demo.job.name}”`);
+      return true;
+    } finally {
+      set({ demoLoading: false });
+    }
   },
   async test(id) {
     set((s) => ({ tests: { ...s.tests, [id]: { ...s.tests[id], pending: true } } }));
