@@ -133,7 +133,9 @@ describe.each(ENGINES)('into %s', (engine: EngineName) => {
         sqlite: [`CREATE TRIGGER boom BEFORE INSERT ON ledger WHEN NEW.id = 1000 BEGIN SELECT RAISE(ABORT, 'ledger row 1000 refused by trigger'); END`],
       };
       for (const sql of triggers[engine]) await target.exec(sql);
-      const r = await dbferry(['run', job(dir, source, target, { accounts: 'mirror', ledger: 'replace' }), '--json', '--state', state]);
+      // With the default "dead-letter", a refused row is isolated and the rest applied (exit 3);
+      // a user who wants all or nothing for such rows says "fail".
+      const r = await dbferry(['run', job(dir, source, target, { accounts: 'mirror', ledger: 'replace' }, { onInvalidRow: 'fail' }), '--json', '--state', state]);
       expect(r.code).toBe(1);
       expect(r.events.at(-1)).toMatchObject({ type: 'summary', status: 'failed' });
       expect(String(r.events.at(-1)!.error)).toContain('ledger row 1000 refused by trigger');

@@ -93,7 +93,7 @@ function printGrouped(rows: DeadLetterRecord[]): void {
   }
   const groups = new Map<string, DeadLetterRecord[]>();
   for (const d of rows) {
-    const reason = `${d.table}: ${d.reasons[0]}`;
+    const reason = `${d.table}: ${d.reasons.join('; ')}`;
     groups.set(reason, [...(groups.get(reason) ?? []), d]);
   }
   for (const [reason, list] of groups) {

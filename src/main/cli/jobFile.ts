@@ -39,3 +39,19 @@ export function optionalJob(path: string | undefined): JobSpec | undefined | nul
   process.stderr.write(formatProblems(job.path, job.problems));
   return null;
 }
+
+/**
+ * For commands that take exactly one job file: the loaded job, or undefined
+ * after printing the usage or every problem of the spec (exit 2).
+ */
+export function requireJob(args: string[], usage: string, onProblems?: (problems: SpecProblem[]) => void): Extract<LoadedJob, { ok: true }> | undefined {
+  if (args.length !== 1) {
+    process.stderr.write(`usage: ${usage}\n`);
+    return undefined;
+  }
+  const job = loadJobFile(args[0]);
+  if (job.ok) return job;
+  onProblems?.(job.problems);
+  process.stderr.write(formatProblems(job.path, job.problems));
+  return undefined;
+}

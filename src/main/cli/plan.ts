@@ -1,19 +1,13 @@
 import { EXIT } from '../../shared/events.js';
 import { planJob } from '../engine/pipeline/plan.js';
 import { n } from './display.js';
-import { formatProblems, loadJobFile } from './jobFile.js';
+import { requireJob } from './jobFile.js';
 
 export async function planCommand(args: string[], opts: { json?: boolean }): Promise<number> {
-  if (args.length !== 1) {
-    process.stderr.write('usage: dbferry plan JOB.json [--json]\n');
-    return EXIT.invalid;
-  }
-  const job = loadJobFile(args[0]);
-  if (!job.ok) {
-    if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'plan', ok: false, problems: job.problems })}\n`);
-    process.stderr.write(formatProblems(job.path, job.problems));
-    return EXIT.invalid;
-  }
+  const job = requireJob(args, 'dbferry plan JOB.json [--json]', (problems) => {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'plan', ok: false, problems })}\n`);
+  });
+  if (!job) return EXIT.invalid;
   const report = await planJob(job.spec, { baseDir: job.baseDir });
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ type: 'plan', ...report })}\n`);

@@ -1,19 +1,12 @@
 import { EXIT, exitCodeFor, type RunEvent, type RunSummary } from '../../shared/events.js';
 import { startRun } from '../runs/runner.js';
 import { ProgressDisplay, formatSummary } from './display.js';
-import { formatProblems, loadJobFile } from './jobFile.js';
+import { requireJob } from './jobFile.js';
 import { openStore } from './state.js';
 
 export async function runCommand(args: string[], opts: { json?: boolean; state?: string }): Promise<number> {
-  if (args.length !== 1) {
-    process.stderr.write('usage: dbferry run JOB.json [--json] [--state DIR]\n');
-    return EXIT.invalid;
-  }
-  const job = loadJobFile(args[0]);
-  if (!job.ok) {
-    process.stderr.write(formatProblems(job.path, job.problems));
-    return EXIT.invalid;
-  }
+  const job = requireJob(args, 'dbferry run JOB.json [--json] [--state DIR]');
+  if (!job) return EXIT.invalid;
   const store = openStore(opts.state);
   if (!store) return EXIT.failed;
   try {

@@ -5,19 +5,12 @@ import { errorMessage } from '../engine/errors.js';
 import { buildPlan } from '../engine/pipeline/plan.js';
 import { verifyTable } from '../engine/pipeline/verify.js';
 import { n } from './display.js';
-import { formatProblems, loadJobFile } from './jobFile.js';
+import { requireJob } from './jobFile.js';
 
 /** Compare source and target of a job now, without copying anything. */
 export async function verifyCommand(args: string[], opts: { json?: boolean }): Promise<number> {
-  if (args.length !== 1) {
-    process.stderr.write('usage: dbferry verify JOB.json [--json]\n');
-    return EXIT.invalid;
-  }
-  const job = loadJobFile(args[0]);
-  if (!job.ok) {
-    process.stderr.write(formatProblems(job.path, job.problems));
-    return EXIT.invalid;
-  }
+  const job = requireJob(args, 'dbferry verify JOB.json [--json]');
+  if (!job) return EXIT.invalid;
   const { spec, baseDir } = job;
   const sessions: Session[] = [];
   try {

@@ -1,23 +1,14 @@
 /** Real databases for end-to-end tests: a throwaway PostgreSQL database and SQLite files. */
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { PG_ADMIN_URL, withPgAdmin as admin } from '../../helpers/postgres.js';
 
-export const PG_ADMIN_URL = process.env.DBFERRY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { PG_ADMIN_URL };
 
 export function pgUrl(database: string): URL {
   const u = new URL(PG_ADMIN_URL);
   u.pathname = `/${database}`;
   return u;
-}
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 export async function createPgDatabase(name: string): Promise<void> {

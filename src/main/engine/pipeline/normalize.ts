@@ -81,7 +81,7 @@ export function normalizerFor(type: LogicalType): Normalizer {
   const wrap = (f: (v: Value) => string): Normalizer => (v) => (v === null ? null : f(v));
   switch (type.kind) {
     case 'integer':
-      return wrap((v) => (typeof v === 'boolean' ? (v ? '1' : '0') : canonicalDecimal(text(v))));
+      return wrap((v) => (typeof v === 'number' || typeof v === 'bigint' ? String(v) : typeof v === 'boolean' ? (v ? '1' : '0') : canonicalDecimal(text(v))));
     case 'decimal':
       return wrap((v) => canonicalDecimal(text(v)));
     case 'float':

@@ -12,6 +12,7 @@ import { STAGING_PREFIX } from '../naming.js';
 import { tableLabel, type Column, type TableInfo, type TableName } from '../types.js';
 import { parentsFirst } from './order.js';
 import { describeType, fitReason } from './typeFit.js';
+import { ruleProblems } from './validate.js';
 
 export interface TablePlan {
   index: number;
@@ -228,6 +229,7 @@ async function planTable(
     }
   }
 
+  problems.push(...ruleProblems({ columns, spec: t }));
   const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;

@@ -9,6 +9,7 @@ import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Column, Row, TableName } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
+import type { RowValidator } from './validate.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
 export const BATCH_COLUMN = '_dbferry_batch';
@@ -34,8 +35,10 @@ export interface StageHooks {
   rows?: AsyncIterable<Row[]>;
   /** After each batch is durably in the staging table. */
   onBatch(checkpoint: StageCheckpoint): void;
-  /** A row the target refused; throw to fail the run instead. */
-  onRejected(row: Row, reason: string): void;
+  /** Checks each row before it is written (compiled once per table). */
+  validator?: RowValidator;
+  /** A row refused by validation or by the target; throw to fail the run instead. */
+  onRejected(row: Row, reasons: string[], stage: 'validate' | 'stage'): void;
   onWarning(message: string): void;
 }
 
@@ -87,7 +90,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
       if (isTransient(err) || (err instanceof FerryError && ['cancelled', 'connection', 'timeout'].includes(err.kind))) throw err;
       if (rows.length === 1) {
         const row = rows[0].slice(0, -2);
-        hooks.onRejected(row, errorMessage(err));
+        hooks.onRejected(row, [errorMessage(err)], 'stage');
         state.rowsRejected++;
         return 0;
       }
@@ -101,11 +104,18 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
       hooks.rows ??
       source.session.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: state.lastKey, batchRows: hooks.batchRows });
     const reads = rows[Symbol.asyncIterator]();
+    // Read the next batch while this one is written: the source and the target work at once.
+    const readAhead = () => {
+      const p = reads.next();
+      p.catch(() => undefined); // seen when awaited below; never an unhandled rejection
+      return p;
+    };
+    let pending = readAhead();
     try {
       for (;;) {
         let next: IteratorResult<Row[]>;
         try {
-          next = await reads.next();
+          next = await pending;
         } catch (err) {
           if (!isTransient(err) || sourceAttempt >= hooks.retry.max || hooks.signal?.aborted) throw err;
           sourceAttempt++;
@@ -115,15 +125,17 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
         }
         if (next.done) return finish(plan, target.session, staging, state);
         if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
-        const rows = next.value;
+        pending = readAhead();
+        const read = next.value;
         const batch = state.batch + 1;
-        const last = rows[rows.length - 1];
+        const last = read[read.length - 1];
         const lastKey = keyIdx.length ? keyIdx.map((i) => last[i]) : undefined;
+        const rows = hooks.validator ? validRows(read, hooks.validator, hooks, state) : read;
         let rowNumber = state.rowsRead;
         for (const row of rows) row.push(batch, ++rowNumber);
-        const written = await insertIsolating(rows, batch);
+        const written = rows.length ? await insertIsolating(rows, batch) : 0;
         state.batch = batch;
-        state.rowsRead += rows.length;
+        state.rowsRead += read.length;
         state.rowsWritten += written;
         state.lastKey = lastKey;
         hooks.onBatch({ ...state });
@@ -135,6 +147,23 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
       await reads.return?.().catch(() => undefined);
     }
   }
+}
+
+/** The rows that pass validation; the others are dead-lettered with every reason. */
+function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, state: StageCheckpoint): Row[] {
+  let out: Row[] | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const reasons = validator.check(rows[i]);
+    if (reasons.length === 0) {
+      out?.push(rows[i]);
+      continue;
+    }
+    // Copy the good rows only once the first bad one shows up: the usual batch has none.
+    out ??= rows.slice(0, i);
+    hooks.onRejected(rows[i], [...reasons], 'validate');
+    state.rowsRejected++;
+  }
+  return out ?? rows;
 }
 
 function resetState(state: StageCheckpoint): void {

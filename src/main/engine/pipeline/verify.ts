@@ -114,63 +114,69 @@ async function checksumTable(
   const batchRows = Math.min(opts.batchRows, 5_000);
   const src = new Cursor(source.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, batchRows }));
   const tgt = new Cursor(target.readRows({ table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key, batchRows }));
-  const normalize = (row: Row) => row.map((v, i) => normalizers[i](v as Value));
-  const keyOf = (n: (string | null)[]) => keyIdx.map((i) => n[i]);
+  // Only keys are normalized for every row; other values only when they are not identical as read.
+  const keyOf = (row: Row) => keyIdx.map((i) => normalizers[i](row[i] as Value));
+  const firstDifference = (a: Row, b: Row): number => {
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x === y) continue;
+      if (normalizers[i](x as Value) !== normalizers[i](y as Value)) return i;
+    }
+    return -1;
+  };
   const mismatches: string[] = [];
   let sourceRows = 0;
   let targetRows = 0;
   let chunkStart: string | undefined;
   let chunkRows = 0;
   let chunkBad: string | undefined;
+  let lastKey: (string | null)[] = [];
   const label = (k: (string | null)[]) => k.map((v) => v ?? 'NULL').join(', ');
-  const closeChunk = (end: string) => {
-    if (chunkBad && mismatches.length < MAX_REPORTED) mismatches.push(`keys ${chunkStart} … ${end}: ${chunkBad}`);
+  const closeChunk = () => {
+    if (chunkBad && mismatches.length < MAX_REPORTED) mismatches.push(`keys ${chunkStart} … ${label(lastKey)}: ${chunkBad}`);
     chunkStart = undefined;
     chunkRows = 0;
     chunkBad = undefined;
   };
+  const isDead = (row: Row) => opts.deadKeys !== undefined && opts.deadKeys.size > 0 && opts.deadKeys.has(deadKey(keyIdx.map((i) => row[i])));
   try {
-    let lastKey = '';
     for (;;) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
       const s = await src.peek();
       const t = await tgt.peek();
       if (!s && !t) break;
-      const sn = s ? normalize(s) : undefined;
-      const tn = t ? normalize(t) : undefined;
-      const cmp = sn && tn ? compareKeys(keyOf(sn), keyOf(tn), numeric) : sn ? -1 : 1;
-      const key = label(keyOf((cmp <= 0 ? sn : tn) as (string | null)[]));
-      if (chunkStart === undefined) chunkStart = key;
-      lastKey = key;
+      const sk = s ? keyOf(s) : undefined;
+      const tk = t ? keyOf(t) : undefined;
+      const cmp = sk && tk ? compareKeys(sk, tk, numeric) : sk ? -1 : 1;
+      lastKey = (cmp <= 0 ? sk : tk)!;
+      if (chunkStart === undefined) chunkStart = label(lastKey);
       if (cmp === 0) {
         src.take();
         tgt.take();
         sourceRows++;
         targetRows++;
-        const a = JSON.stringify(sn);
-        const b = JSON.stringify(tn);
+        const col = firstDifference(s!, t!);
         // A dead-lettered row was not applied: the target keeps its earlier version, on purpose.
-        const dead = a !== b && opts.deadKeys?.has(deadKey(keyIdx.map((i) => s![i])));
-        if (a !== b && !dead && !chunkBad) {
-          const col = plan.columns.findIndex((_c, i) => sn![i] !== tn![i]);
-          chunkBad = `row ${key} differs in "${plan.columns[col].name}" (source ${JSON.stringify(sn![col])}, target ${JSON.stringify(tn![col])})`;
+        if (col >= 0 && !chunkBad && !isDead(s!)) {
+          const show = (v: Value) => JSON.stringify(normalizers[col](v));
+          chunkBad = `row ${label(lastKey)} differs in "${plan.columns[col].name}" (source ${show(s![col] as Value)}, target ${show(t![col] as Value)})`;
         }
       } else if (cmp < 0) {
         src.take();
         sourceRows++;
-        const dead = opts.deadKeys?.has(deadKey(keyIdx.map((i) => s![i])));
-        if (!chunkBad && !dead) chunkBad = `row ${key} is missing in the target`;
+        if (!chunkBad && !isDead(s!)) chunkBad = `row ${label(lastKey)} is missing in the target`;
       } else {
         tgt.take();
         targetRows++;
-        if (exactSet && !chunkBad) chunkBad = `row ${key} is in the target but not in the source`;
+        if (exactSet && !chunkBad) chunkBad = `row ${label(lastKey)} is in the target but not in the source`;
       }
       if (++chunkRows >= CHUNK_ROWS) {
-        closeChunk(key);
+        closeChunk();
         await yieldToEventLoop();
       }
     }
-    if (chunkStart !== undefined) closeChunk(lastKey);
+    if (chunkStart !== undefined) closeChunk();
   } finally {
     await src.close();
     await tgt.close();
