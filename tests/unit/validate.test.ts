@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ColumnRule, TableSpec } from '../../src/shared/jobSpec.js';
 import { FerryError } from '../../src/main/engine/errors.js';
-import { KeyTracker, compileValidator, ruleProblems, validatorOptionsFor, type ValidatorOptions } from '../../src/main/engine/pipeline/validate.js';
+import { KeyTracker, compileValidator, ruleProblems, validatorOptionsFor, type ValidatorOptions } from '../../src/main/engine/pipeline/validate/index.js';
 import type { Column, LogicalType, Row, Value } from '../../src/main/engine/types.js';
 
 interface ColumnSpec {

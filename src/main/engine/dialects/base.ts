@@ -68,6 +68,18 @@ export class StandardApplySql implements ApplySql {
     return `s.${this.quote(column)} BETWEEN ${from} AND ${to}`;
   }
 
+  /** PostgreSQL form: dropping a column and renaming are catalog changes, not rewrites. */
+  promoteStaging(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[]): string[] {
+    const t = this.table(staging);
+    const changes = [...drop.map((c) => `DROP COLUMN ${this.quote(c)}`), ...notNull.map((c) => `ALTER COLUMN ${this.quote(c)} SET NOT NULL`)];
+    return [
+      ...(changes.length ? [`ALTER TABLE ${t} ${changes.join(', ')}`] : []),
+      // Named as CREATE TABLE would name it, not after the staging table.
+      ...(key.length ? [`ALTER TABLE ${t} ADD CONSTRAINT ${this.quote(`${target.name.slice(0, 58)}_pkey`)} PRIMARY KEY (${this.list(key)})`] : []),
+      `ALTER TABLE ${t} RENAME TO ${this.quote(target.name)}`,
+    ];
+  }
+
   savepoint(name: string): string {
     return `SAVEPOINT ${this.quote(name)}`;
   }

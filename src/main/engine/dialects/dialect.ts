@@ -15,6 +15,12 @@ export interface Capabilities {
   schemas: boolean;
   /** Longest identifier the engine accepts. */
   maxIdentifierLength: number;
+  /**
+   * A staging table can become a new target in place inside the apply
+   * transaction (drop dbferry's columns, add NOT NULL and the key, rename),
+   * instead of copying every row again. Needs cheap, transactional ALTER TABLE.
+   */
+  promoteStaging?: boolean;
 }
 
 export type TargetIsolation = 'serializable' | 'repeatable-read' | 'read-committed';
@@ -71,6 +77,8 @@ export interface ApplySql {
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
   /** A condition on `s`: staged row numbers from `from` to `to`, inclusive. */
   rowRange(column: string, from: number, to: number): string;
+  /** Statements that turn a staging table into the new target table (capabilities.promoteStaging). */
+  promoteStaging?(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[]): string[];
   savepoint(name: string): string;
   rollbackToSavepoint(name: string): string;
   releaseSavepoint(name: string): string;

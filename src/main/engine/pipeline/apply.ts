@@ -13,7 +13,7 @@ import { tableLabel, type Row, type TableName } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
-import { ROW_COLUMN } from './stage.js';
+import { BATCH_COLUMN, ROW_COLUMN } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
 export interface AppliedCounts {
@@ -25,6 +25,16 @@ export interface AppliedCounts {
 export interface StagedTable {
   plan: TablePlan;
   staging: TableName;
+  /** Rows in the staging table (for a promoted table, the rows the target gets). */
+  rows: number;
+}
+
+/**
+ * A table the run creates, on an engine whose ALTER TABLE is cheap and
+ * transactional, becomes the staging table itself: no second copy of its rows.
+ */
+export function promotable(target: Session, plan: TablePlan): boolean {
+  return plan.createTarget && target.dialect.capabilities.promoteStaging === true && target.applySql.promoteStaging !== undefined;
 }
 
 /** What `backups restore` needs to undo one table of a run. */
@@ -66,7 +76,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   const rejected: RejectedRow[] = [];
   await ensureMarkerTable(target, opts.markerSchema);
   const prepare = async () => {
-    for (const s of staged) if (s.plan.createTarget) sideEffects.push(await createTarget(target, s.plan));
+    for (const s of staged) if (s.plan.createTarget && !promotable(target, s.plan)) sideEffects.push(await createTarget(target, s.plan));
     if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects);
   };
   try {
@@ -134,6 +144,8 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
 
 async function deletePhase(target: Session, { plan, staging }: StagedTable): Promise<number> {
   const sql = target.applySql;
+  // A table this run creates starts empty (and a promoted one does not exist until its write phase).
+  if (plan.createTarget) return 0;
   if (plan.mode === 'replace') return target.execute(sql.deleteAll(plan.targetName));
   if (plan.mode === 'mirror') return target.execute(sql.deleteAbsentFromStaging(plan.targetName, staging, plan.key));
   return 0;
@@ -143,6 +155,11 @@ async function writePhase(target: Session, staged: StagedTable, isolate: boolean
   const sql = target.applySql;
   const { plan, staging } = staged;
   const columns = plan.targetColumns.map((c) => c.name);
+  if (promotable(target, plan)) {
+    const notNull = plan.targetColumns.filter((c) => !c.nullable && !plan.key.includes(c.name)).map((c) => c.name);
+    for (const statement of sql.promoteStaging!(staging, plan.targetName, [BATCH_COLUMN, ROW_COLUMN], notNull, plan.key)) await target.execute(statement);
+    return { inserted: staged.rows, updated: 0, rejected: [] };
+  }
   const write = async (filter?: string) => {
     if (plan.mode === 'replace' || plan.mode === 'append') {
       return { inserted: await target.execute(sql.insertFromStaging(plan.targetName, staging, columns, filter)), updated: 0 };

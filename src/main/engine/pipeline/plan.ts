@@ -12,7 +12,7 @@ import { STAGING_PREFIX } from '../naming.js';
 import { tableLabel, type Column, type TableInfo, type TableName } from '../types.js';
 import { parentsFirst } from './order.js';
 import { describeType, fitReason } from './typeFit.js';
-import { ruleProblems } from './validate.js';
+import { ruleProblems } from './validate/index.js';
 
 export interface TablePlan {
   index: number;

@@ -9,7 +9,7 @@ import type { JobSpec } from '../../../shared/jobSpec.js';
 import { FerryError, errorMessage } from '../errors.js';
 import { STAGING_PREFIX, stagingTableName } from '../naming.js';
 import type { Row, TableName } from '../types.js';
-import { applyAll, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
+import { applyAll, promotable, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
 import { Endpoint } from './endpoint.js';
 import { wasApplied } from './marker.js';
 import { describeLimit, overInvalidLimit } from './limits.js';
@@ -17,7 +17,7 @@ import { assertPlanOk, buildPlan, type TablePlan } from './plan.js';
 import { Progress } from './progress.js';
 import type { RetryPolicy } from './retry.js';
 import { createStagingTable, stageTable, type StageCheckpoint } from './stage.js';
-import { compileValidator, validatorOptionsFor } from './validate.js';
+import { compileValidator, validatorOptionsFor } from './validate/index.js';
 import { deadKey, verifyTable } from './verify.js';
 
 export interface TableCheckpoint {
@@ -169,10 +169,12 @@ class Run {
     this.abortIfCancelled();
     const staging = this.stagingName(p);
     const resumed = ctx.resume?.get(p.index);
-    this.staged.push({ plan: p, staging });
+    const staged: StagedTable = { plan: p, staging, rows: 0 };
+    this.staged.push(staged);
     t.startedAt = Date.now();
     if (resumed?.done) {
       this.count(t, resumed.checkpoint);
+      staged.rows = resumed.checkpoint.rowsWritten;
       this.setPhase(t, 'staged');
       ctx.emit({ type: 'table-staged', runId, table: p.sourceLabel, rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, durationMs: 0 });
       return;
@@ -186,6 +188,7 @@ class Run {
       // Batches above ~10k rows cost more in garbage collection than they save in round trips (measured).
       batchRows: Math.min(spec.options.batch.maxRows, READ_BATCH_ROWS),
       retry: this.retry,
+      indexKey: !promotable(this.target!.session, p),
       resume: resumed?.checkpoint,
       rows: ctx.rowsFor?.(p),
       onBatch: (c) => {
@@ -200,6 +203,7 @@ class Run {
       onWarning: (m) => this.warn(m, p.sourceLabel),
     });
     this.count(t, result);
+    staged.rows = result.rowsWritten;
     this.setPhase(t, 'staged');
     ctx.checkpoint?.(p.index, { staging: staging.name, checkpoint: result, done: true });
     ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staged', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, estimate: result.rowsRead, rowsPerSecond: progress.rate(result.rowsRead) });

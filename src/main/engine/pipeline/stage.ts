@@ -9,7 +9,7 @@ import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Column, Row, TableName } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
-import type { RowValidator } from './validate.js';
+import type { RowValidator } from './validate/index.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
 export const BATCH_COLUMN = '_dbferry_batch';
@@ -35,6 +35,8 @@ export interface StageHooks {
   rows?: AsyncIterable<Row[]>;
   /** After each batch is durably in the staging table. */
   onBatch(checkpoint: StageCheckpoint): void;
+  /** Index the staging table by key when it is full (apply joins on it); not when it becomes the target. */
+  indexKey: boolean;
   /** Checks each row before it is written (compiled once per table). */
   validator?: RowValidator;
   /** A row refused by validation or by the target; throw to fail the run instead. */
@@ -123,7 +125,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
           if (keyIdx.length === 0) await target.session.execute(target.session.applySql.deleteStagedBatches(staging, '>', 0, BATCH_COLUMN));
           break;
         }
-        if (next.done) return finish(plan, target.session, staging, state);
+        if (next.done) return finish(plan, target.session, staging, state, hooks.indexKey);
         if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
         pending = readAhead();
         const read = next.value;
@@ -183,8 +185,8 @@ async function reconnectSource(source: Endpoint, err: unknown, state: StageCheck
   await session.beginSnapshot();
 }
 
-async function finish(plan: TablePlan, target: Session, staging: TableName, state: StageCheckpoint): Promise<StageCheckpoint> {
-  if (plan.key.length) {
+async function finish(plan: TablePlan, target: Session, staging: TableName, state: StageCheckpoint, indexKey: boolean): Promise<StageCheckpoint> {
+  if (plan.key.length && indexKey) {
     // The apply step joins staging to the target by key: index it once it is full.
     await target.createIndex(staging, `${staging.name}_key`, plan.key);
   }
