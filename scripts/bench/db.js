@@ -1,0 +1,123 @@
+// Talking to the three engines through their own command-line clients
+// (the same ones the reference pipes use), and to SQLite files in-process.
+import Database from 'better-sqlite3';
+import { must, run, sh } from './exec.js';
+
+export function pgArgs(cfg, db) {
+  return ['-h', cfg.pg.host, '-p', String(cfg.pg.port), '-U', cfg.pg.user, '-d', db, '-X', '-v', 'ON_ERROR_STOP=1'];
+}
+export function pgEnv(cfg) {
+  return cfg.pg.password ? { PGPASSWORD: cfg.pg.password } : {};
+}
+/** The psql command line as bash words (for pipes). */
+export function psqlCmd(cfg, db) {
+  return ['psql', ...pgArgs(cfg, db)].map(sh).join(' ');
+}
+export function pgUrl(cfg, db) {
+  const auth = cfg.pg.password ? `${encodeURIComponent(cfg.pg.user)}:${encodeURIComponent(cfg.pg.password)}` : encodeURIComponent(cfg.pg.user);
+  return `postgres://${auth}@${cfg.pg.host}:${cfg.pg.port}/${db}`;
+}
+
+export async function pgQuery(cfg, db, sql) {
+  const r = await must(['psql', ...pgArgs(cfg, db), '-Atq', '-F', '\t', '-c', sql], { env: pgEnv(cfg) });
+  return r.stdout.trim();
+}
+
+export function myArgs(cfg) {
+  return ['-h', cfg.my.host, '-P', String(cfg.my.port), '-u', cfg.my.user, '--default-character-set=utf8mb4'];
+}
+export function myEnv(cfg) {
+  return cfg.my.password ? { MYSQL_PWD: cfg.my.password } : {};
+}
+export function mariadbCmd(cfg, tool = 'mariadb') {
+  return [tool, ...myArgs(cfg)].map(sh).join(' ');
+}
+export function myUrl(cfg, db) {
+  const auth = cfg.my.password ? `${encodeURIComponent(cfg.my.user)}:${encodeURIComponent(cfg.my.password)}` : encodeURIComponent(cfg.my.user);
+  return `mysql://${auth}@${cfg.my.host}:${cfg.my.port}/${db}`;
+}
+
+export async function myQuery(cfg, db, sql) {
+  const r = await must(['mariadb', ...myArgs(cfg), '-N', '-B', ...(db ? ['-D', db] : []), '-e', sql], { env: myEnv(cfg) });
+  return r.stdout.trim();
+}
+
+export function sqliteQuery(file, sql) {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(sql).raw(true).get();
+  } finally {
+    db.close();
+  }
+}
+
+// Databases: created and dropped by name; every name starts with the run id.
+export async function createDb(cfg, engine, name) {
+  if (engine === 'pg') await pgQuery(cfg, 'postgres', `CREATE DATABASE "${name}"`);
+  else if (engine === 'my') await myQuery(cfg, undefined, `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+}
+
+export async function dropDb(cfg, engine, name) {
+  if (engine === 'pg') {
+    await run(['psql', ...pgArgs(cfg, 'postgres'), '-Atqc', `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`], { env: pgEnv(cfg) });
+  } else if (engine === 'my') {
+    await run(['mariadb', ...myArgs(cfg), '-e', `DROP DATABASE IF EXISTS \`${name}\``], { env: myEnv(cfg) });
+  }
+}
+
+/** Every database of this bench run still on the servers (for the final clean-up). */
+export async function listRunDbs(cfg) {
+  const pg = await pgQuery(cfg, 'postgres', `SELECT datname FROM pg_database WHERE datname LIKE '${cfg.runId}%'`).catch(() => '');
+  const my = await myQuery(cfg, undefined, `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '${cfg.runId}%'`).catch(() => '');
+  return { pg: pg ? pg.split('\n') : [], my: my ? my.split('\n') : [] };
+}
+
+/**
+ * A fingerprint of an `orders` table, the same in every engine when the data
+ * is the same: rows, sums of the numbers, NULL notes, characters of the notes
+ * (catches mojibake), active rows, first/last timestamp.
+ */
+const FP_COLS = ['rows', 'sum_id', 'sum_customer', 'sum_qty', 'sum_price', 'notes', 'note_chars', 'active', 'min_ts', 'max_ts'];
+
+function normalizeFp(values) {
+  const v = values.map((x) => (x === null || x === undefined ? '' : String(x)));
+  const o = Object.fromEntries(FP_COLS.map((k, i) => [k, v[i]]));
+  o.sum_price = Number(o.sum_price).toFixed(2);
+  o.min_ts = o.min_ts.slice(0, 19).replace('T', ' ');
+  o.max_ts = o.max_ts.slice(0, 19).replace('T', ' ');
+  for (const k of ['rows', 'sum_id', 'sum_customer', 'sum_qty', 'notes', 'note_chars', 'active']) o[k] = BigInt(o[k] || 0).toString();
+  return o;
+}
+
+export async function fingerprint(cfg, engine, where, table = 'orders') {
+  if (engine === 'pg') {
+    const t = table.split('.').map((p) => `"${p}"`).join('.');
+    const out = await pgQuery(
+      cfg,
+      where,
+      `SELECT count(*), sum(id), sum(customer_id), sum(qty), sum(price), count(note), coalesce(sum(char_length(note)),0), ` +
+        `sum(CASE WHEN active::text IN ('true','t','1') THEN 1 ELSE 0 END), min(created_at)::text, max(created_at)::text FROM ${t}`,
+    );
+    return normalizeFp(out.split('\t'));
+  }
+  if (engine === 'my') {
+    const out = await myQuery(
+      cfg,
+      where,
+      `SELECT count(*), sum(id), sum(customer_id), sum(qty), sum(price), count(note), coalesce(sum(char_length(note)),0), sum(active<>0), min(created_at), max(created_at) FROM \`${table}\``,
+    );
+    return normalizeFp(out.split('\t'));
+  }
+  const row = sqliteQuery(
+    where,
+    `SELECT count(*), sum(id), sum(customer_id), sum(qty), printf('%.2f', sum(price)), count(note), coalesce(sum(length(note)),0), sum(active<>0), min(created_at), max(created_at) FROM "${table}"`,
+  );
+  return normalizeFp(row);
+}
+
+/** What differs between two fingerprints, or '' when they agree. */
+export function fpDiff(expected, actual, ignore = []) {
+  const bad = [];
+  for (const k of FP_COLS) if (!ignore.includes(k) && expected[k] !== actual[k]) bad.push(`${k} ${actual[k]} (expected ${expected[k]})`);
+  return bad.join(', ');
+}
