@@ -15,6 +15,7 @@ import { wasApplied } from './marker.js';
 import { describeLimit, overInvalidLimit } from './limits.js';
 import { assertPlanOk, buildPlan, type TablePlan } from './plan.js';
 import { Progress } from './progress.js';
+import { RateLimiter } from './rateLimit.js';
 import type { RetryPolicy } from './retry.js';
 import { createStagingTable, stageTable, type StageCheckpoint } from './stage.js';
 import { compileValidator, validatorOptionsFor } from './validate/index.js';
@@ -78,6 +79,7 @@ class Run {
   private readonly timedOut: () => boolean;
   private readonly disposeSignal: () => void;
   private readonly retry: RetryPolicy;
+  private readonly rateLimit: RateLimiter;
   private markerSchema?: string;
   private rejectedTotal = 0;
   private readTotal = 0;
@@ -90,6 +92,7 @@ class Run {
     this.signal = signal;
     this.timedOut = timedOut;
     this.disposeSignal = dispose;
+    this.rateLimit = new RateLimiter(spec.options.rateLimit.rowsPerSecond, spec.options.rateLimit.bytesPerSecond);
     this.retry = {
       max: spec.options.retries.max,
       baseDelayMs: spec.options.retries.baseDelayMs,
@@ -189,6 +192,7 @@ class Run {
       batchRows: Math.min(spec.options.batch.maxRows, READ_BATCH_ROWS),
       retry: this.retry,
       indexKey: !promotable(this.target!.session, p),
+      rateLimit: this.rateLimit,
       resume: resumed?.checkpoint,
       rows: ctx.rowsFor?.(p),
       onBatch: (c) => {

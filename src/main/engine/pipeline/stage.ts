@@ -9,6 +9,7 @@ import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Column, Row, TableName } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
+import { approximateBytes, type RateLimiter } from './rateLimit.js';
 import type { RowValidator } from './validate/index.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
@@ -35,6 +36,8 @@ export interface StageHooks {
   rows?: AsyncIterable<Row[]>;
   /** After each batch is durably in the staging table. */
   onBatch(checkpoint: StageCheckpoint): void;
+  /** options.rateLimit, shared by every table of the run. */
+  rateLimit?: RateLimiter;
   /** Index the staging table by key when it is full (apply joins on it); not when it becomes the target. */
   indexKey: boolean;
   /** Checks each row before it is written (compiled once per table). */
@@ -135,6 +138,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
         const rows = hooks.validator ? validRows(read, hooks.validator, hooks, state) : read;
         let rowNumber = state.rowsRead;
         for (const row of rows) row.push(batch, ++rowNumber);
+        if (hooks.rateLimit?.active) await hooks.rateLimit.take(rows.length, hooks.rateLimit.measuresBytes ? approximateBytes(rows) : 0);
         const written = rows.length ? await insertIsolating(rows, batch) : 0;
         state.batch = batch;
         state.rowsRead += read.length;
