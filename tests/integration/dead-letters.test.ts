@@ -26,7 +26,8 @@ function makeSource(): void {
     UPDATE customers SET code = 'C-TOO-LONG-CODE' WHERE id = 202;           -- varchar(8)
     UPDATE customers SET age = 70000 WHERE id = 303;                        -- smallint range
     UPDATE customers SET email = 'c5@example.com' WHERE id = 404;           -- unique index
-    UPDATE customers SET country = 'XX' WHERE id = 505;                     -- foreign key`);
+    UPDATE customers SET country = 'XX' WHERE id = 505;                     -- foreign key
+    UPDATE customers SET code = 'X606' WHERE id = 606;                      -- rules.code.pattern`);
   db.close();
 }
 
@@ -38,8 +39,9 @@ async function makeTarget(): Promise<void> {
       email text UNIQUE, country char(2) REFERENCES countries (code));`);
 }
 
-function job(options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
-  return writeJob(dir, { name: 'customers', source: { url: `sqlite://${source()}` }, target: { url: target.url }, tables: [{ source: 'customers', mode: 'upsert', allowLossy: true }], options, ...extra }, `job-${Math.random().toString(36).slice(2)}.json`);
+function job(options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, pattern = '^C[0-9]+$') {
+  const tables = [{ source: 'customers', mode: 'upsert', allowLossy: true, rules: { code: { pattern } } }];
+  return writeJob(dir, { name: 'customers', source: { url: `sqlite://${source()}` }, target: { url: target.url }, tables, options, ...extra }, `job-${Math.random().toString(36).slice(2)}.json`);
 }
 
 beforeAll(async () => {
@@ -67,29 +69,31 @@ describe('rows the target refuses', () => {
     const r = await dbferry(['run', job({ maxInvalidRows: 10 }), '--json', '--state', state]);
     expect(r.code, r.stderr).toBe(3);
     const summary = r.events.at(-1)!;
-    expect(summary).toMatchObject({ status: 'dead-lettered', rowsRead: 2000, rowsWritten: 1995, rowsDeadLettered: 5 });
+    expect(summary).toMatchObject({ status: 'dead-lettered', rowsRead: 2000, rowsWritten: 1994, rowsDeadLettered: 6 });
     expect((summary.tables as { verified: string }[])[0].verified).toBe('checksum');
     const [[count]] = await target.rows('SELECT count(*) FROM customers');
-    expect(Number(count)).toBe(1995);
+    expect(Number(count)).toBe(1994);
 
     const list = await dbferry(['dead-letters', 'list', '--json', '--state', state]);
     expect(list.events.every((e) => e.runId === summary.runId)).toBe(true);
     const letters = list.events.map((e) => ({ key: (e.key as unknown[])[0], reason: (e.reasons as string[])[0] }));
-    expect(letters.map((l) => l.key).sort()).toEqual([101, 202, 303, 404, 505]);
+    expect(letters.map((l) => l.key).sort()).toEqual([101, 202, 303, 404, 505, 606]);
     const reason = (key: number) => letters.find((l) => l.key === key)!.reason;
     expect(reason(101)).toMatch(/name.*null|null value in column "name"/i);
     expect(reason(202)).toMatch(/code|character varying\(8\)|too long/i);
     expect(reason(303)).toMatch(/age|smallint|out of range/i);
     expect(reason(404)).toMatch(/customers_email_key|unique/i);
     expect(reason(505)).toMatch(/customers_country_fkey|foreign key/i);
+    expect(reason(606)).toBe('code: "X606" does not match rules.code.pattern ^C[0-9]+$');
   });
 
   it('after the target is fixed, retry applies those rows and empties the queue', async () => {
     await target.exec(`ALTER TABLE customers ALTER COLUMN code TYPE varchar(32), ALTER COLUMN age TYPE integer, ALTER COLUMN name DROP NOT NULL;
       INSERT INTO countries VALUES ('XX'); UPDATE customers SET email = 'old-c5@example.com' WHERE id = 5;`);
-    const r = await dbferry(['dead-letters', 'retry', '--json', '--state', state]);
+    // The rule was too strict: the user fixes it in the job file and retries with it.
+    const r = await dbferry(['dead-letters', 'retry', '--job', job({}, {}, '^[A-Z][A-Z0-9-]*$'), '--json', '--state', state]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 5, rowsWritten: 5, rowsDeadLettered: 0 });
+    expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 6, rowsWritten: 6, rowsDeadLettered: 0 });
     const list = await dbferry(['dead-letters', 'list', '--state', state]);
     expect(list.stdout).toContain('the dead-letter queue is empty');
     const [[count]] = await target.rows('SELECT count(*) FROM customers');

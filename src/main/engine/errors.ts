@@ -55,7 +55,8 @@ const TRANSIENT_MESSAGES = /Connection terminated|connection is closed|Client ha
 export function isTransient(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof FerryError) {
-      if (e.transient) return true;
+      // A statement past options.timeouts.statementMs is a stuck batch: abandon it and try again.
+      if (e.transient || e.kind === 'timeout') return true;
       if (e.kind !== 'connection' && e.kind !== 'internal') return false;
     }
     const code = (e as { code?: unknown }).code;

@@ -34,8 +34,10 @@ export async function retryDeadLetters(
   }
   const byTable = new Map<string, DeadLetterRecord[]>();
   for (const d of letters) byTable.set(d.table, [...(byTable.get(d.table) ?? []), d]);
+  // The job file, when given, is the user's fixed version: its rules and types apply to the retry.
+  const specTables = opts.spec?.tables ?? stored.tables;
   const tables: TableSpec[] = [...byTable.entries()].map(([table, rows]) => {
-    const original: TableSpec = stored.tables === '*' ? { source: table, mode: 'upsert' } : stored.tables[rows[0].tableIndex];
+    const original: TableSpec = (specTables === '*' ? undefined : specTables[rows[0].tableIndex]) ?? { source: table, mode: 'upsert' };
     return { ...original, source: table, columns: rows[0].columns, mode: rows[0].key ? 'upsert' : 'append', where: undefined, incremental: undefined };
   });
   const retrySpec: JobSpec = {
