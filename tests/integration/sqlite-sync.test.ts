@@ -202,6 +202,15 @@ describe('bad input leaves the target untouched', () => {
     expect(accepted.code).toBe(0);
   });
 
+  it('a key that is not unique in the source is flagged in the plan', async () => {
+    const spec = (key: string[]) =>
+      writeJob(dir, { source: { url: `sqlite://${SHOP}` }, target: { url: 'sqlite:copy.db' }, tables: [{ source: 'customers', key, mode: 'upsert' }] }, `key-${key[0]}.json`);
+    const unique = await dbferry(['plan', spec(['email']), '--json']);
+    expect(unique.events[0].warnings).toEqual([]);
+    const loose = await dbferry(['plan', spec(['country']), '--json']);
+    expect(loose.events[0].warnings).toEqual([expect.stringContaining('customers: "key" (country) is not the primary key or a unique index in the source')]);
+  });
+
   it('a state store from a newer dbferry is refused, not corrupted', async () => {
     sqliteExec(join(state, '..', 'newer.db'), 'PRAGMA user_version = 999');
     const newer = join(dir, 'newer-state');

@@ -136,6 +136,11 @@ async function expandTables(spec: JobSpec, source: Session, warnings: string[]):
   return out;
 }
 
+function isUniqueKey(info: TableInfo, key: string[]): boolean {
+  const same = (cols: string[]) => cols.length === key.length && cols.every((c) => key.some((k) => k.toLowerCase() === c.toLowerCase()));
+  return same(info.primaryKey) || info.uniqueKeys.some(same);
+}
+
 function findColumn(columns: Column[], name: string): Column | undefined {
   return columns.find((c) => c.name === name) ?? columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
 }
@@ -229,6 +234,12 @@ async function planTable(
     }
   }
 
+  if (t.key && !isUniqueKey(sourceInfo, t.key)) {
+    warnings.push(
+      `${tableLabel(sourceName)}: "key" (${t.key.join(', ')}) is not the primary key or a unique index in the source; ` +
+        'rows that share a key are dead-lettered as duplicates, and a resumed run could skip rows sharing the last staged key',
+    );
+  }
   problems.push(...ruleProblems({ columns, spec: t }));
   const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
