@@ -94,7 +94,14 @@ function renderLine(l: Line): string {
   const filled = Math.round(ratio * width);
   const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
   const pct = l.estimate ? `${Math.round(ratio * 100)}%`.padStart(4) : '    ';
-  return `  ${l.table.padEnd(24).slice(0, 24)} ${bar} ${pct} ${n(l.rows).padStart(11)} rows ${l.rate ? `${n(l.rate)} rows/s` : ''}  ${l.phase}`;
+  const eta = l.phase === 'staging' && l.estimate && l.rate && l.estimate > l.rows ? `  ETA ${duration((l.estimate - l.rows) / l.rate)}` : '';
+  return `  ${l.table.padEnd(24).slice(0, 24)} ${bar} ${pct} ${n(l.rows).padStart(11)} rows ${l.rate ? `${n(l.rate)} rows/s` : ''}  ${l.phase}${eta}`;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
 export function formatSummary(s: RunSummary): string {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Column, ForeignKey, TableInfo, TableName } from '../../types.js';
+import { quoteAnsi } from '../base.js';
 import { parseSqliteType } from './types.js';
 
 export function listSqliteTables(db: Database.Database): TableName[] {
@@ -56,6 +57,20 @@ export function describeSqliteTable(db: Database.Database, name: TableName): Tab
     primaryKey,
     uniqueKeys,
     foreignKeys: [...byId.values()],
-    rowEstimate: stat ? Number(stat.stat.split(' ')[0]) : undefined,
+    rowEstimate: stat ? Number(stat.stat.split(' ')[0]) : rowidSpan(db, name.name),
   };
+}
+
+/**
+ * Without ANALYZE's statistics, the span of rowids is a good estimate for a
+ * progress bar, read from the ends of the B-tree (no scan). WITHOUT ROWID
+ * tables have none.
+ */
+function rowidSpan(db: Database.Database, table: string): number | undefined {
+  try {
+    const r = db.prepare(`SELECT min(_rowid_) AS lo, max(_rowid_) AS hi FROM ${quoteAnsi(table)}`).get() as { lo: number | null; hi: number | null };
+    return r.lo === null || r.hi === null ? 0 : r.hi - r.lo + 1;
+  } catch {
+    return undefined;
+  }
 }
