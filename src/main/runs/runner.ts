@@ -13,6 +13,9 @@ import { tableLabel, type TableName } from '../engine/types.js';
 import {
   addBackups,
   addDeadLetter,
+  confirmPendingDeadLetters,
+  discardPendingDeadLetters,
+  setPendingDeadLetters,
   backupsBeyondKeep,
   clearCheckpoints,
   loadCheckpoints,
@@ -114,6 +117,9 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
     },
     checkpoint: (tableIndex, c) => saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done }),
     deadLetter: (d) => addDeadLetter(store, runId, d),
+    pendingDeadLetters: (letters) => setPendingDeadLetters(store, runId, letters),
+    confirmDeadLetters: () => confirmPendingDeadLetters(store, runId),
+    discardPendingDeadLetters: () => discardPendingDeadLetters(store, runId),
     backups: (records) => pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep),
     isAbandoned: (name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name)),
   };

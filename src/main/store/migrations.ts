@@ -68,7 +68,7 @@ export const MIGRATIONS: string[] = [
     row_json TEXT,
     reasons_json TEXT NOT NULL,
     stage TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'open',   -- open | retried | discarded | rolled-back
+    status TEXT NOT NULL DEFAULT 'open',   -- open | pending | retried | discarded | rolled-back
     created_at TEXT NOT NULL
   );
   CREATE INDEX dead_letters_run ON dead_letters (run_id, status);

@@ -62,13 +62,30 @@ export interface NewDeadLetter {
   stage: string;
 }
 
-export function addDeadLetter(store: Store, runId: string, d: NewDeadLetter): void {
+export function addDeadLetter(store: Store, runId: string, d: NewDeadLetter, status: 'open' | 'pending' = 'open'): void {
   store.db
     .prepare(
-      `INSERT INTO dead_letters (run_id, table_index, table_name, columns_json, key_json, row_json, reasons_json, stage, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO dead_letters (run_id, table_index, table_name, columns_json, key_json, row_json, reasons_json, stage, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(runId, d.tableIndex, d.table, JSON.stringify(d.columns), d.key ? encodeValues(d.key) : null, encodeValues(d.row), JSON.stringify(d.reasons), d.stage, now());
+    .run(runId, d.tableIndex, d.table, JSON.stringify(d.columns), d.key ? encodeValues(d.key) : null, encodeValues(d.row), JSON.stringify(d.reasons), d.stage, status, now());
+}
+
+/** Rows refused by an apply that has not committed yet: replaces an earlier attempt's. */
+export function setPendingDeadLetters(store: Store, runId: string, letters: NewDeadLetter[]): void {
+  store.db.transaction(() => {
+    store.db.prepare("DELETE FROM dead_letters WHERE run_id = ? AND status = 'pending'").run(runId);
+    for (const d of letters) addDeadLetter(store, runId, d, 'pending');
+  })();
+}
+
+/** The apply committed: its refused rows join the queue. */
+export function confirmPendingDeadLetters(store: Store, runId: string): void {
+  store.db.prepare("UPDATE dead_letters SET status = 'open' WHERE run_id = ? AND status = 'pending'").run(runId);
+}
+
+export function discardPendingDeadLetters(store: Store, runId: string): void {
+  store.db.prepare("DELETE FROM dead_letters WHERE run_id = ? AND status = 'pending'").run(runId);
 }
 
 export interface DeadLetterRecord {
@@ -81,8 +98,8 @@ export interface DeadLetterRecord {
   row: Value[];
   reasons: string[];
   stage: string;
-  /** open: waiting for retry or discard; rolled-back: its run failed, nothing was applied. */
-  status: 'open' | 'retried' | 'discarded' | 'rolled-back';
+  /** open: waiting for retry or discard; pending: refused by an apply not yet committed; rolled-back: its run failed, nothing was applied. */
+  status: 'open' | 'pending' | 'retried' | 'discarded' | 'rolled-back';
   createdAt: string;
 }
 
@@ -108,7 +125,7 @@ export function listDeadLetters(store: Store, filter: { runId?: string; status?:
 }
 
 export function markRunDeadLetters(store: Store, runId: string, status: 'rolled-back'): void {
-  store.db.prepare("UPDATE dead_letters SET status = ? WHERE run_id = ? AND status = 'open'").run(status, runId);
+  store.db.prepare("UPDATE dead_letters SET status = ? WHERE run_id = ? AND status IN ('open', 'pending')").run(status, runId);
 }
 
 export function setDeadLetterStatus(store: Store, ids: number[], status: 'retried' | 'discarded'): void {

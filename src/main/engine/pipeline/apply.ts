@@ -57,7 +57,7 @@ export interface ApplyOptions {
   retry: RetryPolicy;
   onApplied(table: StagedTable, counts: AppliedCounts): void;
   onWarning(message: string): void;
-  /** Rows refused at apply so far; throw to roll the whole apply back (limits). */
+  /** Rows refused at apply, just before the commit; throw to roll the whole apply back (limits). */
   checkRejected?(rejected: RejectedRow[]): void;
 }
 

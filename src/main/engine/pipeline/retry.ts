@@ -2,7 +2,7 @@
  * Retry transient failures with exponential backoff and jitter, up to
  * `retries.max` times; permanent failures go straight through.
  */
-import { FerryError, errorMessage, isTransient } from '../errors.js';
+import { FerryError, isTransient } from '../errors.js';
 
 export interface RetryPolicy {
   max: number;
@@ -44,4 +44,3 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export { errorMessage };

@@ -52,6 +52,15 @@ export interface RunContext {
   isAbandoned?(stagingTable: string): boolean;
   /** Rows to stage instead of reading the source table (dead-letter retry). */
   rowsFor?(plan: TablePlan): AsyncIterable<Row[]> | undefined;
+  /**
+   * Dead letters refused at apply are recorded inside the apply transaction,
+   * before its commit, as pending (replacing any earlier attempt's), so a crash
+   * right after the commit cannot lose them; the commit confirms them.
+   */
+  pendingDeadLetters?(letters: DeadLetter[]): void;
+  confirmDeadLetters?(): void;
+  /** A resumed run that must apply again: pending letters of the interrupted attempt are void. */
+  discardPendingDeadLetters?(): void;
 }
 
 const READ_BATCH_ROWS = 10_000;
@@ -112,8 +121,10 @@ class Run {
       const alreadyApplied = ctx.resume !== undefined && (await wasApplied(this.target!.session, ctx.runId, this.markerSchema));
       if (alreadyApplied) {
         this.warn('this run was applied before it was interrupted; verifying it');
+        ctx.confirmDeadLetters?.();
         await this.forgetStaging();
       } else {
+        ctx.discardPendingDeadLetters?.();
         for (const t of this.tables) await this.stage(t);
         this.checkInvalidLimit();
         this.abortIfCancelled();
@@ -262,14 +273,18 @@ class Run {
       options: this.spec.options,
       retry: this.retry,
       onWarning: (m) => this.warn(m),
-      checkRejected: (refused) => this.checkApplyRejections(refused.length),
+      checkRejected: (refused) => {
+        this.checkApplyRejections(refused.length);
+        ctx.pendingDeadLetters?.(refused.map((r) => this.applyDeadLetter(r)));
+      },
       onApplied: (s, counts) => {
         this.setPhase(this.tables.find((x) => x.plan === s.plan)!, 'applied');
         ctx.emit({ type: 'table-applied', runId: ctx.runId, table: s.plan.sourceLabel, ...counts });
       },
     });
     ctx.emit({ type: 'apply-committed', runId: ctx.runId, durationMs: Date.now() - applyStarted });
-    for (const r of rejected) this.recordApplyRejection(r);
+    ctx.confirmDeadLetters?.();
+    for (const r of rejected) this.countApplyRejection(r);
     await dropStaging(target, this.staged);
     for (const name of ctx.backups?.(backups) ?? []) {
       await target.session.dropTable(name).catch((err) => this.warn(`could not drop old backup ${name.name}: ${errorMessage(err)}`));
@@ -286,15 +301,20 @@ class Run {
     }
   }
 
-  private recordApplyRejection(r: RejectedRow): void {
-    const t = this.tables.find((x) => x.plan.index === r.tableIndex)!;
-    const p = t.plan;
+  private applyDeadLetter(r: RejectedRow): DeadLetter {
+    const p = this.tables.find((x) => x.plan.index === r.tableIndex)!.plan;
     const keyIdx = p.orderBy.map((k) => p.columns.findIndex((c) => c.name === k));
     const key = keyIdx.length ? keyIdx.map((i) => r.row[i]) : undefined;
+    return { tableIndex: p.index, table: p.sourceLabel, columns: p.columns.map((c) => c.name), key, row: r.row, reasons: [r.reason], stage: 'apply' };
+  }
+
+  /** After the commit: the refused row counts as dead-lettered, not written, and verify expects it missing. */
+  private countApplyRejection(r: RejectedRow): void {
+    const t = this.tables.find((x) => x.plan.index === r.tableIndex)!;
+    const { key } = this.applyDeadLetter(r);
     if (key) t.deadKeys.add(deadKey(key));
     t.summary.rowsDeadLettered++;
     t.summary.rowsWritten--;
-    this.ctx.deadLetter?.({ tableIndex: p.index, table: p.sourceLabel, columns: p.columns.map((c) => c.name), key, row: r.row, reasons: [r.reason], stage: 'apply' });
   }
 
   /** Resuming a run that was applied before the crash: only its bookkeeping is left. */
