@@ -64,6 +64,8 @@ export interface PlannedTable {
   key: string[];
   createTarget: boolean;
   estimate?: number;
+  /** Size the source engine reports for the table, in bytes. */
+  bytes?: number;
   columns: PlannedColumn[];
   ddl?: string;
 }

@@ -141,6 +141,9 @@ describe('verify', () => {
       INSERT INTO big SELECT g, md5(g::text), g / 100.0 FROM generate_series(1, 1000000) g;
       CREATE TABLE big_copy AS SELECT * FROM big; ALTER TABLE big_copy ADD PRIMARY KEY (id);`);
     const spec = writeJob(dir, { source: { url: target.url }, target: { url: target.url }, tables: [{ source: 'big', target: 'big_copy', mode: 'replace' }] }, 'verify.json');
+    const plan = await dbferry(['plan', spec, '--json']);
+    const planned = (plan.events[0].tables as { estimate?: number; bytes?: number }[])[0];
+    expect(planned.bytes).toBeGreaterThan(50_000_000); // 1M rows of md5 text and a numeric
     const same = await dbferry(['verify', spec]);
     expect(same.code, same.stderr).toBe(0);
     expect(same.stdout).toContain('big → public.big_copy: equal (checksum; source 1,000,000, target 1,000,000 rows)');

@@ -15,7 +15,7 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
     for (const t of report.tables) {
       process.stdout.write(
         `${t.source} → ${t.target}  [${t.mode}${t.key.length ? `, key ${t.key.join(', ')}` : ''}]  ${t.createTarget ? 'will be CREATED' : 'exists'}` +
-          `${t.estimate !== undefined ? `, ~${n(t.estimate)} rows` : ''}\n`,
+          `${t.estimate !== undefined ? `, ~${n(t.estimate)} rows` : ''}${t.bytes !== undefined ? `, ~${megabytes(t.bytes)}` : ''}\n`,
       );
       for (const c of t.columns) {
         const flag = c.lossy ? `  ${c.accepted ? 'accepted: ' : 'LOSSY: '}${c.lossy}` : '';
@@ -31,4 +31,8 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
   if (report.ok) return EXIT.ok;
   // The spec does not fit the databases: 2. The databases cannot be reached or used as needed: 1.
   return report.problems.length ? EXIT.invalid : EXIT.failed;
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(0.1, bytes / 1e6).toFixed(1)} MB`;
 }

@@ -64,6 +64,8 @@ export interface TableInfo {
   foreignKeys: ForeignKey[];
   /** The engine's estimate, not a count; undefined when it has none. */
   rowEstimate?: number;
+  /** On-disk size the engine reports for the table (data, not indexes); undefined when it has none. */
+  byteEstimate?: number;
 }
 
 /** What a target column will be, and what it cannot hold exactly. */

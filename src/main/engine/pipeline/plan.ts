@@ -251,6 +251,7 @@ async function planTable(
     key,
     createTarget,
     estimate,
+    bytes: sourceInfo.byteEstimate,
     columns: plannedColumns,
   };
   return {

@@ -40,3 +40,10 @@ export function fmtRate(perSecond: number | undefined): string {
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }
+
+/** 78.8 MB, 1.2 GB: sizes as a person reads them. */
+export function fmtBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+}

@@ -51,7 +51,7 @@ export async function listTables(conn: Connection): Promise<TableName[]> {
 
 export async function describeTable(conn: Connection, table: TableName): Promise<TableInfo | undefined> {
   const db = table.schema ?? (await currentDatabase(conn));
-  const found = await rows(conn, `SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, [db, table.name]);
+  const found = await rows(conn, `SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, [db, table.name]);
   if (found.length === 0) return undefined;
   const [columns, jsonColumns, keys, foreignKeys] = await Promise.all([
     rows(
@@ -94,6 +94,7 @@ export async function describeTable(conn: Connection, table: TableName): Promise
     uniqueKeys: [...uniques.values()],
     foreignKeys: groupForeignKeys(foreignKeys, db),
     rowEstimate: estimate === null || estimate === undefined ? undefined : Number(estimate),
+    byteEstimate: Number(found[0][1]) || undefined,
   };
 }
 

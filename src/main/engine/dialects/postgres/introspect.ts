@@ -32,8 +32,8 @@ interface KeyRow {
 }
 
 export async function describeTable(client: pg.Client, name: TableName): Promise<TableInfo | undefined> {
-  const rel = await client.query<{ oid: string; reltuples: number }>(
-    `SELECT c.oid::text AS oid, c.reltuples FROM pg_catalog.pg_class c
+  const rel = await client.query<{ oid: string; reltuples: number; bytes: string }>(
+    `SELECT c.oid::text AS oid, c.reltuples, pg_catalog.pg_table_size(c.oid)::text AS bytes FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
     [name.schema, name.name],
@@ -60,6 +60,7 @@ export async function describeTable(client: pg.Client, name: TableName): Promise
       ),
     // -1 (PostgreSQL 14+) means never vacuumed or analyzed: no estimate.
     rowEstimate: reltuples >= 0 ? Math.round(reltuples) : undefined,
+    byteEstimate: Number(rel.rows[0].bytes) || undefined,
   };
 }
 

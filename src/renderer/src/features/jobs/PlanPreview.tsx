@@ -1,6 +1,6 @@
 import type { PlannedTable } from '../../../../shared/events';
 import { useApp } from '../../app/store';
-import { fmtInt } from '../../components/format';
+import { fmtBytes, fmtInt } from '../../components/format';
 import { IconArrow } from '../../components/icons';
 import { useJobs } from './store';
 
@@ -23,6 +23,7 @@ function TablePlan({ t }: { t: PlannedTable }) {
         <span className="muted">
           key <span className="mono">{t.key.length ? t.key.join(', ') : '—'}</span>
           {t.estimate !== undefined ? ` · ~${fmtInt(t.estimate)} rows` : ''}
+          {t.bytes !== undefined ? ` · ~${fmtBytes(t.bytes)}` : ''}
         </span>
       </header>
       <table className="table table-compact">
@@ -63,6 +64,7 @@ export function PlanPreview() {
   const go = useApp((s) => s.go);
   const estimated = plan?.tables.filter((t) => t.estimate !== undefined) ?? [];
   const totalRows = estimated.reduce((n, t) => n + (t.estimate ?? 0), 0);
+  const totalBytes = plan?.tables.reduce((n, t) => n + (t.bytes ?? 0), 0) ?? 0;
   const creates = plan?.tables.filter((t) => t.createTarget).length ?? 0;
 
   async function runNow() {
@@ -104,6 +106,7 @@ export function PlanPreview() {
               <strong>
                 Ready: {plan.tables.length} table{plan.tables.length === 1 ? '' : 's'}
                 {estimated.length ? `, about ${fmtInt(totalRows)} rows` : ''}
+                {totalBytes ? ` (~${fmtBytes(totalBytes)})` : ''}
                 {creates ? `, ${creates} to create` : ''}.
               </strong>
             ) : (
