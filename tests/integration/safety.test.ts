@@ -251,12 +251,16 @@ describe('a consistent source snapshot', () => {
         source: { url: pgSource.url },
         target: { url: target.url },
         tables: [{ source: 'a', mode: 'replace' }, { source: 'b', mode: 'replace' }],
-        options: { batch: { maxRows: 200 } },
+        // Two lanes where the target takes them: each reads through its own session, joined to one snapshot.
+        options: { batch: { maxRows: 200 }, parallel: 2 },
       }, `snap-${engine}.json`);
-      const r = await dbferry(['run', spec, '--state', state]);
+      const r = await dbferry(['run', spec, '--json', '--state', state]);
       moving = false;
       await move;
       expect(r.code, r.stdout + r.stderr).toBe(0);
+      const order = r.events.filter((e) => e.type === 'table-started' || e.type === 'table-staged').map((e) => e.type);
+      if (engine === 'mysql') expect(order.slice(0, 2)).toEqual(['table-started', 'table-started']);
+      else expect(r.events.some((e) => e.type === 'warning' && String(e.message).includes('staged one at a time'))).toBe(true);
       expect(transfers).toBeGreaterThan(10);
       const [[sumA]] = await target.rows('SELECT sum(balance) FROM a');
       const [[sumB]] = await target.rows('SELECT sum(balance) FROM b');

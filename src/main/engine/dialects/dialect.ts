@@ -21,6 +21,8 @@ export interface Capabilities {
    * instead of copying every row again. Needs cheap, transactional ALTER TABLE.
    */
   promoteStaging?: boolean;
+  /** Several sessions may write (staging tables) at once; SQLite has one writer. */
+  concurrentWriters: boolean;
 }
 
 export type TargetIsolation = 'serializable' | 'repeatable-read' | 'read-committed';
@@ -161,6 +163,10 @@ export interface Session {
   /** Start a consistent read-only snapshot for all later reads on this session. */
   beginSnapshot(): Promise<void>;
   endSnapshot(): Promise<void>;
+  /** Share this session's snapshot: an id that joinSnapshot takes (PostgreSQL). */
+  exportSnapshot?(): Promise<string>;
+  /** Start this session's snapshot at an exported one, so parallel readers see one point in time. */
+  joinSnapshot?(id: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -15,6 +15,7 @@ export const mysqlDialect: Dialect = {
     // "db.table" reaches another database on the same server, but tables are not created in schemas.
     schemas: false,
     maxIdentifierLength: 64,
+    concurrentWriters: true,
   },
   async open(info: ConnectionInfo, options: OpenOptions): Promise<Session> {
     if (info.engine !== 'mysql') {

@@ -8,7 +8,7 @@ import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
 import { countRows, readRows, type ReadContext } from './read.js';
-import { beginSnapshot, endSnapshot, type SnapshotHost } from './snapshot.js';
+import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType } from './types.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
@@ -123,6 +123,14 @@ export class PostgresSession implements Session {
 
   endSnapshot(): Promise<void> {
     return endSnapshot(this.pg);
+  }
+
+  exportSnapshot(): Promise<string> {
+    return exportSnapshot(this);
+  }
+
+  joinSnapshot(id: string): Promise<void> {
+    return joinSnapshot(this, id);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { SqliteSession } from './session.js';
 
 export const sqliteDialect: Dialect = {
   engine: 'sqlite',
-  capabilities: { transactionalDdl: true, schemas: false, maxIdentifierLength: 1024 },
+  capabilities: { transactionalDdl: true, schemas: false, maxIdentifierLength: 1024, concurrentWriters: false },
   async open(info, options) {
     if (info.engine !== 'sqlite') throw new FerryError('internal', `the SQLite dialect cannot open a ${info.engine} connection`);
     return new SqliteSession(sqliteDialect, info, options);
