@@ -123,27 +123,28 @@ function sqliteImportCase(path, exportCsv) {
   });
 }
 
-function dbferryCase(path, verify) {
+function dbferryCase(path, verify, validate = true) {
+  const variant = `${verify}${validate ? '' : '-novalidate'}`;
   return {
     path,
-    id: `dbferry-${verify}`,
-    tool: `dbferry (verify ${verify})`,
+    id: `dbferry-${variant}`,
+    tool: `dbferry (verify ${verify}${validate ? '' : ', no validation'})`,
     kind: 'dbferry',
     verify,
     async setup(ctx, round, p) {
       const target = await ctx.freshTarget(p.to);
-      const job = join(ctx.cfg.work, `job-${path}-${verify}-${round}.json`);
-      const state = join(ctx.cfg.work, `state-${path}-${verify}-${round}`);
+      const job = join(ctx.cfg.work, `job-${path}-${variant}-${round}.json`);
+      const state = join(ctx.cfg.work, `state-${path}-${variant}-${round}`);
       mkdirSync(state, { recursive: true });
       writeFileSync(
         job,
         JSON.stringify(
           {
-            name: `bench ${path} verify=${verify}`,
+            name: `bench ${path} ${variant}`,
             source: { url: ctx.url(p.from, ctx.src[p.from]) },
             target: { url: ctx.url(p.to, target) },
             tables: [{ source: 'orders', mode: 'replace' }],
-            options: { verify },
+            options: { verify, validate },
           },
           null,
           2,
@@ -248,7 +249,7 @@ export function buildCases(cfg) {
     }),
   );
 
-  for (const p of PATHS) cases.push(dbferryCase(p.id, 'none'), dbferryCase(p.id, 'checksum'));
+  for (const p of PATHS) cases.push(dbferryCase(p.id, 'none'), dbferryCase(p.id, 'checksum'), dbferryCase(p.id, 'none', false));
   // A path's cases side by side, references first.
   const order = new Map(PATHS.map((p, i) => [p.id, i]));
   return cases

@@ -70,7 +70,16 @@ export function summarize(cases, measurements, rows) {
       });
     }
   }
-  return { results, verifyCost };
+  // Validation cost per path: rows/s with row validation (the default) against without.
+  const validateCost = [];
+  for (const p of PATHS) {
+    const on = results.find((r) => r.path === p.id && r.id === 'dbferry-none');
+    const off = results.find((r) => r.path === p.id && r.id === 'dbferry-none-novalidate');
+    if (on?.rowsPerSecond && off?.rowsPerSecond) {
+      validateCost.push({ path: p.id, withoutValidation: off.rowsPerSecond, withValidation: on.rowsPerSecond, costPercent: (1 - on.rowsPerSecond / off.rowsPerSecond) * 100 });
+    }
+  }
+  return { results, verifyCost, validateCost };
 }
 
 function pad(s, n, right = false) {
@@ -86,7 +95,7 @@ function table(header, rows, rightCols) {
 }
 
 export function formatReport(summary, meta) {
-  const { results, verifyCost } = summary;
+  const { results, verifyCost, validateCost } = summary;
   const out = [];
   out.push(
     `dbferry bench: orders, ${meta.rows.toLocaleString('en-US')} rows, ${meta.rounds} round${meta.rounds > 1 ? 's' : ''} (medians), ` +
@@ -114,6 +123,18 @@ export function formatReport(summary, meta) {
     ];
   });
   out.push(table(['path', 'tool', 'seconds', 'rows/s', 'ratio to references', 'peak RSS MB'], rows, [2, 3, 5]));
+
+  if (validateCost?.length) {
+    out.push('');
+    out.push('row validation (the default) against validate: false, both with verify "none" (negative: within noise):');
+    out.push(
+      table(
+        ['path', 'rows/s without', 'rows/s with validation', 'cost'],
+        validateCost.map((v) => [v.path, rate(v.withoutValidation), rate(v.withValidation), `${v.costPercent.toFixed(0)}%`]),
+        [1, 2, 3],
+      ),
+    );
+  }
 
   if (verifyCost.length) {
     out.push('');

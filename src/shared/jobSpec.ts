@@ -96,6 +96,8 @@ export const optionsSchema = z.strictObject({
     })
     .prefault({}),
   verify: z.enum(['none', 'count', 'checksum']).default('checksum'),
+  /** Check rows against the target's types and the rules before writing (off: the database alone decides). */
+  validate: z.boolean().default(true),
 });
 
 export const notifySchema = z.strictObject({

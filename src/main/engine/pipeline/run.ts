@@ -277,7 +277,7 @@ class Run {
           ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staging', rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, estimate: p.estimate, rowsPerSecond: progress.rate(c.rowsRead) });
         }
       },
-      validator: compileValidator(p, validatorOptionsFor(this.target!.session.dialect.engine)),
+      validator: spec.options.validate ? compileValidator(p, validatorOptionsFor(lane.target.session.dialect.engine)) : undefined,
       onRejected: (row, reasons, stage) => this.reject(t, row, reasons, stage),
       onWarning: (m) => this.warn(m, p.sourceLabel),
     });
