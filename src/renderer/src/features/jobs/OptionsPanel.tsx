@@ -20,6 +20,10 @@ export function OptionsPanel() {
         <input type="checkbox" checked={o.backups.enabled} onChange={(e) => set({ backups: { ...o.backups, enabled: e.target.checked } })} />
         Back up rows before overwriting them
       </label>
+      <label className="check">
+        <input type="checkbox" checked={o.validate} onChange={(e) => set({ validate: e.target.checked })} />
+        Check rows against the target's types and the rules before writing
+      </label>
       <label className="field">
         <span>Verify after the run</span>
         <select value={o.verify} onChange={(e) => set({ verify: e.target.value as JobOptions['verify'] })}>
@@ -44,8 +48,8 @@ export function OptionsPanel() {
         />
       </label>
       <label className="field">
-        <span>Parallel tables/chunks</span>
-        <input type="number" min={1} max={64} value={o.parallel ?? ''} placeholder="auto" onChange={(e) => set({ parallel: e.target.value ? intOr(e.target.value, 1) || 1 : undefined })} />
+        <span>Tables at once (PostgreSQL source)</span>
+        <input type="number" min={1} max={64} value={o.parallel ?? ''} placeholder="1" onChange={(e) => set({ parallel: e.target.value ? intOr(e.target.value, 1) || 1 : undefined })} />
       </label>
       <label className="field">
         <span>Source isolation</span>
