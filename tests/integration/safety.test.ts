@@ -197,6 +197,37 @@ describe.each(ENGINES)('into %s', (engine: EngineName) => {
   });
 });
 
+describe.each(['sqlite', 'postgres'] as EngineName[])('dead letters across a crash, into %s', (engine) => {
+  it('a resumed run records each refused row once', async () => {
+    // Ledger ids ending in 00 break the rule (1 row in 100): every 500-row batch refuses some.
+    const refused = LEDGER / 100;
+    for (const delayMs of [20, 60, 120]) {
+      const target = await createTestDb(engine, dir);
+      try {
+        const spec = writeJob(dir, {
+          source: { url: `sqlite://${source}` },
+          target: { url: target.url },
+          tables: [{ source: 'accounts', mode: 'upsert' }, { source: 'ledger', mode: 'append', rules: { id: { pattern: '[^0]0$|[1-9]$' } } }],
+          options: { batch: { maxRows: 500 }, maxInvalidRows: '5%' },
+        }, `dl-crash-${engine}-${delayMs}.json`);
+        const killed = await dbferryUntil(['run', spec, '--state', state], isTableStarted('ledger'), (c) => void c.kill('SIGKILL'), { delayMs });
+        const runId = killed.events[0].runId as string;
+        if (killed.signal === 'SIGKILL') {
+          const resumed = await dbferry(['resume', runId, '--json', '--state', state]);
+          expect(resumed.code, resumed.stderr + resumed.stdout.split('\n').filter((l) => /error|summary/.test(l)).join('\n')).toBe(3);
+          expect(resumed.events.at(-1)).toMatchObject({ rowsRead: ACCOUNTS + LEDGER, rowsDeadLettered: refused });
+        }
+        const letters = await dbferry(['dead-letters', 'list', '--json', '--run', runId, '--state', state]);
+        const keys = letters.events.map((e) => (e.key as number[])[0]);
+        expect(keys.length, `${delayMs} ms`).toBe(refused);
+        expect(new Set(keys).size).toBe(refused);
+      } finally {
+        await target.drop();
+      }
+    }
+  }, 120_000);
+});
+
 describe.each(['postgres', 'mysql'] as EngineName[])('%s target connection killed mid-batch', (engine) => {
   it('is retried on a new connection and the run completes exactly', async () => {
     const target = await createTestDb(engine, dir);

@@ -14,6 +14,8 @@ import {
   addBackups,
   addDeadLetter,
   confirmPendingDeadLetters,
+  discardDeadLettersAfter,
+  listDeadLetters,
   discardPendingDeadLetters,
   setPendingDeadLetters,
   backupsBeyondKeep,
@@ -120,6 +122,11 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
     pendingDeadLetters: (letters) => setPendingDeadLetters(store, runId, letters),
     confirmDeadLetters: () => confirmPendingDeadLetters(store, runId),
     discardPendingDeadLetters: () => discardPendingDeadLetters(store, runId),
+    discardDeadLettersAfter: (tableIndex, batch) => discardDeadLettersAfter(store, runId, tableIndex, batch),
+    deadLetterKeys: (tableIndex) =>
+      listDeadLetters(store, { runId, status: 'open' })
+        .filter((d) => d.tableIndex === tableIndex && d.key)
+        .map((d) => d.key!),
     backups: (records) => pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep),
     isAbandoned: (name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name)),
   };

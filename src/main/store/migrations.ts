@@ -68,6 +68,7 @@ export const MIGRATIONS: string[] = [
     row_json TEXT,
     reasons_json TEXT NOT NULL,
     stage TEXT NOT NULL,
+    batch INTEGER,                  -- the staged batch it came in; NULL for apply
     status TEXT NOT NULL DEFAULT 'open',   -- open | pending | retried | discarded | rolled-back
     created_at TEXT NOT NULL
   );

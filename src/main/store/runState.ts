@@ -60,15 +60,16 @@ export interface NewDeadLetter {
   row: Value[];
   reasons: string[];
   stage: string;
+  batch?: number;
 }
 
 export function addDeadLetter(store: Store, runId: string, d: NewDeadLetter, status: 'open' | 'pending' = 'open'): void {
   store.db
     .prepare(
-      `INSERT INTO dead_letters (run_id, table_index, table_name, columns_json, key_json, row_json, reasons_json, stage, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO dead_letters (run_id, table_index, table_name, columns_json, key_json, row_json, reasons_json, stage, batch, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(runId, d.tableIndex, d.table, JSON.stringify(d.columns), d.key ? encodeValues(d.key) : null, encodeValues(d.row), JSON.stringify(d.reasons), d.stage, status, now());
+    .run(runId, d.tableIndex, d.table, JSON.stringify(d.columns), d.key ? encodeValues(d.key) : null, encodeValues(d.row), JSON.stringify(d.reasons), d.stage, d.batch ?? null, status, now());
 }
 
 /** Rows refused by an apply that has not committed yet: replaces an earlier attempt's. */
@@ -82,6 +83,11 @@ export function setPendingDeadLetters(store: Store, runId: string, letters: NewD
 /** The apply committed: its refused rows join the queue. */
 export function confirmPendingDeadLetters(store: Store, runId: string): void {
   store.db.prepare("UPDATE dead_letters SET status = 'open' WHERE run_id = ? AND status = 'pending'").run(runId);
+}
+
+/** Letters from batches a resumed run stages again (they would be recorded twice). */
+export function discardDeadLettersAfter(store: Store, runId: string, tableIndex: number, batch: number): void {
+  store.db.prepare('DELETE FROM dead_letters WHERE run_id = ? AND table_index = ? AND batch > ?').run(runId, tableIndex, batch);
 }
 
 export function discardPendingDeadLetters(store: Store, runId: string): void {

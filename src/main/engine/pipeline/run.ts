@@ -35,6 +35,8 @@ export interface DeadLetter {
   row: Row;
   reasons: string[];
   stage: 'stage' | 'validate' | 'apply';
+  /** The staged batch the row came in (stage, validate): resume forgets letters of batches it stages again. */
+  batch?: number;
 }
 
 export interface RunContext {
@@ -61,6 +63,10 @@ export interface RunContext {
   confirmDeadLetters?(): void;
   /** A resumed run that must apply again: pending letters of the interrupted attempt are void. */
   discardPendingDeadLetters?(): void;
+  /** A resumed table stages again every batch after `batch`: the letters those batches left are void. */
+  discardDeadLettersAfter?(tableIndex: number, batch: number): void;
+  /** Keys this run dead-lettered before it was interrupted: verify expects them missing. */
+  deadLetterKeys?(tableIndex: number): Row[];
 }
 
 const READ_BATCH_ROWS = 10_000;
@@ -170,11 +176,13 @@ class Run {
     assertPlanOk(plan);
     await dropAbandonedStaging(this.target!, this.ctx, (m) => this.warn(m));
     this.markerSchema = plan.tables[0]?.targetName.schema;
+    // Rows refused before an interruption still count against options.maxInvalidRows.
+    this.rejectedTotal = [...(this.ctx.resume?.values() ?? [])].reduce((n, c) => n + c.checkpoint.rowsRejected, 0);
     for (const p of plan.tables) {
       this.tables.push({
         plan: p,
         startedAt: Date.now(),
-        deadKeys: new Set(),
+        deadKeys: new Set((this.ctx.resume ? this.ctx.deadLetterKeys?.(p.index) ?? [] : []).map(deadKey)),
         summary: { source: p.sourceLabel, target: p.targetLabel, mode: p.mode, phase: 'pending', rowsRead: 0, rowsWritten: 0, rowsDeadLettered: 0, created: p.createTarget, durationMs: 0 },
       });
     }
@@ -260,6 +268,7 @@ class Run {
     this.setPhase(t, 'staging');
     ctx.emit({ type: 'table-started', runId, table: p.sourceLabel, target: p.targetLabel, estimate: p.estimate });
     if (!resumed) await createStagingTable(p, lane.target.session, staging);
+    else ctx.discardDeadLettersAfter?.(p.index, resumed.checkpoint.batch);
     const progress = new Progress();
     const result = await stageTable(p, lane.source, lane.target, staging, {
       signal,
@@ -278,7 +287,7 @@ class Run {
         }
       },
       validator: spec.options.validate ? compileValidator(p, validatorOptionsFor(lane.target.session.dialect.engine)) : undefined,
-      onRejected: (row, reasons, stage) => this.reject(t, row, reasons, stage),
+      onRejected: (row, reasons, stage, batch) => this.reject(t, row, reasons, stage, batch),
       onWarning: (m) => this.warn(m, p.sourceLabel),
     });
     this.count(t, result);
@@ -295,7 +304,7 @@ class Run {
   }
 
   /** A row the target refused: into the dead-letter queue, or the end of the run. */
-  private reject(t: TableState, row: Row, reasons: string[], stage: 'validate' | 'stage'): void {
+  private reject(t: TableState, row: Row, reasons: string[], stage: 'validate' | 'stage', batch: number): void {
     const reason = reasons.join('; ');
     const { options } = this.spec;
     const p = t.plan;
@@ -303,7 +312,7 @@ class Run {
     const keyIdx = p.orderBy.map((k) => p.columns.findIndex((c) => c.name === k));
     const key = keyIdx.length ? keyIdx.map((i) => row[i]) : undefined;
     if (key) t.deadKeys.add(deadKey(key));
-    this.ctx.deadLetter?.({ tableIndex: p.index, table: p.sourceLabel, columns: p.columns.map((c) => c.name), key, row, reasons, stage });
+    this.ctx.deadLetter?.({ tableIndex: p.index, table: p.sourceLabel, columns: p.columns.map((c) => c.name), key, row, reasons, stage, batch });
     if (options.onInvalidRow === 'fail') {
       throw new FerryError('data', `${p.sourceLabel}: the target refused a row${key ? ` (key ${key.map(String).join(', ')})` : ''}: ${reason}`, {
         hint: 'options.onInvalidRow is "fail"; set it to "dead-letter" to keep going and collect such rows',

@@ -43,7 +43,7 @@ export interface StageHooks {
   /** Checks each row before it is written (compiled once per table). */
   validator?: RowValidator;
   /** A row refused by validation or by the target; throw to fail the run instead. */
-  onRejected(row: Row, reasons: string[], stage: 'validate' | 'stage'): void;
+  onRejected(row: Row, reasons: string[], stage: 'validate' | 'stage', batch: number): void;
   onWarning(message: string): void;
 }
 
@@ -95,7 +95,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
       if (isTransient(err) || (err instanceof FerryError && ['cancelled', 'connection', 'timeout'].includes(err.kind))) throw err;
       if (rows.length === 1) {
         const row = rows[0].slice(0, -2);
-        hooks.onRejected(row, [errorMessage(err)], 'stage');
+        hooks.onRejected(row, [errorMessage(err)], 'stage', batch);
         state.rowsRejected++;
         return 0;
       }
@@ -135,7 +135,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
         const batch = state.batch + 1;
         const last = read[read.length - 1];
         const lastKey = keyIdx.length ? keyIdx.map((i) => last[i]) : undefined;
-        const rows = hooks.validator ? validRows(read, hooks.validator, hooks, state) : read;
+        const rows = hooks.validator ? validRows(read, hooks.validator, hooks, state, batch) : read;
         let rowNumber = state.rowsRead;
         for (const row of rows) row.push(batch, ++rowNumber);
         if (hooks.rateLimit?.active) await hooks.rateLimit.take(rows.length, hooks.rateLimit.measuresBytes ? approximateBytes(rows) : 0);
@@ -156,7 +156,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
 }
 
 /** The rows that pass validation; the others are dead-lettered with every reason. */
-function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, state: StageCheckpoint): Row[] {
+function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, state: StageCheckpoint, batch: number): Row[] {
   let out: Row[] | undefined;
   for (let i = 0; i < rows.length; i++) {
     const reasons = validator.check(rows[i]);
@@ -166,7 +166,7 @@ function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, stat
     }
     // Copy the good rows only once the first bad one shows up: the usual batch has none.
     out ??= rows.slice(0, i);
-    hooks.onRejected(rows[i], [...reasons], 'validate');
+    hooks.onRejected(rows[i], [...reasons], 'validate', batch);
     state.rowsRejected++;
   }
   return out ?? rows;
