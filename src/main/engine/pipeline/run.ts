@@ -267,8 +267,10 @@ class Run {
     }
     this.setPhase(t, 'staging');
     ctx.emit({ type: 'table-started', runId, table: p.sourceLabel, target: p.targetLabel, estimate: p.estimate });
+    // A resumed table stages again every batch after its checkpoint (all of them when it had
+    // none yet): the letters those batches left before the crash would be recorded twice.
+    if (ctx.resume) ctx.discardDeadLettersAfter?.(p.index, resumed?.checkpoint.batch ?? 0);
     if (!resumed) await createStagingTable(p, lane.target.session, staging);
-    else ctx.discardDeadLettersAfter?.(p.index, resumed.checkpoint.batch);
     const progress = new Progress();
     const result = await stageTable(p, lane.source, lane.target, staging, {
       signal,
