@@ -17,6 +17,11 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
         `${t.source} → ${t.target}  [${t.mode}${t.key.length ? `, key ${t.key.join(', ')}` : ''}]  ${t.createTarget ? 'will be CREATED' : 'exists'}` +
           `${t.estimate !== undefined ? `, ~${n(t.estimate)} rows` : ''}${t.bytes !== undefined ? `, ~${megabytes(t.bytes)}` : ''}\n`,
       );
+      if (t.incremental) {
+        process.stdout.write(
+          `    incremental: ${t.incremental.since === undefined ? `no watermark yet: every row, then only rows with a newer ${t.incremental.cursor}` : `only rows with ${t.incremental.cursor} > ${t.incremental.since}`}\n`,
+        );
+      }
       for (const c of t.columns) {
         const flag = c.lossy ? `  ${c.accepted ? 'accepted: ' : 'LOSSY: '}${c.lossy}` : '';
         process.stdout.write(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(20)} → ${c.targetType}${flag}\n`);

@@ -39,7 +39,7 @@ export async function restoreRun(store: Store, idOrPrefix: string, given?: JobSp
   }
   const target = await openEndpoint(spec.target.url, { baseDir: run.baseDir, role: 'target', schema: spec.target.schema });
   try {
-    const tables = await restoreBackups(target, backups.map((b) => b.record as BackupRecord), spec.options.isolation.target);
+    const tables = await restoreBackups(target, backups.map((b) => b.record as BackupRecord), spec.options.isolation.target, run.id);
     markBackups(store, backups.map((b) => b.id), 'restored_at');
     return { runId: run.id, tables };
   } finally {

@@ -4,26 +4,26 @@
  */
 import type { Store } from './store.js';
 import { now } from './store.js';
-import { decodeValues, encodeValues } from './valueJson.js';
+import { decodeValues, encodeValues } from '../engine/valueJson.js';
 
 type Value = null | string | number | bigint | boolean | Uint8Array;
 
 export interface CheckpointRow {
   tableIndex: number;
   staging: string;
-  checkpoint: { batch: number; lastKey?: Value[]; rowsRead: number; rowsWritten: number; rowsRejected: number };
+  checkpoint: { batch: number; lastKey?: Value[]; rowsRead: number; rowsWritten: number; rowsRejected: number; cursorMax?: Value };
   done: boolean;
 }
 
 export function saveCheckpoint(store: Store, runId: string, c: CheckpointRow): void {
-  const { lastKey, ...rest } = c.checkpoint;
+  const { lastKey, cursorMax, ...rest } = c.checkpoint;
   store.db
     .prepare(
       `INSERT INTO checkpoints (run_id, table_index, staging_table, checkpoint_json, done, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, table_index) DO UPDATE SET staging_table = excluded.staging_table,
          checkpoint_json = excluded.checkpoint_json, done = excluded.done, updated_at = excluded.updated_at`,
     )
-    .run(runId, c.tableIndex, c.staging, JSON.stringify({ ...rest, lastKey: lastKey ? encodeValues(lastKey) : null }), c.done ? 1 : 0, now());
+    .run(runId, c.tableIndex, c.staging, JSON.stringify({ ...rest, lastKey: lastKey ? encodeValues(lastKey) : null, cursorMax: cursorMax === undefined ? null : encodeValues([cursorMax]) }), c.done ? 1 : 0, now());
 }
 
 export function loadCheckpoints(store: Store, runId: string): CheckpointRow[] {
@@ -34,8 +34,13 @@ export function loadCheckpoints(store: Store, runId: string): CheckpointRow[] {
     done: number;
   }[];
   return rows.map((r) => {
-    const { lastKey, ...rest } = JSON.parse(r.checkpoint_json) as CheckpointRow['checkpoint'] & { lastKey: string | null };
-    return { tableIndex: r.table_index, staging: r.staging_table, done: r.done === 1, checkpoint: { ...rest, lastKey: lastKey ? decodeValues(lastKey) : undefined } };
+    const { lastKey, cursorMax, ...rest } = JSON.parse(r.checkpoint_json) as Omit<CheckpointRow['checkpoint'], 'lastKey' | 'cursorMax'> & { lastKey: string | null; cursorMax?: string | null };
+    return {
+      tableIndex: r.table_index,
+      staging: r.staging_table,
+      done: r.done === 1,
+      checkpoint: { ...rest, lastKey: lastKey ? decodeValues(lastKey) : undefined, cursorMax: cursorMax ? decodeValues(cursorMax)[0] : undefined },
+    };
   });
 }
 

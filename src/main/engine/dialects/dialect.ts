@@ -51,6 +51,8 @@ export interface ReadRequest {
   through?: Row;
   /** Upper bound on rows per yielded batch. */
   batchRows: number;
+  /** Only rows whose `column` is greater than `value` (an incremental table's watermark). */
+  since?: { column: string; value: Value };
 }
 
 export interface ColumnDef {

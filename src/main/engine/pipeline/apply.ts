@@ -9,7 +9,8 @@ import type { JobOptions } from '../../../shared/jobSpec.js';
 import type { Session } from '../dialects/dialect.js';
 import { errorMessage, isRowRejection } from '../errors.js';
 import { backupTableName } from '../naming.js';
-import { tableLabel, type Row, type TableName } from '../types.js';
+import { tableLabel, type Row, type TableName, type Value } from '../types.js';
+import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './watermark.js';
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
@@ -27,6 +28,8 @@ export interface StagedTable {
   staging: TableName;
   /** Rows in the staging table (for a promoted table, the rows the target gets). */
   rows: number;
+  /** Incremental tables: the largest cursor value staged, the watermark the apply writes. */
+  cursorMax?: Value;
 }
 
 /**
@@ -47,6 +50,8 @@ export interface BackupRecord {
   keysTable?: TableName;
   key: string[];
   columns: string[];
+  /** Incremental tables: the watermark before the run, which undoing the run puts back (none: there was none). */
+  watermark?: { flow: string; targetTable: string; previous?: string };
 }
 
 export interface ApplyOptions {
@@ -75,6 +80,8 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   let backups: BackupRecord[] = [];
   const rejected: RejectedRow[] = [];
   await ensureMarkerTable(target, opts.markerSchema);
+  const watermarks = staged.filter((s) => s.plan.incremental && s.cursorMax !== undefined && s.cursorMax !== null);
+  for (const schema of new Set(watermarks.map((s) => s.plan.targetName.schema))) await ensureWatermarkTable(target, schema);
   const prepare = async () => {
     for (const s of staged) if (s.plan.createTarget && !promotable(target, s.plan)) sideEffects.push(await createTarget(target, s.plan));
     if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects);
@@ -93,6 +100,10 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       }
       opts.checkRejected?.(rejected);
       await markApplied(target, opts.runId, opts.markerSchema);
+      // The watermark moves with the rows it covers: in the same transaction.
+      for (const s of watermarks) {
+        await writeWatermark(target, s.plan.targetName.schema, opts.runId, { flow: s.plan.incremental!.flow, targetTable: s.plan.targetLabel, value: s.cursorMax! });
+      }
     }, opts.options.isolation.target);
   } catch (err) {
     if (ddlOutside) for (const name of sideEffects.reverse()) await target.dropTable(name).catch(() => undefined);
@@ -114,11 +125,17 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
 async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[]): Promise<BackupRecord[]> {
   const sql = target.applySql;
   const out: BackupRecord[] = [];
-  for (const { plan, staging } of staged) {
+  for (const { plan, staging, cursorMax } of staged) {
     const base = backupTableName(opts.runId, plan.index);
     const rowsTable = { schema: plan.targetName.schema, name: base };
     const keysTable = { schema: plan.targetName.schema, name: `${base}_k` };
-    const record = { tableIndex: plan.index, target: plan.targetName, key: plan.key, columns: plan.targetColumns.map((c) => c.name) };
+    const record = {
+      tableIndex: plan.index,
+      target: plan.targetName,
+      key: plan.key,
+      columns: plan.targetColumns.map((c) => c.name),
+      ...(plan.incremental && cursorMax !== undefined && cursorMax !== null ? { watermark: { flow: plan.incremental.flow, targetTable: plan.targetLabel, previous: plan.incremental.since === undefined ? undefined : encodeWatermark(plan.incremental.since) } } : {}),
+    };
     if (plan.createTarget) {
       out.push({ ...record, kind: 'created' });
     } else if (plan.mode === 'replace' || plan.mode === 'mirror') {

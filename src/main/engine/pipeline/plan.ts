@@ -9,10 +9,11 @@ import type { Session } from '../dialects/dialect.js';
 import { openEndpoint } from '../connect.js';
 import { FerryError, errorMessage } from '../errors.js';
 import { STAGING_PREFIX } from '../naming.js';
-import { tableLabel, type Column, type TableInfo, type TableName } from '../types.js';
+import { tableLabel, type Column, type TableInfo, type TableName, type Value } from '../types.js';
 import { parentsFirst } from './order.js';
 import { describeType, fitReason } from './typeFit.js';
 import { ruleProblems } from './validate/index.js';
+import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
 
 export interface TablePlan {
   index: number;
@@ -34,7 +35,17 @@ export interface TablePlan {
   createTarget: boolean;
   targetInfo?: TableInfo;
   estimate?: number;
+  /** An incremental table: only rows whose cursor is past the watermark of the last applied run. */
+  incremental?: IncrementalPlan;
   planned: PlannedTable;
+}
+
+export interface IncrementalPlan {
+  /** The cursor column (source name, among `columns`). */
+  cursor: string;
+  flow: string;
+  /** The watermark: rows up to it were applied by an earlier run; undefined: none yet, copy every row. */
+  since?: Value;
 }
 
 export interface Plan {
@@ -169,9 +180,7 @@ async function planTable(
     if (col) columns.push(col);
     else problems.push(`no column "${name}" in ${tableLabel(sourceName)}; its columns are ${sourceInfo.columns.map((c) => c.name).join(', ')}`);
   }
-  if (t.incremental && !findColumn(sourceInfo.columns, t.incremental.cursor)) {
-    problems.push(`incremental cursor column "${t.incremental.cursor}" is not in ${tableLabel(sourceName)}`);
-  }
+  const incremental = t.incremental ? await planIncremental(t.incremental.cursor, sourceInfo, columns, spec, sourceName, targetName, target, problems) : undefined;
 
   const keyNames = t.key ?? sourceInfo.primaryKey;
   const mode = t.mode;
@@ -251,6 +260,7 @@ async function planTable(
     key,
     createTarget,
     estimate,
+    ...(incremental ? { incremental: { cursor: incremental.cursor, since: incremental.since === undefined ? undefined : encodeWatermark(incremental.since) } } : {}),
     bytes: sourceInfo.byteEstimate,
     columns: plannedColumns,
   };
@@ -271,10 +281,41 @@ async function planTable(
       createTarget,
       targetInfo,
       estimate,
+      incremental,
       planned,
     },
     problems,
   };
+}
+
+/** The cursor must be copied (its largest value becomes the watermark) and ordered the same way everywhere. */
+async function planIncremental(
+  cursorName: string,
+  sourceInfo: TableInfo,
+  columns: Column[],
+  spec: JobSpec,
+  sourceName: TableName,
+  targetName: TableName,
+  target: Session,
+  problems: string[],
+): Promise<IncrementalPlan | undefined> {
+  const cursor = findColumn(sourceInfo.columns, cursorName);
+  if (!cursor) {
+    problems.push(`incremental cursor column "${cursorName}" is not in ${tableLabel(sourceName)}`);
+    return undefined;
+  }
+  if (!findColumn(columns, cursor.name)) {
+    problems.push(`incremental cursor column "${cursor.name}" must be among the copied "columns" (its largest value becomes the watermark)`);
+    return undefined;
+  }
+  const typeProblem = cursorTypeProblem(cursor.type);
+  if (typeProblem) {
+    problems.push(`incremental cursor "${cursor.name}" (${cursor.nativeType}): ${typeProblem}`);
+    return undefined;
+  }
+  const flow = flowId(spec.source.url, tableLabel(sourceName), cursor.name, tableLabel(targetName));
+  const stored = await readWatermark(target, targetName.schema, flow);
+  return { cursor: cursor.name, flow, since: stored === undefined ? undefined : decodeWatermark(stored, cursor.type) };
 }
 
 export function assertPlanOk(plan: Plan): void {

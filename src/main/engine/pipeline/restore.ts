@@ -7,6 +7,7 @@ import type { Session, TargetIsolation } from '../dialects/dialect.js';
 import { FerryError } from '../errors.js';
 import { tableLabel } from '../types.js';
 import type { BackupRecord } from './apply.js';
+import { writeWatermark } from './watermark.js';
 
 export interface RestoredTable {
   table: string;
@@ -15,7 +16,7 @@ export interface RestoredTable {
   inserted: number;
 }
 
-export async function restoreBackups(target: Session, records: BackupRecord[], isolation: TargetIsolation): Promise<RestoredTable[]> {
+export async function restoreBackups(target: Session, records: BackupRecord[], isolation: TargetIsolation, runId: string): Promise<RestoredTable[]> {
   // Apply order was parents first; undo children first.
   const ordered = [...records].sort((a, b) => b.tableIndex - a.tableIndex);
   for (const r of ordered) {
@@ -43,6 +44,10 @@ export async function restoreBackups(target: Session, records: BackupRecord[], i
         const columns = info!.columns.map((c) => c.name);
         results.get(r)!.inserted += await target.execute(sql.insertFromStaging(r.target, r.rowsTable, columns));
       }
+    }
+    // Rows past the old watermark are gone again: the next run copies them again.
+    for (const r of ordered) {
+      if (r.watermark) await writeWatermark(target, r.target.schema, runId, { flow: r.watermark.flow, targetTable: r.watermark.targetTable, value: r.watermark.previous });
     }
     if (ddlInTx) for (const r of drops) await target.dropTable(r.target);
   }, isolation);

@@ -261,6 +261,7 @@ class Run {
     if (resumed?.done) {
       this.count(t, resumed.checkpoint);
       staged.rows = resumed.checkpoint.rowsWritten;
+      staged.cursorMax = resumed.checkpoint.cursorMax;
       this.setPhase(t, 'staged');
       ctx.emit({ type: 'table-staged', runId, table: p.sourceLabel, rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, durationMs: 0 });
       return;
@@ -294,6 +295,7 @@ class Run {
     });
     this.count(t, result);
     staged.rows = result.rowsWritten;
+    staged.cursorMax = result.cursorMax;
     this.setPhase(t, 'staged');
     ctx.checkpoint?.(p.index, { staging: staging.name, checkpoint: result, done: true });
     ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staged', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, estimate: result.rowsRead, rowsPerSecond: progress.rate(result.rowsRead) });
@@ -415,6 +417,7 @@ class Run {
           signal: this.signal,
           deadLettered: t.summary.rowsDeadLettered,
           deadKeys: t.deadKeys,
+          since: t.plan.incremental?.since === undefined ? undefined : { column: t.plan.incremental.cursor, value: t.plan.incremental.since, rowsRead: t.summary.rowsRead },
         });
         t.summary.verified = v.ok ? v.method : 'mismatch';
         mismatched ||= !v.ok;

@@ -6,7 +6,8 @@
  */
 import type { Session } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
-import type { Column, Row, TableName } from '../types.js';
+import type { Column, Row, TableName, Value } from '../types.js';
+import { isAfter } from './watermark.js';
 import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
 import { approximateBytes, type RateLimiter } from './rateLimit.js';
@@ -25,6 +26,8 @@ export interface StageCheckpoint {
   rowsRead: number;
   rowsWritten: number;
   rowsRejected: number;
+  /** Incremental tables: the largest cursor value read so far (the next watermark). */
+  cursorMax?: Value;
 }
 
 export interface StageHooks {
@@ -69,6 +72,8 @@ export async function createStagingTable(plan: TablePlan, target: Session, stagi
 export async function stageTable(plan: TablePlan, source: Endpoint, target: Endpoint, staging: TableName, hooks: StageHooks): Promise<StageCheckpoint> {
   const state: StageCheckpoint = hooks.resume ? { ...hooks.resume } : { batch: 0, rowsRead: 0, rowsWritten: 0, rowsRejected: 0 };
   const keyIdx = plan.orderBy.map((k) => plan.columns.findIndex((c) => c.name === k));
+  const cursorIdx = plan.incremental ? plan.columns.findIndex((c) => c.name === plan.incremental!.cursor) : -1;
+  const since = plan.incremental?.since === undefined ? undefined : { column: plan.incremental.cursor, value: plan.incremental.since };
   const columns = stagingColumns(plan, target.session);
   if (hooks.resume) {
     // Batches staged after the last checkpoint may or may not have committed: drop them.
@@ -107,7 +112,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
   for (let sourceAttempt = 0; ; ) {
     const rows =
       hooks.rows ??
-      source.session.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: state.lastKey, batchRows: hooks.batchRows });
+      source.session.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, since, after: state.lastKey, batchRows: hooks.batchRows });
     const reads = rows[Symbol.asyncIterator]();
     // Read the next batch while this one is written: the source and the target work at once.
     const readAhead = () => {
@@ -135,6 +140,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
         const batch = state.batch + 1;
         const last = read[read.length - 1];
         const lastKey = keyIdx.length ? keyIdx.map((i) => last[i]) : undefined;
+        if (cursorIdx >= 0) for (const row of read) if (isAfter(row[cursorIdx], state.cursorMax)) state.cursorMax = row[cursorIdx];
         const rows = hooks.validator ? validRows(read, hooks.validator, hooks, state, batch) : read;
         let rowNumber = state.rowsRead;
         for (const row of rows) row.push(batch, ++rowNumber);
@@ -174,6 +180,7 @@ function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, stat
 
 function resetState(state: StageCheckpoint): void {
   state.batch = 0;
+  state.cursorMax = undefined;
   state.lastKey = undefined;
   state.rowsRead = 0;
   state.rowsWritten = 0;

@@ -24,6 +24,11 @@ export interface VerifyOptions {
   /** Keys (JSON of the raw key values) of rows this run dead-lettered: missing from the target on purpose. */
   deadKeys?: Set<string>;
   deadLettered?: number;
+  /**
+   * Incremental tables after a run: compare only the source rows past the run's
+   * starting watermark (what it copied); the target holds earlier runs' rows too.
+   */
+  since?: { column: string; value: Value; rowsRead: number };
 }
 
 const CHUNK_ROWS = 10_000;
@@ -37,9 +42,9 @@ export async function verifyTable(
   opts: VerifyOptions,
 ): Promise<VerifyResult> {
   const where = plan.spec.where;
-  const exactSet = plan.mode === 'replace' || plan.mode === 'mirror';
+  const exactSet = (plan.mode === 'replace' || plan.mode === 'mirror') && !opts.since;
   if (method === 'count' || plan.orderBy.length === 0) {
-    const sourceRows = await source.countRows(plan.sourceName, where);
+    const sourceRows = opts.since ? opts.since.rowsRead : await source.countRows(plan.sourceName, where);
     const targetRows = await target.countRows(plan.targetName);
     const expected = sourceRows - (opts.deadLettered ?? 0);
     const ok = exactSet && !where ? expected === targetRows : targetRows >= expected;
@@ -112,7 +117,7 @@ async function checksumTable(
   const keyIdx = plan.orderBy.map((k) => plan.columns.findIndex((c) => c.name === k));
   const numeric = keyIdx.map((i) => plan.columns[i].type.kind === 'integer');
   const batchRows = Math.min(opts.batchRows, 5_000);
-  const src = new Cursor(source.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, batchRows }));
+  const src = new Cursor(source.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, since: opts.since, batchRows }));
   const tgt = new Cursor(target.readRows({ table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key, batchRows }));
   // Only keys are normalized for every row; other values only when they are not identical as read.
   const keyOf = (row: Row) => keyIdx.map((i) => normalizers[i](row[i] as Value));

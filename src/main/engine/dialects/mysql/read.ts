@@ -52,6 +52,7 @@ function selectSql(ctx: ReadContext, r: ReadRequest): string {
   if (r.where) conditions.push(`(${r.where})`);
   if (r.after) conditions.push(keysetCondition(r.orderBy, keyColumns, r.after, '>'));
   if (r.through) conditions.push(keysetCondition(r.orderBy, keyColumns, r.through, '<='));
+  if (r.since) conditions.push(keysetCondition([r.since.column], [r.columns.find((c) => c.name === r.since!.column)], [r.since.value], '>'));
   let sql = `SELECT ${list} FROM ${ctx.quoteTable(r.table)}`;
   if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
   if (r.orderBy.length) sql += ` ORDER BY ${r.orderBy.map(quoteBacktick).join(', ')}`;

@@ -43,6 +43,7 @@ export function selectSql(table: string, req: ReadRequest): string {
   if (req.where) conditions.push(`(${req.where})`);
   if (req.after) conditions.push(`${keys} > ${tuple(req.after)}`);
   if (req.through) conditions.push(`${keys} <= ${tuple(req.through)}`);
+  if (req.since) conditions.push(`${q(req.since.column)} > ${literal(req.since.value, byName.get(req.since.column))}`);
   const cols = req.columns.map((c) => q(c.name)).join(', ');
   let sql = `SELECT ${cols} FROM ${table}`;
   if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;

@@ -6,7 +6,7 @@ import { readerFor, toSqlite, type SqliteValue } from './values.js';
 /** Key-bound conditions; COLLATE BINARY so text keys sort by code point, as on every engine. */
 export function keysetBounds(
   quote: (n: string) => string,
-  request: Pick<ReadRequest, 'orderBy' | 'after' | 'through'>,
+  request: Pick<ReadRequest, 'orderBy' | 'after' | 'through' | 'since'>,
 ): { sql: string[]; params: SqliteValue[] } {
   const sql: string[] = [];
   const params: SqliteValue[] = [];
@@ -19,6 +19,10 @@ export function keysetBounds(
   if (request.through) {
     sql.push(`${tuple} <= ${marks}`);
     params.push(...request.through.map(toSqlite));
+  }
+  if (request.since) {
+    sql.push(`${quote(request.since.column)} > ?`);
+    params.push(toSqlite(request.since.value));
   }
   return { sql, params };
 }
