@@ -14,6 +14,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
+          // Lanes run in worker threads; the engine finds this file next to its bundle.
+          chunkWorker: resolve(__dirname, 'src/main/engine/workers/chunkWorker.ts'),
         },
       },
     },

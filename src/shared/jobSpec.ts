@@ -56,7 +56,12 @@ export const ISOLATION_LEVELS = ['serializable', 'repeatable-read', 'read-commit
 
 export const optionsSchema = z.strictObject({
   createTables: z.boolean().default(true),
+  /** Chunks copied at once (default: cores + 1). */
   parallel: z.number().int().min(1).max(64).optional(),
+  /** Rows per key-range chunk of a big table (default: enough chunks for every lane, 100k to 1M rows each). */
+  chunkRows: z.number().int().min(1).optional(),
+  /** Connections dbferry opens to each server at most, its own included (default: parallel + 1). */
+  maxConnections: z.number().int().min(1).max(256).optional(),
   isolation: z
     .strictObject({
       source: z.enum(['repeatable-read', 'serializable']).default('repeatable-read'),

@@ -291,7 +291,7 @@ describe('a consistent source snapshot', () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const order = r.events.filter((e) => e.type === 'table-started' || e.type === 'table-staged').map((e) => e.type);
       if (engine === 'mysql') expect(order.slice(0, 2)).toEqual(['table-started', 'table-started']);
-      else expect(r.events.some((e) => e.type === 'warning' && String(e.message).includes('staged one at a time'))).toBe(true);
+      else expect(r.events.some((e) => e.type === 'warning' && String(e.message).includes('staged one chunk at a time'))).toBe(true);
       expect(transfers).toBeGreaterThan(10);
       const [[sumA]] = await target.rows('SELECT sum(balance) FROM a');
       const [[sumB]] = await target.rows('SELECT sum(balance) FROM b');

@@ -75,7 +75,7 @@ export function resumeRun(store: Store, idOrPrefix: string, opts: Omit<StartRunO
   }
   const spec = resolveSpec(run, opts.spec);
   store.db.prepare("UPDATE runs SET status = 'running', pid = ?, finished_at = NULL WHERE id = ?").run(process.pid, run.id);
-  const resume = new Map<number, TableCheckpoint>(loadCheckpoints(store, run.id).map((c) => [c.tableIndex, { staging: c.staging, checkpoint: c.checkpoint, done: c.done }]));
+  const resume = new Map<number, TableCheckpoint>(loadCheckpoints(store, run.id).map((c) => [c.tableIndex, { staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks }]));
   return { runId: run.id, done: execute(store, spec, run.id, { ...opts, baseDir: run.baseDir }, resume) };
 }
 
@@ -117,12 +117,12 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
     emit: (event) => {
       if (event.type !== 'summary') record(event);
     },
-    checkpoint: (tableIndex, c) => saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done }),
+    checkpoint: (tableIndex, c) => saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks }),
     deadLetter: (d) => addDeadLetter(store, runId, d),
     pendingDeadLetters: (letters) => setPendingDeadLetters(store, runId, letters),
     confirmDeadLetters: () => confirmPendingDeadLetters(store, runId),
     discardPendingDeadLetters: () => discardPendingDeadLetters(store, runId),
-    discardDeadLettersAfter: (tableIndex, batch) => discardDeadLettersAfter(store, runId, tableIndex, batch),
+    discardDeadLettersAfter: (tableIndex, after, through) => discardDeadLettersAfter(store, runId, tableIndex, after, through),
     deadLetterKeys: (tableIndex) =>
       listDeadLetters(store, { runId, status: 'open' })
         .filter((d) => d.tableIndex === tableIndex && d.key)

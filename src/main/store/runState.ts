@@ -8,22 +8,63 @@ import { decodeValues, encodeValues } from '../engine/valueJson.js';
 
 type Value = null | string | number | bigint | boolean | Uint8Array;
 
-export interface CheckpointRow {
-  tableIndex: number;
-  staging: string;
-  checkpoint: { batch: number; lastKey?: Value[]; rowsRead: number; rowsWritten: number; rowsRejected: number; cursorMax?: Value };
+interface Progress {
+  batch: number;
+  lastKey?: Value[];
+  rowsRead: number;
+  rowsWritten: number;
+  rowsRejected: number;
+  cursorMax?: Value;
+  bytes?: number;
+}
+
+export interface ChunkRow extends Progress {
+  index: number;
+  after?: Value[];
+  through?: Value[];
   done: boolean;
 }
 
+export interface CheckpointRow {
+  tableIndex: number;
+  staging: string;
+  checkpoint: Progress;
+  done: boolean;
+  chunks?: ChunkRow[];
+}
+
+/** Values (keys, the cursor) as tagged JSON, so bigints and bytes come back as they were read. */
+function encodeProgress<T extends Progress & { after?: Value[]; through?: Value[] }>(p: T): Record<string, unknown> {
+  const { lastKey, cursorMax, after, through, ...rest } = p;
+  return {
+    ...rest,
+    lastKey: lastKey ? encodeValues(lastKey) : null,
+    cursorMax: cursorMax === undefined ? null : encodeValues([cursorMax]),
+    ...(after ? { after: encodeValues(after) } : {}),
+    ...(through ? { through: encodeValues(through) } : {}),
+  };
+}
+
+function decodeProgress<T>(o: Record<string, unknown>): T {
+  const { lastKey, cursorMax, after, through, ...rest } = o as Record<string, string | null | undefined>;
+  return {
+    ...rest,
+    lastKey: lastKey ? decodeValues(lastKey) : undefined,
+    cursorMax: cursorMax ? decodeValues(cursorMax)[0] : undefined,
+    ...(after ? { after: decodeValues(after) } : {}),
+    ...(through ? { through: decodeValues(through) } : {}),
+  } as T;
+}
+
 export function saveCheckpoint(store: Store, runId: string, c: CheckpointRow): void {
-  const { lastKey, cursorMax, ...rest } = c.checkpoint;
+  const json = { ...encodeProgress(c.checkpoint), ...(c.chunks ? { chunks: c.chunks.map((k) => encodeProgress(k)) } : {}) };
   store.db
     .prepare(
       `INSERT INTO checkpoints (run_id, table_index, staging_table, checkpoint_json, done, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, table_index) DO UPDATE SET staging_table = excluded.staging_table,
          checkpoint_json = excluded.checkpoint_json, done = excluded.done, updated_at = excluded.updated_at`,
     )
-    .run(runId, c.tableIndex, c.staging, JSON.stringify({ ...rest, lastKey: lastKey ? encodeValues(lastKey) : null, cursorMax: cursorMax === undefined ? null : encodeValues([cursorMax]) }), c.done ? 1 : 0, now());
+    .run(runId, c.tableIndex, c.staging, JSON.stringify(json), c.done ? 1 : 0, now());
 }
 
 export function loadCheckpoints(store: Store, runId: string): CheckpointRow[] {
@@ -34,12 +75,13 @@ export function loadCheckpoints(store: Store, runId: string): CheckpointRow[] {
     done: number;
   }[];
   return rows.map((r) => {
-    const { lastKey, cursorMax, ...rest } = JSON.parse(r.checkpoint_json) as Omit<CheckpointRow['checkpoint'], 'lastKey' | 'cursorMax'> & { lastKey: string | null; cursorMax?: string | null };
+    const { chunks, ...totals } = JSON.parse(r.checkpoint_json) as Record<string, unknown> & { chunks?: Record<string, unknown>[] };
     return {
       tableIndex: r.table_index,
       staging: r.staging_table,
       done: r.done === 1,
-      checkpoint: { ...rest, lastKey: lastKey ? decodeValues(lastKey) : undefined, cursorMax: cursorMax ? decodeValues(cursorMax)[0] : undefined },
+      checkpoint: decodeProgress<Progress>(totals),
+      ...(chunks ? { chunks: chunks.map((k) => decodeProgress<ChunkRow>(k)) } : {}),
     };
   });
 }
@@ -90,9 +132,9 @@ export function confirmPendingDeadLetters(store: Store, runId: string): void {
   store.db.prepare("UPDATE dead_letters SET status = 'open' WHERE run_id = ? AND status = 'pending'").run(runId);
 }
 
-/** Letters from batches a resumed run stages again (they would be recorded twice). */
-export function discardDeadLettersAfter(store: Store, runId: string, tableIndex: number, batch: number): void {
-  store.db.prepare('DELETE FROM dead_letters WHERE run_id = ? AND table_index = ? AND batch > ?').run(runId, tableIndex, batch);
+/** Letters from batches a resumed run stages again (they would be recorded twice): batches after `after`, through `through`. */
+export function discardDeadLettersAfter(store: Store, runId: string, tableIndex: number, after: number, through = Number.MAX_SAFE_INTEGER): void {
+  store.db.prepare('DELETE FROM dead_letters WHERE run_id = ? AND table_index = ? AND batch > ? AND batch <= ?').run(runId, tableIndex, after, through);
 }
 
 export function discardPendingDeadLetters(store: Store, runId: string): void {

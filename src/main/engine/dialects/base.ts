@@ -3,7 +3,7 @@
  * which every engine speaks the same way except where it overrides.
  */
 import type { TableName } from '../types.js';
-import type { ApplySql } from './dialect.js';
+import type { ApplySql, ReadRequest } from './dialect.js';
 
 /** "name" with embedded quotes doubled (PostgreSQL, SQLite). */
 export function quoteAnsi(name: string): string {
@@ -120,8 +120,18 @@ export class StandardApplySql implements ApplySql {
   }
 
   /** `batch` is dbferry's own counter, never user data; an integer literal keeps this placeholder-style-free across engines. */
-  deleteStagedBatches(staging: TableName, op: '>' | '=', batch: number, batchColumn: string): string {
-    if (!Number.isSafeInteger(batch)) throw new Error(`invalid batch number ${batch}`);
-    return `DELETE FROM ${this.table(staging)} WHERE ${this.quote(batchColumn)} ${op} ${batch}`;
+  deleteStagedBatches(staging: TableName, after: number, through: number, batchColumn: string): string {
+    if (!Number.isSafeInteger(after) || !Number.isSafeInteger(through)) throw new Error(`invalid batch range ${after}..${through}`);
+    const c = this.quote(batchColumn);
+    return `DELETE FROM ${this.table(staging)} WHERE ${c} > ${after} AND ${c} <= ${through}`;
   }
+}
+
+/** ` LIMIT n OFFSET m` from dbferry's own counters (never user data): checked integers. */
+export function limitClause(req: Pick<ReadRequest, 'limit' | 'offset'>): string {
+  if (req.limit === undefined && req.offset === undefined) return '';
+  const limit = req.limit ?? Number.MAX_SAFE_INTEGER;
+  const offset = req.offset ?? 0;
+  if (!Number.isSafeInteger(limit) || limit < 0 || !Number.isSafeInteger(offset) || offset < 0) throw new Error(`invalid limit ${limit} offset ${offset}`);
+  return ` LIMIT ${limit} OFFSET ${offset}`;
 }

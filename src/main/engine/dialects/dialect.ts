@@ -53,6 +53,11 @@ export interface ReadRequest {
   batchRows: number;
   /** Only rows whose `column` is greater than `value` (an incremental table's watermark). */
   since?: { column: string; value: Value };
+  /** Yield a batch once its values hold about this many bytes, however few rows (big values stay bounded). */
+  batchBytes?: number;
+  /** At most this many rows, after skipping `offset` (chunk planning probes the key at an offset). */
+  limit?: number;
+  offset?: number;
 }
 
 export interface ColumnDef {
@@ -96,8 +101,8 @@ export interface ApplySql {
   copyMatching(target: TableName, staging: TableName, to: TableName, key: string[]): string;
   /** New table with the staged keys absent from the target (rows an upsert/append will insert). */
   copyNewKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string;
-  /** Delete staged rows of batches after `batch` (resume) or of exactly one batch (retry). */
-  deleteStagedBatches(staging: TableName, op: '>' | '=', batch: number, batchColumn: string): string;
+  /** Delete staged rows of batches after `after` up to `through` (a resumed chunk's tail, or one retried batch). */
+  deleteStagedBatches(staging: TableName, after: number, through: number, batchColumn: string): string;
 }
 
 export interface PrivilegeRequest {
@@ -169,6 +174,13 @@ export interface Session {
   exportSnapshot?(): Promise<string>;
   /** Start this session's snapshot at an exported one, so parallel readers see one point in time. */
   joinSnapshot?(id: string): Promise<void>;
+  /**
+   * Where snapshots cannot be exported (MySQL/MariaDB): hold every commit back,
+   * start this session's snapshot, run `others` (other sessions start theirs),
+   * then let commits go: all of them read one point in time. Not ok (nothing
+   * begun) when the server or the user's privileges do not allow holding writes.
+   */
+  holdWrites?(others: () => Promise<void>): Promise<{ ok: true } | { ok: false; why: string }>;
 
   close(): Promise<void>;
 }

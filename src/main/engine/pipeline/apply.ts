@@ -64,6 +64,12 @@ export interface ApplyOptions {
   onWarning(message: string): void;
   /** Rows refused at apply, just before the commit; throw to roll the whole apply back (limits). */
   checkRejected?(rejected: RejectedRow[]): void;
+  /**
+   * Rows refused at apply so far, each time one is found: throw to stop looking
+   * (a limit is already broken), so a batch refused as a whole costs a few
+   * statements, not two per row.
+   */
+  countRejected?(refusedSoFar: number): void;
 }
 
 export async function applyAll(target: Endpoint, staged: StagedTable[], opts: ApplyOptions): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
@@ -93,7 +99,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       if (!ddlOutside) await prepare();
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
       for (const s of staged) {
-        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter');
+        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (n) => opts.countRejected?.(rejected.length + n));
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
         rejected.push(...c.rejected);
@@ -168,7 +174,7 @@ async function deletePhase(target: Session, { plan, staging }: StagedTable): Pro
   return 0;
 }
 
-async function writePhase(target: Session, staged: StagedTable, isolate: boolean): Promise<WriteResult> {
+async function writePhase(target: Session, staged: StagedTable, isolate: boolean, countRejected: (n: number) => void): Promise<WriteResult> {
   const sql = target.applySql;
   const { plan, staging } = staged;
   const columns = plan.targetColumns.map((c) => c.name);
@@ -189,7 +195,7 @@ async function writePhase(target: Session, staged: StagedTable, isolate: boolean
   if (!isolate) return { ...(await write()), rejected: [] };
   const whole = await attempt(target, () => write());
   if (whole.ok) return { ...whole.value, rejected: [] };
-  return isolateRejected(target, staged, write);
+  return isolateRejected(target, staged, write, countRejected);
 }
 
 interface WriteResult {
@@ -229,7 +235,12 @@ async function attempt<T>(target: Session, fn: () => Promise<T>): Promise<{ ok: 
  * (as pgloader does with batches) until the refused rows stand alone; every
  * range that succeeds stays applied inside the transaction.
  */
-async function isolateRejected(target: Session, { plan, staging }: StagedTable, write: (filter?: string) => Promise<{ inserted: number; updated: number }>): Promise<WriteResult> {
+async function isolateRejected(
+  target: Session,
+  { plan, staging }: StagedTable,
+  write: (filter?: string) => Promise<{ inserted: number; updated: number }>,
+  countRejected: (n: number) => void,
+): Promise<WriteResult> {
   const sql = target.applySql;
   const q = (n: string) => target.quoteIdentifier(n);
   if (target.dialect.capabilities.transactionalDdl) await target.createIndex(staging, `${staging.name}_row`, [ROW_COLUMN]);
@@ -243,6 +254,7 @@ async function isolateRejected(target: Session, { plan, staging }: StagedTable, 
       result.updated += r.value.updated;
     } else if (from === to) {
       result.rejected.push({ tableIndex: plan.index, row: await stagedRow(target, plan, staging, from), reason: errorMessage(r.error) });
+      countRejected(result.rejected.length);
     } else {
       const mid = Math.floor((from + to) / 2);
       await bisect(from, mid);

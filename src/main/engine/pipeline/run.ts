@@ -16,15 +16,23 @@ import { describeLimit, overInvalidLimit } from './limits.js';
 import { assertPlanOk, buildPlan, type TablePlan } from './plan.js';
 import { Progress } from './progress.js';
 import { RateLimiter } from './rateLimit.js';
-import type { RetryPolicy } from './retry.js';
-import { createStagingTable, stageTable, type StageCheckpoint } from './stage.js';
-import { compileValidator, validatorOptionsFor } from './validate/index.js';
+import { withRetries, type RetryPolicy } from './retry.js';
+import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, planChunks } from './chunks.js';
+import { createStagingTable, indexStaging, type ChunkCheckpoint, type StageCheckpoint } from './stage.js';
+import { isAfter } from './watermark.js';
+import type { OpenOptions, Session } from '../dialects/dialect.js';
+import type { Lane } from '../workers/lane.js';
+import { lanesAllowed, openLanes, type Lanes } from '../workers/lanes.js';
+import type { ChunkTask } from '../workers/protocol.js';
 import { deadKey, verifyTable } from './verify.js';
 
 export interface TableCheckpoint {
   staging: string;
+  /** The table's totals over its chunks. */
   checkpoint: StageCheckpoint;
   done: boolean;
+  /** Each chunk's bounds and progress (absent in checkpoints of one-chunk runs of older versions: chunk 0). */
+  chunks?: ChunkCheckpoint[];
 }
 
 export interface DeadLetter {
@@ -63,18 +71,10 @@ export interface RunContext {
   confirmDeadLetters?(): void;
   /** A resumed run that must apply again: pending letters of the interrupted attempt are void. */
   discardPendingDeadLetters?(): void;
-  /** A resumed table stages again every batch after `batch`: the letters those batches left are void. */
-  discardDeadLettersAfter?(tableIndex: number, batch: number): void;
+  /** A resumed chunk stages again its batches after `after` (through its last, `through`): the letters those batches left are void. */
+  discardDeadLettersAfter?(tableIndex: number, after: number, through?: number): void;
   /** Keys this run dead-lettered before it was interrupted: verify expects them missing. */
   deadLetterKeys?(tableIndex: number): Row[];
-}
-
-const READ_BATCH_ROWS = 10_000;
-
-/** A source and a target session that stage tables together. */
-interface Lane {
-  source: Endpoint;
-  target: Endpoint;
 }
 
 interface TableState {
@@ -82,6 +82,13 @@ interface TableState {
   summary: TableSummary;
   startedAt: number;
   deadKeys: Set<string>;
+  /** The table's chunks and how far each got; fixed once the table starts staging. */
+  chunks: ChunkCheckpoint[];
+  staged?: StagedTable;
+  progress?: Progress;
+  /** Resolves once the staging table exists and the chunk list is recorded. */
+  started?: Promise<void>;
+  chunksLeft: number;
 }
 
 export function runJob(spec: JobSpec, ctx: RunContext): Promise<RunSummary> {
@@ -102,6 +109,8 @@ class Run {
   private readonly retry: RetryPolicy;
   private readonly rateLimit: RateLimiter;
   private markerSchema?: string;
+  private lanes?: Lanes;
+  private taskIds = 0;
   private rejectedTotal = 0;
   private readTotal = 0;
 
@@ -128,8 +137,19 @@ class Run {
     try {
       await this.open();
       await this.plan();
-      // One snapshot for every table read in this run (and for verification).
-      await this.source.session.beginSnapshot();
+      await this.planChunks();
+      this.lanes = await openLanes({
+        source: this.source,
+        target: this.target!,
+        options: spec.options,
+        urls: { source: spec.source.url, target: spec.target.url },
+        openOptions: { source: this.openOptions('source'), target: this.openOptions('target') },
+        work: this.tables.reduce((n, t) => n + t.chunks.filter((c) => !c.done).length, 0),
+        inlineOnly: ctx.rowsFor !== undefined,
+        warn: (m) => this.warn(m),
+      });
+      // One snapshot for every table and lane of this run (and for verification).
+      await this.lanes.beginSnapshot();
       const alreadyApplied = ctx.resume !== undefined && (await wasApplied(this.target!.session, ctx.runId, this.markerSchema));
       if (alreadyApplied) {
         this.warn('this run was applied before it was interrupted; verifying it');
@@ -154,12 +174,17 @@ class Run {
       return await this.fail(err);
     } finally {
       this.disposeSignal();
+      await this.lanes?.close();
       await Promise.allSettled(this.endpoints.map((e) => e.close()));
     }
   }
 
+  private openOptions(role: 'source' | 'target'): OpenOptions {
+    return { baseDir: this.ctx.baseDir, role, schema: this.spec[role].schema, statementTimeoutMs: this.spec.options.timeouts.statementMs };
+  }
+
   private openEndpoint(role: 'source' | 'target'): Promise<Endpoint> {
-    return Endpoint.open(this.spec[role].url, { baseDir: this.ctx.baseDir, role, schema: this.spec[role].schema, statementTimeoutMs: this.spec.options.timeouts.statementMs });
+    return Endpoint.open(this.spec[role].url, this.openOptions(role));
   }
 
   private async open(): Promise<void> {
@@ -184,6 +209,8 @@ class Run {
         startedAt: Date.now(),
         deadKeys: new Set((this.ctx.resume ? this.ctx.deadLetterKeys?.(p.index) ?? [] : []).map(deadKey)),
         summary: { source: p.sourceLabel, target: p.targetLabel, mode: p.mode, phase: 'pending', rowsRead: 0, rowsWritten: 0, rowsDeadLettered: 0, created: p.createTarget, durationMs: 0 },
+        chunks: [],
+        chunksLeft: 0,
       });
     }
   }
@@ -193,113 +220,179 @@ class Run {
   }
 
   /**
-   * Stage every table, `options.parallel` at a time. Each lane has its own
-   * source session, joined to the run's snapshot, and its own target session.
+   * Each table's chunks: those an interrupted run recorded (their numbering is
+   * in the staged rows), or key ranges probed now, sized for the lanes allowed.
+   */
+  private async planChunks(): Promise<void> {
+    const lanes = this.ctx.rowsFor ? 1 : lanesAllowed(this.spec.options);
+    for (const t of this.tables) {
+      const resumed = this.ctx.resume?.get(t.plan.index);
+      if (resumed) t.chunks = resumed.chunks ?? [{ index: 0, ...resumed.checkpoint, done: resumed.done }];
+      else {
+        const plans = this.ctx.rowsFor ? [{ index: 0 }] : await planChunks(t.plan, this.source.session, { lanes, ...DEFAULT_SIZING, rows: this.spec.options.chunkRows }, this.signal);
+        t.chunks = plans.map((c) => ({ ...c, batch: chunkBase(c.index), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0, done: false }));
+      }
+      t.chunksLeft = resumed?.done ? 0 : t.chunks.filter((c) => !c.done).length;
+    }
+  }
+
+  /**
+   * Stage every table: its chunks go to the lanes in table order, each lane
+   * copying one chunk at a time; a table is staged when its last chunk is in.
    * The first failure stops the other lanes; apply then keeps the plan's order.
    */
   private async stageAll(): Promise<void> {
-    const lanes = await this.openLanes();
     const abort = new AbortController();
     const signal = AbortSignal.any([this.signal, abort.signal]);
+    const queue: { t: TableState; chunk: ChunkCheckpoint }[] = [];
+    for (const t of this.tables) {
+      if (this.ctx.resume?.get(t.plan.index)?.done) this.skipStaged(t);
+      else for (const chunk of t.chunks) if (!chunk.done) queue.push({ t, chunk });
+      // A table whose chunks were all in before an interruption only needs finishing.
+      if (!t.staged && t.chunksLeft === 0) queue.push({ t, chunk: t.chunks[0] });
+    }
     let next = 0;
     let failure: unknown;
     const work = async (lane: Lane) => {
-      while (next < this.tables.length && !signal.aborted) {
-        const t = this.tables[next++];
+      while (next < queue.length && !signal.aborted) {
+        const { t, chunk } = queue[next++];
         try {
-          await this.stage(t, lane, signal);
+          await this.startTable(t);
+          if (!chunk.done) await this.copyChunk(t, chunk, lane, signal);
+          if (t.chunksLeft === 0 && t.summary.phase === 'staging') await this.finishTable(t);
         } catch (err) {
           failure ??= err;
           abort.abort();
         }
       }
     };
-    await Promise.all(lanes.map(work));
+    await Promise.all(this.lanes!.lanes.map(work));
     this.abortIfCancelled();
     if (failure) throw failure;
     const order = new Map(this.tables.map((t, i) => [t.plan, i]));
     this.staged.sort((a, b) => order.get(a.plan)! - order.get(b.plan)!);
   }
 
-  /** Lanes for parallel staging: only where every lane can read the same snapshot and the target takes several writers. */
-  private async openLanes(): Promise<Lane[]> {
-    const main: Lane = { source: this.source, target: this.target! };
-    // Opt-in for now: on one JS thread, lanes overlap server work but add their buffers (measured
-    // 1.08x faster for two 500k-row tables, with 1.8x the memory). The worker pool will make them pay.
-    const wanted = Math.min(this.spec.options.parallel ?? 1, this.tables.length);
-    if (wanted <= 1) return [main];
-    const canShare = this.source.session.exportSnapshot !== undefined && this.target!.session.dialect.capabilities.concurrentWriters;
-    if (!canShare) {
-      if (this.spec.options.parallel !== undefined && this.spec.options.parallel > 1) {
-        this.warn(`tables are staged one at a time: parallel readers need a shareable snapshot (a PostgreSQL source) and a target that takes several writers (not SQLite)`);
-      }
-      return [main];
-    }
-    const snapshot = await this.source.session.exportSnapshot!();
-    const lanes = [main];
-    for (let i = 1; i < wanted; i++) {
-      const source = await this.openEndpoint('source');
-      this.endpoints.push(source);
-      await source.session.joinSnapshot!(snapshot);
-      const target = await this.openEndpoint('target');
-      this.endpoints.push(target);
-      lanes.push({ source, target });
-    }
-    return lanes;
+  /** DDL on the run's own target session while lanes stage: a dropped connection is retried on a new one. */
+  private onTarget(fn: (session: Session) => Promise<void>): Promise<void> {
+    return withRetries(this.retry, async (attempt) => fn(attempt > 0 ? await this.target!.reopen() : this.target!.session));
   }
 
-  private async stage(t: TableState, lane: Lane, signal: AbortSignal): Promise<void> {
-    const { ctx, spec } = this;
-    const runId = ctx.runId;
-    const p = t.plan;
-    if (signal.aborted) return;
-    const staging = this.stagingName(p);
-    const resumed = ctx.resume?.get(p.index);
-    const staged: StagedTable = { plan: p, staging, rows: 0 };
-    this.staged.push(staged);
-    t.startedAt = Date.now();
-    if (resumed?.done) {
-      this.count(t, resumed.checkpoint);
-      staged.rows = resumed.checkpoint.rowsWritten;
-      staged.cursorMax = resumed.checkpoint.cursorMax;
-      this.setPhase(t, 'staged');
-      ctx.emit({ type: 'table-staged', runId, table: p.sourceLabel, rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, durationMs: 0 });
-      return;
-    }
-    this.setPhase(t, 'staging');
-    ctx.emit({ type: 'table-started', runId, table: p.sourceLabel, target: p.targetLabel, estimate: p.estimate });
-    // A resumed table stages again every batch after its checkpoint (all of them when it had
-    // none yet): the letters those batches left before the crash would be recorded twice.
-    if (ctx.resume) ctx.discardDeadLettersAfter?.(p.index, resumed?.checkpoint.batch ?? 0);
-    if (!resumed) await createStagingTable(p, lane.target.session, staging);
-    const progress = new Progress();
-    const result = await stageTable(p, lane.source, lane.target, staging, {
-      signal,
-      // Batches above ~10k rows cost more in garbage collection than they save in round trips (measured).
-      batchRows: Math.min(spec.options.batch.maxRows, READ_BATCH_ROWS),
-      retry: this.retry,
-      indexKey: !promotable(this.target!.session, p),
-      rateLimit: this.rateLimit,
-      resume: resumed?.checkpoint,
-      rows: ctx.rowsFor?.(p),
-      onBatch: (c) => {
-        Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected });
-        ctx.checkpoint?.(p.index, { staging: staging.name, checkpoint: c, done: false });
-        if (progress.due()) {
-          ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staging', rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, estimate: p.estimate, rowsPerSecond: progress.rate(c.rowsRead) });
-        }
-      },
-      validator: spec.options.validate ? compileValidator(p, validatorOptionsFor(lane.target.session.dialect.engine)) : undefined,
-      onRejected: (row, reasons, stage, batch) => this.reject(t, row, reasons, stage, batch),
-      onWarning: (m) => this.warn(m, p.sourceLabel),
-    });
-    this.count(t, result);
-    staged.rows = result.rowsWritten;
-    staged.cursorMax = result.cursorMax;
+  /** Checkpointed as staged before an interruption: its rows are in its staging table. */
+  private skipStaged(t: TableState): void {
+    const c = this.ctx.resume!.get(t.plan.index)!.checkpoint;
+    this.count(t, c);
+    t.staged = { plan: t.plan, staging: this.stagingName(t.plan), rows: c.rowsWritten, cursorMax: c.cursorMax };
+    this.staged.push(t.staged);
     this.setPhase(t, 'staged');
-    ctx.checkpoint?.(p.index, { staging: staging.name, checkpoint: result, done: true });
-    ctx.emit({ type: 'progress', runId, table: p.sourceLabel, phase: 'staged', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, estimate: result.rowsRead, rowsPerSecond: progress.rate(result.rowsRead) });
-    ctx.emit({ type: 'table-staged', runId, table: p.sourceLabel, rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, durationMs: Date.now() - t.startedAt });
+    this.ctx.emit({ type: 'table-staged', runId: this.ctx.runId, table: t.plan.sourceLabel, rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, durationMs: 0 });
+  }
+
+  /** Once per table, before its first chunk: the staging table, and the chunk list on record. */
+  private startTable(t: TableState): Promise<void> {
+    t.started ??= (async () => {
+      const { ctx } = this;
+      const p = t.plan;
+      const staging = this.stagingName(p);
+      const resumed = ctx.resume?.get(p.index);
+      t.staged = { plan: p, staging, rows: 0 };
+      this.staged.push(t.staged);
+      t.startedAt = Date.now();
+      t.progress = new Progress();
+      this.setPhase(t, 'staging');
+      ctx.emit({ type: 'table-started', runId: ctx.runId, table: p.sourceLabel, target: p.targetLabel, estimate: p.estimate, chunks: t.chunks.length });
+      // A resumed chunk stages again every batch after its checkpoint (all of them when the table had
+      // none yet): the letters those batches left before the crash would be recorded twice.
+      if (ctx.resume) {
+        if (resumed) for (const c of t.chunks) if (!c.done) ctx.discardDeadLettersAfter?.(p.index, c.batch, chunkBase(c.index) + CHUNK_STRIDE);
+        if (!resumed) ctx.discardDeadLettersAfter?.(p.index, 0);
+      }
+      if (!resumed) {
+        await this.onTarget((session) => createStagingTable(p, session, staging));
+        this.recordTable(t, false);
+      }
+      this.aggregate(t);
+    })();
+    return t.started;
+  }
+
+  private async copyChunk(t: TableState, chunk: ChunkCheckpoint, lane: Lane, signal: AbortSignal): Promise<void> {
+    const { ctx, spec } = this;
+    const p = t.plan;
+    const task: ChunkTask = {
+      id: ++this.taskIds,
+      plan: p,
+      staging: t.staged!.staging,
+      chunk: { index: chunk.index, after: chunk.after, through: chunk.through },
+      // Every unfinished chunk of a resumed table may have batches past its checkpoint to drop.
+      resume: ctx.resume?.has(p.index) ? chunk : undefined,
+      validate: spec.options.validate,
+      batch: spec.options.batch,
+    };
+    const update = (c: ChunkCheckpoint) => {
+      t.chunks[t.chunks.findIndex((x) => x.index === c.index)] = c;
+      this.aggregate(t);
+      this.recordTable(t, false);
+      if (t.progress!.due()) {
+        const s = t.summary;
+        ctx.emit({ type: 'progress', runId: ctx.runId, table: p.sourceLabel, phase: 'staging', rowsRead: s.rowsRead, rowsWritten: s.rowsWritten, estimate: p.estimate, rowsPerSecond: t.progress!.rate(s.rowsRead) });
+      }
+    };
+    const done = await lane.run(
+      task,
+      {
+        onBatch: update,
+        onRejected: (row, reasons, stage, batch) => this.reject(t, row, reasons, stage, batch),
+        onWarning: (m) => this.warn(m, p.sourceLabel),
+        onRetry: (attempt, delayMs, message) => ctx.emit({ type: 'retry', runId: ctx.runId, table: p.sourceLabel, attempt, delayMs, message }),
+        takeTokens: this.rateLimit.active ? (rows, bytes) => this.rateLimit.take(rows, this.rateLimit.measuresBytes ? bytes : 0) : undefined,
+      },
+      signal,
+      ctx.rowsFor?.(p),
+    );
+    update({ ...done, done: true });
+    t.chunksLeft--;
+  }
+
+  /** Every chunk is in: index the staging table for apply, and record the table as staged. */
+  private async finishTable(t: TableState): Promise<void> {
+    const { ctx } = this;
+    const p = t.plan;
+    if (!promotable(this.target!.session, p)) await this.onTarget((session) => indexStaging(p, session, t.staged!.staging));
+    this.aggregate(t);
+    const c = this.totals(t);
+    this.count(t, c);
+    this.setPhase(t, 'staged');
+    this.recordTable(t, true);
+    ctx.emit({ type: 'progress', runId: ctx.runId, table: p.sourceLabel, phase: 'staged', rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, estimate: c.rowsRead, rowsPerSecond: t.progress?.rate(c.rowsRead) ?? 0 });
+    ctx.emit({ type: 'table-staged', runId: ctx.runId, table: p.sourceLabel, rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, durationMs: Date.now() - t.startedAt, bytes: c.bytes });
+  }
+
+  /** The table's totals over its chunks; the watermark is the largest cursor of any. */
+  private totals(t: TableState): StageCheckpoint {
+    const out: StageCheckpoint = { batch: 0, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0 };
+    for (const c of t.chunks) {
+      out.batch = Math.max(out.batch, c.batch);
+      out.rowsRead += c.rowsRead;
+      out.rowsWritten += c.rowsWritten;
+      out.rowsRejected += c.rowsRejected;
+      out.bytes! += c.bytes ?? 0;
+      if (c.cursorMax !== undefined && isAfter(c.cursorMax, out.cursorMax)) out.cursorMax = c.cursorMax;
+    }
+    return out;
+  }
+
+  private aggregate(t: TableState): void {
+    const c = this.totals(t);
+    Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected });
+    if (t.staged) {
+      t.staged.rows = c.rowsWritten;
+      t.staged.cursorMax = c.cursorMax;
+    }
+  }
+
+  private recordTable(t: TableState, done: boolean): void {
+    this.ctx.checkpoint?.(t.plan.index, { staging: t.staged!.staging.name, checkpoint: this.totals(t), done, chunks: t.chunks });
   }
 
   private count(t: TableState, c: StageCheckpoint): void {
@@ -350,6 +443,7 @@ class Run {
       options: this.spec.options,
       retry: this.retry,
       onWarning: (m) => this.warn(m),
+      countRejected: (n) => this.checkApplyRejections(n, true),
       checkRejected: (refused) => {
         this.checkApplyRejections(refused.length);
         ctx.pendingDeadLetters?.(refused.map((r) => this.applyDeadLetter(r)));
@@ -369,10 +463,11 @@ class Run {
   }
 
   /** Rows refused at apply count against options.maxInvalidRows like any other; over it, apply rolls back. */
-  private checkApplyRejections(refusedAtApply: number): void {
+  private checkApplyRejections(refusedAtApply: number, looking = false): void {
     const total = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0) + refusedAtApply;
     if (refusedAtApply > 0 && overInvalidLimit(this.spec.options, total, this.readTotal)) {
-      throw new FerryError('data', `${total} of ${this.readTotal} rows were refused by the target, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
+      // While still looking for refused rows, the count so far is already too many.
+      throw new FerryError('data', `${looking ? 'at least ' : ''}${total} of ${this.readTotal} rows were refused by the target, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
         hint: 'the apply was rolled back and the target left as it was',
       });
     }

@@ -1,25 +1,27 @@
 /**
- * Stage: stream one table from the source into a staging table in the target.
- * Every staged row carries its batch number, and a batch is checkpointed once
- * it is in: a resumed run deletes batches after the checkpoint and reads on
- * from the checkpoint's key, so no row is staged twice and none is skipped.
+ * Stage: stream one chunk of a table (a key range, or the whole table) from
+ * the source into the table's staging table in the target. Every staged row
+ * carries its batch number, and a batch is checkpointed once it is in: a
+ * resumed chunk deletes its own batches after its checkpoint and reads on from
+ * the checkpoint's key, so no row is staged twice and none is skipped.
  */
 import type { Session } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Column, Row, TableName, Value } from '../types.js';
-import { isAfter } from './watermark.js';
+import { BatchSizer, writeBatches } from './batcher.js';
+import { CHUNK_STRIDE, chunkBase, type ChunkPlan } from './chunks.js';
 import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
-import { approximateBytes, type RateLimiter } from './rateLimit.js';
 import type { RowValidator } from './validate/index.js';
 import { withRetries, type RetryPolicy } from './retry.js';
+import { isAfter } from './watermark.js';
 
 export const BATCH_COLUMN = '_dbferry_batch';
 /** The row's number in this run's read order: what apply bisects to find rows the target refuses. */
 export const ROW_COLUMN = '_dbferry_row';
 
 export interface StageCheckpoint {
-  /** Last batch durably staged (0 = none). */
+  /** Last batch durably staged (its chunk's base = none yet). */
   batch: number;
   /** Key of the last staged row: reads resume after it. */
   lastKey?: Row;
@@ -28,26 +30,33 @@ export interface StageCheckpoint {
   rowsRejected: number;
   /** Incremental tables: the largest cursor value read so far (the next watermark). */
   cursorMax?: Value;
+  /** Bytes read (approximately: text and binary by length, other values by width). */
+  bytes?: number;
+}
+
+/** A chunk's progress: its bounds (fixed when it was planned) and how far it got. */
+export interface ChunkCheckpoint extends StageCheckpoint, ChunkPlan {
+  done: boolean;
 }
 
 export interface StageHooks {
   signal?: AbortSignal;
-  batchRows: number;
   retry: RetryPolicy;
-  resume?: StageCheckpoint;
+  batch: { maxRows: number; maxBytes: number };
+  resume?: ChunkCheckpoint;
   /** Rows to stage instead of reading the source (dead-letter retry). */
   rows?: AsyncIterable<Row[]>;
   /** After each batch is durably in the staging table. */
-  onBatch(checkpoint: StageCheckpoint): void;
-  /** options.rateLimit, shared by every table of the run. */
-  rateLimit?: RateLimiter;
-  /** Index the staging table by key when it is full (apply joins on it); not when it becomes the target. */
-  indexKey: boolean;
+  onBatch(checkpoint: ChunkCheckpoint): void;
+  /** options.rateLimit, shared by every table and lane of the run. */
+  takeTokens?(rows: number, bytes: number): Promise<void>;
   /** Checks each row before it is written (compiled once per table). */
   validator?: RowValidator;
   /** A row refused by validation or by the target; throw to fail the run instead. */
   onRejected(row: Row, reasons: string[], stage: 'validate' | 'stage', batch: number): void;
   onWarning(message: string): void;
+  /** A new source session after the connection dropped, reading the run's snapshot where the engine can share it. */
+  reopenSource(): Promise<Session>;
 }
 
 export function stagingColumns(plan: TablePlan, target: Session): Column[] {
@@ -59,26 +68,40 @@ export function stagingColumns(plan: TablePlan, target: Session): Column[] {
   ];
 }
 
-export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName): Promise<void> {
+/**
+ * No constraints on staging: the apply step, in one transaction, is where they
+ * hold. Except where the staging table will itself become a new target
+ * (`asTarget`, MySQL): it is created as the target will be, with the key and
+ * NOT NULL, since adding them later would rebuild the table.
+ */
+export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName, asTarget = false): Promise<void> {
   await target.dropTable(staging);
+  const own = new Set([BATCH_COLUMN, ROW_COLUMN]);
   await target.createTable({
     name: staging,
-    // No constraints on staging: the apply step, in one transaction, is where they hold.
-    columns: stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: true })),
-    primaryKey: [],
+    columns: stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable })),
+    primaryKey: asTarget ? plan.key : [],
   });
 }
 
-export async function stageTable(plan: TablePlan, source: Endpoint, target: Endpoint, staging: TableName, hooks: StageHooks): Promise<StageCheckpoint> {
-  const state: StageCheckpoint = hooks.resume ? { ...hooks.resume } : { batch: 0, rowsRead: 0, rowsWritten: 0, rowsRejected: 0 };
+function freshState(chunk: ChunkPlan): ChunkCheckpoint {
+  return { ...chunk, batch: chunkBase(chunk.index), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0, done: false };
+}
+
+export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endpoint, staging: TableName, chunk: ChunkPlan, hooks: StageHooks): Promise<ChunkCheckpoint> {
+  const base = chunkBase(chunk.index);
+  const end = base + CHUNK_STRIDE;
+  const state: ChunkCheckpoint = hooks.resume ? { ...hooks.resume, ...chunk, done: false } : freshState(chunk);
   const keyIdx = plan.orderBy.map((k) => plan.columns.findIndex((c) => c.name === k));
   const cursorIdx = plan.incremental ? plan.columns.findIndex((c) => c.name === plan.incremental!.cursor) : -1;
   const since = plan.incremental?.since === undefined ? undefined : { column: plan.incremental.cursor, value: plan.incremental.since };
   const columns = stagingColumns(plan, target.session);
+  const sizer = new BatchSizer(hooks.batch.maxRows, hooks.batch.maxBytes);
+  const deleteBatches = (after: number, through: number) => target.session.execute(target.session.applySql.deleteStagedBatches(staging, after, through, BATCH_COLUMN));
   if (hooks.resume) {
     // Batches staged after the last checkpoint may or may not have committed: drop them.
-    if (keyIdx.length === 0) resetState(state);
-    await target.session.execute(target.session.applySql.deleteStagedBatches(staging, '>', state.batch, BATCH_COLUMN));
+    if (keyIdx.length === 0) Object.assign(state, freshState(chunk));
+    await deleteBatches(state.batch, end);
   }
 
   const insert = (rows: Row[], batch: number) =>
@@ -86,7 +109,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
       if (attempt > 0) {
         const session = await target.reopen();
         // An interrupted insert may have landed or not: make sure it did not, then write it again.
-        await session.execute(session.applySql.deleteStagedBatches(staging, '=', batch, BATCH_COLUMN));
+        await session.execute(session.applySql.deleteStagedBatches(staging, batch - 1, batch, BATCH_COLUMN));
       }
       await target.session.insertRows(staging, columns, rows);
     });
@@ -110,45 +133,65 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
   };
 
   for (let sourceAttempt = 0; ; ) {
-    const rows =
+    const reads =
       hooks.rows ??
-      source.session.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, since, after: state.lastKey, batchRows: hooks.batchRows });
-    const reads = rows[Symbol.asyncIterator]();
+      source.session.readRows({
+        table: plan.sourceName,
+        columns: plan.columns,
+        orderBy: plan.orderBy,
+        where: plan.spec.where,
+        since,
+        after: state.lastKey ?? chunk.after,
+        through: chunk.through,
+        batchRows: sizer.rows,
+        batchBytes: sizer.bytes,
+      });
+    const batches = writeBatches(reads, sizer)[Symbol.asyncIterator]();
     // Read the next batch while this one is written: the source and the target work at once.
     const readAhead = () => {
-      const p = reads.next();
+      const p = batches.next();
       p.catch(() => undefined); // seen when awaited below; never an unhandled rejection
       return p;
     };
     let pending = readAhead();
     try {
       for (;;) {
-        let next: IteratorResult<Row[]>;
+        let next: IteratorResult<{ rows: Row[]; bytes: number }>;
         try {
           next = await pending;
         } catch (err) {
           if (!isTransient(err) || sourceAttempt >= hooks.retry.max || hooks.signal?.aborted) throw err;
           sourceAttempt++;
-          await reconnectSource(source, err, state, keyIdx.length > 0, hooks);
-          if (keyIdx.length === 0) await target.session.execute(target.session.applySql.deleteStagedBatches(staging, '>', 0, BATCH_COLUMN));
+          hooks.onWarning(
+            `lost the source connection (${errorMessage(err)}); reconnecting and ${keyIdx.length ? 'reading on after the last staged key' : 'staging the table again'}`,
+          );
+          await hooks.reopenSource();
+          if (keyIdx.length === 0) {
+            Object.assign(state, freshState(chunk));
+            await deleteBatches(base, end);
+          }
           break;
         }
-        if (next.done) return finish(plan, target.session, staging, state, hooks.indexKey);
+        if (next.done) return { ...state, done: true };
         if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
         pending = readAhead();
-        const read = next.value;
+        const { rows: read, bytes } = next.value;
         const batch = state.batch + 1;
+        if (batch > end) throw new FerryError('internal', `${plan.sourceLabel}: more than ${CHUNK_STRIDE} batches in one chunk`);
         const last = read[read.length - 1];
         const lastKey = keyIdx.length ? keyIdx.map((i) => last[i]) : undefined;
         if (cursorIdx >= 0) for (const row of read) if (isAfter(row[cursorIdx], state.cursorMax)) state.cursorMax = row[cursorIdx];
         const rows = hooks.validator ? validRows(read, hooks.validator, hooks, state, batch) : read;
-        let rowNumber = state.rowsRead;
+        let rowNumber = base + state.rowsRead;
         for (const row of rows) row.push(batch, ++rowNumber);
-        if (hooks.rateLimit?.active) await hooks.rateLimit.take(rows.length, hooks.rateLimit.measuresBytes ? approximateBytes(rows) : 0);
+        if (hooks.takeTokens) await hooks.takeTokens(rows.length, bytes);
+        const started = performance.now();
         const written = rows.length ? await insertIsolating(rows, batch) : 0;
+        sizer.observe(read.length, bytes, performance.now() - started);
         state.batch = batch;
         state.rowsRead += read.length;
         state.rowsWritten += written;
+        state.bytes = (state.bytes ?? 0) + bytes;
         state.lastKey = lastKey;
         hooks.onBatch({ ...state });
         // Synchronous drivers (SQLite) chain batches through microtasks only; let the event
@@ -156,7 +199,7 @@ export async function stageTable(plan: TablePlan, source: Endpoint, target: Endp
         await yieldToEventLoop();
       }
     } finally {
-      await reads.return?.().catch(() => undefined);
+      await batches.return?.(undefined).catch(() => undefined);
     }
   }
 }
@@ -178,30 +221,9 @@ function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, stat
   return out ?? rows;
 }
 
-function resetState(state: StageCheckpoint): void {
-  state.batch = 0;
-  state.cursorMax = undefined;
-  state.lastKey = undefined;
-  state.rowsRead = 0;
-  state.rowsWritten = 0;
-  state.rowsRejected = 0;
-}
-
-async function reconnectSource(source: Endpoint, err: unknown, state: StageCheckpoint, keyed: boolean, hooks: StageHooks): Promise<void> {
-  hooks.onWarning(
-    `lost the source connection (${errorMessage(err)}); reconnecting and ${keyed ? 'reading on after the last staged key' : 'staging the table again'} in a new snapshot`,
-  );
-  if (!keyed) resetState(state);
-  const session = await source.reopen();
-  await session.beginSnapshot();
-}
-
-async function finish(plan: TablePlan, target: Session, staging: TableName, state: StageCheckpoint, indexKey: boolean): Promise<StageCheckpoint> {
-  if (plan.key.length && indexKey) {
-    // The apply step joins staging to the target by key: index it once it is full.
-    await target.createIndex(staging, `${staging.name}_key`, plan.key);
-  }
-  return state;
+/** The apply step joins staging to the target by key: index it once every chunk is in. */
+export async function indexStaging(plan: TablePlan, target: Session, staging: TableName): Promise<void> {
+  if (plan.key.length) await target.createIndex(staging, `${staging.name}_key`, plan.key);
 }
 
 export function yieldToEventLoop(): Promise<void> {

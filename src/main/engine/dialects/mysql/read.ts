@@ -8,6 +8,7 @@ import type { Connection as CoreConnection } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import type { Column, Row, TableName, Value } from '../../types.js';
 import type { ReadRequest } from '../dialect.js';
+import { limitClause } from '../base.js';
 import { quoteBacktick } from '../base.js';
 import { decoderFor, toParam } from './values.js';
 
@@ -24,16 +25,23 @@ export async function* readRows(ctx: ReadContext, request: ReadRequest): AsyncIt
   const decoders = request.columns.map((c) => decoderFor(c.type));
   const width = decoders.length;
   const batchRows = Math.max(1, request.batchRows);
+  const batchBytes = request.batchBytes ?? Infinity;
+  let bytes = 0;
   const stream = ctx.core.query({ sql, rowsAsArray: true }).stream({ highWaterMark: Math.min(batchRows, 1000) });
   let batch: Row[] = [];
   try {
     for await (const raw of stream as AsyncIterable<unknown[]>) {
       const row: Row = new Array(width);
-      for (let i = 0; i < width; i++) row[i] = decoders[i](raw[i]);
+      for (let i = 0; i < width; i++) {
+        const v = raw[i];
+        bytes += typeof v === 'string' ? v.length : v instanceof Uint8Array ? v.byteLength : 8;
+        row[i] = decoders[i](v);
+      }
       batch.push(row);
-      if (batch.length >= batchRows) {
+      if (batch.length >= batchRows || bytes >= batchBytes) {
         yield batch;
         batch = [];
+        bytes = 0;
       }
     }
   } catch (err) {
@@ -56,7 +64,7 @@ function selectSql(ctx: ReadContext, r: ReadRequest): string {
   let sql = `SELECT ${list} FROM ${ctx.quoteTable(r.table)}`;
   if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
   if (r.orderBy.length) sql += ` ORDER BY ${r.orderBy.map(quoteBacktick).join(', ')}`;
-  return sql;
+  return sql + limitClause(r);
 }
 
 function selectExpression(c: Column): string {

@@ -127,6 +127,10 @@ export class MysqlSession implements Session {
     return snapshot.endSnapshot(this);
   }
 
+  holdWrites(others: () => Promise<void>): Promise<{ ok: true } | { ok: false; why: string }> {
+    return snapshot.holdWrites(this, others);
+  }
+
   async close(): Promise<void> {
     try {
       await this.conn.end();

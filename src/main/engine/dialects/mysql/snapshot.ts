@@ -48,6 +48,28 @@ export async function beginSnapshot(ctx: TransactionContext): Promise<void> {
   ctx.inTransaction = true;
 }
 
+/**
+ * FLUSH TABLES WITH READ LOCK holds every commit back (what mysqldump
+ * --single-transaction --master-data does): snapshots started under it see
+ * the same data. It needs the RELOAD privilege, and waits for running
+ * statements, so it gives up after a few seconds rather than stall the server.
+ */
+export async function holdWrites(ctx: TransactionContext, others: () => Promise<void>): Promise<{ ok: true } | { ok: false; why: string }> {
+  try {
+    await ctx.conn.query('SET SESSION lock_wait_timeout = 10');
+    await ctx.conn.query('FLUSH TABLES WITH READ LOCK');
+  } catch (err) {
+    return { ok: false, why: `parallel readers need to hold writes for a moment (FLUSH TABLES WITH READ LOCK), which the server refused: ${(err as Error).message}` };
+  }
+  try {
+    await beginSnapshot(ctx);
+    await others();
+    return { ok: true };
+  } finally {
+    await ctx.conn.query('UNLOCK TABLES').catch(() => undefined);
+  }
+}
+
 export async function endSnapshot(ctx: TransactionContext): Promise<void> {
   ctx.inTransaction = false;
   try {

@@ -24,6 +24,7 @@ export interface WriteContext {
   maxAllowedPacket: number;
   bulkPath: BulkPath;
   inTransaction: boolean;
+  facts: { flavor: 'mysql' | 'mariadb' };
   fail(err: unknown): Error;
 }
 
@@ -55,7 +56,8 @@ export async function createIndex(ctx: WriteContext, table: TableName, indexName
   });
   const types = new Map((result as string[][]).map(([n, t]) => [n, t]));
   const list = keyList(columns, columns.map((c) => types.get(c) ?? ''));
-  await run(ctx, `CREATE INDEX ${quoteBacktick(indexName)} ON ${ctx.quoteTable(table)} (${list})`);
+  // A retried CREATE INDEX may find the first attempt's index: MariaDB says IF NOT EXISTS, MySQL cannot.
+  await run(ctx, `CREATE INDEX ${ctx.facts.flavor === 'mariadb' ? 'IF NOT EXISTS ' : ''}${quoteBacktick(indexName)} ON ${ctx.quoteTable(table)} (${list})`);
 }
 
 /**

@@ -14,6 +14,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { FerryError } from '../../errors.js';
 import type { Column, Row, TableName, Value } from '../../types.js';
 import type { ReadRequest } from '../dialect.js';
+import { limitClause } from '../base.js';
 import { quoteAnsi as q } from '../base.js';
 import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.js';
 import { decoderFor, toPgText } from './types.js';
@@ -48,7 +49,7 @@ export function selectSql(table: string, req: ReadRequest): string {
   let sql = `SELECT ${cols} FROM ${table}`;
   if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
   if (req.orderBy.length) sql += ` ORDER BY ${req.orderBy.map(q).join(', ')}`;
-  return sql;
+  return sql + limitClause(req);
 }
 
 export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenerator<Row[]> {
@@ -60,6 +61,8 @@ export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenera
     req.columns.map((c) => (c.type.kind === 'integer' ? SHAPE_INT : c.type.kind === 'boolean' ? SHAPE_BOOL : SHAPE_OTHER)),
   );
   const batchRows = Math.max(1, req.batchRows);
+  const batchBytes = req.batchBytes ?? Infinity;
+  let bytes = 0;
   // Inside a transaction (a snapshot), stopping a COPY early means cancelling it,
   // which would abort the whole transaction: a savepoint keeps it usable.
   const savepoint = ctx.inTransaction();
@@ -71,9 +74,17 @@ export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenera
     // destroyOnReturn false: on an early stop the stream must still be drained (stopEarly).
     for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
       parser.push(chunk as Buffer, batch);
+      bytes += (chunk as Buffer).length;
       while (batch.length >= batchRows) {
         const full = batch.length === batchRows ? batch : batch.slice(0, batchRows);
         batch = batch.length === batchRows ? [] : batch.slice(batchRows);
+        bytes = 0;
+        yield full;
+      }
+      if (bytes >= batchBytes && batch.length) {
+        const full = batch;
+        batch = [];
+        bytes = 0;
         yield full;
       }
     }

@@ -1,0 +1,127 @@
+/**
+ * How many lanes a run gets, of which kind, and how they all come to read one
+ * point in time of the source.
+ *
+ * Worker lanes need a source whose snapshot other sessions can share
+ * (PostgreSQL: exported and imported; MySQL/MariaDB: consistent snapshots
+ * started while the main session holds writes back with FLUSH TABLES WITH READ
+ * LOCK). A target that takes one writer at a time (SQLite) gets one lane.
+ * Otherwise, and when no worker can start, the run's own sessions are the one
+ * lane, on the main thread.
+ */
+import { availableParallelism } from 'node:os';
+import type { JobOptions } from '../../../shared/jobSpec.js';
+import type { OpenOptions } from '../dialects/dialect.js';
+import { errorMessage } from '../errors.js';
+import type { Endpoint } from '../pipeline/endpoint.js';
+import { InlineLane, type Lane } from './lane.js';
+import type { LaneConfig } from './protocol.js';
+import { WorkerLane, workerEntry } from './workerLane.js';
+
+/** options.parallel's default: as many lanes as cores, plus one to overlap waiting. */
+export function defaultParallel(): number {
+  return availableParallelism() + 1;
+}
+
+/** Lanes options allow: options.parallel, within options.maxConnections per server (the run's own session counts). */
+export function lanesAllowed(options: JobOptions): number {
+  const parallel = options.parallel ?? defaultParallel();
+  const connections = options.maxConnections ?? Infinity;
+  return Math.max(1, Math.min(parallel, connections - 1));
+}
+
+export interface LaneSetup {
+  source: Endpoint;
+  target: Endpoint;
+  options: JobOptions;
+  urls: { source: string; target: string };
+  openOptions: { source: OpenOptions; target: OpenOptions };
+  /** Most lanes worth opening (chunks to copy). */
+  work: number;
+  /** Dead-letter retry stages given rows, on the main thread. */
+  inlineOnly: boolean;
+  warn(message: string): void;
+}
+
+export interface Lanes {
+  lanes: Lane[];
+  /** Start the run's snapshot on the main source session, and join every lane to it. */
+  beginSnapshot(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openLanes(s: LaneSetup): Promise<Lanes> {
+  const retry = { max: s.options.retries.max, baseDelayMs: s.options.retries.baseDelayMs };
+  const inline = (): Lanes => ({
+    lanes: [new InlineLane(s.source, s.target, retry)],
+    beginSnapshot: () => s.source.session.beginSnapshot(),
+    close: async () => undefined,
+  });
+  const source = s.source.session;
+  const shareable = source.exportSnapshot !== undefined || source.holdWrites !== undefined;
+  const entry = workerEntry();
+  const explicit = s.options.parallel !== undefined && s.options.parallel > 1;
+  if (s.inlineOnly || !shareable || !entry) {
+    if (explicit && !s.inlineOnly) {
+      s.warn(
+        entry
+          ? 'tables are staged one chunk at a time: parallel readers need a source whose snapshot several sessions can share (PostgreSQL, MySQL/MariaDB), and a SQLite snapshot cannot be shared'
+          : 'tables are staged one chunk at a time: the chunk worker (out/main/chunkWorker.js) was not found; run `npm run build`',
+      );
+    }
+    return inline();
+  }
+  let count = Math.max(1, Math.min(lanesAllowed(s.options), s.work));
+  if (!s.target.session.dialect.capabilities.concurrentWriters) {
+    if (explicit && count > 1) s.warn('tables are staged one chunk at a time: the target (SQLite) takes one writer at a time');
+    count = 1;
+  }
+  const config: LaneConfig = {
+    source: { url: s.urls.source, options: s.openOptions.source },
+    target: { url: s.urls.target, options: s.openOptions.target },
+    retry,
+    rateLimited: s.options.rateLimit.rowsPerSecond > 0 || s.options.rateLimit.bytesPerSecond > 0,
+    batchBytes: s.options.batch.maxBytes,
+  };
+  let workers: WorkerLane[];
+  try {
+    workers = await openWorkers(entry, config, count);
+  } catch (err) {
+    s.warn(`tables are staged on the main thread: a chunk worker could not start (${errorMessage(err)})`);
+    return inline();
+  }
+  let lanes: Lane[] = workers;
+  const closeWorkers = () => Promise.allSettled(workers.map((w) => w.close())).then(() => undefined);
+  return {
+    get lanes() {
+      return lanes;
+    },
+    beginSnapshot: async () => {
+      if (source.exportSnapshot) {
+        const id = await source.exportSnapshot();
+        await Promise.all(workers.map((w) => w.joinSnapshot({ kind: 'import', id })));
+        return;
+      }
+      const held = await source.holdWrites!(() => Promise.all(workers.map((w) => w.joinSnapshot({ kind: 'begin' }))).then(() => undefined));
+      if (held.ok) return;
+      // Lanes that could each see another point in time would break the run's one snapshot: one lane, the main one.
+      s.warn(`tables are staged one chunk at a time, on the run's own session: ${held.why}`);
+      await closeWorkers();
+      workers = [];
+      lanes = [new InlineLane(s.source, s.target, retry)];
+      await source.beginSnapshot();
+    },
+    close: closeWorkers,
+  };
+}
+
+async function openWorkers(entry: string, config: LaneConfig, count: number): Promise<WorkerLane[]> {
+  const opened = await Promise.allSettled(Array.from({ length: count }, () => WorkerLane.open(entry, config)));
+  const failed = opened.find((o) => o.status === 'rejected');
+  const workers = opened.filter((o): o is PromiseFulfilledResult<WorkerLane> => o.status === 'fulfilled').map((o) => o.value);
+  if (failed) {
+    await Promise.allSettled(workers.map((w) => w.close()));
+    throw failed.reason;
+  }
+  return workers;
+}

@@ -1,0 +1,64 @@
+/**
+ * What the main thread and a chunk worker say to each other. Plain data only
+ * (structured clone: bigints and bytes survive). The main thread alone writes
+ * the store; a worker reports and the main thread records.
+ */
+import type { OpenOptions } from '../dialects/dialect.js';
+import type { ErrorKind } from '../errors.js';
+import type { ChunkPlan } from '../pipeline/chunks.js';
+import type { TablePlan } from '../pipeline/plan.js';
+import type { ChunkCheckpoint } from '../pipeline/stage.js';
+import type { Row, TableName } from '../types.js';
+
+/** How a lane's source session joins the run's snapshot. */
+export type SnapshotJoin =
+  /** PostgreSQL: SET TRANSACTION SNAPSHOT to the main session's exported one. */
+  | { kind: 'import'; id: string }
+  /** MySQL/MariaDB: start a consistent snapshot while the main session holds writes back. */
+  | { kind: 'begin' };
+
+export interface LaneConfig {
+  source: { url: string; options: OpenOptions };
+  target: { url: string; options: OpenOptions };
+  retry: { max: number; baseDelayMs: number };
+  rateLimited: boolean;
+  /** options.batch.maxBytes: what a lane's memory grows with. */
+  batchBytes: number;
+}
+
+export interface ChunkTask {
+  id: number;
+  plan: TablePlan;
+  staging: TableName;
+  chunk: ChunkPlan;
+  resume?: ChunkCheckpoint;
+  validate: boolean;
+  batch: { maxRows: number; maxBytes: number };
+}
+
+export interface WireError {
+  kind: ErrorKind;
+  message: string;
+  hint?: string;
+  transient: boolean;
+}
+
+export type ToWorker =
+  | { type: 'open'; config: LaneConfig }
+  | { type: 'snapshot'; join: SnapshotJoin }
+  | { type: 'chunk'; task: ChunkTask }
+  | { type: 'tokens'; request: number }
+  | { type: 'cancel' }
+  | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'opened' }
+  | { type: 'snapshot-joined' }
+  | { type: 'batch'; task: number; checkpoint: ChunkCheckpoint }
+  | { type: 'rejected'; task: number; row: Row; reasons: string[]; stage: 'validate' | 'stage'; batch: number }
+  | { type: 'warning'; task: number; message: string }
+  | { type: 'retry'; task: number; attempt: number; delayMs: number; message: string }
+  | { type: 'take'; request: number; rows: number; bytes: number }
+  | { type: 'chunk-done'; task: number; checkpoint: ChunkCheckpoint }
+  | { type: 'failed'; task?: number; error: WireError }
+  | { type: 'closed' };
