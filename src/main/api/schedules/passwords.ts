@@ -42,7 +42,7 @@ export function withoutPassword(ctx: ApiContext, spec: JobSpec): string[] {
 export function scheduleWarnings(ctx: ApiContext, spec: JobSpec): string[] {
   return [...new Set(endpointPasswords(ctx, spec).filter((e) => e.source === 'session').map((e) => e.label))].map(
     (label) =>
-      `“${label}”: its password is kept for this session only; after dbferry restarts, scheduled runs cannot log in. ` +
-      'Take it from an environment variable (?passwordEnv=NAME: in the connection form, Password, From an environment variable).',
+      `“${label}”: its password is kept for this session only, so scheduled runs after a restart cannot log in. ` +
+      'Take it from an environment variable instead (connection form: Password, From an environment variable; in a URL, ?passwordEnv=NAME).',
   );
 }
