@@ -19,7 +19,7 @@ const USAGE = `usage: dbferry <command> [options]
   schedules [--json]                    saved jobs' cron schedules and their next runs
   dead-letters list|retry|discard|export [--run ID]   rows that did not make it
   backups list|restore RUN_ID           undo a run
-  ui [--port N]                         the app in a browser (127.0.0.1)
+  ui [--port N]                         the app in a browser (127.0.0.1); runs schedules
 
 Options:
   --state DIR   where history lives (default: the app's data folder; or DBFERRY_HOME)
