@@ -71,9 +71,18 @@ app.whenReady().then(async () => {
 
   const stateDir = process.env.DBFERRY_HOME ?? defaultStateDir();
   store = Store.open(stateDir);
-  router = createRouter({ mode: 'desktop', version: app.getVersion(), stateDir, store, secrets: new SafeStorageSecrets(new Connections(store.db)) });
+  router = createRouter({
+    mode: 'desktop',
+    version: app.getVersion(),
+    stateDir,
+    store,
+    secrets: new SafeStorageSecrets(new Connections(store.db)),
+    scheduler: { log: (line) => console.log(`dbferry: ${line}`) },
+  });
   registerIpc(router, devServerUrl);
   notifyRunFinished(router);
+  // Saved jobs run on their schedules while the app is open; router.close() (before-quit) stops it.
+  router.scheduler.start();
 
   const open = () => createMainWindow(join(here, '../preload/index.cjs'), devServerUrl, join(here, '../renderer/index.html'));
   open();

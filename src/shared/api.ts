@@ -104,6 +104,18 @@ export const commands = {
   /** Put every target table a run changed back as it was before that run. */
   'backups/restore': z.strictObject({ runId: id }),
 
+  'schedules/list': empty,
+  /** Create (no id) or change a schedule: a saved job, a cron expression, on or off. */
+  'schedules/save': z.strictObject({
+    id: id.optional(),
+    jobId: id,
+    cron: z.string().trim().min(1, 'give a cron expression, e.g. "0 2 * * *" for 02:00 every day').max(200, 'at most 200 characters'),
+    enabled: z.boolean().default(true),
+  }),
+  'schedules/delete': z.strictObject({ id }),
+  /** A cron expression in words and its next runs, or why it is not valid (while the user types). */
+  'schedules/preview': z.strictObject({ cron: z.string().max(200, 'at most 200 characters') }),
+
   'settings/get': empty,
   'settings/save': z.strictObject({ theme: z.enum(['system', 'light', 'dark']).optional() }),
 } as const;
@@ -272,6 +284,39 @@ export interface RestoreResultDto {
   tables: { table: string; kind: string; deleted: number; inserted: number }[];
 }
 
+export type ScheduleOutcomeKind = 'started' | 'skipped' | 'not-started' | 'retry';
+
+export interface ScheduleDto {
+  id: string;
+  jobId: string;
+  jobName: string;
+  cron: string;
+  /** The cron expression in words ("At 02:00, Monday through Friday"). */
+  description: string;
+  enabled: boolean;
+  /**
+   * When it runs next; null while disabled. A time in the past is due: it runs
+   * once as soon as the desktop app or `dbferry ui` runs.
+   */
+  nextRunAt: string | null;
+  /** The time zone the cron is read in: that of the machine running dbferry. */
+  timeZone: string;
+  /** When it last started a run. */
+  lastRunAt: string | null;
+  /** The run it started last, as it stands now. */
+  lastRun: { id: string; status: RunStatus; startedAt: string; finishedAt: string | null; error: string | null } | null;
+  /** What the scheduler did the last time it was due, and why when it did not start a run. */
+  lastOutcome: { kind: ScheduleOutcomeKind; message: string; at: string } | null;
+  /** Things to fix before it can run unattended (a password kept for this session only). */
+  warnings: string[];
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+export type SchedulePreviewDto =
+  | { ok: true; cron: string; description: string; nextRuns: string[]; timeZone: string }
+  | { ok: false; error: string };
+
 export type Theme = 'system' | 'light' | 'dark';
 
 export interface SettingsDto {
@@ -304,6 +349,10 @@ export interface CommandOutputs {
   'deadLetters/discard': { discarded: number };
   'backups/list': BackupDto[];
   'backups/restore': RestoreResultDto;
+  'schedules/list': ScheduleDto[];
+  'schedules/save': ScheduleDto;
+  'schedules/delete': { deleted: boolean };
+  'schedules/preview': SchedulePreviewDto;
   'settings/get': SettingsDto;
   'settings/save': SettingsDto;
 }
@@ -319,12 +368,14 @@ export interface ApiEvents {
   'run/finished': RunSummary;
   /** A run put rows in the dead-letter queue. */
   'deadLetters/added': { runId: string; count: number };
-  /** Saved connections or jobs changed (another window or client). */
-  'data/changed': { what: 'connections' | 'jobs' };
+  /** Saved connections, jobs or schedules changed (another window or client, or the scheduler). */
+  'data/changed': { what: 'connections' | 'jobs' | 'schedules' };
+  /** A schedule was due: the scheduler started a run, skipped the slot (a run of the job was still going), or could not start. */
+  'schedule/fired': { scheduleId: string; jobId: string; jobName: string; outcome: ScheduleOutcomeKind; runId?: string; message: string; at: string };
 }
 
 export type EventName = keyof ApiEvents;
-export const EVENT_NAMES: EventName[] = ['run/event', 'run/finished', 'deadLetters/added', 'data/changed'];
+export const EVENT_NAMES: EventName[] = ['run/event', 'run/finished', 'deadLetters/added', 'data/changed', 'schedule/fired'];
 
 // -- errors and envelopes ----------------------------------------------------
 

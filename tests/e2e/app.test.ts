@@ -3,7 +3,8 @@
  * The app as a user drives it, in real Chromium against `dbferry ui` (in
  * process), with a real SQLite source and a real PostgreSQL target: add and
  * test both connections, build a job for three tables, preview the plan, run
- * it, watch it reach 100%, open it from history and read its job log.
+ * it, watch it reach 100%, open it from history and read its job log; find
+ * the rows a rule dead-lettered, fix the rule and retry them; schedule the job.
  * Screenshots of every screen land in test-results/screenshots/.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScheduleDto } from '../../src/shared/api.js';
 import { type BrowserMode, startBrowserMode } from '../../src/main/server/browserMode.js';
 import { chromiumAvailable, launchChromium } from './support/browser.js';
 import { createPgDatabase, dropPgDatabase, makeShopSqlite, pgQuery } from './support/databases.js';
@@ -47,6 +49,12 @@ afterAll(async () => {
   await dropPgDatabase(PG_DB);
   rmSync(dir, { recursive: true, force: true });
 });
+
+async function listSchedules(): Promise<ScheduleDto[]> {
+  const r = await app.router.handle('schedules/list', {});
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value as ScheduleDto[];
+}
 
 async function nav(label: string) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: label }).click();
@@ -148,12 +156,14 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium', () => {
     await expect.poll(() => log.textContent()).toContain('table-started');
   });
 
-  it('runs again with a rule: finds the dead-lettered rows grouped by reason, discards them', { timeout: 120_000 }, async () => {
-    // The source changes between runs: the second run overwrites a target row, and
-    // three new orders came in with text in the integer quantity (SQLite's dynamic typing), which PostgreSQL's bigint cannot take.
+  it('runs again with a rule: finds the dead-lettered rows grouped by reason', { timeout: 120_000 }, async () => {
+    // The source changes between runs: the second run overwrites a target row; three new orders came in
+    // with text in the integer quantity (SQLite's dynamic typing), which PostgreSQL's bigint cannot take,
+    // and two big ones, of a dozen items, which the rule below will refuse.
     const src = new Database(join(dir, 'shop.db'));
     src.prepare("UPDATE customers SET name = 'Renamed Customer' WHERE id = 7").run();
     for (const id of [1501, 1502, 1503]) src.prepare("INSERT INTO orders VALUES (?, 3, 'SKU-0001', 'a dozen', '2024-10-01 09:00:00')").run(id);
+    for (const id of [1504, 1505]) src.prepare("INSERT INTO orders VALUES (?, 4, 'SKU-0002', 12, '2024-10-02 09:00:00')").run(id);
     src.close();
 
     await nav('Jobs');
@@ -178,16 +188,100 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium', () => {
     await page.getByRole('button', { name: /^Dead letters \(/ }).click();
     const reasons = page.getByRole('complementary', { name: 'Reasons' });
     await expect.poll(() => reasons.textContent()).toMatch(/qty|a dozen/);
+    // qty cycles 1..12: rows with 11 and 12 break "max 10", as do the two new orders of 12
+    expect(await reasons.getByRole('button', { name: /qty: 12 is above the maximum 10/ }).textContent()).toMatch(/127$/);
     const rows = page.getByRole('grid', { name: 'Dead-lettered rows' });
-    // qty cycles 1..12: rows with 11 and 12 break "max 10"
     expect(await page.getByRole('heading', { name: /Dead letters/ }).textContent()).toContain('run');
     await rows.getByRole('row').first().click();
     await expect.poll(() => page.locator('pre.code').textContent()).toContain('"qty"');
     await shot(page, '12-dead-letters');
+  });
+
+  it('fixes the rule in the job and retries: the rows it refused are applied, the text in qty is still refused, then discarded', { timeout: 120_000 }, async () => {
+    // Orders of a dozen items are real: the maximum was wrong.
+    await nav('Jobs');
+    await page.getByRole('button', { name: 'shop to reporting', exact: true }).click();
+    await page.getByRole('list', { name: 'Tables in this job' }).getByRole('button', { name: /^orders/ }).click();
+    await page.getByLabel('qty maximum').fill('12');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByText('Saved job “shop to reporting”').isVisible()).toBe(true);
+
+    await nav('Dead letters');
+    const rows = page.getByRole('grid', { name: 'Dead-lettered rows' });
+    await expect.poll(() => rows.getByRole('row').count()).toBeGreaterThan(0);
+    await rows.getByRole('row').first().click();
+    const retry = page.getByRole('button', { name: /^Retry run / });
+    expect(await retry.getAttribute('title')).toContain("with the job's rules as saved now");
+    await retry.click();
+    await expect.poll(() => page.locator('#run-title').textContent()).toContain('dead-letter retry');
+    await expect.poll(() => page.locator('#run-title [data-status]').getAttribute('data-status'), { timeout: 30_000 }).not.toBe('running');
+    // The three with text in qty are refused again; the 252 the old maximum refused are applied.
+    expect(await page.locator('#run-title [data-status]').getAttribute('data-status')).toBe('dead-lettered');
+    await shot(page, '13-dead-letter-retry');
+
+    const big = await pgQuery<{ id: string; qty: string }>(PG_DB, 'SELECT id, qty FROM orders WHERE id > 1500 ORDER BY id');
+    expect(big).toEqual([
+      { id: '1504', qty: '12' },
+      { id: '1505', qty: '12' },
+    ]);
+    const [{ n }] = await pgQuery<{ n: string }>(PG_DB, 'SELECT count(*) AS n FROM orders');
+    expect(n).toBe('1502');
+
+    // The queue no longer lists the rows the rule refused; the text in qty stays, with its reason.
+    await nav('Dead letters');
+    const reasons = page.getByRole('complementary', { name: 'Reasons' });
+    await expect.poll(() => rows.getByRole('row').count()).toBe(3);
+    const text = (await reasons.textContent()) ?? '';
+    expect(text).toContain('qty: "a dozen" is not an integer');
+    expect(text).not.toContain('above the maximum');
+    expect(await rows.textContent()).not.toMatch(/\[15(04|05)\]/);
+    await shot(page, '14-dead-letters-after-retry');
 
     await page.getByRole('button', { name: 'Discard…' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: /^Discard \d+ rows/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: /^Discard 3 rows/ }).click();
     await expect.poll(() => page.getByText('No dead letters').isVisible()).toBe(true);
+  });
+
+  it('schedules the job: creates a schedule, sees its next run, disables it', { timeout: 60_000 }, async () => {
+    await nav('Schedules');
+    await expect.poll(() => page.getByText('No schedules').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Schedule a job' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('Job', { exact: true }).selectOption({ label: 'shop to reporting' });
+
+    // A wrong expression is refused with its own text.
+    await form.getByLabel(/^When/).fill('61 6 * * 1-5');
+    await expect.poll(() => form.getByTestId('cron-preview').textContent()).toContain('"61 6 * * 1-5" is not a valid cron expression');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toContain('"61 6 * * 1-5" is not a valid cron expression');
+
+    await form.getByRole('button', { name: 'Weekdays at 06:30' }).click();
+    expect(await form.getByLabel(/^When/).inputValue()).toBe('30 6 * * 1-5');
+    await expect.poll(() => form.getByTestId('cron-preview').textContent()).toContain('At 06:30, Monday through Friday');
+    expect(await form.getByTestId('cron-preview').textContent()).toMatch(/06:30:00 \(in /);
+    await shot(page, '20-schedule-form');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+
+    const row = page.getByTestId('schedule-shop to reporting');
+    await expect.poll(() => row.textContent()).toContain('At 06:30, Monday through Friday');
+    const [saved] = await listSchedules();
+    expect(saved).toMatchObject({ cron: '30 6 * * 1-5', enabled: true });
+    const next = new Date(saved!.nextRunAt!);
+    expect([next.getHours(), next.getMinutes(), next.getDay() % 6 !== 0]).toEqual([6, 30, true]);
+    expect(await row.textContent()).toMatch(/06:30:00in \d/);
+    expect(await row.textContent()).toContain('not run yet');
+    // The PostgreSQL password was typed in this browser session: scheduled runs after a restart could not log in.
+    expect(await page.getByTestId('schedule-note-shop to reporting').textContent()).toContain('its password is kept for this session only');
+    const toggle = row.getByRole('switch', { name: 'Run shop to reporting on schedule' });
+    expect(await toggle.isChecked()).toBe(true);
+    await shot(page, '21-schedules');
+
+    await toggle.press('Space');
+    await expect.poll(() => toggle.isChecked()).toBe(false);
+    await expect.poll(async () => (await listSchedules())[0]).toMatchObject({ enabled: false, nextRunAt: null });
+    await expect.poll(() => row.getByRole('cell').nth(3).textContent()).toBe('off');
+    await shot(page, '22-schedules-disabled');
   });
 
   it('undoes the second run from its backup, after a confirmation saying what will change', async () => {
@@ -195,17 +289,48 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium', () => {
     expect(renamed[0]?.name).toBe('Renamed Customer');
     await nav('Backups');
     await expect.poll(() => page.getByText('restorable').first().isVisible()).toBe(true);
-    await shot(page, '13-backups');
-    await page.getByRole('button', { name: 'Restore…' }).first().click();
+    await shot(page, '15-backups');
+    // Newest first: the dead-letter retry changed orders after the second run, so it is undone first.
+    const groups = page.locator('article.panel');
+    expect(await groups.nth(0).locator('h2').textContent()).toContain('dead-letter retry');
     const dialog = page.getByRole('dialog');
-    await expect.poll(() => dialog.textContent()).toMatch(/customers: put back/);
-    await shot(page, '14-restore-confirm');
+    const undo = async (index: number, expected: RegExp) => {
+      const runId = (await groups.nth(index).locator('h2 button.link').textContent())!;
+      await groups.nth(index).getByRole('button', { name: 'Restore…' }).click();
+      await expect.poll(() => dialog.textContent()).toMatch(expected);
+      return runId;
+    };
+    const retryRun = await undo(0, /orders: put back/);
     await dialog.getByRole('button', { name: 'Restore' }).click();
-    await expect.poll(() => page.getByText(/Restored the target as it was before run/).isVisible(), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => page.getByText(`Restored the target as it was before run ${retryRun}`).isVisible(), { timeout: 30_000 }).toBe(true);
+    const orders = await pgQuery<{ n: string }>(PG_DB, 'SELECT count(*) AS n FROM orders WHERE id > 1500');
+    expect(orders[0]?.n).toBe('0');
+
+    const secondRun = await undo(1, /customers: put back/);
+    await shot(page, '16-restore-confirm');
+    await dialog.getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => page.getByText(`Restored the target as it was before run ${secondRun}`).isVisible(), { timeout: 30_000 }).toBe(true);
     const back = await pgQuery<{ name: string }>(PG_DB, 'SELECT name FROM customers WHERE id = 7');
     expect(back[0]?.name).toBe('Customer 7 Müller');
     await expect.poll(() => page.getByText(/^restored /).first().isVisible()).toBe(true);
-    await shot(page, '15-backups-restored');
+    await shot(page, '17-backups-restored');
+  });
+
+  it('runs the schedule when it is due and shows that run as its last run', { timeout: 60_000 }, async () => {
+    await nav('Schedules');
+    const row = page.getByTestId('schedule-shop to reporting');
+    await row.getByRole('switch', { name: 'Run shop to reporting on schedule' }).check();
+    await expect.poll(() => row.textContent()).toMatch(/06:30:00in \d/);
+    // Its slot came while the app was busy elsewhere: the scheduler starts it on its next look.
+    const [schedule] = await listSchedules();
+    app.store.db.prepare('UPDATE schedules SET next_run_at = ? WHERE id = ?').run(new Date(Date.now() - 1000).toISOString(), schedule!.id);
+    const [fired] = app.router.scheduler.tick();
+    expect(fired).toMatchObject({ outcome: 'started', jobName: 'shop to reporting' });
+    // The three orders with text in qty are still in the source: the run ends with dead letters.
+    await expect.poll(() => row.locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('dead-lettered');
+    expect(await row.getByRole('button', { name: `Open run ${fired!.runId!.slice(0, 8)}` }).isVisible()).toBe(true);
+    await expect.poll(() => row.textContent()).toMatch(/06:30:00in \d/);
+    await shot(page, '27-schedules-last-run');
   });
 
   it('is readable in the dark theme and usable from the keyboard', async () => {
@@ -217,18 +342,26 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium', () => {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#run-title').isVisible()).toBe(true);
-    await shot(page, '16-run-dark');
+    await shot(page, '18-run-dark');
     await page.keyboard.press('Alt+2');
     await page.getByRole('button', { name: 'shop to reporting', exact: true }).click();
     await expect.poll(() => page.getByRole('list', { name: 'Tables in this job' }).getByRole('listitem').count()).toBe(3);
-    await shot(page, '17-job-builder-dark');
+    await shot(page, '19-job-builder-dark');
     await page.keyboard.press('Alt+1');
-    await shot(page, '18-connections-dark');
+    await shot(page, '23-connections-dark');
     await page.keyboard.press('Alt+4');
     await expect.poll(() => page.getByRole('heading', { name: 'Dead letters', exact: true }).isVisible()).toBe(true);
     await page.getByLabel('Status').selectOption('discarded');
     await expect.poll(() => page.getByRole('grid', { name: 'Dead-lettered rows' }).getByRole('row').count()).toBeGreaterThan(0);
-    await shot(page, '19-dead-letters-dark');
+    await shot(page, '24-dead-letters-dark');
+    await page.keyboard.press('Alt+6');
+    await expect.poll(() => page.getByRole('heading', { name: 'Schedules' }).isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Edit the schedule of shop to reporting' }).click();
+    await expect.poll(() => page.getByRole('dialog').getByTestId('cron-preview').textContent()).toContain('At 06:30');
+    await shot(page, '25-schedule-form-dark');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await shot(page, '26-schedules-dark');
   });
 
   it('never lets the password out: not in the store, API answers or events', async () => {

@@ -1,8 +1,10 @@
 import type { Store } from '../store/store.js';
 import { Connections } from '../store/connections.js';
 import { Jobs } from '../store/jobs.js';
+import { Schedules } from '../store/schedules.js';
 import type { ApiEvents, EventName } from '../../shared/api.js';
 import type { SecretKeeper } from './secrets.js';
+import type { SchedulerOptions } from '../queue/scheduler.js';
 
 export interface ActiveRun {
   runId: string;
@@ -20,8 +22,11 @@ export interface ApiContext {
   store: Store;
   connections: Connections;
   jobs: Jobs;
+  schedules: Schedules;
   secrets: SecretKeeper;
   activeRuns: Map<string, ActiveRun>;
+  /** Schedules changed: the scheduler of this process (if it runs one) looks again. */
+  wakeScheduler(): void;
   emit<E extends EventName>(event: E, payload: ApiEvents[E]): void;
 }
 
@@ -34,6 +39,8 @@ export interface ContextOptions {
   baseDir?: string;
   store: Store;
   secrets: SecretKeeper;
+  /** The scheduler's clock, retry policy and log (it starts only when the host calls router.scheduler.start()). */
+  scheduler?: SchedulerOptions;
 }
 
 export function createContext(opts: ContextOptions, listeners: Set<EventListener>): ApiContext {
@@ -45,8 +52,10 @@ export function createContext(opts: ContextOptions, listeners: Set<EventListener
     store: opts.store,
     connections: new Connections(opts.store.db),
     jobs: new Jobs(opts.store.db),
+    schedules: new Schedules(opts.store.db),
     secrets: opts.secrets,
     activeRuns: new Map(),
+    wakeScheduler() {},
     emit(event, payload) {
       for (const l of listeners) {
         try {

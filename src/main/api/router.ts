@@ -17,8 +17,11 @@ import type { Handler, Handlers } from './handlers.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { planHandlers } from './plan/handlers.js';
 import { runHandlers } from './runs/handlers.js';
+import { scheduleHandlers } from './schedules/handlers.js';
+import { startScheduledRun } from './schedules/start.js';
 import { scrubSecrets } from './secrets.js';
 import { settingsHandlers } from './settings/handlers.js';
+import { Scheduler } from '../queue/scheduler.js';
 
 const handlers: Handlers = {
   ...appHandlers,
@@ -28,6 +31,7 @@ const handlers: Handlers = {
   ...runHandlers,
   ...deadLetterHandlers,
   ...backupHandlers,
+  ...scheduleHandlers,
   ...settingsHandlers,
 };
 
@@ -35,7 +39,9 @@ export interface Router {
   readonly context: ApiContext;
   handle(command: string, input: unknown): Promise<ApiResult>;
   subscribe(listener: EventListener): () => void;
-  /** Cancel the runs in progress and wait for them to roll back. */
+  /** Starts saved jobs on their schedules once the host process calls start() (the app, `dbferry ui`). */
+  readonly scheduler: Scheduler;
+  /** Stop the scheduler, cancel the runs in progress and wait for them to roll back. */
   close(): Promise<void>;
 }
 
@@ -64,6 +70,20 @@ export function toIssues(error: z.ZodError): ApiIssue[] {
 export function createRouter(options: ContextOptions): Router {
   const listeners = new Set<EventListener>();
   const context = createContext(options, listeners);
+  const scrub = (text: string) => scrubSecrets(text, context.secrets.known());
+  const scheduler = new Scheduler({
+    ...options.scheduler,
+    store: context.store,
+    schedules: context.schedules,
+    jobs: context.jobs,
+    startJob: (job) => startScheduledRun(context, job),
+    scrub,
+    onChange(fired) {
+      if (fired) context.emit('schedule/fired', fired);
+      context.emit('data/changed', { what: 'schedules' });
+    },
+  });
+  context.wakeScheduler = () => scheduler.wake();
 
   async function handle(command: string, input: unknown): Promise<ApiResult> {
     if (!isCommand(command)) {
@@ -97,7 +117,9 @@ export function createRouter(options: ContextOptions): Router {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    scheduler,
     async close() {
+      scheduler.stop();
       const active = [...context.activeRuns.values()];
       for (const run of active) run.controller.abort();
       await Promise.allSettled(active.map((r) => r.done));

@@ -16,9 +16,10 @@ const USAGE = `usage: dbferry <command> [options]
   resume RUN_ID [--job JOB.json]        continue an interrupted or cancelled run
   verify JOB.json [--json]              compare source and target now
   runs [--json] [--limit N]             history of runs
+  schedules [--json]                    saved jobs' cron schedules and their next runs
   dead-letters list|retry|discard|export [--run ID]   rows that did not make it
   backups list|restore RUN_ID           undo a run
-  ui [--port N]                         the app in a browser (127.0.0.1)
+  ui [--port N]                         the app in a browser (127.0.0.1); runs schedules
 
 Options:
   --state DIR   where history lives (default: the app's data folder; or DBFERRY_HOME)
@@ -65,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
       return planCommand(positionals, values);
     case 'runs':
       return runsCommand(values);
+    case 'schedules':
+      return (await import('./schedules.js')).schedulesCommand(values);
     case 'resume':
       return (await import('./resume.js')).resumeCommand(positionals, values);
     case 'verify':

@@ -22,14 +22,18 @@ function openInBrowser(url: string): void {
 export async function uiCommand(opts: { port?: number; stateDir: string; open?: boolean }): Promise<number> {
   let app;
   try {
-    app = await startBrowserMode({ stateDir: opts.stateDir, port: opts.port });
+    app = await startBrowserMode({
+      stateDir: opts.stateDir,
+      port: opts.port,
+      scheduler: { log: (line) => process.stderr.write(`dbferry ui: ${line}\n`) },
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EADDRINUSE' ? `port ${opts.port} is in use; pick another with --port, or omit it for a free one` : e.message;
     process.stderr.write(`dbferry ui: cannot start: ${why}\n`);
     return 1;
   }
-  process.stderr.write(`dbferry ui: serving on 127.0.0.1:${app.port} (state: ${opts.stateDir}). Open this URL; Ctrl+C stops:\n`);
+  process.stderr.write(`dbferry ui: serving on 127.0.0.1:${app.port} (state: ${opts.stateDir}); saved jobs run on their schedules while it runs. Open this URL; Ctrl+C stops:\n`);
   process.stdout.write(`${app.url}\n`);
   if (opts.open) openInBrowser(app.url);
 

@@ -37,7 +37,9 @@ export async function retryDeadLetters(
   // The job file, when given, is the user's fixed version: its rules and types apply to the retry.
   const specTables = opts.spec?.tables ?? stored.tables;
   const tables: TableSpec[] = [...byTable.entries()].map(([table, rows]) => {
-    const original: TableSpec = (specTables === '*' ? undefined : specTables[rows[0].tableIndex]) ?? { source: table, mode: 'upsert' };
+    // By name first: the fixed job may list its tables in another order.
+    const original: TableSpec =
+      (specTables === '*' ? undefined : (specTables.find((t) => t.source === table) ?? specTables[rows[0].tableIndex])) ?? { source: table, mode: 'upsert' };
     return { ...original, source: table, columns: rows[0].columns, mode: rows[0].key ? 'upsert' : 'append', where: undefined, incremental: undefined };
   });
   const retrySpec: JobSpec = {

@@ -4,6 +4,7 @@
  */
 import { MemorySecrets } from '../api/secrets.js';
 import { type Router, createRouter } from '../api/router.js';
+import type { SchedulerOptions } from '../queue/scheduler.js';
 import { Store } from '../store/store.js';
 import { type RunningServer, startServer } from './server.js';
 import { findRendererDir } from './static.js';
@@ -15,6 +16,8 @@ export interface BrowserModeOptions {
   baseDir?: string;
   rendererDir?: string;
   token?: string;
+  /** The scheduler's log (where `dbferry ui` writes what it started or skipped), clock and retry policy. */
+  scheduler?: SchedulerOptions;
 }
 
 export interface BrowserMode extends RunningServer {
@@ -24,7 +27,7 @@ export interface BrowserMode extends RunningServer {
 
 export async function startBrowserMode(opts: BrowserModeOptions): Promise<BrowserMode> {
   const store = Store.open(opts.stateDir);
-  const router = createRouter({ mode: 'browser', stateDir: opts.stateDir, baseDir: opts.baseDir, store, secrets: new MemorySecrets() });
+  const router = createRouter({ mode: 'browser', stateDir: opts.stateDir, baseDir: opts.baseDir, store, secrets: new MemorySecrets(), scheduler: opts.scheduler });
   let server: RunningServer;
   try {
     server = await startServer({ router, port: opts.port, token: opts.token, rendererDir: opts.rendererDir ?? findRendererDir() });
@@ -32,6 +35,8 @@ export async function startBrowserMode(opts: BrowserModeOptions): Promise<Browse
     store.close();
     throw err;
   }
+  // Saved jobs run on their schedules while this process serves the app.
+  router.scheduler.start();
   return {
     ...server,
     store,

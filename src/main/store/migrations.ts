@@ -98,4 +98,15 @@ export const MIGRATIONS: string[] = [
     value_json TEXT NOT NULL
   );
   `,
+  // 2: what the scheduler (src/main/queue) records about each schedule
+  `
+  ALTER TABLE schedules ADD COLUMN created_at TEXT;
+  ALTER TABLE schedules ADD COLUMN updated_at TEXT;
+  ALTER TABLE schedules ADD COLUMN last_run_id TEXT;       -- the run it started last (runs.id; the run may since be deleted)
+  ALTER TABLE schedules ADD COLUMN last_outcome TEXT;      -- started | skipped | not-started | retry
+  ALTER TABLE schedules ADD COLUMN last_outcome_at TEXT;
+  ALTER TABLE schedules ADD COLUMN last_message TEXT;      -- why it was skipped, could not start, or will retry
+  ALTER TABLE schedules ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;  -- retries of a transient failure since the last regular slot
+  CREATE INDEX schedules_job ON schedules (job_id);
+  `,
 ];

@@ -11,6 +11,8 @@ export async function shot(page: Page, name: string): Promise<void> {
     // A user reading the screen has long dismissed the "saved" toasts a fast test leaves behind.
     document.querySelectorAll<HTMLButtonElement>('.toast button').forEach((b) => b.click());
     await document.fonts?.ready;
+    // A progress bar still sliding to 100% is not what the user sees a moment later.
+    await Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => undefined)));
   });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
 }

@@ -20,6 +20,27 @@ function dto(ctx: ApiContext, r: ConnectionRecord) {
   return toConnectionDto(r, passwordSource(r, ctx.secrets.get(r.id) !== undefined, ctx.secrets.persistent));
 }
 
+/**
+ * Jobs name their connections by URL: when a connection's URL changes (another
+ * host, or its password now from ?passwordEnv=), the saved jobs that used it
+ * follow, so that they (and their schedules) keep running against it.
+ */
+function followConnection(ctx: ApiContext, from: string, to: string): void {
+  let moved = 0;
+  for (const job of ctx.jobs.list()) {
+    const source = job.spec.source.url === from;
+    const target = job.spec.target.url === from;
+    if (!source && !target) continue;
+    ctx.jobs.update(job.id, {
+      ...job.spec,
+      source: source ? { ...job.spec.source, url: to } : job.spec.source,
+      target: target ? { ...job.spec.target, url: to } : job.spec.target,
+    });
+    moved++;
+  }
+  if (moved) ctx.emit('data/changed', { what: 'jobs' });
+}
+
 export const connectionHandlers: Pick<
   Handlers,
   'connections/list' | 'connections/save' | 'connections/delete' | 'connections/test' | 'connections/tables' | 'connections/describe'
@@ -29,7 +50,9 @@ export const connectionHandlers: Pick<
   'connections/save': (input, ctx) => {
     const clean = storableUrl(input.url, input.passwordEnv, ctx.baseDir);
     const fields = { name: input.name, engine: clean.info.engine, url: clean.url, passwordEnv: input.passwordEnv ?? null };
-    const saved = input.id ? ctx.connections.update(record(ctx, input.id).id, fields)! : ctx.connections.create(fields);
+    const before = input.id ? record(ctx, input.id) : undefined;
+    const saved = before ? ctx.connections.update(before.id, fields)! : ctx.connections.create(fields);
+    if (before && before.url !== saved.url) followConnection(ctx, before.url, saved.url);
     const password = input.password || clean.password;
     if (input.clearPassword || input.passwordEnv || clean.info.engine === 'sqlite') ctx.secrets.delete(saved.id);
     if (password && !input.passwordEnv && clean.info.engine !== 'sqlite') ctx.secrets.set(saved.id, password);

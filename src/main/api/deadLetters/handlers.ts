@@ -1,12 +1,16 @@
 import type { DeadLetterDto } from '../../../shared/api.js';
 import type { RunEvent } from '../../../shared/events.js';
 import { errorMessage } from '../../engine/errors.js';
+import type { JobSpec } from '../../../shared/jobSpec.js';
 import { retryDeadLetters } from '../../runs/deadLetterRetry.js';
+import { redactSpec } from '../../runs/runner.js';
+import type { RunRecord } from '../../store/store.js';
+import type { ApiContext } from '../context.js';
 import { type DeadLetterRecord, listDeadLetters, setDeadLetterStatus } from '../../store/runState.js';
 import { HandlerError, notFound } from '../errors.js';
 import type { Handlers } from '../handlers.js';
 import { track } from '../runs/handlers.js';
-import { provideStoredPasswords } from '../specs.js';
+import { provideStoredPasswords, resolveSpec } from '../specs.js';
 
 /** Values as JSON can carry them: bigints and bytes as text. */
 function plain(v: unknown): unknown {
@@ -27,6 +31,24 @@ function toDto(d: DeadLetterRecord): DeadLetterDto {
     status: d.status,
     createdAt: d.createdAt,
   };
+}
+
+/**
+ * The run's saved job as it is now, when it still writes to the run's target:
+ * the user fixed its rules (or types) after seeing the dead letters, and the
+ * retry is to apply them. Otherwise the run's own spec is used.
+ */
+function fixedJobSpec(ctx: ApiContext, run: RunRecord): JobSpec | undefined {
+  const job = run.jobId ? ctx.jobs.get(run.jobId) : undefined;
+  if (!job) return undefined;
+  const spec = resolveSpec(ctx, job.spec);
+  let stored: { target?: unknown };
+  try {
+    stored = JSON.parse(run.specJson) as { target?: unknown };
+  } catch {
+    return undefined;
+  }
+  return JSON.stringify(redactSpec(spec).target) === JSON.stringify(stored.target) ? spec : undefined;
 }
 
 export const deadLetterHandlers: Pick<Handlers, 'deadLetters/list' | 'deadLetters/retry' | 'deadLetters/discard'> = {
@@ -55,7 +77,8 @@ export const deadLetterHandlers: Pick<Handlers, 'deadLetters/list' | 'deadLetter
       if (event.type === 'run-started') idKnown(event.runId);
       ctx.emit('run/event', { runId: event.runId, event });
     };
-    const done = retryDeadLetters(ctx.store, run.id, { signal: controller.signal, onEvent }).then((r) => r.summary);
+    const spec = fixedJobSpec(ctx, run);
+    const done = retryDeadLetters(ctx.store, run.id, { spec, signal: controller.signal, onEvent }).then((r) => r.summary);
     const runId = await Promise.race([runIdKnown, done.then(() => runIdKnown)]).catch((err: unknown) => {
       throw new HandlerError('failed', errorMessage(err));
     });

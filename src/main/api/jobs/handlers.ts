@@ -33,8 +33,14 @@ export const jobHandlers: Pick<Handlers, 'jobs/list' | 'jobs/get' | 'jobs/save' 
     return dto(saved);
   },
   'jobs/delete': (input, ctx) => {
+    const hadSchedules = ctx.schedules.list().some((s) => s.jobId === input.id);
+    // Its schedules go with it (ON DELETE CASCADE).
     const deleted = ctx.jobs.delete(input.id);
     if (deleted) ctx.emit('data/changed', { what: 'jobs' });
+    if (deleted && hadSchedules) {
+      ctx.wakeScheduler();
+      ctx.emit('data/changed', { what: 'schedules' });
+    }
     return { deleted };
   },
   'jobs/duplicate': (input, ctx) => {

@@ -1,5 +1,5 @@
 import type { RunSummary } from '../../../shared/events.js';
-import type { JobSpecInput } from '../../../shared/jobSpec.js';
+import type { JobSpec, JobSpecInput } from '../../../shared/jobSpec.js';
 import { errorMessage } from '../../engine/errors.js';
 import type { ApiContext } from '../context.js';
 import { resumeRun, startRun } from '../engine.js';
@@ -46,11 +46,22 @@ function runOptions(ctx: ApiContext, controller: AbortController, jobId?: string
   };
 }
 
+/**
+ * Start a run of a spec as the app's Run button does: passwords resolved from
+ * the saved connections, events to every window, cancellable, closed with the
+ * router. The scheduler starts its runs here too.
+ */
+export function startJobRun(ctx: ApiContext, spec: JobSpec, jobId?: string): Started {
+  const controller = new AbortController();
+  const started = startRun(ctx.store, resolveSpec(ctx, spec), runOptions(ctx, controller, jobId));
+  track(ctx, controller, started);
+  return started;
+}
+
 export const runHandlers: Pick<Handlers, 'runs/start' | 'runs/cancel' | 'runs/resume' | 'runs/list' | 'runs/get' | 'runs/events'> = {
   'runs/start': (input, ctx) => {
-    const controller = new AbortController();
     try {
-      return track(ctx, controller, startRun(ctx.store, resolveSpec(ctx, input.spec), runOptions(ctx, controller, input.jobId)));
+      return { runId: startJobRun(ctx, input.spec, input.jobId).runId };
     } catch (err) {
       throw new HandlerError('failed', errorMessage(err));
     }

@@ -1,6 +1,6 @@
 import { type ReactNode, useEffect } from 'react';
 import { Toasts } from '../components/Toasts';
-import { IconBackup, IconDatabase, IconDeadLetter, IconJob, IconMoon, IconRuns, IconSun, Logo } from '../components/icons';
+import { IconBackup, IconDatabase, IconDeadLetter, IconJob, IconMoon, IconRuns, IconSchedule, IconSun, Logo } from '../components/icons';
 import { BackupsScreen } from '../features/backups/BackupsScreen';
 import { ConnectionsScreen } from '../features/connections/ConnectionsScreen';
 import { DeadLettersScreen } from '../features/dead-letters/DeadLettersScreen';
@@ -9,6 +9,7 @@ import { JobsScreen } from '../features/jobs/JobsScreen';
 import { PlanPreview } from '../features/jobs/PlanPreview';
 import { RunScreen } from '../features/runs/RunScreen';
 import { RunsScreen } from '../features/runs/RunsScreen';
+import { SchedulesScreen } from '../features/schedules/SchedulesScreen';
 import { startRunsFeed, useRuns } from '../features/runs/store';
 import type { Route } from './routes';
 import { startApp, useApp } from './store';
@@ -19,6 +20,7 @@ const NAV: { key: string; label: string; icon: ReactNode; route: Route; match: R
   { key: '3', label: 'Runs', icon: <IconRuns />, route: { screen: 'runs' }, match: ['runs', 'run'] },
   { key: '4', label: 'Dead letters', icon: <IconDeadLetter />, route: { screen: 'dead-letters' }, match: ['dead-letters'] },
   { key: '5', label: 'Backups', icon: <IconBackup />, route: { screen: 'backups' }, match: ['backups'] },
+  { key: '6', label: 'Schedules', icon: <IconSchedule />, route: { screen: 'schedules' }, match: ['schedules'] },
 ];
 
 let started = false;
@@ -41,6 +43,8 @@ function Screen({ route }: { route: Route }) {
       return <DeadLettersScreen runId={route.runId} />;
     case 'backups':
       return <BackupsScreen />;
+    case 'schedules':
+      return <SchedulesScreen />;
   }
 }
 

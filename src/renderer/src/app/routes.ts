@@ -7,7 +7,8 @@ export type Route =
   | { screen: 'runs' }
   | { screen: 'run'; runId: string }
   | { screen: 'dead-letters'; runId?: string }
-  | { screen: 'backups' };
+  | { screen: 'backups' }
+  | { screen: 'schedules' };
 
 export function toHash(route: Route): string {
   switch (route.screen) {
@@ -27,6 +28,7 @@ export function fromHash(hash: string): Route {
     case 'builder':
     case 'plan':
     case 'backups':
+    case 'schedules':
     case 'connections':
       return { screen };
     case 'runs':

@@ -47,3 +47,19 @@ export function fmtBytes(bytes: number): string {
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
 }
+
+/** "in 3 h 12 min", "in 40 s", "2 days ago": how far a time is from now. */
+export function fmtFromNow(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '—';
+  const ms = Date.parse(iso) - now;
+  const abs = Math.abs(ms);
+  let span: string;
+  if (abs < 60_000) span = `${Math.max(1, Math.round(abs / 1000))} s`;
+  else if (abs < 3600_000) span = `${Math.round(abs / 60_000)} min`;
+  else if (abs < 48 * 3600_000) {
+    const h = Math.floor(abs / 3600_000);
+    const m = Math.round((abs % 3600_000) / 60_000);
+    span = m ? `${h} h ${m} min` : `${h} h`;
+  } else span = `${Math.round(abs / 86_400_000)} days`;
+  return ms >= 0 ? `in ${span}` : `${span} ago`;
+}

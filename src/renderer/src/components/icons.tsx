@@ -33,6 +33,13 @@ export const IconBackup = () => (
     <path d="M12 8v4l3 2" />
   </svg>
 );
+export const IconSchedule = () => (
+  <svg {...base} aria-hidden>
+    <rect x="3" y="5" width="18" height="16" rx="2" />
+    <path d="M3 10h18M8 3v4M16 3v4" />
+    <path d="M12 13v3l2 1.5" />
+  </svg>
+);
 export const IconSun = () => (
   <svg {...base} aria-hidden>
     <circle cx="12" cy="12" r="4" />

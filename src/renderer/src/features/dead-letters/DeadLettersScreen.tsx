@@ -24,8 +24,10 @@ export function DeadLettersScreen({ runId }: { runId?: string }) {
   const [selected, setSelected] = useState<DeadLetterDto>();
   const [confirmDiscard, setConfirmDiscard] = useState(false);
   const toast = useApp((s) => s.toast);
-  // Retry works per run: the filtered run, or the run of the row in view.
-  const retryRun = runId ?? selected?.runId ?? undefined;
+  // Retry works per run: the filtered run, the run of the row in view, or the one run all open rows shown come from.
+  const shownRuns = new Set(page?.items.filter((d) => d.status === 'open').map((d) => d.runId));
+  const onlyRun = shownRuns.size === 1 ? [...shownRuns][0] : undefined;
+  const retryRun = runId ?? selected?.runId ?? onlyRun ?? undefined;
 
   async function retry() {
     if (!retryRun) return;
@@ -89,7 +91,11 @@ export function DeadLettersScreen({ runId }: { runId?: string }) {
             className="btn btn-primary"
             disabled={!retryAvailable || !retryRun || status !== 'open'}
             onClick={() => void retry()}
-            title={retryRun ? `Copy the open rows of run ${shortId(retryRun)} again, with that run's rules` : 'Choose a row, or open the dead letters of one run'}
+            title={
+              retryRun
+                ? `Copy the open rows of run ${shortId(retryRun)} again, with the job's rules as saved now (fix a rule in the job first, if it was wrong)`
+                : 'Choose a row, or open the dead letters of one run'
+            }
           >
             Retry{retryRun ? ` run ${shortId(retryRun)}` : ''}
           </button>
@@ -132,7 +138,7 @@ export function DeadLettersScreen({ runId }: { runId?: string }) {
               label="Dead-lettered rows"
               items={page?.items ?? []}
               rowHeight={36}
-              columns="minmax(0, 140px) minmax(0, 120px) minmax(0, 1.4fr) 90px 80px 150px"
+              columns="minmax(0, 120px) minmax(0, 100px) minmax(0, 3fr) 80px 76px 150px"
               header={
                 <>
                   <span>Table</span>

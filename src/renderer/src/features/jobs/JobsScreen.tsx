@@ -6,6 +6,7 @@ import { EmptyState } from '../../components/EmptyState';
 import { fmtTime } from '../../components/format';
 import { IconArrow, IconJob } from '../../components/icons';
 import { useConnections } from '../connections/store';
+import { useSchedules } from '../schedules/store';
 import { download, fileName } from './download';
 import { useJobs } from './store';
 
@@ -104,6 +105,17 @@ export function JobsScreen() {
                       }}
                     >
                       Plan &amp; run
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn-sm btn-ghost"
+                      onClick={() => {
+                        useSchedules.getState().compose({ jobId: job.id, cron: '0 2 * * *', enabled: true });
+                        go({ screen: 'schedules' });
+                      }}
+                      aria-label={`Schedule ${job.name}`}
+                    >
+                      Schedule…
                     </button>
                     <button type="button" className="btn btn-sm btn-ghost" onClick={() => void duplicate(job.id)}>
                       Duplicate
