@@ -68,6 +68,8 @@ export interface PlannedTable {
   bytes?: number;
   columns: PlannedColumn[];
   ddl?: string;
+  /** How rows travel when not decoded and re-encoded (e.g. binary COPY pass-through). */
+  fastPath?: string;
   /** Incremental: the cursor, and the watermark rows must be past (none: the first run copies every row). */
   incremental?: { cursor: string; since?: string };
 }

@@ -159,6 +159,20 @@ export interface Session {
   createIndex(table: TableName, indexName: string, columns: string[]): Promise<void>;
   /** The engine's bulk path (COPY, LOAD DATA, prepared statements in one transaction). */
   insertRows(table: TableName, columns: Column[], rows: Row[]): Promise<void>;
+
+  // -- pass-through (optional) -------------------------------------------------
+  /**
+   * Sessions of the same `rawFormat` can stream rows from one to the other as
+   * bytes, never decoded (PostgreSQL: binary COPY out into binary COPY in).
+   * Only for columns of identical types on both sides.
+   */
+  readonly rawFormat?: string;
+  /** The rows of `request` in rawFormat, each followed by two int8 fields: `batch`, and rowBase + its number. */
+  readRaw?(request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncIterable<Uint8Array>;
+  /** Can a value of the source's native type go into this target native type as raw bytes? */
+  rawCompatible?(sourceNative: string, targetNative: string): boolean;
+  /** Write rawFormat bytes into `columns` of `table` in one statement; returns the rows written. */
+  writeRaw?(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number>;
   readonly applySql: ApplySql;
   /** Run one statement; returns affected rows where the engine reports them. */
   execute(sql: string, params?: Value[]): Promise<number>;

@@ -99,6 +99,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       if (!ddlOutside) await prepare();
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
       for (const s of staged) {
+        if (ddlOutside && promotable(target, s.plan)) continue;
         const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (n) => opts.countRejected?.(rejected.length + n));
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
@@ -115,8 +116,26 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
     if (ddlOutside) for (const name of sideEffects.reverse()) await target.dropTable(name).catch(() => undefined);
     throw err;
   }
+  if (ddlOutside) {
+    for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
+    await promoteStagedTargets(target, staged);
+  }
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };
+}
+
+/**
+ * Engines whose DDL commits on its own (MySQL) promote new targets after the
+ * apply transaction: the marker it wrote says the run is applied, so a crash
+ * before the rename is finished by `resume`, which calls this again (a table
+ * already promoted has no staging table left).
+ */
+export async function promoteStagedTargets(target: Session, staged: StagedTable[]): Promise<void> {
+  for (const s of staged) {
+    if (!promotable(target, s.plan) || target.dialect.capabilities.transactionalDdl) continue;
+    if (!(await target.describeTable(s.staging))) continue;
+    for (const statement of target.applySql.promoteStaging!(s.staging, s.plan.targetName, [BATCH_COLUMN, ROW_COLUMN], [], s.plan.key)) await target.execute(statement);
+  }
 }
 
 async function createTarget(target: Session, plan: TablePlan): Promise<TableName> {

@@ -61,7 +61,8 @@ export async function planChunks(plan: TablePlan, source: Session, sizing: Chunk
   let every = sizing.rows;
   if (every === undefined) {
     const estimate = plan.estimate ?? 0;
-    if (sizing.lanes <= 1 || estimate < 2 * sizing.minRows) return whole;
+    // One lane needs no chunks, except to checkpoint a pass-through table, which stages a chunk at a time.
+    if ((sizing.lanes <= 1 && !plan.rawCopy) || estimate < 2 * sizing.minRows) return whole;
     every = rowsPerChunk(estimate, sizing);
   }
   const keyColumns = plan.orderBy.map((k) => plan.columns.find((c) => c.name === k)!);

@@ -37,6 +37,12 @@ export interface TablePlan {
   estimate?: number;
   /** An incremental table: only rows whose cursor is past the watermark of the last applied run. */
   incremental?: IncrementalPlan;
+  /**
+   * Rows can pass from source to target as bytes, never decoded (PostgreSQL →
+   * PostgreSQL binary COPY): every column has the same type on both sides, so
+   * every value fits, and there is no rule, cursor or non-unique key to check.
+   */
+  rawCopy: boolean;
   planned: PlannedTable;
 }
 
@@ -253,6 +259,7 @@ async function planTable(
   const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
+  const rawCopy = canCopyRaw(t, sourceInfo, columns, targetColumns, source, target);
   const planned: PlannedTable = {
     source: tableLabel(sourceName),
     target: tableLabel(targetName),
@@ -263,6 +270,7 @@ async function planTable(
     ...(incremental ? { incremental: { cursor: incremental.cursor, since: incremental.since === undefined ? undefined : encodeWatermark(incremental.since) } } : {}),
     bytes: sourceInfo.byteEstimate,
     columns: plannedColumns,
+    ...(rawCopy ? { fastPath: 'binary COPY pass-through (same types on both sides)' } : {}),
   };
   return {
     table: {
@@ -282,10 +290,27 @@ async function planTable(
       targetInfo,
       estimate,
       incremental,
+      rawCopy,
       planned,
     },
     problems,
   };
+}
+
+function canCopyRaw(t: TableSpec, sourceInfo: TableInfo, columns: Column[], targetColumns: Column[], source: Session, target: Session): boolean {
+  if (!source.rawFormat || source.rawFormat !== target.rawFormat || !source.readRaw || !target.writeRaw || !target.rawCompatible) return false;
+  if (Object.keys(t.rules ?? {}).length || t.incremental || (t.key && !isUniqueKey(sourceInfo, t.key))) return false;
+  if (columns.length !== targetColumns.length) return false;
+  return columns.every((c, i) => {
+    const d = targetColumns[i];
+    return (
+      c.type.kind !== 'any' &&
+      JSON.stringify(c.type) === JSON.stringify(d.type) &&
+      target.rawCompatible!(c.nativeType, d.nativeType) &&
+      // A NULL the source may hold must fit too.
+      (d.nullable || !c.nullable)
+    );
+  });
 }
 
 /** The cursor must be copied (its largest value becomes the watermark) and ordered the same way everywhere. */

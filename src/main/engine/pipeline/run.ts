@@ -9,7 +9,7 @@ import type { JobSpec } from '../../../shared/jobSpec.js';
 import { FerryError, errorMessage } from '../errors.js';
 import { STAGING_PREFIX, stagingTableName } from '../naming.js';
 import type { Row, TableName } from '../types.js';
-import { applyAll, promotable, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
+import { applyAll, promotable, promoteStagedTargets, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
 import { Endpoint } from './endpoint.js';
 import { wasApplied } from './marker.js';
 import { describeLimit, overInvalidLimit } from './limits.js';
@@ -308,7 +308,7 @@ class Run {
         if (!resumed) ctx.discardDeadLettersAfter?.(p.index, 0);
       }
       if (!resumed) {
-        await this.onTarget((session) => createStagingTable(p, session, staging));
+        await this.onTarget((session) => createStagingTable(p, session, staging, promotable(session, p)));
         this.recordTable(t, false);
       }
       this.aggregate(t);
@@ -491,6 +491,11 @@ class Run {
 
   /** Resuming a run that was applied before the crash: only its bookkeeping is left. */
   private async forgetStaging(): Promise<void> {
+    // MySQL renames new targets into place after the commit: a crash in between left some to rename.
+    await promoteStagedTargets(
+      this.target!.session,
+      this.tables.map((t) => ({ plan: t.plan, staging: this.stagingName(t.plan), rows: this.ctx.resume?.get(t.plan.index)?.checkpoint.rowsWritten ?? 0 })),
+    );
     for (const t of this.tables) {
       const c = this.ctx.resume?.get(t.plan.index)?.checkpoint;
       if (c) this.count(t, c);

@@ -71,16 +71,18 @@ export function stagingColumns(plan: TablePlan, target: Session): Column[] {
 /**
  * No constraints on staging: the apply step, in one transaction, is where they
  * hold. Except where the staging table will itself become a new target
- * (`asTarget`, MySQL): it is created as the target will be, with the key and
- * NOT NULL, since adding them later would rebuild the table.
+ * (`asTarget`): it gets the target's NOT NULL columns (cheap to check per row,
+ * a scan to add later), and on engines whose ALTER TABLE would rebuild it
+ * (MySQL), its key too; PostgreSQL builds the key once the rows are in.
  */
 export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName, asTarget = false): Promise<void> {
   await target.dropTable(staging);
   const own = new Set([BATCH_COLUMN, ROW_COLUMN]);
+  const keyNow = asTarget && !target.dialect.capabilities.transactionalDdl;
   await target.createTable({
     name: staging,
     columns: stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable })),
-    primaryKey: asTarget ? plan.key : [],
+    primaryKey: keyNow ? plan.key : [],
   });
 }
 
@@ -201,6 +203,45 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
     } finally {
       await batches.return?.(undefined).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * Stage a whole chunk as bytes in one statement (plan.rawCopy): read and
+ * written by the servers, never decoded here. All or nothing: a chunk it
+ * cannot copy (a value the target refuses, a dropped connection) is staged
+ * again row by row by stageChunk, which validates, isolates and retries.
+ */
+export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: Endpoint, staging: TableName, chunk: ChunkPlan, hooks: StageHooks): Promise<ChunkCheckpoint> {
+  const base = chunkBase(chunk.index);
+  const end = base + CHUNK_STRIDE;
+  const deleteBatches = (session: Session) => session.execute(session.applySql.deleteStagedBatches(staging, base, end, BATCH_COLUMN));
+  if (hooks.resume) await deleteBatches(target.session);
+  const batch = base + 1;
+  let bytes = 0;
+  const counted = async function* (chunks: AsyncIterable<Uint8Array>) {
+    for await (const c of chunks) {
+      if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
+      bytes += c.byteLength;
+      yield c;
+    }
+  };
+  try {
+    const read = source.session.readRaw!(
+      { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 },
+      { batch, rowBase: base },
+    );
+    const rows = await target.session.writeRaw!(staging, stagingColumns(plan, target.session).map((c) => c.name), counted(read));
+    const done: ChunkCheckpoint = { ...chunk, batch, lastKey: chunk.through, rowsRead: rows, rowsWritten: rows, rowsRejected: 0, bytes, done: true };
+    hooks.onBatch(done);
+    return done;
+  } catch (err) {
+    if (hooks.signal?.aborted || (err instanceof FerryError && err.kind === 'cancelled')) throw err;
+    hooks.onWarning(`chunk ${chunk.index + 1}: the binary pass-through stopped (${errorMessage(err)}); staging it row by row instead`);
+    const fresh = async (): Promise<Session> => (isTransient(err) ? target.reopen() : target.session);
+    await deleteBatches(await fresh());
+    if (isTransient(err)) await hooks.reopenSource();
+    return stageChunk(plan, source, target, staging, chunk, { ...hooks, resume: undefined });
   }
 }
 

@@ -9,7 +9,7 @@ import type { Session } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Endpoint } from '../pipeline/endpoint.js';
 import type { RetryPolicy } from '../pipeline/retry.js';
-import { stageChunk, type ChunkCheckpoint } from '../pipeline/stage.js';
+import { stageChunk, stageChunkRaw, type ChunkCheckpoint } from '../pipeline/stage.js';
 import { compileValidator, validatorOptionsFor, type RowValidator } from '../pipeline/validate/index.js';
 import type { Row } from '../types.js';
 import type { ChunkTask, WireError } from './protocol.js';
@@ -54,7 +54,9 @@ export function copyChunk(
   events: ChunkEvents,
   opts: { signal: AbortSignal; retry: Omit<RetryPolicy, 'signal' | 'onRetry'>; validator?: RowValidator; rows?: AsyncIterable<Row[]>; reopenSource(): Promise<Session> },
 ): Promise<ChunkCheckpoint> {
-  return stageChunk(task.plan, source, target, task.staging, task.chunk, {
+  // Rows given (dead-letter retry) or a rate limit (counted in rows) need the rows decoded.
+  const stage = task.plan.rawCopy && !opts.rows && !events.takeTokens ? stageChunkRaw : stageChunk;
+  return stage(task.plan, source, target, task.staging, task.chunk, {
     signal: opts.signal,
     retry: { ...opts.retry, signal: opts.signal, onRetry: (attempt, delayMs, err) => events.onRetry(attempt, delayMs, errorMessage(err)) },
     batch: task.batch,

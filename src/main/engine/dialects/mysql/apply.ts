@@ -12,6 +12,16 @@ export class MysqlApplySql extends StandardApplySql {
     super(quoteBacktick);
   }
 
+  /**
+   * The staging table was created as the target will be (key, NOT NULL): drop
+   * dbferry's columns and rename it. DDL commits on its own in MySQL, so apply
+   * runs this after its transaction has committed.
+   */
+  override promoteStaging(staging: TableName, target: TableName, drop: string[]): string[] {
+    const s = this.table(staging);
+    return [...(drop.length ? [`ALTER TABLE ${s} ${drop.map((c) => `DROP COLUMN ${this.quote(c)}`).join(', ')}`] : []), `RENAME TABLE ${s} TO ${this.table(target)}`];
+  }
+
   override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const set = columns.filter((c) => !key.includes(c));
     if (set.length === 0) return '';

@@ -32,14 +32,15 @@ function literal(v: Value, column: Column | undefined): string {
   return text === null ? 'NULL' : pg.escapeLiteral(text);
 }
 
-export function selectSql(table: string, req: ReadRequest): string {
-  if ((req.after || req.through) && req.orderBy.length === 0) {
+/** `keyColumns`: the key the bounds are on, when the rows need no order (pass-through reads a whole chunk). */
+export function selectSql(table: string, req: ReadRequest, keyColumns: string[] = req.orderBy): string {
+  if ((req.after || req.through) && keyColumns.length === 0) {
     throw new FerryError('internal', `reading ${table}: key bounds (after/through) need orderBy columns`);
   }
   const byName = new Map(req.columns.map((c) => [c.name, c]));
-  const keyCols = req.orderBy.map((k) => byName.get(k));
+  const keyCols = keyColumns.map((k) => byName.get(k));
   const tuple = (row: Row) => `(${row.map((v, i) => literal(v, keyCols[i])).join(', ')})`;
-  const keys = `(${req.orderBy.map(q).join(', ')})`;
+  const keys = `(${keyColumns.map(q).join(', ')})`;
   const conditions: string[] = [];
   if (req.where) conditions.push(`(${req.where})`);
   if (req.after) conditions.push(`${keys} > ${tuple(req.after)}`);
@@ -50,6 +51,33 @@ export function selectSql(table: string, req: ReadRequest): string {
   if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
   if (req.orderBy.length) sql += ` ORDER BY ${req.orderBy.map(q).join(', ')}`;
   return sql + limitClause(req);
+}
+
+/**
+ * The rows as binary COPY, bytes as the server sends them, with the batch
+ * number and a row number appended (dbferry's counters: checked integers).
+ */
+export async function* readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncGenerator<Uint8Array> {
+  if (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase)) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
+  const table = ctx.quoteTable(req.table);
+  const what = `reading ${table}`;
+  const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
+  const sql = `COPY (SELECT s.*, ${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER () FROM (${select}) AS s) TO STDOUT (FORMAT binary)`;
+  const savepoint = ctx.inTransaction();
+  if (savepoint) await run(ctx, 'SAVEPOINT dbferry_read', what);
+  const stream: Readable = ctx.client.query(copyTo(sql));
+  let done = false;
+  try {
+    for await (const chunk of stream.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+    done = true;
+  } catch (err) {
+    done = true;
+    if (savepoint) await rollbackTo(ctx);
+    throw ctx.fail(err, what);
+  } finally {
+    if (!done) await stopEarly(ctx, stream, savepoint);
+  }
+  if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
 }
 
 export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenerator<Row[]> {

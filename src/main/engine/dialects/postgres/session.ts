@@ -7,9 +7,9 @@ import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { countRows, readRows, type ReadContext } from './read.js';
+import { countRows, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
-import { logicalFromNative, mapType } from './types.js';
+import { logicalFromNative, mapType, rawCompatible } from './types.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
 
@@ -83,6 +83,20 @@ export class PostgresSession implements Session {
 
   readRows(request: ReadRequest): AsyncIterable<Row[]> {
     return readRows(this.ctx, request);
+  }
+
+  readonly rawFormat = 'postgres-binary';
+
+  rawCompatible(sourceNative: string, targetNative: string): boolean {
+    return rawCompatible(sourceNative, targetNative);
+  }
+
+  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncIterable<Uint8Array> {
+    return readRaw(this.ctx, request, trailing);
+  }
+
+  writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    return write.writeRaw(this.ctx, table, columns, chunks);
   }
 
   countRows(table: TableName, where?: string): Promise<number> {

@@ -246,3 +246,27 @@ export function toPgText(v: Value, type: LogicalType | undefined): string | null
       return '\\x' + hex(v);
   }
 }
+
+const ALIASES: Record<string, string> = {
+  int: 'integer', int4: 'integer', int8: 'bigint', int2: 'smallint', float8: 'double precision', float4: 'real',
+  bool: 'boolean', varchar: 'character varying', char: 'character', bpchar: 'character', decimal: 'numeric',
+  timestamp: 'timestamp without time zone', timestamptz: 'timestamp with time zone',
+  time: 'time without time zone', timetz: 'time with time zone',
+};
+
+/** "character varying(32)", "varchar(32)" → one spelling; precision kept ("timestamp(3) without time zone"). */
+function canonicalNative(nativeType: string): string {
+  const t = nativeType.trim().toLowerCase().replace(/\s+/g, ' ');
+  const m = /^([a-z_ ]+?)\s*(\([^)]*\))?(\s+with(?:out)? time zone)?$/.exec(t);
+  if (!m) return t;
+  const base = m[1].trim() + (m[3] ?? '');
+  const params = (m[2] ?? '').replace(/\s+/g, '');
+  const aliased = ALIASES[base] ?? base;
+  const zone = / with(out)? time zone$/.exec(aliased);
+  return zone ? `${aliased.slice(0, zone.index)}${params}${zone[0]}` : `${aliased}${params}`;
+}
+
+/** Binary COPY is type-specific: bytes pass from one column to another only when both have the same type. */
+export function rawCompatible(sourceNative: string, targetNative: string): boolean {
+  return canonicalNative(sourceNative) === canonicalNative(targetNative);
+}

@@ -89,6 +89,18 @@ export async function insertRows(ctx: WriteContext, name: TableName, columns: Co
   }
 }
 
+/** Binary COPY bytes from a source of the same format, written as they come. */
+export async function writeRaw(ctx: WriteContext, name: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  const table = ctx.quoteTable(name);
+  const stream = ctx.client.query(copyFrom(`COPY ${table} (${columns.map(q).join(', ')}) FROM STDIN (FORMAT binary)`));
+  try {
+    await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+    return stream.rowCount;
+  } catch (err) {
+    throw ctx.fail(err, `writing rows to ${table}`);
+  }
+}
+
 export async function execute(ctx: WriteContext, sql: string, params?: Value[]): Promise<number> {
   const r = await run(ctx, sql, 'running a statement', params);
   return r.rowCount ?? 0;
