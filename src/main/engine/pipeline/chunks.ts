@@ -50,6 +50,15 @@ export function rowsPerChunk(estimate: number, sizing: ChunkSizing): number {
   return Math.min(sizing.maxRows, Math.max(sizing.minRows, even));
 }
 
+/** About how many chunks planChunks will make, from the estimate alone (to size the lanes before probing). */
+export function expectedChunks(plan: TablePlan, sizing: ChunkSizing): number {
+  const estimate = plan.estimate ?? 0;
+  if (plan.orderBy.length === 0) return 1;
+  if (sizing.rows !== undefined) return Math.max(1, Math.ceil(estimate / sizing.rows));
+  if ((sizing.lanes <= 1 && !plan.rawCopy) || estimate < 2 * sizing.minRows) return 1;
+  return Math.max(1, Math.ceil(estimate / rowsPerChunk(estimate, sizing)));
+}
+
 /**
  * The table's key ranges, probed on `source` (inside the run's snapshot, so the
  * boundaries are those of the data being read). One chunk when the table has

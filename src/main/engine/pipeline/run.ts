@@ -17,7 +17,7 @@ import { assertPlanOk, buildPlan, type TablePlan } from './plan.js';
 import { Progress } from './progress.js';
 import { RateLimiter } from './rateLimit.js';
 import { withRetries, type RetryPolicy } from './retry.js';
-import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, planChunks } from './chunks.js';
+import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, expectedChunks, planChunks, type ChunkSizing } from './chunks.js';
 import { createStagingTable, indexStaging, type ChunkCheckpoint, type StageCheckpoint } from './stage.js';
 import { isAfter } from './watermark.js';
 import type { OpenOptions, Session } from '../dialects/dialect.js';
@@ -137,19 +137,24 @@ class Run {
     try {
       await this.open();
       await this.plan();
-      await this.planChunks();
-      this.lanes = await openLanes({
+      // Workers start (a few hundred ms: a thread, the engine, two connections) while chunks are probed.
+      const sizing: ChunkSizing = { lanes: ctx.rowsFor ? 1 : lanesAllowed(spec.options), ...DEFAULT_SIZING, rows: spec.options.chunkRows };
+      const lanes = openLanes({
         source: this.source,
         target: this.target!,
         options: spec.options,
         urls: { source: spec.source.url, target: spec.target.url },
         openOptions: { source: this.openOptions('source'), target: this.openOptions('target') },
-        work: this.tables.reduce((n, t) => n + t.chunks.filter((c) => !c.done).length, 0),
+        work: this.tables.reduce((n, t) => n + this.expectedWork(t, sizing), 0),
         inlineOnly: ctx.rowsFor !== undefined,
         warn: (m) => this.warn(m),
       });
+      const [opened, chunked] = await Promise.allSettled([lanes, this.planChunks(sizing)]);
+      if (opened.status === 'rejected') throw opened.reason;
+      this.lanes = opened.value;
+      if (chunked.status === 'rejected') throw chunked.reason;
       // One snapshot for every table and lane of this run (and for verification).
-      await this.lanes.beginSnapshot();
+      await opened.value.beginSnapshot();
       const alreadyApplied = ctx.resume !== undefined && (await wasApplied(this.target!.session, ctx.runId, this.markerSchema));
       if (alreadyApplied) {
         this.warn('this run was applied before it was interrupted; verifying it');
@@ -223,17 +228,23 @@ class Run {
    * Each table's chunks: those an interrupted run recorded (their numbering is
    * in the staged rows), or key ranges probed now, sized for the lanes allowed.
    */
-  private async planChunks(): Promise<void> {
-    const lanes = this.ctx.rowsFor ? 1 : lanesAllowed(this.spec.options);
+  private async planChunks(sizing: ChunkSizing): Promise<void> {
     for (const t of this.tables) {
       const resumed = this.ctx.resume?.get(t.plan.index);
       if (resumed) t.chunks = resumed.chunks ?? [{ index: 0, ...resumed.checkpoint, done: resumed.done }];
       else {
-        const plans = this.ctx.rowsFor ? [{ index: 0 }] : await planChunks(t.plan, this.source.session, { lanes, ...DEFAULT_SIZING, rows: this.spec.options.chunkRows }, this.signal);
+        const plans = this.ctx.rowsFor ? [{ index: 0 }] : await planChunks(t.plan, this.source.session, sizing, this.signal);
         t.chunks = plans.map((c) => ({ ...c, batch: chunkBase(c.index), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0, done: false }));
       }
       t.chunksLeft = resumed?.done ? 0 : t.chunks.filter((c) => !c.done).length;
     }
+  }
+
+  /** Chunks left to copy of a table, before they are planned. */
+  private expectedWork(t: TableState, sizing: ChunkSizing): number {
+    const resumed = this.ctx.resume?.get(t.plan.index);
+    if (resumed) return resumed.done ? 0 : (resumed.chunks?.filter((c) => !c.done).length ?? 1);
+    return this.ctx.rowsFor ? 1 : expectedChunks(t.plan, sizing);
   }
 
   /**
