@@ -178,3 +178,29 @@ describe('MySQL/MariaDB source in parallel lanes', () => {
     }
   });
 });
+
+describe('PostgreSQL → PostgreSQL binary pass-through', () => {
+  it('is the plan for same-typed tables, copies them exactly, and survives the target connection dropping mid-chunk', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      const spec = job(target, { parallel: 2, chunkRows: 4000, retries: { max: 5, baseDelayMs: 50 } });
+      const plan = await dbferry(['plan', spec, '--json']);
+      const tables = plan.events[0].tables as Array<{ source: string; fastPath?: string }>;
+      expect(tables.map((t) => [t.source, Boolean(t.fastPath)])).toEqual([['public.accounts', true], ['public.ledger', true]]);
+      // A rule means every row is checked: no pass-through.
+      const ruled = await dbferry(['plan', job(target, {}, { rules: { amount: { min: -1000 } } }), '--json']);
+      expect((ruled.events[0].tables as Array<{ fastPath?: string }>)[1].fastPath).toBeUndefined();
+
+      const r = await dbferryUntil(['run', spec, '--state', state], (e) => e.type === 'table-started' && e.table === 'public.ledger', async () => {
+        expect(await target.killSessions()).toBeGreaterThan(0);
+      }, { delayMs: 20 });
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+      const noticed = r.events.filter((e) => (e.type === 'warning' && /pass-through stopped/.test(String(e.message))) || e.type === 'retry');
+      expect(noticed.length, 'the dropped connection was noticed and worked around').toBeGreaterThan(0);
+      expect(await targetDigests(target)).toEqual(expected);
+      expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 1000 + LEDGER, rowsWritten: 1000 + LEDGER });
+    } finally {
+      await target.drop();
+    }
+  });
+});
