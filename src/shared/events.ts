@@ -18,6 +18,28 @@ export interface TableSummary {
   created: boolean;
   verified?: 'count' | 'checksum' | 'skipped' | 'mismatch';
   durationMs: number;
+  /** Bytes read from the source (about: text and binary by length, other values by width). */
+  bytes?: number;
+  /** Key-range chunks the table was copied in. */
+  chunks?: number;
+  /** Time spent staging the table, and verifying it. */
+  stageMs?: number;
+  verifyMs?: number;
+}
+
+/** What a run measured, kept with it in the history. */
+export interface RunMetrics {
+  bytesRead: number;
+  /** Rows read per second while staging (all lanes together). */
+  rowsPerSecond: number;
+  /** Lanes that staged at once, and whether they ran in worker threads. */
+  lanes: number;
+  workers: boolean;
+  retries: number;
+  /** Dead-lettered ÷ read. */
+  errorRate: number;
+  /** Wall-clock time of each phase. */
+  phases: { planMs: number; stageMs: number; applyMs: number; verifyMs: number };
 }
 
 export type RunEvent =
@@ -44,6 +66,7 @@ export interface RunSummary {
   rowsDeadLettered: number;
   durationMs: number;
   tables: TableSummary[];
+  metrics?: RunMetrics;
   error?: string;
   /** 'spec' when the job does not fit the databases (nothing was touched). */
   errorKind?: string;

@@ -98,6 +98,12 @@ function renderLine(l: Line): string {
   return `  ${l.table.padEnd(24).slice(0, 24)} ${bar} ${pct} ${n(l.rows).padStart(11)} rows ${l.rate ? `${n(l.rate)} rows/s` : ''}  ${l.phase}${eta}`;
 }
 
+const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+
+export function megabytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(0.1, bytes / 1e6).toFixed(1)} MB`;
+}
+
 function duration(seconds: number): string {
   if (seconds < 60) return `${Math.ceil(seconds)} s`;
   const m = Math.floor(seconds / 60);
@@ -115,8 +121,19 @@ export function formatSummary(s: RunSummary): string {
   const lines = [
     `${head}: ${n(s.rowsRead)} rows read, ${n(s.rowsWritten)} written, ${n(s.rowsDeadLettered)} dead-lettered in ${(s.durationMs / 1000).toFixed(2)} s (run ${s.runId})`,
   ];
+  const m = s.metrics;
+  if (m && m.rowsPerSecond > 0) {
+    const p = m.phases;
+    lines.push(
+      `  staged ${n(m.rowsPerSecond)} rows/s (${megabytes(m.bytesRead)}) on ${m.lanes} lane${m.lanes === 1 ? '' : 's'}${m.workers ? '' : ' (main thread)'}` +
+        `; plan ${secs(p.planMs)}, stage ${secs(p.stageMs)}, apply ${secs(p.applyMs)}, verify ${secs(p.verifyMs)}${m.retries ? `; ${m.retries} retr${m.retries === 1 ? 'y' : 'ies'}` : ''}`,
+    );
+  }
   for (const t of s.tables) {
-    lines.push(`  ${t.source} → ${t.target} [${t.mode}${t.created ? ', created' : ''}]: ${n(t.rowsWritten)} rows${t.verified ? `, ${t.verified === 'mismatch' ? 'VERIFY MISMATCH' : t.verified === 'skipped' ? 'not verified' : `verified (${t.verified})`}` : ''}`);
+    lines.push(
+      `  ${t.source} → ${t.target} [${t.mode}${t.created ? ', created' : ''}]: ${n(t.rowsWritten)} rows${t.chunks && t.chunks > 1 ? ` in ${t.chunks} chunks` : ''}` +
+        `${t.verified ? `, ${t.verified === 'mismatch' ? 'VERIFY MISMATCH' : t.verified === 'skipped' ? 'not verified' : `verified (${t.verified})`}` : ''}`,
+    );
   }
   if (s.error) lines.push(s.status === 'failed' ? `${s.errorKind === 'spec' ? '' : 'The target was left as it was before the run. '}Reason: ${s.error}` : s.error);
   return lines.join('\n') + '\n';

@@ -1,6 +1,6 @@
 import { EXIT } from '../../shared/events.js';
 import { planJob } from '../engine/pipeline/plan.js';
-import { n } from './display.js';
+import { megabytes, n } from './display.js';
 import { requireJob } from './jobFile.js';
 
 export async function planCommand(args: string[], opts: { json?: boolean }): Promise<number> {
@@ -17,6 +17,7 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
         `${t.source} → ${t.target}  [${t.mode}${t.key.length ? `, key ${t.key.join(', ')}` : ''}]  ${t.createTarget ? 'will be CREATED' : 'exists'}` +
           `${t.estimate !== undefined ? `, ~${n(t.estimate)} rows` : ''}${t.bytes !== undefined ? `, ~${megabytes(t.bytes)}` : ''}\n`,
       );
+      if (t.fastPath) process.stdout.write(`    fast path: ${t.fastPath}\n`);
       if (t.incremental) {
         process.stdout.write(
           `    incremental: ${t.incremental.since === undefined ? `no watermark yet: every row, then only rows with a newer ${t.incremental.cursor}` : `only rows with ${t.incremental.cursor} > ${t.incremental.since}`}\n`,
@@ -36,8 +37,4 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
   if (report.ok) return EXIT.ok;
   // The spec does not fit the databases: 2. The databases cannot be reached or used as needed: 1.
   return report.problems.length ? EXIT.invalid : EXIT.failed;
-}
-
-function megabytes(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(0.1, bytes / 1e6).toFixed(1)} MB`;
 }

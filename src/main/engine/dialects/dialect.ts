@@ -152,6 +152,12 @@ export interface Session {
   /** Stream rows in bounded batches; never buffers the table. */
   readRows(request: ReadRequest): AsyncIterable<Row[]>;
   countRows(table: TableName, where?: string): Promise<number>;
+  /**
+   * About evenly spaced values of a one-column integer key, from the engine's
+   * statistics (no scan): chunk boundaries for free. Undefined when the engine
+   * has none for it; planning then probes the key.
+   */
+  keyQuantiles?(table: TableName, key: Column, count: number): Promise<Value[] | undefined>;
 
   // -- write -----------------------------------------------------------------
   createTable(def: TableDef): Promise<void>;

@@ -10,7 +10,7 @@
  * only its own batches past its checkpoint.
  */
 import type { Session } from '../dialects/dialect.js';
-import type { Row } from '../types.js';
+import type { Column, Row } from '../types.js';
 import type { TablePlan } from './plan.js';
 
 /** Batch and row numbers of chunk i are i * CHUNK_STRIDE + 1 … (i + 1) * CHUNK_STRIDE. */
@@ -75,6 +75,8 @@ export async function planChunks(plan: TablePlan, source: Session, sizing: Chunk
     every = rowsPerChunk(estimate, sizing);
   }
   const keyColumns = plan.orderBy.map((k) => plan.columns.find((c) => c.name === k)!);
+  const fromStats = await boundsFromStatistics(plan, source, keyColumns, every);
+  if (fromStats) return fromStats;
   const since = plan.incremental?.since === undefined ? undefined : { column: plan.incremental.cursor, value: plan.incremental.since };
   const bounds: Row[] = [];
   let after: Row | undefined;
@@ -89,8 +91,26 @@ export async function planChunks(plan: TablePlan, source: Session, sizing: Chunk
     bounds.push(key);
     after = key;
   }
-  if (bounds.length === 0) return whole;
+  return fromBounds(bounds);
+}
+
+function fromBounds(bounds: Row[]): ChunkPlan[] {
+  if (bounds.length === 0) return [{ index: 0 }];
   const chunks: ChunkPlan[] = bounds.map((through, i) => ({ index: i, after: i ? bounds[i - 1] : undefined, through }));
   chunks.push({ index: bounds.length, after: bounds[bounds.length - 1] });
   return chunks;
+}
+
+/**
+ * The whole table (no filter) on a one-column integer key: the engine's
+ * histogram gives the boundaries without reading the key (probing a freshly
+ * loaded 1M-row PostgreSQL table took 0.3-0.8 s). Chunks are then about, not
+ * exactly, even; they always cover every key.
+ */
+async function boundsFromStatistics(plan: TablePlan, source: Session, keyColumns: Column[], every: number): Promise<ChunkPlan[] | undefined> {
+  if (!source.keyQuantiles || keyColumns.length !== 1 || plan.spec.where || plan.incremental?.since !== undefined || !plan.estimate) return undefined;
+  const count = Math.ceil(plan.estimate / every) - 1;
+  if (count < 1 || count >= MAX_CHUNKS) return undefined;
+  const values = await source.keyQuantiles(plan.sourceName, keyColumns[0], count);
+  return values?.length ? fromBounds(values.map((v) => [v])) : undefined;
 }

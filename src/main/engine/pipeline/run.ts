@@ -4,7 +4,7 @@
  * callbacks, and whoever called it (CLI, app) persists what it needs.
  */
 import { redactUrl } from '../../../shared/connectionUrl.js';
-import type { RunEvent, RunSummary, TablePhase, TableSummary } from '../../../shared/events.js';
+import type { RunEvent, RunMetrics, RunSummary, TablePhase, TableSummary } from '../../../shared/events.js';
 import type { JobSpec } from '../../../shared/jobSpec.js';
 import { FerryError, errorMessage } from '../errors.js';
 import { STAGING_PREFIX, stagingTableName } from '../naming.js';
@@ -111,6 +111,9 @@ class Run {
   private markerSchema?: string;
   private lanes?: Lanes;
   private taskIds = 0;
+  /** When each phase started (ms since the epoch): what the metrics are made of. */
+  private readonly marks: { stage?: number; apply?: number; verify?: number; end?: number } = {};
+  private retries = 0;
   private rejectedTotal = 0;
   private readTotal = 0;
 
@@ -127,7 +130,10 @@ class Run {
       max: spec.options.retries.max,
       baseDelayMs: spec.options.retries.baseDelayMs,
       signal,
-      onRetry: (attempt, delayMs, err) => ctx.emit({ type: 'retry', runId: ctx.runId, attempt, delayMs, message: errorMessage(err) }),
+      onRetry: (attempt, delayMs, err) => {
+        this.retries++;
+        ctx.emit({ type: 'retry', runId: ctx.runId, attempt, delayMs, message: errorMessage(err) });
+      },
     };
   }
 
@@ -253,6 +259,7 @@ class Run {
    * The first failure stops the other lanes; apply then keeps the plan's order.
    */
   private async stageAll(): Promise<void> {
+    this.marks.stage = Date.now();
     const abort = new AbortController();
     const signal = AbortSignal.any([this.signal, abort.signal]);
     const queue: { t: TableState; chunk: ChunkCheckpoint }[] = [];
@@ -355,7 +362,10 @@ class Run {
         onBatch: update,
         onRejected: (row, reasons, stage, batch) => this.reject(t, row, reasons, stage, batch),
         onWarning: (m) => this.warn(m, p.sourceLabel),
-        onRetry: (attempt, delayMs, message) => ctx.emit({ type: 'retry', runId: ctx.runId, table: p.sourceLabel, attempt, delayMs, message }),
+        onRetry: (attempt, delayMs, message) => {
+          this.retries++;
+          ctx.emit({ type: 'retry', runId: ctx.runId, table: p.sourceLabel, attempt, delayMs, message });
+        },
         takeTokens: this.rateLimit.active ? (rows, bytes) => this.rateLimit.take(rows, this.rateLimit.measuresBytes ? bytes : 0) : undefined,
       },
       signal,
@@ -374,6 +384,7 @@ class Run {
     const c = this.totals(t);
     this.count(t, c);
     this.setPhase(t, 'staged');
+    t.summary.stageMs = Date.now() - t.startedAt;
     this.recordTable(t, true);
     ctx.emit({ type: 'progress', runId: ctx.runId, table: p.sourceLabel, phase: 'staged', rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, estimate: c.rowsRead, rowsPerSecond: t.progress?.rate(c.rowsRead) ?? 0 });
     ctx.emit({ type: 'table-staged', runId: ctx.runId, table: p.sourceLabel, rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, durationMs: Date.now() - t.startedAt, bytes: c.bytes });
@@ -395,7 +406,7 @@ class Run {
 
   private aggregate(t: TableState): void {
     const c = this.totals(t);
-    Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected });
+    Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected, bytes: c.bytes, chunks: t.chunks.length });
     if (t.staged) {
       t.staged.rows = c.rowsWritten;
       t.staged.cursorMax = c.cursorMax;
@@ -407,7 +418,7 @@ class Run {
   }
 
   private count(t: TableState, c: StageCheckpoint): void {
-    Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected });
+    Object.assign(t.summary, { rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, rowsDeadLettered: c.rowsRejected, bytes: c.bytes });
     this.readTotal += c.rowsRead;
   }
 
@@ -443,6 +454,7 @@ class Run {
   }
 
   private async apply(): Promise<void> {
+    this.marks.apply = Date.now();
     const { ctx } = this;
     const target = this.target!;
     const applyStarted = Date.now();
@@ -516,6 +528,7 @@ class Run {
 
   /** Compare source and target; true when they differ. */
   private async verify(): Promise<boolean> {
+    this.marks.verify = Date.now();
     const method = this.spec.options.verify;
     let mismatched = false;
     for (const t of this.tables) {
@@ -523,6 +536,7 @@ class Run {
         t.summary.verified = 'skipped';
       } else {
         this.setPhase(t, 'verifying');
+        const verifyStarted = Date.now();
         const v = await verifyTable(t.plan, this.source.session, this.target!.session, method, {
           batchRows: this.spec.options.batch.maxRows,
           signal: this.signal,
@@ -531,6 +545,7 @@ class Run {
           since: t.plan.incremental?.since === undefined ? undefined : { column: t.plan.incremental.cursor, value: t.plan.incremental.since, rowsRead: t.summary.rowsRead },
         });
         t.summary.verified = v.ok ? v.method : 'mismatch';
+        t.summary.verifyMs = Date.now() - verifyStarted;
         mismatched ||= !v.ok;
         this.ctx.emit({ type: 'verify', runId: this.ctx.runId, table: t.plan.sourceLabel, ...v });
       }
@@ -554,6 +569,7 @@ class Run {
   private summarize(status: RunSummary['status'], error?: string, errorKind?: string): RunSummary {
     const list = this.tables.map((t) => t.summary);
     return {
+      ...this.metricsPart(list),
       type: 'summary',
       runId: this.ctx.runId,
       status,
@@ -564,6 +580,26 @@ class Run {
       tables: list,
       ...(error ? { error } : {}),
       ...(errorKind ? { errorKind } : {}),
+    };
+  }
+
+  private metricsPart(list: TableSummary[]): { metrics: RunMetrics } {
+    const now = Date.now();
+    const m = this.marks;
+    const span = (from?: number, to?: number) => (from === undefined ? 0 : Math.max(0, (to ?? now) - from));
+    const stageMs = span(m.stage, m.apply ?? m.verify);
+    const rowsRead = list.reduce((n, t) => n + t.rowsRead, 0);
+    const dead = list.reduce((n, t) => n + t.rowsDeadLettered, 0);
+    return {
+      metrics: {
+        bytesRead: list.reduce((n, t) => n + (t.bytes ?? 0), 0),
+        rowsPerSecond: stageMs > 0 ? Math.round((rowsRead / stageMs) * 1000) : 0,
+        lanes: this.lanes?.lanes.length ?? 0,
+        workers: this.lanes?.lanes.some((l) => l.kind === 'worker') ?? false,
+        retries: this.retries,
+        errorRate: rowsRead ? dead / rowsRead : 0,
+        phases: { planMs: span(this.started, m.stage ?? m.verify), stageMs, applyMs: span(m.apply, m.verify), verifyMs: span(m.verify) },
+      },
     };
   }
 

@@ -152,6 +152,28 @@ async function run(ctx: ReadContext, sql: string, what: string): Promise<void> {
   }
 }
 
+/** ANALYZE's histogram of the key column (pg_stats): about evenly spaced values, read from the catalog. */
+export async function keyQuantiles(ctx: ReadContext, table: TableName, schema: string, key: Column, count: number): Promise<Value[] | undefined> {
+  if (key.type.kind !== 'integer' || count < 1) return undefined;
+  let bounds: string | null | undefined;
+  try {
+    const r = await ctx.client.query<{ bounds: string | null }>(
+      'SELECT histogram_bounds::text AS bounds FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3',
+      [table.schema ?? schema, table.name, key.name],
+    );
+    bounds = r.rows[0]?.bounds;
+  } catch {
+    return undefined;
+  }
+  const values = bounds ? bounds.replace(/^\{|\}$/g, '').split(',') : [];
+  if (values.length < 3 || values.some((v) => !/^-?\d+$/.test(v))) return undefined;
+  const decode = decoderFor(key.type);
+  const out: Value[] = [];
+  for (let i = 1; i <= count; i++) out.push(decode(values[Math.round((i * (values.length - 1)) / (count + 1))]));
+  // Equal neighbours (a skewed key) would make empty chunks: keep each value once, in order.
+  return out.filter((v, i) => i === 0 || v !== out[i - 1]);
+}
+
 export async function countRows(ctx: ReadContext, table: TableName, where?: string): Promise<number> {
   const sql = `SELECT count(*) AS n FROM ${ctx.quoteTable(table)}${where ? ` WHERE (${where})` : ''}`;
   try {

@@ -7,7 +7,7 @@ import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { countRows, readRaw, readRows, type ReadContext } from './read.js';
+import { countRows, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType, rawCompatible } from './types.js';
 import * as write from './write.js';
@@ -101,6 +101,10 @@ export class PostgresSession implements Session {
 
   countRows(table: TableName, where?: string): Promise<number> {
     return countRows(this.ctx, table, where);
+  }
+
+  keyQuantiles(table: TableName, key: Column, count: number): Promise<Value[] | undefined> {
+    return keyQuantiles(this.ctx, table, this.schema, key, count);
   }
 
   createTable(def: TableDef): Promise<void> {
