@@ -24,7 +24,7 @@ import type { OpenOptions, Session } from '../dialects/dialect.js';
 import type { Lane } from '../workers/lane.js';
 import { lanesAllowed, openLanes, type Lanes } from '../workers/lanes.js';
 import type { ChunkTask } from '../workers/protocol.js';
-import { deadKey, verifyTable } from './verify.js';
+import { deadKey } from './verify.js';
 
 export interface TableCheckpoint {
   staging: string;
@@ -526,31 +526,44 @@ class Run {
     }
   }
 
-  /** Compare source and target; true when they differ. */
+  /** Compare source and target, a table a lane at a time, each in the run's snapshot; true when they differ. */
   private async verify(): Promise<boolean> {
     this.marks.verify = Date.now();
     const method = this.spec.options.verify;
-    let mismatched = false;
-    for (const t of this.tables) {
-      if (method === 'none') {
+    if (method === 'none') {
+      for (const t of this.tables) {
         t.summary.verified = 'skipped';
-      } else {
+        this.setPhase(t, 'done');
+      }
+      return false;
+    }
+    let mismatched = false;
+    let next = 0;
+    const work = async (lane: Lane) => {
+      while (next < this.tables.length) {
+        const t = this.tables[next++];
         this.setPhase(t, 'verifying');
         const verifyStarted = Date.now();
-        const v = await verifyTable(t.plan, this.source.session, this.target!.session, method, {
-          batchRows: this.spec.options.batch.maxRows,
-          signal: this.signal,
-          deadLettered: t.summary.rowsDeadLettered,
-          deadKeys: t.deadKeys,
-          since: t.plan.incremental?.since === undefined ? undefined : { column: t.plan.incremental.cursor, value: t.plan.incremental.since, rowsRead: t.summary.rowsRead },
-        });
+        const v = await lane.verify(
+          {
+            id: ++this.taskIds,
+            plan: t.plan,
+            method,
+            batchRows: this.spec.options.batch.maxRows,
+            deadLettered: t.summary.rowsDeadLettered,
+            deadKeys: [...t.deadKeys],
+            since: t.plan.incremental?.since === undefined ? undefined : { column: t.plan.incremental.cursor, value: t.plan.incremental.since, rowsRead: t.summary.rowsRead },
+          },
+          this.signal,
+        );
         t.summary.verified = v.ok ? v.method : 'mismatch';
         t.summary.verifyMs = Date.now() - verifyStarted;
         mismatched ||= !v.ok;
         this.ctx.emit({ type: 'verify', runId: this.ctx.runId, table: t.plan.sourceLabel, ...v });
+        this.setPhase(t, 'done');
       }
-      this.setPhase(t, 'done');
-    }
+    };
+    await Promise.all(this.lanes!.lanes.map(work));
     return mismatched;
   }
 

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import type { Session } from '../dialects/dialect.js';
 import { FerryError } from '../errors.js';
 import { Endpoint } from '../pipeline/endpoint.js';
-import { copyChunk, toWire, Validators } from './lane.js';
+import { copyChunk, toWire, Validators, verifyOn } from './lane.js';
 import type { ChunkTask, FromWorker, LaneConfig, SnapshotJoin, ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('chunkWorker runs in a worker thread');
@@ -84,6 +84,14 @@ async function handle(m: ToWorker): Promise<void> {
       cancel = new AbortController();
       try {
         await runChunk(m.task);
+      } catch (err) {
+        send({ type: 'failed', task: m.task.id, error: toWire(err) });
+      }
+      return;
+    case 'verify':
+      cancel = new AbortController();
+      try {
+        send({ type: 'verified', task: m.task.id, result: await verifyOn(m.task, source!.session, target!.session, cancel.signal) });
       } catch (err) {
         send({ type: 'failed', task: m.task.id, error: toWire(err) });
       }

@@ -12,7 +12,8 @@ import type { RetryPolicy } from '../pipeline/retry.js';
 import { stageChunk, stageChunkRaw, type ChunkCheckpoint } from '../pipeline/stage.js';
 import { compileValidator, validatorOptionsFor, type RowValidator } from '../pipeline/validate/index.js';
 import type { Row } from '../types.js';
-import type { ChunkTask, WireError } from './protocol.js';
+import { verifyTable, type VerifyResult } from '../pipeline/verify.js';
+import type { ChunkTask, VerifyTask, WireError } from './protocol.js';
 
 export interface ChunkEvents {
   onBatch(c: ChunkCheckpoint): void;
@@ -27,7 +28,19 @@ export interface ChunkEvents {
 export interface Lane {
   readonly kind: 'inline' | 'worker';
   run(task: ChunkTask, events: ChunkEvents, signal: AbortSignal, rows?: AsyncIterable<Row[]>): Promise<ChunkCheckpoint>;
+  /** Verify one table on this lane's sessions, inside the run's snapshot. */
+  verify(task: VerifyTask, signal: AbortSignal): Promise<VerifyResult>;
   close(): Promise<void>;
+}
+
+export function verifyOn(task: VerifyTask, source: Session, target: Session, signal: AbortSignal): Promise<VerifyResult> {
+  return verifyTable(task.plan, source, target, task.method, {
+    batchRows: task.batchRows,
+    signal,
+    deadLettered: task.deadLettered,
+    deadKeys: new Set(task.deadKeys),
+    since: task.since,
+  });
 }
 
 /** Validators per table, compiled once; key memory is per chunk (equal keys share a chunk). */
@@ -94,6 +107,10 @@ export class InlineLane implements Lane {
         return session;
       },
     });
+  }
+
+  verify(task: VerifyTask, signal: AbortSignal): Promise<VerifyResult> {
+    return verifyOn(task, this.source.session, this.target.session, signal);
   }
 
   /** The run's own sessions: the run closes them. */

@@ -1,13 +1,16 @@
 /**
  * How many lanes a run gets, of which kind, and how they all come to read one
- * point in time of the source.
+ * point in time of the source. Lanes stage and verify; the main thread plans,
+ * applies and records.
  *
- * Worker lanes need a source whose snapshot other sessions can share
+ * Several lanes need a source whose snapshot other sessions can share
  * (PostgreSQL: exported and imported; MySQL/MariaDB: consistent snapshots
  * started while the main session holds writes back with FLUSH TABLES WITH READ
- * LOCK). A target that takes one writer at a time (SQLite) gets one lane.
- * Otherwise, and when no worker can start, the run's own sessions are the one
- * lane, on the main thread.
+ * LOCK). A SQLite source, whose read snapshot belongs to one connection, gets
+ * one worker lane, which stages and verifies every table in its one read
+ * transaction. A target that takes one writer at a time (SQLite) gets one
+ * lane. When no worker can start, the run's own sessions are the one lane, on
+ * the main thread.
  */
 import { availableParallelism } from 'node:os';
 import type { JobOptions } from '../../../shared/jobSpec.js';
@@ -61,18 +64,15 @@ export async function openLanes(s: LaneSetup): Promise<Lanes> {
   const shareable = source.exportSnapshot !== undefined || source.holdWrites !== undefined;
   const entry = workerEntry();
   const explicit = s.options.parallel !== undefined && s.options.parallel > 1;
-  if (s.inlineOnly || !shareable || !entry) {
-    if (explicit && !s.inlineOnly) {
-      s.warn(
-        entry
-          ? 'tables are staged one chunk at a time: parallel readers need a source whose snapshot several sessions can share (PostgreSQL, MySQL/MariaDB), and a SQLite snapshot cannot be shared'
-          : 'tables are staged one chunk at a time: the chunk worker (out/main/chunkWorker.js) was not found; run `npm run build`',
-      );
-    }
+  if (s.inlineOnly || !entry) {
+    if (!entry) s.warn('tables are staged on the main thread, one chunk at a time: the chunk worker (out/main/chunkWorker.js) was not found; run `npm run build`');
     return inline();
   }
   let count = Math.max(1, Math.min(lanesAllowed(s.options), s.work));
-  if (!s.target.session.dialect.capabilities.concurrentWriters) {
+  if (!shareable) {
+    if (explicit) s.warn('tables are staged one chunk at a time: parallel readers need a source whose snapshot several sessions can share (PostgreSQL, MySQL/MariaDB), and a SQLite snapshot cannot be shared');
+    count = 1;
+  } else if (!s.target.session.dialect.capabilities.concurrentWriters) {
     if (explicit && count > 1) s.warn('tables are staged one chunk at a time: the target (SQLite) takes one writer at a time');
     count = 1;
   }
@@ -97,6 +97,11 @@ export async function openLanes(s: LaneSetup): Promise<Lanes> {
       return lanes;
     },
     beginSnapshot: async () => {
+      if (!shareable) {
+        // The one lane's read transaction is the run's snapshot: it stages and verifies every table.
+        await workers[0].joinSnapshot({ kind: 'begin' });
+        return;
+      }
       if (source.exportSnapshot) {
         const id = await source.exportSnapshot();
         await Promise.all(workers.map((w) => w.joinSnapshot({ kind: 'import', id })));

@@ -8,7 +8,8 @@ import type { ErrorKind } from '../errors.js';
 import type { ChunkPlan } from '../pipeline/chunks.js';
 import type { TablePlan } from '../pipeline/plan.js';
 import type { ChunkCheckpoint } from '../pipeline/stage.js';
-import type { Row, TableName } from '../types.js';
+import type { VerifyResult } from '../pipeline/verify.js';
+import type { Row, TableName, Value } from '../types.js';
 
 /** How a lane's source session joins the run's snapshot. */
 export type SnapshotJoin =
@@ -36,6 +37,18 @@ export interface ChunkTask {
   batch: { maxRows: number; maxBytes: number };
 }
 
+/** Compare a table's source and target after apply, in the lane's snapshot. */
+export interface VerifyTask {
+  id: number;
+  plan: TablePlan;
+  method: 'count' | 'checksum';
+  batchRows: number;
+  deadLettered: number;
+  /** deadKey()s of rows this run dead-lettered: missing from the target on purpose. */
+  deadKeys: string[];
+  since?: { column: string; value: Value; rowsRead: number };
+}
+
 export interface WireError {
   kind: ErrorKind;
   message: string;
@@ -47,6 +60,7 @@ export type ToWorker =
   | { type: 'open'; config: LaneConfig }
   | { type: 'snapshot'; join: SnapshotJoin }
   | { type: 'chunk'; task: ChunkTask }
+  | { type: 'verify'; task: VerifyTask }
   | { type: 'tokens'; request: number }
   | { type: 'cancel' }
   | { type: 'close' };
@@ -60,5 +74,6 @@ export type FromWorker =
   | { type: 'retry'; task: number; attempt: number; delayMs: number; message: string }
   | { type: 'take'; request: number; rows: number; bytes: number }
   | { type: 'chunk-done'; task: number; checkpoint: ChunkCheckpoint }
+  | { type: 'verified'; task: number; result: VerifyResult }
   | { type: 'failed'; task?: number; error: WireError }
   | { type: 'closed' };

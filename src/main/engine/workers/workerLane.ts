@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { FerryError } from '../errors.js';
 import type { ChunkCheckpoint } from '../pipeline/stage.js';
 import { fromWire, type ChunkEvents, type Lane } from './lane.js';
-import type { ChunkTask, FromWorker, LaneConfig, SnapshotJoin, ToWorker } from './protocol.js';
+import type { VerifyResult } from '../pipeline/verify.js';
+import type { ChunkTask, FromWorker, LaneConfig, SnapshotJoin, ToWorker, VerifyTask } from './protocol.js';
 
 const ENTRY = 'chunkWorker.js';
 
@@ -41,9 +42,10 @@ export function workerEntry(): string | undefined {
 }
 
 interface Pending {
-  task: ChunkTask;
+  task: { id: number };
   events: ChunkEvents;
   resolve(c: ChunkCheckpoint): void;
+  resolveVerify?(r: VerifyResult): void;
   reject(err: unknown): void;
   /** An error raised by the run's own callbacks: reported once the worker has stopped. */
   stopWith?: unknown;
@@ -100,6 +102,25 @@ export class WorkerLane implements Lane {
     });
   }
 
+  verify(task: VerifyTask, signal: AbortSignal): Promise<VerifyResult> {
+    if (this.current) throw new FerryError('internal', 'a lane does one thing at a time');
+    return new Promise<VerifyResult>((resolve, reject) => {
+      const onAbort = () => this.post({ type: 'cancel' });
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal.removeEventListener('abort', onAbort);
+      const none = () => undefined;
+      this.current = {
+        task,
+        events: { onBatch: none, onRejected: none, onWarning: none, onRetry: none },
+        resolve: () => reject(new FerryError('internal', 'a verify task ended as a chunk')),
+        resolveVerify: (r) => (done(), resolve(r)),
+        reject: (e) => (done(), reject(e)),
+      };
+      this.post({ type: 'verify', task });
+      if (signal.aborted) onAbort();
+    });
+  }
+
   async close(): Promise<void> {
     if (this.exited) return;
     try {
@@ -146,10 +167,11 @@ export class WorkerLane implements Lane {
       return;
     }
     if (!('task' in m) || m.task !== p.task.id) return;
-    if (m.type === 'chunk-done' || m.type === 'failed') {
+    if (m.type === 'chunk-done' || m.type === 'verified' || m.type === 'failed') {
       this.current = undefined;
       if (p.stopWith !== undefined) p.reject(p.stopWith);
       else if (m.type === 'chunk-done') p.resolve(m.checkpoint);
+      else if (m.type === 'verified') p.resolveVerify?.(m.result);
       else p.reject(fromWire(m.error));
       return;
     }

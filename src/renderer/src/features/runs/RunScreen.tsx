@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import { useApp } from '../../app/store';
 import { ProgressBar } from '../../components/ProgressBar';
 import { StatusBadge } from '../../components/StatusBadge';
-import { fmtDuration, fmtInt, fmtRate, fmtTime, shortId } from '../../components/format';
+import type { RunMetrics } from '../../../../shared/events';
+import { fmtBytes, fmtDuration, fmtInt, fmtRate, fmtTime, shortId } from '../../components/format';
 import { IconArrow } from '../../components/icons';
 import { JobLog } from './JobLog';
 import { ThroughputChart } from './ThroughputChart';
@@ -210,6 +211,7 @@ export function RunScreen({ runId }: { runId: string }) {
       </div>
 
       <Outcome view={view} applied={log.some((e) => e.event.type === 'apply-committed')} />
+      {view.summary?.metrics && view.summary.metrics.rowsPerSecond > 0 ? <Measured m={view.summary.metrics} /> : null}
 
       <div className="tabs" role="tablist" aria-label="Run details">
         {(
@@ -284,5 +286,35 @@ export function RunScreen({ runId }: { runId: string }) {
         <pre className="code spec-view">{JSON.stringify(specs[runId] ?? null, null, 2)}</pre>
       )}
     </section>
+  );
+}
+
+/** What the run measured: where its time went, and how it copied. */
+function Measured({ m }: { m: RunMetrics }) {
+  const p = m.phases;
+  const total = p.planMs + p.stageMs + p.applyMs + p.verifyMs || 1;
+  const parts: [string, number][] = [
+    ['plan', p.planMs],
+    ['stage', p.stageMs],
+    ['apply', p.applyMs],
+    ['verify', p.verifyMs],
+  ];
+  return (
+    <div className="panel measured" aria-label="Where the time went">
+      <div className="phase-bar" role="img" aria-label={parts.map(([n, ms]) => `${n} ${fmtDuration(ms)}`).join(', ')}>
+        {parts.map(([name, ms]) => (ms > 0 ? <span key={name} className={`phase-seg phase-${name}`} style={{ flexGrow: ms / total }} title={`${name}: ${fmtDuration(ms)}`} /> : null))}
+      </div>
+      <p className="muted">
+        {parts.map(([name, ms], i) => (
+          <span key={name}>
+            {i ? ' · ' : ''}
+            <span className={`phase-dot phase-${name}`} /> {name} {fmtDuration(ms)}
+          </span>
+        ))}
+        {' — '}staged at {fmtRate(m.rowsPerSecond)} ({fmtBytes(m.bytesRead)}) on {m.lanes} lane{m.lanes === 1 ? '' : 's'}
+        {m.workers ? ' in worker threads' : ' on the main thread'}
+        {m.retries ? `, ${m.retries} retr${m.retries === 1 ? 'y' : 'ies'}` : ''}
+      </p>
+    </div>
   );
 }
