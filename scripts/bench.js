@@ -4,19 +4,32 @@
 // each path, alternately, ROUNDS rounds, medians; one table on stdout and
 // bench-results/latest.json. Missing reference tools are reported as skipped.
 //
+// Then the extra sections (scripts/bench/extras.js): rate limit accuracy,
+// parallelism and memory, each on its own dbferry runs, every target checked.
+//
 //   ROWS=1000000 ROUNDS=3 node scripts/bench.js
 //   PATHS=pg-pg,my-pg TOOLS=dbferry,copy  (optional filters, substring match)
+//   TOOLS=rate | parallel | memory   only that extra section (section names: rate-limit,
+//            parallel, memory-wide, memory-big); TOOLS=dbferry,copy runs none of them.
+//            PATHS also picks their paths; unset: rate-limit on pg-pg, parallel on pg-pg and
+//            my-my, memory-wide on pg-pg and pg-my, memory-big on pg-pg.
+//   RATE_SECONDS=15   rate limit: capped runs are sized to stage for about this long (1 round)
+//   WIDE_ROWS=40 WIDE_MB=10   memory: the wide table's rows and MB per value (1 round)
+//   BIG=10000000      memory: also one pg-pg round on BIG rows of orders (off by default: minutes)
 //   BENCH_PG_URL, BENCH_MYSQL_URL (server URLs), BENCH_KEEP=1 (keep databases)
+//   BENCH_OUT=file.json (default bench-results/latest.json)
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (extra node flags for dbferry)
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, ROOT } from './bench/config.js';
 import { run, stopLive, which } from './bench/exec.js';
 import { createDb, dropDb, fingerprint, fpDiff, listRunDbs, myQuery, pgQuery } from './bench/db.js';
+import { extrasNeed, planExtras, runExtras } from './bench/extras.js';
+import { measure } from './bench/measure.js';
 import { buildMy, buildPg, buildSqlite } from './bench/workload.js';
 import { buildCases, makeContext, PATHS } from './bench/cases.js';
-import { formatReport, summarize, writeJson } from './bench/report.js';
+import { formatExtras, formatReport, summarize, writeJson } from './bench/report.js';
 
 const cfg = loadConfig();
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -94,74 +107,6 @@ async function buildSources(ctx, needed) {
   return fps[first];
 }
 
-/** dbferry's phases from the arrival times of its --json events. */
-function phasesOf(times, total) {
-  const t = (k) => times[k];
-  if (t('run-started') === undefined || t('summary') === undefined) return undefined;
-  const staged = t('table-staged') ?? t('table-started');
-  const committed = t('apply-committed') ?? staged;
-  return {
-    startup: t('run-started'),
-    plan: (t('table-started') ?? t('run-started')) - t('run-started'),
-    stage: staged - (t('table-started') ?? staged),
-    apply: committed - staged,
-    post: t('summary') - committed,
-    exit: total - t('summary'),
-  };
-}
-
-async function measure(ctx, c, p, round, expected) {
-  const s = await c.setup(ctx, round, p);
-  // Other work on the machine skews every figure: keep the load seen at the start.
-  const load = loadavg()[0];
-  const cmd = c.command(ctx, s);
-  const times = {};
-  let summary;
-  const r = await run(cmd.argv ?? [], {
-    bash: cmd.bash,
-    env: cmd.env,
-    sampleRss: true,
-    maxRssFile: cmd.dbferry ? join(cfg.work, 'maxrss.txt') : undefined,
-    onLine: cmd.dbferry
-      ? (line, t) => {
-          if (!line.startsWith('{')) return;
-          try {
-            const e = JSON.parse(line);
-            if (times[e.type] === undefined || e.type === 'table-staged' || e.type === 'verify') times[e.type] = t;
-            if (e.type === 'summary') summary = e;
-          } catch {
-            /* not an event */
-          }
-        }
-      : undefined,
-  });
-  // dbferry is one process (worker threads included): GNU time's exact peak,
-  // or the polled sum over its process tree if it ever starts more.
-  const rssMb = Math.max(r.rssMb ?? 0, r.exitMaxRssMb ?? 0);
-  const m = { path: c.path, id: c.id, round, seconds: r.seconds, rssMb, status: 'ok', loadBefore: Number(load.toFixed(2)) };
-  if (r.code !== 0) {
-    m.status = 'failed';
-    m.message = `exit ${r.code}: ${summary?.error ?? (r.stderr.trim().split('\n').slice(-3).join(' ') || r.stdout.trim().split('\n').slice(-1)[0])}`;
-  } else {
-    if (cmd.dbferry) m.phases = phasesOf(times, r.seconds);
-    try {
-      const fp = await fingerprint(cfg, p.to, s.target);
-      const d = fpDiff(expected, fp, c.ignore);
-      if (d) {
-        m.status = 'wrong';
-        m.message = `target differs from the source: ${d}`;
-      }
-    } catch (err) {
-      m.status = 'wrong';
-      m.message = `target not readable: ${String(err.message).split('\n')[0]}`;
-    }
-  }
-  await ctx.dropTarget(p.to, s.target);
-  if (s.dir) rmSync(s.dir, { recursive: true, force: true });
-  if (s.state) rmSync(s.state, { recursive: true, force: true });
-  return m;
-}
-
 async function main() {
   if (!existsSync(join(ROOT, 'out', 'main', 'cli.js'))) {
     throw new Error('dbferry is not built: run `npm run build` (or `npm run bench`, which builds first)');
@@ -180,10 +125,13 @@ async function main() {
   const cases = allCases.filter(selected);
   const paths = PATHS.filter((p) => cases.some((c) => c.path === p.id));
   const needed = new Set(paths.flatMap((p) => [p.from, p.to]).filter((e) => e !== 'sqlite' || paths.some((p) => p.from === 'sqlite')));
+  const extrasPlan = planExtras(cfg);
+  for (const e of extrasNeed(extrasPlan)) needed.add(e);
   const ctx = makeContext(cfg);
   const machine = await versions();
+  machine.availableParallelism = availableParallelism();
   log(`bench ${cfg.runId}: ROWS=${cfg.rows} ROUNDS=${cfg.rounds}, work dir ${cfg.work}`);
-  const expected = await buildSources(ctx, needed);
+  const expected = needed.size ? await buildSources(ctx, needed) : undefined;
 
   const measurements = [];
   for (const c of cases) if (c.skip) log(`skipped: ${c.path} ${c.tool} (${c.skip})`);
@@ -206,12 +154,13 @@ async function main() {
   }
 
   const summary = summarize(cases, measurements, cfg.rows);
-  const loads = measurements.map((m) => m.loadBefore);
-  machine.loadAverage = { min: Math.min(...loads), max: Math.max(...loads), cores: machine.cpus };
+  const { extras, measurements: extraMeasurements } = await runExtras(ctx, extrasPlan, { expected, mainResults: summary.results, log });
+  const loads = [...measurements, ...extraMeasurements].map((m) => m.loadBefore);
+  if (loads.length) machine.loadAverage = { min: Math.min(...loads), max: Math.max(...loads), cores: machine.cpus };
   const meta = { rows: cfg.rows, rounds: cfg.rounds, machine };
-  const text = formatReport(summary, meta);
+  const text = [formatReport(summary, meta), formatExtras(extras)].filter(Boolean).join('\n');
   process.stdout.write(`\n${text}\n`);
-  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary });
+  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras });
   log(`\nwritten: ${cfg.out}`);
 }
 

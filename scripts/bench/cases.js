@@ -152,7 +152,53 @@ function dbferryCase(path, verify, validate = true) {
       );
       return { target, job, state };
     },
-    command: (ctx, s) => ({ argv: [process.execPath, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ctx.cfg.bin, 'run', s.job, '--json', '--state', s.state], dbferry: true }),
+    command: dbferryCommand,
+  };
+}
+
+/** The timed command of every dbferry case: `dbferry run JOB --json --state DIR` on the bench's snapshot of the build. */
+export function dbferryCommand(ctx, s) {
+  return { argv: [process.execPath, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ctx.cfg.bin, 'run', s.job, '--json', '--state', s.state], dbferry: true };
+}
+
+/**
+ * A dbferry case of the extra sections (rate limit, parallelism, memory): a
+ * job over `tables` of the source database `sourceOf(ctx, p)` (default: the
+ * workload's source) with `options` (verify "none" unless given), its events
+ * kept; `check(ctx, s, p)` checks the target when the `orders` fingerprint is
+ * not the check.
+ */
+export function dbferryJobCase({ path, id, tool, tables = ['orders'], options = {}, sourceOf, check }) {
+  return {
+    path,
+    id,
+    tool,
+    kind: 'dbferry',
+    keepEvents: true,
+    check,
+    async setup(ctx, round, p) {
+      const target = await ctx.freshTarget(p.to);
+      const job = join(ctx.cfg.work, `job-${path}-${id}-${round}.json`);
+      const state = join(ctx.cfg.work, `state-${path}-${id}-${round}`);
+      mkdirSync(state, { recursive: true });
+      const source = sourceOf ? sourceOf(ctx, p) : ctx.src[p.from];
+      writeFileSync(
+        job,
+        JSON.stringify(
+          {
+            name: `bench ${path} ${id}`,
+            source: { url: ctx.url(p.from, source) },
+            target: { url: ctx.url(p.to, target) },
+            tables: tables.map((t) => ({ source: t, mode: 'replace' })),
+            options: { verify: 'none', ...options },
+          },
+          null,
+          2,
+        ),
+      );
+      return { target, job, state };
+    },
+    command: dbferryCommand,
   };
 }
 

@@ -45,6 +45,13 @@ export function loadConfig() {
     paths: csv('PATHS'),
     tools: csv('TOOLS'),
     keep: process.env.BENCH_KEEP === '1',
+    /** Rate limit section: the capped runs are sized to take about this long (see extras.js). */
+    rateSeconds: positiveInt('RATE_SECONDS', 15),
+    /** Memory section: the wide table's rows and MB per value. */
+    wideRows: positiveInt('WIDE_ROWS', 40),
+    wideMb: positiveInt('WIDE_MB', 10),
+    /** Memory section: rows of the optional big orders table (off unless set; BIG=10000000 takes minutes). */
+    big: process.env.BIG ? positiveInt('BIG', undefined) : undefined,
     runId,
     work,
     pg,

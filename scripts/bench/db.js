@@ -1,5 +1,6 @@
 // Talking to the three engines through their own command-line clients
 // (the same ones the reference pipes use), and to SQLite files in-process.
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { must, run, sh } from './exec.js';
 
@@ -120,4 +121,65 @@ export function fpDiff(expected, actual, ignore = []) {
   const bad = [];
   for (const k of FP_COLS) if (!ignore.includes(k) && expected[k] !== actual[k]) bad.push(`${k} ${actual[k]} (expected ${expected[k]})`);
   return bad.join(', ');
+}
+
+/**
+ * The wide table's check, the same in every engine when the values are: rows,
+ * characters of the text values and of the JSON payloads, and an MD5 over
+ * every row's MD5(body) || MD5(payload) || id, in id order.
+ */
+const WIDE_COLS = ['rows', 'body_chars', 'payload_chars', 'digest'];
+
+export async function wideChecksum(cfg, engine, where) {
+  let values;
+  if (engine === 'pg') {
+    const out = await pgQuery(
+      cfg,
+      where,
+      `SELECT count(*), coalesce(sum(char_length(body)),0), coalesce(sum(char_length(doc->>'payload')),0),
+              md5(coalesce(string_agg(md5(coalesce(body,'')) || md5(coalesce(doc->>'payload','')) || coalesce(doc->>'id',''), ',' ORDER BY id),''))
+       FROM wide`,
+    );
+    values = out.split('\t');
+  } else if (engine === 'my') {
+    const payload = "JSON_UNQUOTE(JSON_EXTRACT(doc,'$.payload'))";
+    const out = await myQuery(
+      cfg,
+      where,
+      `SET SESSION group_concat_max_len = 16777216;
+       SELECT count(*), coalesce(sum(char_length(body)),0), coalesce(sum(char_length(${payload})),0),
+              MD5(COALESCE(GROUP_CONCAT(CONCAT(MD5(COALESCE(body,'')), MD5(COALESCE(${payload},'')), COALESCE(JSON_UNQUOTE(JSON_EXTRACT(doc,'$.id')),'')) ORDER BY id SEPARATOR ','),''))
+       FROM wide`,
+    );
+    values = out.split('\t');
+  } else {
+    // No md5() in SQLite: the same digest, row by row, here.
+    const db = new Database(where, { readonly: true });
+    try {
+      const md5 = (x) => createHash('md5').update(x ?? '', 'utf8').digest('hex');
+      const parts = [];
+      let bodyChars = 0;
+      let payloadChars = 0;
+      const it = db
+        .prepare(`SELECT id, body, length(body), json_extract(doc,'$.payload'), length(json_extract(doc,'$.payload')), json_extract(doc,'$.id') FROM wide ORDER BY id`)
+        .raw(true)
+        .iterate();
+      for (const [, body, bl, payload, pl, id] of it) {
+        bodyChars += bl ?? 0;
+        payloadChars += pl ?? 0;
+        parts.push(md5(body) + md5(payload) + (id === null || id === undefined ? '' : String(id)));
+      }
+      values = [parts.length, bodyChars, payloadChars, md5(parts.join(','))];
+    } finally {
+      db.close();
+    }
+  }
+  return Object.fromEntries(WIDE_COLS.map((k, i) => [k, String(values[i] ?? '')]));
+}
+
+/** What differs between two wide checksums, or ''. */
+export function wideDiff(expected, actual) {
+  return WIDE_COLS.filter((k) => expected[k] !== actual[k])
+    .map((k) => `${k} ${actual[k]} (expected ${expected[k]})`)
+    .join(', ');
 }

@@ -105,6 +105,10 @@ export function formatReport(summary, meta) {
   if (la && la.max > la.cores + 1) {
     out.push(`WARNING: other work ran during the bench (1-min load average up to ${la.max.toFixed(1)} on ${la.cores} cores): figures are noisy`);
   }
+  if (!results.length) {
+    out.push('main table: no case selected by PATHS/TOOLS');
+    return out.join('\n');
+  }
   out.push('ratio = dbferry rows/s ÷ reference rows/s on the same path (>1: dbferry faster); peak RSS = VmHWM of the process tree (summed)');
   out.push('');
   const rows = results.map((r) => {
@@ -179,4 +183,172 @@ function oneLine(s) {
 export function writeJson(file, data) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+// ---------------------------------------------------------------------------
+// The extra sections (extras.js): rate limit, parallelism, memory.
+
+function bytesRate(n) {
+  if (n === undefined) return '';
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(2)} MB/s`;
+  return `${(n / 1024).toFixed(0)} kB/s`;
+}
+
+function pct(x) {
+  return x === undefined ? '' : `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
+}
+
+function statusCell(r) {
+  if (!r) return '';
+  if (r.status === 'skipped') return `skipped (${r.message})`;
+  if (r.status === 'failed') return `FAILED: ${oneLine(r.message)}`;
+  if (r.status === 'wrong') return `WRONG DATA: ${oneLine(r.message)}`;
+  return r.status === 'ok' ? 'ok' : r.status ?? '';
+}
+
+function chunksCell(chunks) {
+  return chunks ? Object.values(chunks).join(' + ') : '';
+}
+
+export function formatExtras(extras) {
+  const out = [];
+  const rl = extras.rateLimit;
+  if (rl) {
+    out.push('');
+    out.push(
+      `rate limit (options.rateLimit), 1 round only (each capped run is sized to stage for about ${rl.rateSeconds} s, by design); goal: the achieved rate within 10% of the cap`,
+    );
+    out.push('achieved = rows (bytes: table-staged `bytes`) ÷ time from the first table-started to the last table-staged event;');
+    out.push(`cap = the lower of total ÷ ${rl.rateSeconds} s and 25% of the uncapped staging rate (never-binding limit, same code path);`);
+    out.push('"burst alone" = what the bucket\'s initial one-second allowance adds over such a run (a perfect limiter lands there, not at 0%)');
+    const rows = [];
+    for (const p of rl.paths) {
+      const u = p.uncapped;
+      for (const [kind, r] of [
+        ['rowsPerSecond', p.rows],
+        ['bytesPerSecond', p.bytes],
+      ]) {
+        if (!r) continue;
+        const f = kind === 'rowsPerSecond' ? (x) => (x === undefined ? '' : `${Math.round(x).toLocaleString('en-US')} rows/s`) : bytesRate;
+        const uncapped = kind === 'rowsPerSecond' ? u?.rowsPerSecond : u?.bytesPerSecond;
+        rows.push([
+          p.path,
+          kind,
+          uncapped !== undefined ? f(uncapped) : statusCell(u),
+          r.cap !== undefined ? f(r.cap) : '',
+          f(r.achieved),
+          pct(r.deviationPercent),
+          pct(r.burstBoundPercent),
+          r.within10Percent === undefined ? '' : r.within10Percent ? 'yes' : 'NO',
+          r.stageSeconds !== undefined ? r.stageSeconds.toFixed(2) : '',
+          r.seconds !== undefined ? r.seconds.toFixed(2) : '',
+          r.rssMb !== undefined && r.status !== 'skipped' ? r.rssMb.toFixed(0) : '',
+          statusCell(r),
+        ]);
+      }
+    }
+    out.push(
+      table(
+        ['path', 'limit', 'uncapped staging', 'cap', 'achieved', 'deviation', 'burst alone', 'within 10%', 'staging s', 'run s', 'peak RSS MB', 'check'],
+        rows,
+        [2, 3, 4, 5, 6, 8, 9, 10],
+      ),
+    );
+  }
+
+  const par = extras.parallelism;
+  if (par) {
+    out.push('');
+    out.push(
+      `parallelism (options.parallel), ${par.cores} cores available (default parallel = cores + 1 = ${par.defaultParallel}), ` +
+        `${par.rounds} round${par.rounds > 1 ? 's' : ''} (medians); goals: two tables at once ≥ 1.7× one at a time (up to the cores), a table in key-range chunks faster than unsplit`,
+    );
+    out.push('rows/s = ROWS ÷ the whole run; staging rows/s = ROWS ÷ (first table-started → last table-staged); chunks per table from table-started');
+    const rows = [];
+    const ratios = [];
+    for (const p of par.paths) {
+      if (p.status === 'skipped') {
+        rows.push([p.path, '', '', statusCell(p), '', '', '', '']);
+        continue;
+      }
+      for (const v of Object.values(p.variants)) {
+        rows.push([
+          p.path,
+          v.tool + (v.status === 'wrong' ? ' [WRONG DATA]' : ''),
+          chunksCell(v.chunks),
+          v.status === 'failed' ? `FAILED: ${oneLine(v.message)}` : v.seconds !== undefined ? v.seconds.toFixed(2) : '',
+          rate(v.rowsPerSecond),
+          v.stageSeconds !== undefined ? v.stageSeconds.toFixed(2) : '',
+          rate(v.stageRowsPerSecond),
+          v.rssMb !== undefined ? v.rssMb.toFixed(0) : '',
+        ]);
+      }
+      const x = (r) => (r === undefined ? '–' : `${r.toFixed(2)}×`);
+      const chunked = p.variants['one-table-parallel-default'];
+      const total = chunked?.chunks ? Object.values(chunked.chunks).reduce((a, n) => a + n, 0) : undefined;
+      const estimate = chunked?.estimates ? Object.values(chunked.estimates)[0] : undefined;
+      const unsplitNote =
+        total === 1 ? `not split at this size (1 chunk; dbferry's estimate ${estimate !== undefined ? estimate.toLocaleString('en-US') : '?'} rows): both runs unsplit` : '';
+      ratios.push([p.path, 'one table: default parallel ÷ parallel 1 unsplit', x(p.oneTable.ratio), x(p.oneTable.stageRatio), '> 1×', unsplitNote]);
+      ratios.push([p.path, 'two tables: parallel 2 ÷ parallel 1', x(p.twoTables.ratio), x(p.twoTables.stageRatio), par.cores >= 2 ? '≥ 1.7×' : 'none (1 core)', '']);
+    }
+    out.push(table(['path', 'case', 'chunks', 'seconds', 'rows/s', 'staging s', 'staging rows/s', 'peak RSS MB'], rows, [2, 3, 4, 5, 6, 7]));
+    if (ratios.length) out.push(table(['path', 'comparison', 'ratio (whole run)', 'ratio (staging)', 'goal', 'note'], ratios, [2, 3]));
+    for (const p of par.paths) {
+      for (const v of Object.values(p.variants ?? {})) for (const w of v.warnings ?? []) out.push(`  warning, ${p.path} ${v.id}: ${oneLine(w)}`);
+      for (const v of Object.values(p.variants ?? {})) if (v.status === 'wrong') out.push(`WRONG DATA: ${p.path} ${v.tool}: ${v.message}`);
+    }
+  }
+
+  const mem = extras.memory;
+  if (mem) {
+    out.push('');
+    out.push(`memory (peak RSS of dbferry: GNU time's maxrss, or the polled VmHWM of its process tree), 1 round; goal: at most ${mem.goalMb} MB, flat in the rows and value size`);
+    const rows = [];
+    const w = mem.wide;
+    if (w) {
+      for (const p of w.paths) {
+        const what = `wide values: ${w.rows} rows × ${w.mbPerValue} MB (text and JSON)`;
+        if (p.status === 'skipped') {
+          rows.push([what, p.path, '', '', '', '', statusCell(p)]);
+          continue;
+        }
+        rows.push([
+          what,
+          p.path,
+          p.status !== 'failed' ? p.seconds.toFixed(2) : '',
+          p.mbPerSecond !== undefined ? `${p.mbPerSecond.toFixed(1)} MB/s` : '',
+          p.status !== 'failed' ? p.rssMb.toFixed(0) : '',
+          p.within250Mb === undefined ? '' : p.within250Mb ? 'yes' : 'NO',
+          statusCell(p),
+        ]);
+      }
+    }
+    const b = mem.big;
+    if (b) {
+      if (b.status === 'skipped') rows.push(['orders, BIG rows', 'pg-pg', '', '', '', '', statusCell(b)]);
+      else {
+        for (const [r, label] of [
+          [b.base, `orders, ${b.base.rows.toLocaleString('en-US')} rows (${b.base.from})`],
+          [b.big, `orders, ${b.big.rows.toLocaleString('en-US')} rows`],
+        ]) {
+          const ok = r.status !== 'failed' && r.seconds !== undefined;
+          rows.push([
+            label,
+            b.path,
+            ok ? r.seconds.toFixed(2) : '',
+            ok ? `${rate(r.rows / r.seconds)} rows/s` : '',
+            ok && r.rssMb !== undefined ? r.rssMb.toFixed(0) : '',
+            ok && r.rssMb !== undefined ? (r.rssMb <= mem.goalMb ? 'yes' : 'NO') : '',
+            statusCell(r),
+          ]);
+        }
+      }
+    }
+    out.push(table(['case', 'path', 'seconds', 'rate', 'peak RSS MB', `≤ ${mem.goalMb} MB`, 'check'], rows, [2, 3, 4]));
+    if (b?.growthMb !== undefined) {
+      out.push(`peak RSS from ${b.base.rows.toLocaleString('en-US')} to ${b.big.rows.toLocaleString('en-US')} rows: ${b.growthMb >= 0 ? '+' : ''}${b.growthMb.toFixed(0)} MB`);
+    }
+  }
+  return out.join('\n');
 }

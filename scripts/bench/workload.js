@@ -14,41 +14,49 @@ import { myQuery, pgQuery } from './db.js';
 
 const NON_ASCII = 'Größe — café ✓ 日本語 ';
 
-export async function buildPg(cfg, db, rows) {
+/**
+ * `orders` in PostgreSQL: ids first … first + rows - 1 (the same values for an
+ * id whatever the range), in `table` (another name, same shape: the
+ * parallelism case splits the workload into two tables).
+ */
+export async function buildPg(cfg, db, rows, { table = 'orders', first = 1 } = {}) {
+  const last = first + rows - 1;
   await pgQuery(
     cfg,
     db,
-    `CREATE TABLE orders (
+    `CREATE TABLE ${table} (
        id bigint PRIMARY KEY, customer_id int NOT NULL, sku varchar(32) NOT NULL, qty int NOT NULL,
        price numeric(12,2) NOT NULL, note text, created_at timestamp NOT NULL, active boolean NOT NULL);
-     INSERT INTO orders
+     INSERT INTO ${table}
      SELECT i, (i*7919) % 50000 + 1, 'SKU-' || lpad(((i*31) % 100000)::text, 6, '0'), i % 20 + 1,
             ((i*37) % 1000000) / 100.0,
             CASE WHEN i % 10 = 0 THEN NULL WHEN i % 7 = 0 THEN '${NON_ASCII}' || i ELSE 'note ' || i END,
             timestamp '2024-01-01 00:00:00' + (i*37) * interval '1 second',
             i % 3 <> 0
-     FROM generate_series(1::bigint, ${rows}::bigint) AS i`,
+     FROM generate_series(${first}::bigint, ${last}::bigint) AS i`,
   );
-  await pgQuery(cfg, db, 'VACUUM (FREEZE, ANALYZE) orders');
+  await pgQuery(cfg, db, `VACUUM (FREEZE, ANALYZE) ${table}`);
 }
 
-export async function buildMy(cfg, db, rows) {
+/** `orders` in MariaDB; `table` and `first` as for buildPg. */
+export async function buildMy(cfg, db, rows, { table = 'orders', first = 1 } = {}) {
+  const last = first + rows - 1;
   await myQuery(
     cfg,
     db,
-    `CREATE TABLE orders (
+    `CREATE TABLE ${table} (
        id bigint NOT NULL PRIMARY KEY, customer_id int NOT NULL, sku varchar(32) NOT NULL, qty int NOT NULL,
        price decimal(12,2) NOT NULL, note text NULL, created_at datetime NOT NULL, active boolean NOT NULL
      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;`,
   );
   // In slices of 250k rows so the undo log of one statement stays small.
   const slice = 250_000;
-  for (let lo = 1; lo <= rows; lo += slice) {
-    const hi = Math.min(rows, lo + slice - 1);
+  for (let lo = first; lo <= last; lo += slice) {
+    const hi = Math.min(last, lo + slice - 1);
     await myQuery(
       cfg,
       db,
-      `INSERT INTO orders
+      `INSERT INTO ${table}
        SELECT seq, (seq*7919) % 50000 + 1, CONCAT('SKU-', LPAD((seq*31) % 100000, 6, '0')), seq % 20 + 1,
               ((seq*37) % 1000000) / 100,
               CASE WHEN seq % 10 = 0 THEN NULL WHEN seq % 7 = 0 THEN CONCAT('${NON_ASCII}', seq) ELSE CONCAT('note ', seq) END,
@@ -57,7 +65,7 @@ export async function buildMy(cfg, db, rows) {
        FROM seq_${lo}_to_${hi}`,
     );
   }
-  await myQuery(cfg, db, 'ANALYZE TABLE orders');
+  await myQuery(cfg, db, `ANALYZE TABLE ${table}`);
 }
 
 /**
@@ -85,4 +93,38 @@ export function buildSqlite(file, rows) {
   } finally {
     db.close();
   }
+}
+
+/** The repeated pieces of the wide table's values (UTF-8 bytes per piece: 12 + 32 + 1 = 45; 33). */
+const WIDE_BODY_PIECE = (i) => `'Größe ✓ ' || md5(${i}::text) || ' '`;
+const WIDE_BODY_PIECE_BYTES = 45;
+const WIDE_JSON_PIECE = (i) => `md5(${i}::text) || '-'`;
+const WIDE_JSON_PIECE_BYTES = 33;
+
+/**
+ * The memory case's `wide` table in PostgreSQL, built by the server: `rows`
+ * rows of one value of about `mb` MB each, text (even ids, with non-ASCII)
+ * or JSON (odd ids: {"id": i, "payload": "…"}); the other column NULL.
+ * TOAST compresses the repeats, so it is small on disk but `mb` MB a value on
+ * the wire and in memory.
+ */
+export async function buildWidePg(cfg, db, rows, mb) {
+  const bytes = Math.round(mb * 2 ** 20);
+  const bodyReps = Math.ceil(bytes / WIDE_BODY_PIECE_BYTES);
+  const jsonReps = Math.ceil(bytes / WIDE_JSON_PIECE_BYTES);
+  await pgQuery(cfg, db, 'CREATE TABLE wide (id int PRIMARY KEY, body text, doc jsonb)');
+  // A few rows per statement: each value is built in the server's memory.
+  for (let lo = 1; lo <= rows; lo += 4) {
+    const hi = Math.min(rows, lo + 3);
+    await pgQuery(
+      cfg,
+      db,
+      `INSERT INTO wide
+       SELECT i,
+              CASE WHEN i % 2 = 0 THEN repeat(${WIDE_BODY_PIECE('i')}, ${bodyReps}) END,
+              CASE WHEN i % 2 = 1 THEN jsonb_build_object('id', i, 'payload', repeat(${WIDE_JSON_PIECE('i')}, ${jsonReps})) END
+       FROM generate_series(${lo}, ${hi}) AS i`,
+    );
+  }
+  await pgQuery(cfg, db, 'VACUUM (FREEZE, ANALYZE) wide');
 }
