@@ -147,7 +147,7 @@ describe('postgres dialect', () => {
       ['ts', 'timestamp(6) without time zone', { kind: 'timestamp', withTimeZone: false, precision: 6 }],
       ['tstz', 'timestamp with time zone', { kind: 'timestamp', withTimeZone: true }],
       ['j', 'json', { kind: 'json' }],
-      ['jb', 'jsonb', { kind: 'json' }],
+      ['jb', 'jsonb', { kind: 'json', parsed: true }],
       ['u', 'uuid', { kind: 'uuid' }],
       ['m', 'mood', { kind: 'enum', values: ['sad', 'ok', 'happy'] }],
       ['arr', 'integer[]', { kind: 'text' }],

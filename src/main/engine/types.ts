@@ -29,7 +29,8 @@ export type LogicalType =
   | { kind: 'date' }
   | { kind: 'time'; precision?: number }
   | { kind: 'timestamp'; withTimeZone: boolean; precision?: number }
-  | { kind: 'json' }
+  /** `parsed`: stored parsed, keys ordered and duplicates dropped (PostgreSQL jsonb); its values are already in that form. */
+  | { kind: 'json'; parsed?: boolean }
   | { kind: 'uuid' }
   | { kind: 'enum'; values: string[] }
   | { kind: 'any' };

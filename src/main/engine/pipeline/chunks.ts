@@ -10,7 +10,7 @@
  * only its own batches past its checkpoint.
  */
 import type { Session } from '../dialects/dialect.js';
-import type { Column, Row } from '../types.js';
+import type { Column, Row, Value } from '../types.js';
 import type { TablePlan } from './plan.js';
 
 /** Batch and row numbers of chunk i are i * CHUNK_STRIDE + 1 … (i + 1) * CHUNK_STRIDE. */
@@ -91,7 +91,16 @@ export async function planChunks(plan: TablePlan, source: Session, sizing: Chunk
     bounds.push(key);
     after = key;
   }
+  // A table of exactly N × every rows ends on a boundary: no empty last chunk.
+  if (bounds.length && !(await anyRowAfter(plan, source, keyColumns, bounds[bounds.length - 1], since))) bounds.pop();
   return fromBounds(bounds);
+}
+
+async function anyRowAfter(plan: TablePlan, source: Session, keyColumns: Column[], after: Row, since: { column: string; value: Value } | undefined): Promise<boolean> {
+  for await (const batch of source.readRows({ table: plan.sourceName, columns: keyColumns, orderBy: plan.orderBy, where: plan.spec.where, since, after, limit: 1, batchRows: 1 })) {
+    if (batch.length) return true;
+  }
+  return false;
 }
 
 function fromBounds(bounds: Row[]): ChunkPlan[] {

@@ -176,8 +176,10 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
         }
         if (next.done) return { ...state, done: true };
         if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
-        pending = readAhead();
         const { rows: read, bytes } = next.value;
+        // Reading ahead holds two batches: not when one is already most of options.batch.maxBytes (big values).
+        const wide = bytes * 2 > sizer.bytes;
+        if (!wide) pending = readAhead();
         const batch = state.batch + 1;
         if (batch > end) throw new FerryError('internal', `${plan.sourceLabel}: more than ${CHUNK_STRIDE} batches in one chunk`);
         const last = read[read.length - 1];
@@ -190,6 +192,7 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
         const started = performance.now();
         const written = rows.length ? await insertIsolating(rows, batch) : 0;
         sizer.observe(read.length, bytes, performance.now() - started);
+        if (wide) pending = readAhead();
         state.batch = batch;
         state.rowsRead += read.length;
         state.rowsWritten += written;

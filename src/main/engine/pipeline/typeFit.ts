@@ -84,8 +84,10 @@ export function fitReason(source: LogicalType, target: LogicalType): string | un
     case 'json': {
       const longest = s.kind === 'text' ? s.maxLength ?? Infinity : s.kind === 'uuid' ? 36 : s.kind === 'enum' ? Math.max(0, ...s.values.map((v) => v.length)) : Infinity;
       if (t.kind === 'text') return textLength(t, longest);
+      if (t.kind === 'json' && s.kind === 'json') {
+        return t.parsed && !s.parsed ? 'jsonb keeps JSON parsed: the key order, duplicate keys and whitespace of the JSON text are not kept' : undefined;
+      }
       if (t.kind === s.kind && s.kind !== 'enum') return undefined;
-      if (t.kind === 'json' && s.kind === 'json') return undefined;
       if (t.kind === 'enum') {
         if (s.kind === 'enum') {
           const missing = s.values.filter((v) => !t.values.includes(v));

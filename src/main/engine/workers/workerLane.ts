@@ -22,7 +22,9 @@ const ENTRY = 'chunkWorker.js';
  */
 function heapLimits(config: LaneConfig): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
   const batchMb = config.batchBytes / 1e6;
-  return { maxOldGenerationSizeMb: Math.ceil(64 + 6 * batchMb), maxYoungGenerationSizeMb: 16 };
+  // A single row may be bigger than a batch (a 10 MB value), held a few times over while it is
+  // decoded and encoded: the floor leaves room for that whatever batch.maxBytes says.
+  return { maxOldGenerationSizeMb: Math.ceil(Math.max(160, 64 + 8 * batchMb)), maxYoungGenerationSizeMb: 16 };
 }
 
 /**
@@ -191,7 +193,7 @@ export class WorkerLane implements Lane {
   private explain(err: Error): unknown {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_OUT_OF_MEMORY') return err;
     return new FerryError('internal', `a chunk worker ran out of memory (its heap is capped at ${this.heapMb} MB so that parallel lanes stay bounded)`, {
-      hint: 'lower options.batch.maxBytes (its heap grows with it) or options.parallel',
+      hint: 'a value of the table may be too big to hold a few times over; raise options.batch.maxBytes (the cap grows with it, 8 MB of batch for 64 MB of heap)',
     });
   }
 

@@ -26,6 +26,13 @@ export function mysqlError(err: unknown, where: string, user: string): Error {
   const e = err as DriverError;
   const errno = e.errno ?? 0;
   if (PRIVILEGE.has(errno)) return privilegeError(err, where, user);
+  // The server drops the connection after it, but it is the row, not the network: trying again cannot help.
+  if (errno === 1153) {
+    return new FerryError('data', `MySQL/MariaDB at ${where}: a row is bigger than the server's max_allowed_packet`, {
+      hint: 'raise it on the server (SET GLOBAL max_allowed_packet = 1073741824, at most 1 GB), then `dbferry dead-letters retry`',
+      cause: err,
+    });
+  }
   if (LOST.has(e.code ?? '') || e.fatal) {
     return new FerryError('connection', `lost the connection to MySQL/MariaDB at ${where}: ${e.message}`, {
       hint: 'The server closed the connection or the network dropped; the run can be resumed',

@@ -12,7 +12,8 @@ const NL = 0x0a;
 
 /** Turns COPY TO STDOUT chunks (any boundaries) into rows of canonical values. */
 export class CopyTextParser {
-  private rest: Buffer | undefined;
+  /** Bytes of a row not yet complete: pieces, joined once its newline arrives (a 10 MB value comes in ~64 KB chunks). */
+  private rest: Buffer[] = [];
 
   /**
    * `binary[i]`: column i is bytea, whose hex text has only its leading "\\" escaped.
@@ -26,23 +27,20 @@ export class CopyTextParser {
 
   /** Parse every complete row in `chunk`, keeping a partial last row for later. */
   push(chunk: Buffer, out: Row[]): void {
-    let buf = chunk;
-    if (this.rest) {
-      buf = Buffer.concat([this.rest, chunk]);
-      this.rest = undefined;
-    }
-    const last = buf.lastIndexOf(NL);
+    const last = chunk.lastIndexOf(NL);
     if (last < 0) {
-      this.rest = buf;
+      this.rest.push(chunk);
       return;
     }
-    if (last + 1 < buf.length) this.rest = Buffer.from(buf.subarray(last + 1));
-    this.parseLines(buf.toString('utf8', 0, last + 1), out);
+    const buf = this.rest.length ? Buffer.concat([...this.rest, chunk]) : chunk;
+    const end = buf.length - (chunk.length - last - 1);
+    this.rest = end < buf.length ? [Buffer.from(buf.subarray(end))] : [];
+    this.parseLines(buf.toString('utf8', 0, end), out);
   }
 
   /** Call at end of stream: a partial row left over means the stream was cut. */
   finish(): void {
-    if (this.rest && this.rest.length > 0) {
+    if (this.rest.some((b) => b.length > 0)) {
       throw new FerryError('internal', 'COPY output ended in the middle of a row');
     }
   }

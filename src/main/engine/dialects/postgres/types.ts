@@ -35,7 +35,7 @@ const SIMPLE: Record<string, LogicalType> = {
   bytea: { kind: 'binary' },
   date: { kind: 'date' },
   json: { kind: 'json' },
-  jsonb: { kind: 'json' },
+  jsonb: { kind: 'json', parsed: true },
   uuid: { kind: 'uuid' },
   oid: { kind: 'integer', bytes: 4, unsigned: true },
   timestamptz: { kind: 'timestamp', withTimeZone: true },
@@ -131,8 +131,9 @@ export function mapType(type: LogicalType): TypeMapping {
     case 'timestamp':
       return withPrecision('timestamp', type.precision, type.withTimeZone ? ' with time zone' : ' without time zone');
     case 'json':
-      // json, not jsonb: jsonb reorders keys and drops duplicates and whitespace.
-      return { nativeType: 'json' };
+      // json, not jsonb, for JSON text: jsonb reorders keys and drops duplicates and whitespace.
+      // Values that came out of a jsonb are in that form already: jsonb keeps them as they are.
+      return { nativeType: type.parsed ? 'jsonb' : 'json' };
     case 'uuid':
       return { nativeType: 'uuid' };
     case 'enum':
