@@ -16,10 +16,27 @@ export class Endpoint {
     return new Endpoint(url, options, await openEndpoint(url, options));
   }
 
-  async reopen(): Promise<Session> {
-    await this.session.close().catch(() => undefined);
-    this.session = await openEndpoint(this.url, this.options);
-    return this.session;
+  private reopening?: Promise<Session>;
+
+  /**
+   * A new session in place of `failed` (default: the current one). Callers that
+   * saw the same session fail at once share one new session, and a caller whose
+   * session was already replaced gets the replacement: no connection is left
+   * open behind the endpoint's back.
+   */
+  reopen(failed: Session = this.session): Promise<Session> {
+    if (failed !== this.session) return Promise.resolve(this.session);
+    this.reopening ??= (async () => {
+      try {
+        // The old connection is usually dead already: closing it must not hold up the new one.
+        void this.session.close().catch(() => undefined);
+        this.session = await openEndpoint(this.url, this.options);
+        return this.session;
+      } finally {
+        this.reopening = undefined;
+      }
+    })();
+    return this.reopening;
   }
 
   close(): Promise<void> {

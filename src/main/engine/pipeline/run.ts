@@ -293,7 +293,11 @@ class Run {
 
   /** DDL on the run's own target session while lanes stage: a dropped connection is retried on a new one. */
   private onTarget(fn: (session: Session) => Promise<void>): Promise<void> {
-    return withRetries(this.retry, async (attempt) => fn(attempt > 0 ? await this.target!.reopen() : this.target!.session));
+    let used = this.target!.session;
+    return withRetries(this.retry, async (attempt) => {
+      if (attempt > 0) used = await this.target!.reopen(used);
+      return fn(used);
+    });
   }
 
   /** Checkpointed as staged before an interruption: its rows are in its staging table. */

@@ -222,28 +222,41 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   if (hooks.resume) await deleteBatches(target.session);
   const batch = base + 1;
   let bytes = 0;
-  const counted = async function* (chunks: AsyncIterable<Uint8Array>) {
-    for await (const c of chunks) {
+  let sourceFailed = false;
+  const reads = source.session
+    .readRaw!(
+      { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 },
+      { batch, rowBase: base },
+    )
+    [Symbol.asyncIterator]();
+  const counted = async function* () {
+    for (;;) {
       if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
-      bytes += c.byteLength;
-      yield c;
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await reads.next();
+      } catch (err) {
+        sourceFailed = true;
+        throw err;
+      }
+      if (next.done) return;
+      bytes += next.value.byteLength;
+      yield next.value;
     }
   };
   try {
-    const read = source.session.readRaw!(
-      { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 },
-      { batch, rowBase: base },
-    );
-    const rows = await target.session.writeRaw!(staging, stagingColumns(plan, target.session).map((c) => c.name), counted(read));
+    const rows = await target.session.writeRaw!(staging, stagingColumns(plan, target.session).map((c) => c.name), counted());
     const done: ChunkCheckpoint = { ...chunk, batch, lastKey: chunk.through, rowsRead: rows, rowsWritten: rows, rowsRejected: 0, bytes, done: true };
     hooks.onBatch(done);
     return done;
   } catch (err) {
+    // The source's COPY must be over (cancelled and drained) before its session reads again.
+    await reads.return?.(undefined).catch(() => undefined);
     if (hooks.signal?.aborted || (err instanceof FerryError && err.kind === 'cancelled')) throw err;
     hooks.onWarning(`chunk ${chunk.index + 1}: the binary pass-through stopped (${errorMessage(err)}); staging it row by row instead`);
-    const fresh = async (): Promise<Session> => (isTransient(err) ? target.reopen() : target.session);
-    await deleteBatches(await fresh());
-    if (isTransient(err)) await hooks.reopenSource();
+    const lost = isTransient(err);
+    if (lost && sourceFailed) await hooks.reopenSource();
+    await deleteBatches(lost && !sourceFailed ? await target.reopen() : target.session);
     return stageChunk(plan, source, target, staging, chunk, { ...hooks, resume: undefined });
   }
 }

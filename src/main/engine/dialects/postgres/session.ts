@@ -1,4 +1,5 @@
 /** One PostgreSQL connection as a dbferry Session: glue over the role files. */
+import type pg from 'pg';
 import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
@@ -151,7 +152,21 @@ export class PostgresSession implements Session {
     return joinSnapshot(this, id);
   }
 
+  /**
+   * A connection the server terminated can leave pg's end() waiting for an
+   * 'end' that already came: give it a moment, then drop the socket.
+   */
   async close(): Promise<void> {
-    await this.conn.client.end().catch(() => {});
+    const client = this.conn.client as pg.Client & { connection?: { stream?: { destroy(): void } } };
+    let timer: NodeJS.Timeout | undefined;
+    const gone = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        client.connection?.stream?.destroy();
+        resolve();
+      }, 2000);
+      timer.unref();
+    });
+    await Promise.race([client.end().catch(() => {}), gone]);
+    clearTimeout(timer);
   }
 }

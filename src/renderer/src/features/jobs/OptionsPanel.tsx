@@ -48,8 +48,12 @@ export function OptionsPanel() {
         />
       </label>
       <label className="field">
-        <span>Tables at once (PostgreSQL source)</span>
-        <input type="number" min={1} max={64} value={o.parallel ?? ''} placeholder="1" onChange={(e) => set({ parallel: e.target.value ? intOr(e.target.value, 1) || 1 : undefined })} />
+        <span>Lanes (chunks copied at once)</span>
+        <input type="number" min={1} max={64} value={o.parallel ?? ''} placeholder="cores + 1" onChange={(e) => set({ parallel: e.target.value ? intOr(e.target.value, 1) || 1 : undefined })} />
+      </label>
+      <label className="field">
+        <span>Connections per server, at most</span>
+        <input type="number" min={1} max={256} value={o.maxConnections ?? ''} placeholder="lanes + 1" onChange={(e) => set({ maxConnections: e.target.value ? intOr(e.target.value, 2) || 2 : undefined })} />
       </label>
       <label className="field">
         <span>Source isolation</span>
