@@ -223,12 +223,11 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   const batch = base + 1;
   let bytes = 0;
   let sourceFailed = false;
-  const reads = source.session
-    .readRaw!(
-      { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 },
-      { batch, rowBase: base },
-    )
-    [Symbol.asyncIterator]();
+  const raw = source.session.readRaw!(
+    { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 },
+    { batch, rowBase: base },
+  );
+  const reads = raw[Symbol.asyncIterator]();
   const counted = async function* () {
     for (;;) {
       if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
