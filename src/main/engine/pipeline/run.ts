@@ -22,7 +22,7 @@ import { createStagingTable, indexStaging, type ChunkCheckpoint, type StageCheck
 import { isAfter } from './watermark.js';
 import type { OpenOptions, Session } from '../dialects/dialect.js';
 import type { Lane } from '../workers/lane.js';
-import { lanesAllowed, openLanes, type Lanes } from '../workers/lanes.js';
+import { openLanes, plannedLanes, type Lanes } from '../workers/lanes.js';
 import type { ChunkTask } from '../workers/protocol.js';
 import { deadKey } from './verify.js';
 
@@ -144,7 +144,13 @@ class Run {
       await this.open();
       await this.plan();
       // Workers start (a few hundred ms: a thread, the engine, two connections) while chunks are probed.
-      const sizing: ChunkSizing = { lanes: ctx.rowsFor ? 1 : lanesAllowed(spec.options), ...DEFAULT_SIZING, rows: spec.options.chunkRows };
+      // Rate-limited tables are copied row by row: they do not pass through.
+      const allPassThrough = this.tables.length > 0 && this.tables.every((t) => t.plan.rawCopy) && !this.rateLimit.active;
+      const sizing: ChunkSizing = {
+        lanes: ctx.rowsFor ? 1 : plannedLanes(spec.options, this.source.session, this.target!.session, allPassThrough),
+        ...DEFAULT_SIZING,
+        rows: spec.options.chunkRows,
+      };
       const lanes = openLanes({
         source: this.source,
         target: this.target!,
@@ -152,6 +158,7 @@ class Run {
         urls: { source: spec.source.url, target: spec.target.url },
         openOptions: { source: this.openOptions('source'), target: this.openOptions('target') },
         work: this.tables.reduce((n, t) => n + this.expectedWork(t, sizing), 0),
+        allPassThrough,
         inlineOnly: ctx.rowsFor !== undefined,
         warn: (m) => this.warn(m),
       });

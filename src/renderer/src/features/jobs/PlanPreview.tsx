@@ -14,6 +14,11 @@ function TablePlan({ t }: { t: PlannedTable }) {
         </h3>
         <span className="chip">{t.mode}</span>
         {t.createTarget ? <span className="chip chip-info">creates the table</span> : <span className="chip">existing table</span>}
+        {t.fastPath ? (
+          <span className="chip chip-ok" title={t.fastPath}>
+            fast path
+          </span>
+        ) : null}
         {t.incremental ? (
           <span className="chip" title={t.incremental.since === undefined ? 'no watermark yet: this run copies every row' : undefined}>
             incremental: {t.incremental.since === undefined ? 'every row (first run)' : `${t.incremental.cursor} > ${t.incremental.since}`}

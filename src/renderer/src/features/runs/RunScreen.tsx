@@ -311,7 +311,7 @@ function Measured({ m }: { m: RunMetrics }) {
             <span className={`phase-dot phase-${name}`} /> {name} {fmtDuration(ms)}
           </span>
         ))}
-        {' — '}staged at {fmtRate(m.rowsPerSecond)} ({fmtBytes(m.bytesRead)}) on {m.lanes} lane{m.lanes === 1 ? '' : 's'}
+        {' — '}staged at {fmtRate(m.rowsPerSecond).replace('/s', ' rows/s')} ({fmtBytes(m.bytesRead)}) on {m.lanes} lane{m.lanes === 1 ? '' : 's'}
         {m.workers ? ' in worker threads' : ' on the main thread'}
         {m.retries ? `, ${m.retries} retr${m.retries === 1 ? 'y' : 'ies'}` : ''}
       </p>
