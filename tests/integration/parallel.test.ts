@@ -11,6 +11,7 @@ import { dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
 import { createMysqlDatabase, mysqlServerOptions, type MysqlTestDatabase } from '../helpers/mysql.js';
 import { createPgDatabase, pgExec, type PgTestDatabase } from '../helpers/postgres.js';
 import { ENGINES, createTestDb, digest, type EngineName, type TestDb } from '../helpers/targets.js';
+import { startTransfers } from '../helpers/transfers.js';
 
 const LEDGER = 24_000;
 type Ev = Record<string, unknown> & { type: string };
@@ -141,18 +142,7 @@ describe('MySQL/MariaDB source in parallel lanes', () => {
   it('lanes started under one held write lock read one point in time: money moved meanwhile adds up', async () => {
     const target = await createTestDb('postgres', dir);
     const mover = await mysql.createConnection({ ...mysqlServerOptions(), database: my.name });
-    let moving = true;
-    let transfers = 0;
-    const move = (async () => {
-      while (moving) {
-        const id = 1 + (transfers % 20000);
-        await mover.query('START TRANSACTION');
-        await mover.query('UPDATE a SET balance = balance - 7 WHERE id = ?', [id]);
-        await mover.query('UPDATE b SET balance = balance + 7 WHERE id = ?', [20001 - id]);
-        await mover.query('COMMIT');
-        transfers++;
-      }
-    })();
+    const transfers = startTransfers((sql, params) => mover.query(sql, params), () => '?');
     try {
       const spec = writeJob(dir, {
         source: { url: my.url },
@@ -161,18 +151,16 @@ describe('MySQL/MariaDB source in parallel lanes', () => {
         options: { parallel: 3, chunkRows: 3000, batch: { maxRows: 500 } },
       }, 'mysql-parallel.json');
       const r = await dbferry(['run', spec, '--json', '--state', state]);
-      moving = false;
-      await move;
+      await transfers.stop();
       expect(r.code, r.stdout.slice(-800) + r.stderr).toBe(0);
       expect(r.events.some((e) => e.type === 'warning')).toBe(false);
       expect(r.events.find((e) => e.type === 'table-started')?.chunks).toBeGreaterThan(1);
-      expect(transfers).toBeGreaterThan(10);
+      expect(transfers.count).toBeGreaterThan(10);
       const [[sumA]] = await target.rows('SELECT sum(balance) FROM a');
       const [[sumB]] = await target.rows('SELECT sum(balance) FROM b');
       expect(Number(sumA) + Number(sumB)).toBe(40_000_000);
     } finally {
-      moving = false;
-      await move;
+      await transfers.stop();
       await mover.end();
       await target.drop();
     }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
 import { createPgDatabase, type PgTestDatabase } from '../helpers/postgres.js';
 import { ENGINES, createTestDb, digest, type EngineName, type TestDb } from '../helpers/targets.js';
+import { startTransfers } from '../helpers/transfers.js';
 
 const ACCOUNTS = 1000;
 const LEDGER = 20_000;
@@ -269,18 +270,7 @@ describe('a consistent source snapshot', () => {
     const target = await createTestDb(engine, dir);
     const mover = new pg.Client({ connectionString: pgSource.url });
     await mover.connect();
-    let moving = true;
-    let transfers = 0;
-    const move = (async () => {
-      while (moving) {
-        const id = 1 + (transfers % 20000);
-        await mover.query('BEGIN');
-        await mover.query('UPDATE a SET balance = balance - 7 WHERE id = $1', [id]);
-        await mover.query('UPDATE b SET balance = balance + 7 WHERE id = $1', [20001 - id]);
-        await mover.query('COMMIT');
-        transfers++;
-      }
-    })();
+    const transfers = startTransfers((sql, params) => mover.query(sql, params), (i) => `$${i}`);
     try {
       const spec = writeJob(dir, {
         source: { url: pgSource.url },
@@ -290,19 +280,17 @@ describe('a consistent source snapshot', () => {
         options: { batch: { maxRows: 200 }, parallel: 2 },
       }, `snap-${engine}.json`);
       const r = await dbferry(['run', spec, '--json', '--state', state]);
-      moving = false;
-      await move;
+      await transfers.stop();
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const order = r.events.filter((e) => e.type === 'table-started' || e.type === 'table-staged').map((e) => e.type);
       if (engine === 'mysql') expect(order.slice(0, 2)).toEqual(['table-started', 'table-started']);
       else expect(r.events.some((e) => e.type === 'warning' && String(e.message).includes('staged one chunk at a time'))).toBe(true);
-      expect(transfers).toBeGreaterThan(10);
+      expect(transfers.count).toBeGreaterThan(10);
       const [[sumA]] = await target.rows('SELECT sum(balance) FROM a');
       const [[sumB]] = await target.rows('SELECT sum(balance) FROM b');
       expect(Number(sumA) + Number(sumB)).toBe(40_000_000);
     } finally {
-      moving = false;
-      await move;
+      await transfers.stop();
       await mover.end();
       await target.drop();
     }

@@ -54,20 +54,17 @@ export function selectSql(table: string, req: ReadRequest, keyColumns: string[] 
 }
 
 /**
- * The rows as binary COPY, bytes as the server sends them, with the batch
- * number and a row number appended (dbferry's counters: checked integers).
+ * COPY … TO STDOUT as it streams. Inside a transaction (a snapshot), stopping
+ * a COPY early means cancelling it, which would abort the whole transaction: a
+ * savepoint keeps it usable.
  */
-export async function* readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncGenerator<Uint8Array> {
-  if (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase)) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
-  const table = ctx.quoteTable(req.table);
-  const what = `reading ${table}`;
-  const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
-  const sql = `COPY (SELECT s.*, ${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER () FROM (${select}) AS s) TO STDOUT (FORMAT binary)`;
+async function* copyOut(ctx: ReadContext, sql: string, what: string): AsyncGenerator<Buffer> {
   const savepoint = ctx.inTransaction();
   if (savepoint) await run(ctx, 'SAVEPOINT dbferry_read', what);
   const stream: Readable = ctx.client.query(copyTo(sql));
   let done = false;
   try {
+    // destroyOnReturn false: on an early stop the stream must still be drained (stopEarly).
     for await (const chunk of stream.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
     done = true;
   } catch (err) {
@@ -80,9 +77,19 @@ export async function* readRaw(ctx: ReadContext, req: ReadRequest, trailing: { b
   if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
 }
 
+/**
+ * The rows as binary COPY, bytes as the server sends them, with the batch
+ * number and a row number appended (dbferry's counters: checked integers).
+ */
+export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncGenerator<Uint8Array> {
+  if (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase)) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
+  const table = ctx.quoteTable(req.table);
+  const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
+  return copyOut(ctx, `COPY (SELECT s.*, ${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER () FROM (${select}) AS s) TO STDOUT (FORMAT binary)`, `reading ${table}`);
+}
+
 export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenerator<Row[]> {
   const table = ctx.quoteTable(req.table);
-  const what = `reading ${table}`;
   const parser = new CopyTextParser(
     req.columns.map((c) => decoderFor(c.type)),
     req.columns.map((c) => c.type.kind === 'binary'),
@@ -91,41 +98,24 @@ export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenera
   const batchRows = Math.max(1, req.batchRows);
   const batchBytes = req.batchBytes ?? Infinity;
   let bytes = 0;
-  // Inside a transaction (a snapshot), stopping a COPY early means cancelling it,
-  // which would abort the whole transaction: a savepoint keeps it usable.
-  const savepoint = ctx.inTransaction();
-  if (savepoint) await run(ctx, 'SAVEPOINT dbferry_read', what);
-  const stream: Readable = ctx.client.query(copyTo(`COPY (${selectSql(table, req)}) TO STDOUT`));
-  let done = false;
   let batch: Row[] = [];
-  try {
-    // destroyOnReturn false: on an early stop the stream must still be drained (stopEarly).
-    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
-      parser.push(chunk as Buffer, batch);
-      bytes += (chunk as Buffer).length;
-      while (batch.length >= batchRows) {
-        const full = batch.length === batchRows ? batch : batch.slice(0, batchRows);
-        batch = batch.length === batchRows ? [] : batch.slice(batchRows);
-        bytes = 0;
-        yield full;
-      }
-      if (bytes >= batchBytes && batch.length) {
-        const full = batch;
-        batch = [];
-        bytes = 0;
-        yield full;
-      }
+  for await (const chunk of copyOut(ctx, `COPY (${selectSql(table, req)}) TO STDOUT`, `reading ${table}`)) {
+    parser.push(chunk, batch);
+    bytes += chunk.length;
+    while (batch.length >= batchRows) {
+      const full = batch.length === batchRows ? batch : batch.slice(0, batchRows);
+      batch = batch.length === batchRows ? [] : batch.slice(batchRows);
+      bytes = 0;
+      yield full;
     }
-    parser.finish();
-    done = true;
-  } catch (err) {
-    done = true;
-    if (savepoint) await rollbackTo(ctx);
-    throw ctx.fail(err, what);
-  } finally {
-    if (!done) await stopEarly(ctx, stream, savepoint);
+    if (bytes >= batchBytes && batch.length) {
+      const full = batch;
+      batch = [];
+      bytes = 0;
+      yield full;
+    }
   }
-  if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
+  parser.finish();
   if (batch.length) yield batch;
 }
 
