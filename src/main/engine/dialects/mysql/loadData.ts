@@ -38,7 +38,8 @@ export async function loadData(conn: Connection, quotedTable: string, label: str
     (sets.length ? ` SET ${sets.join(', ')}` : '');
   let result: { affectedRows?: number; warningStatus?: number };
   try {
-    const [r] = await conn.query({ sql, infileStreamFactory: () => Readable.from(lines(columns, encodings, rows)) });
+    const socket = socketOf(conn);
+    const [r] = await conn.query({ sql, infileStreamFactory: () => Readable.from(paced(lines(columns, encodings, rows), socket)) });
     result = r as typeof result;
   } catch (err) {
     if (REFUSED.has((err as { errno?: number }).errno ?? 0)) throw new LoadDataRefused((err as Error).message);
@@ -56,13 +57,55 @@ function encodingOf(c: Column): Encoding {
   return c.type.kind === 'binary' || c.type.kind === 'any' ? 'hex' : 'text';
 }
 
+/** Bytes queued on the socket before the rows wait for it to drain. */
+const QUEUED_BYTES = 1024 * 1024;
+
+type Socket = { writableLength: number; once(event: 'drain' | 'close', listener: () => void): unknown; removeListener(event: 'drain' | 'close', listener: () => void): unknown };
+
+function socketOf(conn: Connection): Socket | undefined {
+  const stream = (conn as unknown as { connection?: { stream?: Partial<Socket> } }).connection?.stream;
+  return stream && typeof stream.writableLength === 'number' && typeof stream.once === 'function' ? (stream as Socket) : undefined;
+}
+
+/**
+ * mysql2 writes every piece of the file to the socket as it comes, without
+ * waiting for the server to take it: a batch of 10 MB values would sit in
+ * memory twice over. The pieces wait here while the socket holds more than
+ * QUEUED_BYTES.
+ */
+async function* paced(pieces: Iterable<Buffer>, socket: Socket | undefined): AsyncGenerator<Buffer> {
+  for (const piece of pieces) {
+    if (socket && socket.writableLength > QUEUED_BYTES) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.removeListener('drain', done);
+          socket.removeListener('close', done);
+          resolve();
+        };
+        socket.once('drain', done);
+        socket.once('close', done);
+      });
+    }
+    yield piece;
+  }
+}
+
 function* lines(columns: Column[], encodings: Encoding[], rows: Row[]): Generator<Buffer> {
   const width = columns.length;
   let chunk = '';
   for (const row of rows) {
     for (let i = 0; i < width; i++) {
       if (i) chunk += '\t';
-      chunk += field(row[i], columns[i], encodings[i]);
+      const text = field(row[i], columns[i], encodings[i]);
+      if (text.length < CHUNK_BYTES) {
+        chunk += text;
+        continue;
+      }
+      // A big value goes out in pieces of its own: appended to the chunk, it would be copied whole once more.
+      if (chunk) yield Buffer.from(chunk, 'utf8');
+      chunk = '';
+      const bytes = Buffer.from(text, 'utf8');
+      for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
     }
     chunk += '\n';
     if (chunk.length >= CHUNK_BYTES) {
