@@ -323,6 +323,27 @@ describe('mysql dialect', () => {
     await victim.close();
   });
 
+  it('fails a read whose connection is killed mid-stream as a transient connection error, without hanging', async () => {
+    await session.execute('CREATE TABLE big_read (id int PRIMARY KEY, pad varchar(200))');
+    await session.execute("INSERT INTO big_read SELECT seq, REPEAT('x', 200) FROM seq_1_to_50000");
+    const victim = await open(db.url);
+    const cols = (await victim.describeTable({ name: 'big_read' }))!.columns;
+    const [[id]] = (await victim.query('SELECT CONNECTION_ID()')).rows;
+    let seen = 0;
+    const reading = (async () => {
+      for await (const batch of victim.readRows({ table: { name: 'big_read' }, columns: cols, orderBy: ['id'], batchRows: 100 })) {
+        if (seen === 0) await db.admin.query(`KILL ${Number(id)}`);
+        seen += batch.length;
+      }
+    })();
+    const err = await captureError(() => reading);
+    expect(err.kind).toBe('connection');
+    expect(err.transient).toBe(true);
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(50000);
+    await victim.close();
+  });
+
   it('parses native type overrides', () => {
     expect(session.parseNativeType('text')).toEqual({ kind: 'text', maxLength: 65535 });
     expect(session.parseNativeType('varchar(10)')).toEqual({ kind: 'text', maxLength: 10 });

@@ -254,6 +254,59 @@ describe.each(['postgres', 'mysql'] as EngineName[])('%s target connection kille
   });
 });
 
+describe.each(['postgres', 'mysql'] as EngineName[])('%s source connection killed mid-read', (engine) => {
+  it('is reconnected, reads on after the last staged key, and the run completes and verifies exactly', async () => {
+    const ROWS = 300_000;
+    const server = await createTestDb(engine, dir);
+    const target = await createTestDb('sqlite', dir);
+    try {
+      await server.exec('CREATE TABLE big (id int PRIMARY KEY, pad varchar(100) NOT NULL)');
+      await server.exec(
+        engine === 'postgres'
+          ? `INSERT INTO big SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS}) g`
+          : `INSERT INTO big SELECT seq, REPEAT(MD5(seq), 3) FROM seq_1_to_${ROWS}`,
+      );
+      const expectedBig = await server.checksum('big', 'id');
+      const spec = writeJob(dir, {
+        source: { url: server.url },
+        target: { url: target.url },
+        tables: [{ source: 'big', mode: 'replace' }],
+        options: { batch: { maxRows: 1000 }, parallel: 1, verify: 'checksum', retries: { max: 5, baseDelayMs: 50 } },
+      }, `source-kill-${engine}.json`);
+      let killed = 0;
+      const r = await dbferryUntil(
+        ['run', spec, '--state', state],
+        (e) => e.type === 'progress' && Number(e.rowsRead ?? 0) >= 20_000,
+        async () => {
+          killed = await server.killSessions();
+        },
+      );
+      expect(killed).toBeGreaterThan(0);
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+      expect(r.events.some((e) => e.type === 'warning' && String(e.message).includes('lost the source connection'))).toBe(true);
+      expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
+      expect(await target.checksum('big', 'id')).toEqual(expectedBig);
+      // Killed again while verifying (300k rows take about a second): the comparison starts over on new sessions.
+      let killedInVerify = 0;
+      const again = await dbferryUntil(
+        ['run', spec, '--state', state],
+        (e) => e.type === 'apply-committed',
+        async () => {
+          killedInVerify = await server.killSessions();
+        },
+        { delayMs: 150 },
+      );
+      expect(killedInVerify).toBeGreaterThan(0);
+      expect(again.code, again.stderr + again.stdout.slice(-800)).toBe(0);
+      expect(again.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
+      expect(expectedBig!.rows).toBe(ROWS);
+    } finally {
+      await target.drop();
+      await server.drop();
+    }
+  });
+});
+
 describe('a consistent source snapshot', () => {
   let pgSource: PgTestDatabase;
   beforeAll(async () => {

@@ -28,7 +28,7 @@ export class FerryError extends Error {
 }
 
 export function errorMessage(err: unknown): string {
-  if (err instanceof FerryError) return err.hint ? `${err.message}. ${err.hint}` : err.message;
+  if (err instanceof FerryError) return err.hint ? `${err.message.replace(/\.$/, '')}. ${err.hint}` : err.message;
   if (err instanceof Error) return err.message;
   return String(err);
 }

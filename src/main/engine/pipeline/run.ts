@@ -6,7 +6,7 @@
 import { redactUrl } from '../../../shared/connectionUrl.js';
 import type { RunEvent, RunMetrics, RunSummary, TablePhase, TableSummary } from '../../../shared/events.js';
 import type { JobSpec } from '../../../shared/jobSpec.js';
-import { FerryError, errorMessage } from '../errors.js';
+import { FerryError, errorMessage, isTransient } from '../errors.js';
 import { STAGING_PREFIX, stagingTableName } from '../naming.js';
 import type { Row, TableName } from '../types.js';
 import { applyAll, promotable, promoteStagedTargets, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
@@ -181,7 +181,10 @@ class Run {
         await this.apply();
       }
       const mismatched = await this.verify();
-      await this.source.session.endSnapshot();
+      // Only a read transaction ends here: a source connection that dropped meanwhile has ended it already.
+      await this.source.session.endSnapshot().catch((err: unknown) => {
+        if (!isTransient(err)) throw err;
+      });
       const summary = mismatched
         ? this.summarize('failed', 'verification found differences between source and target (see the verify events); the data is applied, `dbferry backups restore` undoes it', 'verify')
         : this.summarize(this.tables.some((t) => t.summary.rowsDeadLettered > 0) ? 'dead-lettered' : 'succeeded');

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import type { Session } from '../dialects/dialect.js';
 import { FerryError } from '../errors.js';
 import { Endpoint } from '../pipeline/endpoint.js';
-import { copyChunk, toWire, Validators, verifyOn } from './lane.js';
+import { copyChunk, toWire, Validators, verifyRetrying } from './lane.js';
 import type { ChunkTask, FromWorker, LaneConfig, SnapshotJoin, ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('chunkWorker runs in a worker thread');
@@ -57,9 +57,16 @@ async function runChunk(task: ChunkTask): Promise<void> {
       retry: config.retry,
       validator: validators.for(task, target.session),
       reopenSource: async () => {
-        // PostgreSQL: the main session still holds the exported snapshot, so a new session reads the same data.
+        // PostgreSQL: while the main session holds the exported snapshot, a new session reads the same data.
         const session = await src.reopen();
-        await joinSnapshot(session);
+        try {
+          await joinSnapshot(session);
+        } catch (err) {
+          if (join?.kind !== 'import') throw err;
+          // The holder's connection dropped too: the snapshot is gone for good.
+          send({ type: 'warning', task: task.id, message: `the run's source snapshot was lost with its connection: the rest of ${task.plan.sourceLabel} is read as of now, so rows changed since the run started may be mixed in` });
+          await session.beginSnapshot();
+        }
         return session;
       },
     },
@@ -91,7 +98,9 @@ async function handle(m: ToWorker): Promise<void> {
     case 'verify':
       cancel = new AbortController();
       try {
-        send({ type: 'verified', task: m.task.id, result: await verifyOn(m.task, source!.session, target!.session, cancel.signal) });
+        // The run's snapshot is joined again while its holder lives; else the table is compared as it is now.
+        const rejoin = (session: Session) => joinSnapshot(session).catch(() => session.beginSnapshot());
+        send({ type: 'verified', task: m.task.id, result: await verifyRetrying(m.task, source!, target!, cancel.signal, config!.retry, rejoin) });
       } catch (err) {
         send({ type: 'failed', task: m.task.id, error: toWire(err) });
       }

@@ -8,7 +8,7 @@
 import type { Session } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Endpoint } from '../pipeline/endpoint.js';
-import type { RetryPolicy } from '../pipeline/retry.js';
+import { withRetries, type RetryPolicy } from '../pipeline/retry.js';
 import { stageChunk, stageChunkRaw, type ChunkCheckpoint } from '../pipeline/stage.js';
 import { compileValidator, validatorOptionsFor, type RowValidator } from '../pipeline/validate/index.js';
 import type { Row } from '../types.js';
@@ -40,6 +40,30 @@ export function verifyOn(task: VerifyTask, source: Session, target: Session, sig
     deadLettered: task.deadLettered,
     deadKeys: new Set(task.deadKeys),
     since: task.since,
+  });
+}
+
+/**
+ * Verify one table on these endpoints. Verifying only reads, so a dropped
+ * connection is retried from the start of the table on new sessions, the
+ * source's joined to the run's snapshot again where it still can be (`rejoin`).
+ */
+export function verifyRetrying(
+  task: VerifyTask,
+  source: Endpoint,
+  target: Endpoint,
+  signal: AbortSignal,
+  retry: Omit<RetryPolicy, 'signal' | 'onRetry'>,
+  rejoin: (session: Session) => Promise<void>,
+): Promise<VerifyResult> {
+  let sessions: [Session, Session] | undefined;
+  return withRetries({ ...retry, signal }, async (attempt) => {
+    if (attempt > 0 && sessions) {
+      const [s, t] = sessions;
+      await Promise.all([source.reopen(s).then(rejoin), target.reopen(t)]);
+    }
+    sessions = [source.session, target.session];
+    return verifyOn(task, ...sessions, signal);
   });
 }
 
@@ -110,7 +134,7 @@ export class InlineLane implements Lane {
   }
 
   verify(task: VerifyTask, signal: AbortSignal): Promise<VerifyResult> {
-    return verifyOn(task, this.source.session, this.target.session, signal);
+    return verifyRetrying(task, this.source, this.target, signal, this.retry, (session) => session.beginSnapshot());
   }
 
   /** The run's own sessions: the run closes them. */
