@@ -218,6 +218,15 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium', () => {
     // The three with text in qty are refused again; the 252 the old maximum refused are applied.
     expect(await page.locator('#run-title [data-status]').getAttribute('data-status')).toBe('dead-lettered');
     await shot(page, '13-dead-letter-retry');
+    // The retry is a run of the same saved job, in that job's history.
+    const runs = await page.evaluate(async () => {
+      const token = new URLSearchParams(location.search).get('token') ?? '';
+      const res = await fetch('/api/runs/list', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Dbferry-Token': token }, body: '{}' });
+      return ((await res.json()) as { ok: boolean; value: { jobName: string; jobId: string | null }[] }).value;
+    });
+    const retried = runs.find((r) => r.jobName.includes('dead-letter retry'));
+    expect(retried?.jobId).toBeTruthy();
+    expect(retried?.jobId).toBe(runs.find((r) => !r.jobName.includes('dead-letter retry') && r.jobName.startsWith('shop to reporting'))?.jobId);
 
     const big = await pgQuery<{ id: string; qty: string }>(PG_DB, 'SELECT id, qty FROM orders WHERE id > 1500 ORDER BY id');
     expect(big).toEqual([

@@ -50,6 +50,8 @@ export async function retryDeadLetters(
   };
   const { done } = startRun(store, retrySpec, {
     baseDir: run.baseDir,
+    // The retry belongs to the job of the run it retries: it shows in that job's history.
+    jobId: run.jobId ?? undefined,
     signal: opts.signal,
     onEvent: opts.onEvent,
     rowsFor: (plan) => rowsOf(byTable.get(plan.sourceLabel) ?? []),
