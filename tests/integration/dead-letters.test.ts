@@ -3,6 +3,7 @@
  * reason, the counts add up, retry applies what was fixed, limits roll back,
  * a webhook hears about failures, and verify finds a single changed value.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -101,6 +102,35 @@ describe('rows the target refuses', () => {
     const [[age]] = await target.rows('SELECT age FROM customers WHERE id = 303');
     expect(Number(age)).toBe(70000);
   });
+});
+
+describe('a value bigger than MariaDB takes in one packet', () => {
+  it('is loaded whole: LOAD DATA gets it in pieces, so max_allowed_packet does not limit it', async () => {
+    const my = await createTestDb('mysql', dir);
+    const file = join(dir, 'big-values.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE docs (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO docs VALUES (?, ?)');
+    for (let i = 1; i <= 50; i++) if (i !== 25) insert.run(i, `doc ${i}`);
+    const [[packet]] = await my.rows('SELECT @@max_allowed_packet');
+    // 1.5 times the limit, with characters LOAD DATA escapes and one that takes two bytes.
+    const big = `ü${'abc\tdef\\gh\r\n\u0000'.repeat(Math.ceil((Number(packet) * 1.5) / 13))}`;
+    insert.run(25, big);
+    db.close();
+    try {
+      const spec = writeJob(dir, { name: 'docs', source: { url: `sqlite://${file}` }, target: { url: my.url }, tables: [{ source: 'docs', mode: 'replace' }] }, 'big-values.json');
+      const r = await dbferry(['run', spec, '--json', '--state', state]);
+      expect(r.code, r.stderr + r.stdout.slice(-600)).toBe(0);
+      expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 50, rowsWritten: 50, rowsDeadLettered: 0 });
+      expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
+      const [[count, length, sha]] = await my.rows('SELECT count(*), max(char_length(body)), (SELECT sha2(body, 256) FROM docs WHERE id = 25) FROM docs');
+      expect(Number(count)).toBe(50);
+      expect(Number(length)).toBe(big.length);
+      expect(sha).toBe(createHash('sha256').update(big).digest('hex'));
+    } finally {
+      await my.drop();
+    }
+  }, 120_000);
 });
 
 describe('notifications', () => {

@@ -96,16 +96,18 @@ function* lines(columns: Column[], encodings: Encoding[], rows: Row[]): Generato
   for (const row of rows) {
     for (let i = 0; i < width; i++) {
       if (i) chunk += '\t';
-      const text = field(row[i], columns[i], encodings[i]);
-      if (text.length < CHUNK_BYTES) {
-        chunk += text;
+      const value = row[i];
+      if (typeof value === 'string' && value.length >= CHUNK_BYTES && encodings[i] === 'text') {
+        // A big text value is encoded and escaped as bytes, outside the JavaScript heap, and goes
+        // out in pieces of its own: as a string it would be copied whole twice more.
+        const text = toMysqlText(value, columns[i]) as string;
+        if (chunk) yield Buffer.from(chunk, 'utf8');
+        chunk = '';
+        const bytes = escapeBytes(Buffer.from(text, 'utf8'));
+        for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
         continue;
       }
-      // A big value goes out in pieces of its own: appended to the chunk, it would be copied whole once more.
-      if (chunk) yield Buffer.from(chunk, 'utf8');
-      chunk = '';
-      const bytes = Buffer.from(text, 'utf8');
-      for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
+      chunk += field(value, columns[i], encodings[i]);
     }
     chunk += '\n';
     if (chunk.length >= CHUNK_BYTES) {
@@ -114,6 +116,32 @@ function* lines(columns: Column[], encodings: Encoding[], rows: Row[]): Generato
     }
   }
   if (chunk) yield Buffer.from(chunk, 'utf8');
+}
+
+/** For each byte LOAD DATA's ESCAPED BY '\\' needs escaped, the letter after the backslash (else 0). */
+const BYTE_ESCAPES = new Uint8Array(256);
+BYTE_ESCAPES[0x5c] = 0x5c;
+BYTE_ESCAPES[0x09] = 0x74;
+BYTE_ESCAPES[0x0a] = 0x6e;
+BYTE_ESCAPES[0x0d] = 0x72;
+BYTE_ESCAPES[0x00] = 0x30;
+
+/** escapeField on UTF-8 bytes: no byte of a multi-byte character is one of these. */
+function escapeBytes(bytes: Buffer): Buffer {
+  let extra = 0;
+  for (let i = 0; i < bytes.length; i++) if (BYTE_ESCAPES[bytes[i]]) extra++;
+  if (!extra) return bytes;
+  const out = Buffer.allocUnsafe(bytes.length + extra);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    const escaped = BYTE_ESCAPES[b];
+    if (escaped) {
+      out[o++] = 0x5c;
+      out[o++] = escaped;
+    } else out[o++] = b;
+  }
+  return out;
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
