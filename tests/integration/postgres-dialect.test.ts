@@ -453,6 +453,24 @@ describe('COPY text format', () => {
     ]);
   });
 
+  it('parses rows of big values from their bytes, each field decoded once', () => {
+    const types = [{ kind: 'integer', bytes: 8 }, { kind: 'text' }, { kind: 'binary' }, { kind: 'boolean' }] as const;
+    const parser = new CopyTextParser(types.map((t) => decoderFor(t)), [false, false, true, false], [SHAPE_INT, SHAPE_OTHER, SHAPE_OTHER, SHAPE_BOOL]);
+    const piece = 'zaż\\tółć 😀 a\\\\b\\nc\\303\\251 ';
+    const big = piece.repeat(200_000); // ~6 MB of COPY text: over the size parsed from bytes
+    const wire = Buffer.from(`-12\t${big}\t\\\\x00ff\tt\n7\t\\N\t\\N\tf\n8\tplain\t\\\\x\tt\n`, 'utf8');
+    const rows: Row[] = [];
+    for (let at = 0; at < wire.length; at += 65_536) parser.push(wire.subarray(at, at + 65_536), rows);
+    parser.finish();
+    expect(rows).toHaveLength(3);
+    expect(rows[0][1]).toBe('zaż\tółć 😀 a\\b\ncé '.repeat(200_000));
+    expect(rows[0]).toEqual([-12, rows[0][1], Buffer.from([0, 255]), true]);
+    expect(rows.slice(1)).toEqual([
+      [7, null, null, false],
+      [8, 'plain', Buffer.alloc(0), true],
+    ]);
+  });
+
   it('escapes text for COPY and refuses NUL', () => {
     expect(escapeCopyField('a\tb\nc\\d\re', 'c')).toBe('a\\tb\\nc\\\\d\\re');
     expect(escapeCopyField(null, 'c')).toBe('\\N');

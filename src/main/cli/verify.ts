@@ -29,7 +29,7 @@ export async function verifyCommand(args: string[], opts: { json?: boolean }): P
     let ok = true;
     const method = spec.options.verify === 'count' ? 'count' : 'checksum';
     for (const t of plan.tables) {
-      const v = await verifyTable(t, source, target, method, { batchRows: 5000 });
+      const v = await verifyTable(t, source, target, method, { batchRows: 5000, batchBytes: spec.options.batch.maxBytes });
       ok &&= v.ok;
       if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'verify', table: t.sourceLabel, target: t.targetLabel, ...v })}\n`);
       else {

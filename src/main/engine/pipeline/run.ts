@@ -564,6 +564,7 @@ class Run {
             plan: t.plan,
             method,
             batchRows: this.spec.options.batch.maxRows,
+            batchBytes: this.spec.options.batch.maxBytes,
             deadLettered: t.summary.rowsDeadLettered,
             deadKeys: [...t.deadKeys],
             since: t.plan.incremental?.since === undefined ? undefined : { column: t.plan.incremental.cursor, value: t.plan.incremental.since, rowsRead: t.summary.rowsRead },

@@ -20,6 +20,8 @@ export interface VerifyResult {
 
 export interface VerifyOptions {
   batchRows: number;
+  /** options.batch.maxBytes: the two sides together hold about this much of the table at a time. */
+  batchBytes?: number;
   signal?: AbortSignal;
   /** Keys (JSON of the raw key values) of rows this run dead-lettered: missing from the target on purpose. */
   deadKeys?: Set<string>;
@@ -117,8 +119,10 @@ async function checksumTable(
   const keyIdx = plan.orderBy.map((k) => plan.columns.findIndex((c) => c.name === k));
   const numeric = keyIdx.map((i) => plan.columns[i].type.kind === 'integer');
   const batchRows = Math.min(opts.batchRows, 5_000);
-  const src = new Cursor(source.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, since: opts.since, batchRows }));
-  const tgt = new Cursor(target.readRows({ table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key, batchRows }));
+  // Bounded in bytes too: a batch of 5,000 rows of 10 MB values would not fit in a lane's heap.
+  const batchBytes = opts.batchBytes === undefined ? undefined : Math.max(1, Math.floor(opts.batchBytes / 2));
+  const src = new Cursor(source.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, since: opts.since, batchRows, batchBytes }));
+  const tgt = new Cursor(target.readRows({ table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key, batchRows, batchBytes }));
   // Only keys are normalized for every row; other values only when they are not identical as read.
   const keyOf = (row: Row) => keyIdx.map((i) => normalizers[i](row[i] as Value));
   const firstDifference = (a: Row, b: Row): number => {

@@ -36,6 +36,7 @@ export interface Lane {
 export function verifyOn(task: VerifyTask, source: Session, target: Session, signal: AbortSignal): Promise<VerifyResult> {
   return verifyTable(task.plan, source, target, task.method, {
     batchRows: task.batchRows,
+    batchBytes: task.batchBytes,
     signal,
     deadLettered: task.deadLettered,
     deadKeys: new Set(task.deadKeys),

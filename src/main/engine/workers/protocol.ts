@@ -43,6 +43,7 @@ export interface VerifyTask {
   plan: TablePlan;
   method: 'count' | 'checksum';
   batchRows: number;
+  batchBytes: number;
   deadLettered: number;
   /** deadKey()s of rows this run dead-lettered: missing from the target on purpose. */
   deadKeys: string[];

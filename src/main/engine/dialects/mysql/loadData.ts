@@ -9,6 +9,7 @@ import type { Connection } from 'mysql2/promise';
 import { FerryError } from '../../errors.js';
 import type { Column, Row } from '../../types.js';
 import { quoteBacktick } from '../base.js';
+import { escapeBytes, escapeTable, slices } from '../escapeBytes.js';
 import { throwOnWarnings } from './warnings.js';
 import { toMysqlText } from './values.js';
 
@@ -103,8 +104,7 @@ function* lines(columns: Column[], encodings: Encoding[], rows: Row[]): Generato
         const text = toMysqlText(value, columns[i]) as string;
         if (chunk) yield Buffer.from(chunk, 'utf8');
         chunk = '';
-        const bytes = escapeBytes(Buffer.from(text, 'utf8'));
-        for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
+        yield* slices(escapeBytes(Buffer.from(text, 'utf8'), BYTE_ESCAPES), CHUNK_BYTES);
         continue;
       }
       chunk += field(value, columns[i], encodings[i]);
@@ -118,31 +118,8 @@ function* lines(columns: Column[], encodings: Encoding[], rows: Row[]): Generato
   if (chunk) yield Buffer.from(chunk, 'utf8');
 }
 
-/** For each byte LOAD DATA's ESCAPED BY '\\' needs escaped, the letter after the backslash (else 0). */
-const BYTE_ESCAPES = new Uint8Array(256);
-BYTE_ESCAPES[0x5c] = 0x5c;
-BYTE_ESCAPES[0x09] = 0x74;
-BYTE_ESCAPES[0x0a] = 0x6e;
-BYTE_ESCAPES[0x0d] = 0x72;
-BYTE_ESCAPES[0x00] = 0x30;
-
-/** escapeField on UTF-8 bytes: no byte of a multi-byte character is one of these. */
-function escapeBytes(bytes: Buffer): Buffer {
-  let extra = 0;
-  for (let i = 0; i < bytes.length; i++) if (BYTE_ESCAPES[bytes[i]]) extra++;
-  if (!extra) return bytes;
-  const out = Buffer.allocUnsafe(bytes.length + extra);
-  let o = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    const escaped = BYTE_ESCAPES[b];
-    if (escaped) {
-      out[o++] = 0x5c;
-      out[o++] = escaped;
-    } else out[o++] = b;
-  }
-  return out;
-}
+/** What LOAD DATA's ESCAPED BY '\\' needs escaped, as in escapeField. */
+const BYTE_ESCAPES = escapeTable({ '\\': '\\', '\t': 't', '\n': 'n', '\r': 'r', '\0': '0' });
 
 const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };

@@ -5,10 +5,14 @@
  * can be cut on bytes before decoding.
  */
 import { FerryError } from '../../errors.js';
+import { escapeBytes, escapeTable } from '../escapeBytes.js';
 import type { Row } from '../../types.js';
 import type { Decoder } from './types.js';
 
 const NL = 0x0a;
+const TAB = 0x09;
+/** A chunk of COPY output this big holds big values: parsed field by field from the bytes. */
+const BIG_LINES = 4 << 20;
 
 /** Turns COPY TO STDOUT chunks (any boundaries) into rows of canonical values. */
 export class CopyTextParser {
@@ -35,7 +39,33 @@ export class CopyTextParser {
     const buf = this.rest.length ? Buffer.concat([...this.rest, chunk]) : chunk;
     const end = buf.length - (chunk.length - last - 1);
     this.rest = end < buf.length ? [Buffer.from(buf.subarray(end))] : [];
-    this.parseLines(buf.toString('utf8', 0, end), out);
+    if (end > BIG_LINES) this.parseBigLines(buf.subarray(0, end), out);
+    else this.parseLines(buf.toString('utf8', 0, end), out);
+  }
+
+  /**
+   * Lines of big values: fields are cut from the bytes (a tab or newline byte is
+   * never part of a multi-byte character) and each decoded once, unescaped as
+   * bytes. As one string, a 20 MB value would be held three times over.
+   */
+  private parseBigLines(buf: Buffer, out: Row[]): void {
+    const { decoders, binary } = this;
+    const n = decoders.length;
+    let pos = 0;
+    while (pos < buf.length) {
+      const row: Row = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const stop = buf.indexOf(i === n - 1 ? NL : TAB, pos);
+        if (stop < 0) throw new FerryError('internal', `COPY output row has fewer than ${n} fields`);
+        const field = buf.subarray(pos, stop);
+        if (field.length === 2 && field[0] === BACKSLASH && field[1] === 78 /* N */) row[i] = null;
+        else if (!field.includes(BACKSLASH)) row[i] = decoders[i](field.toString('utf8'));
+        else if (binary[i] && field[0] === BACKSLASH && field[1] === BACKSLASH && field[2] === 120 /* x */) row[i] = decoders[i](field.toString('latin1', 1));
+        else row[i] = decoders[i](unescapeCopyBytes(field));
+        pos = stop + 1;
+      }
+      out.push(row);
+    }
   }
 
   /** Call at end of stream: a partial row left over means the stream was cut. */
@@ -105,7 +135,11 @@ export function unescapeCopyText(field: string): string {
 
 /** Octal and hex escapes stand for bytes of the (UTF-8) encoding, so decode at byte level. */
 function unescapeBytes(field: string): string {
-  const src = Buffer.from(field, 'utf8');
+  return unescapeCopyBytes(Buffer.from(field, 'utf8'));
+}
+
+/** unescapeCopyText on the field's UTF-8 bytes, decoded once at the end. */
+function unescapeCopyBytes(src: Buffer): string {
   const out = Buffer.alloc(src.length);
   let o = 0;
   for (let i = 0; i < src.length; i++) {
@@ -145,10 +179,20 @@ const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
 export function escapeCopyField(text: string | null, column: string): string {
   if (text === null) return '\\N';
   if (!NEEDS_ESCAPE.test(text)) return text;
-  if (text.includes('\0')) {
-    throw new FerryError('data', `column "${column}" has a value with a NUL character (\\0), which PostgreSQL cannot store in text`, {
-      hint: 'strip NUL characters at the source, or map the column to a binary type (bytea)',
-    });
-  }
+  if (text.includes('\0')) throw nulError(column);
   return text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+const COPY_BYTE_ESCAPES = escapeTable({ '\\': '\\', '\t': 't', '\n': 'n', '\r': 'r' });
+
+/** escapeCopyField for a big value as UTF-8 bytes (escapeBytes.ts). */
+export function escapeCopyBytes(bytes: Buffer, column: string): Buffer {
+  if (bytes.includes(0)) throw nulError(column);
+  return escapeBytes(bytes, COPY_BYTE_ESCAPES);
+}
+
+function nulError(column: string): FerryError {
+  return new FerryError('data', `column "${column}" has a value with a NUL character (\\0), which PostgreSQL cannot store in text`, {
+    hint: 'strip NUL characters at the source, or map the column to a binary type (bytea)',
+  });
 }

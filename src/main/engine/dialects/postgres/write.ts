@@ -6,7 +6,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Column, Row, TableName, Value } from '../../types.js';
 import type { QueryResult, TableDef, TargetIsolation } from '../dialect.js';
 import { quoteAnsi as q } from '../base.js';
-import { escapeCopyField } from './copyText.js';
+import { escapeCopyBytes, escapeCopyField } from './copyText.js';
+import { slices } from '../escapeBytes.js';
 import { toPgText } from './types.js';
 
 export interface WriteContext {
@@ -55,7 +56,7 @@ const CHUNK_CHARS = 1 << 18;
  * cheaper than collecting fields in an array and joining it. Numbers, the
  * usual values, skip the generic conversion and the escape check.
  */
-function* copyText(columns: Column[], rows: Row[]): Generator<string> {
+function* copyText(columns: Column[], rows: Row[]): Generator<string | Buffer> {
   const n = columns.length;
   const types = columns.map((c) => c.type);
   const names = columns.map((c) => c.name);
@@ -66,7 +67,15 @@ function* copyText(columns: Column[], rows: Row[]): Generator<string> {
     for (let i = 0; i < n; i++) {
       const v = row[i];
       if (typeof v === 'number' && plainNumbers[i] && !Object.is(v, -0)) chunk += v;
-      else chunk += escapeCopyField(toPgText(v, types[i]), names[i]);
+      else {
+        const text = toPgText(v, types[i]);
+        if (text !== null && text.length >= CHUNK_CHARS) {
+          // A big value goes out as escaped bytes in pieces of its own, not copied into the chunk.
+          if (chunk) yield chunk;
+          chunk = '';
+          yield* slices(escapeCopyBytes(Buffer.from(text, 'utf8'), names[i]), CHUNK_CHARS);
+        } else chunk += escapeCopyField(text, names[i]);
+      }
       chunk += i === n - 1 ? '\n' : '\t';
     }
     if (chunk.length >= CHUNK_CHARS) {
