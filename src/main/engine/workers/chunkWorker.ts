@@ -30,6 +30,21 @@ async function joinSnapshot(session: Session): Promise<void> {
   else await session.beginSnapshot();
 }
 
+/**
+ * A new session joins the run's snapshot again. PostgreSQL: while the main
+ * session holds the exported snapshot; when that connection dropped too, the
+ * snapshot is gone for good and the session reads as of now (`lost` says so).
+ */
+async function rejoinSnapshot(session: Session, lost: () => void): Promise<void> {
+  try {
+    await joinSnapshot(session);
+  } catch (err) {
+    if (join?.kind !== 'import') throw err;
+    lost();
+    await session.beginSnapshot();
+  }
+}
+
 async function runChunk(task: ChunkTask): Promise<void> {
   if (!source || !target || !config) throw new FerryError('internal', 'chunk worker used before it was opened');
   const src = source;
@@ -57,16 +72,10 @@ async function runChunk(task: ChunkTask): Promise<void> {
       retry: config.retry,
       validator: validators.for(task, target.session),
       reopenSource: async () => {
-        // PostgreSQL: while the main session holds the exported snapshot, a new session reads the same data.
         const session = await src.reopen();
-        try {
-          await joinSnapshot(session);
-        } catch (err) {
-          if (join?.kind !== 'import') throw err;
-          // The holder's connection dropped too: the snapshot is gone for good.
-          send({ type: 'warning', task: task.id, message: `the run's source snapshot was lost with its connection: the rest of ${task.plan.sourceLabel} is read as of now, so rows changed since the run started may be mixed in` });
-          await session.beginSnapshot();
-        }
+        await rejoinSnapshot(session, () =>
+          send({ type: 'warning', task: task.id, message: `the run's source snapshot was lost with its connection: the rest of ${task.plan.sourceLabel} is read as of now, so rows changed since the run started may be mixed in` }),
+        );
         return session;
       },
     },
@@ -98,8 +107,8 @@ async function handle(m: ToWorker): Promise<void> {
     case 'verify':
       cancel = new AbortController();
       try {
-        // The run's snapshot is joined again while its holder lives; else the table is compared as it is now.
-        const rejoin = (session: Session) => joinSnapshot(session).catch(() => session.beginSnapshot());
+        // Without the run's snapshot, the table is compared as it is now.
+        const rejoin = (session: Session) => rejoinSnapshot(session, () => undefined);
         send({ type: 'verified', task: m.task.id, result: await verifyRetrying(m.task, source!, target!, cancel.signal, config!.retry, rejoin) });
       } catch (err) {
         send({ type: 'failed', task: m.task.id, error: toWire(err) });

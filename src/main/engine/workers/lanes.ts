@@ -40,10 +40,14 @@ export function lanesAllowed(options: JobOptions, allPassThrough = false): numbe
   return Math.max(1, Math.min(parallel, connections - 1));
 }
 
+/** Several sessions can read one point in time of this source (not SQLite's). */
+function snapshotShareable(source: Session): boolean {
+  return source.exportSnapshot !== undefined || source.holdWrites !== undefined;
+}
+
 /** Lanes a run between these sessions can use at most (chunks are sized for them). */
 export function plannedLanes(options: JobOptions, source: Session, target: Session, allPassThrough = false): number {
-  const shareable = source.exportSnapshot !== undefined || source.holdWrites !== undefined;
-  return shareable && target.dialect.capabilities.concurrentWriters ? lanesAllowed(options, allPassThrough) : 1;
+  return snapshotShareable(source) && target.dialect.capabilities.concurrentWriters ? lanesAllowed(options, allPassThrough) : 1;
 }
 
 export interface LaneSetup {
@@ -76,7 +80,7 @@ export async function openLanes(s: LaneSetup): Promise<Lanes> {
     close: async () => undefined,
   });
   const source = s.source.session;
-  const shareable = source.exportSnapshot !== undefined || source.holdWrites !== undefined;
+  const shareable = snapshotShareable(source);
   const entry = workerEntry();
   const explicit = s.options.parallel !== undefined && s.options.parallel > 1;
   if (s.inlineOnly || !entry) {

@@ -46,8 +46,8 @@ export function workerEntry(): string | undefined {
 interface Pending {
   task: { id: number };
   events: ChunkEvents;
-  resolve(c: ChunkCheckpoint): void;
-  resolveVerify?(r: VerifyResult): void;
+  /** With the chunk's checkpoint or the table's verify result. */
+  resolve(result: ChunkCheckpoint | VerifyResult): void;
   reject(err: unknown): void;
   /** An error raised by the run's own callbacks: reported once the worker has stopped. */
   stopWith?: unknown;
@@ -88,37 +88,28 @@ export class WorkerLane implements Lane {
   }
 
   run(task: ChunkTask, events: ChunkEvents, signal: AbortSignal): Promise<ChunkCheckpoint> {
-    if (this.current) throw new FerryError('internal', 'a lane copies one chunk at a time');
-    return new Promise<ChunkCheckpoint>((resolve, reject) => {
-      const onAbort = () => this.post({ type: 'cancel' });
-      signal.addEventListener('abort', onAbort, { once: true });
-      const done = () => signal.removeEventListener('abort', onAbort);
-      this.current = {
-        task,
-        events,
-        resolve: (c) => (done(), resolve(c)),
-        reject: (e) => (done(), reject(e)),
-      };
-      this.post({ type: 'chunk', task });
-      if (signal.aborted) onAbort();
-    });
+    return this.dispatch<ChunkCheckpoint>({ type: 'chunk', task }, events, signal);
   }
 
   verify(task: VerifyTask, signal: AbortSignal): Promise<VerifyResult> {
-    if (this.current) throw new FerryError('internal', 'a lane does one thing at a time');
-    return new Promise<VerifyResult>((resolve, reject) => {
+    const none = () => undefined;
+    return this.dispatch<VerifyResult>({ type: 'verify', task }, { onBatch: none, onRejected: none, onWarning: none, onRetry: none }, signal);
+  }
+
+  /** Hand the worker its one task; cancelled with `signal`. */
+  private dispatch<T extends ChunkCheckpoint | VerifyResult>(m: Extract<ToWorker, { type: 'chunk' | 'verify' }>, events: ChunkEvents, signal: AbortSignal): Promise<T> {
+    if (this.current) throw new FerryError('internal', 'a lane does one task at a time');
+    return new Promise<T>((resolve, reject) => {
       const onAbort = () => this.post({ type: 'cancel' });
       signal.addEventListener('abort', onAbort, { once: true });
       const done = () => signal.removeEventListener('abort', onAbort);
-      const none = () => undefined;
       this.current = {
-        task,
-        events: { onBatch: none, onRejected: none, onWarning: none, onRetry: none },
-        resolve: () => reject(new FerryError('internal', 'a verify task ended as a chunk')),
-        resolveVerify: (r) => (done(), resolve(r)),
+        task: m.task,
+        events,
+        resolve: (r) => (done(), resolve(r as T)),
         reject: (e) => (done(), reject(e)),
       };
-      this.post({ type: 'verify', task });
+      this.post(m);
       if (signal.aborted) onAbort();
     });
   }
@@ -173,7 +164,7 @@ export class WorkerLane implements Lane {
       this.current = undefined;
       if (p.stopWith !== undefined) p.reject(p.stopWith);
       else if (m.type === 'chunk-done') p.resolve(m.checkpoint);
-      else if (m.type === 'verified') p.resolveVerify?.(m.result);
+      else if (m.type === 'verified') p.resolve(m.result);
       else p.reject(fromWire(m.error));
       return;
     }

@@ -44,11 +44,10 @@ export async function* readRows(ctx: ReadContext, request: ReadRequest): AsyncIt
     ended = true;
     wake?.();
   };
-  const onReadable = () => wake?.();
   stream.on('error', onError);
   stream.on('end', onEnd);
   stream.on('close', onEnd);
-  stream.on('readable', onReadable);
+  stream.on('readable', () => wake?.());
   ctx.core.on('error', onError);
   try {
     for (;;) {
@@ -74,19 +73,13 @@ export async function* readRows(ctx: ReadContext, request: ReadRequest): AsyncIt
       await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
     }
-    if (failed) throw failed;
   } catch (err) {
     throw ctx.fail(err);
   } finally {
-    stream.removeListener('end', onEnd);
-    stream.removeListener('close', onEnd);
-    stream.removeListener('readable', onReadable);
+    // The stream's listeners go with it; the connection outlives the read.
     ctx.core.removeListener('error', onError);
     // Stopping early destroys the stream; mysql2 then resumes and discards the rest.
     stream.destroy();
-    // An error the driver emits after this (the connection dropping) is the session's to report.
-    if (!failed) stream.on('error', () => undefined);
-    stream.removeListener('error', onError);
   }
   if (batch.length > 0) yield batch;
 }
