@@ -22,7 +22,7 @@ import { createStagingTable, indexStaging, type ChunkCheckpoint, type StageCheck
 import { isAfter } from './watermark.js';
 import type { OpenOptions, Session } from '../dialects/dialect.js';
 import type { Lane } from '../workers/lane.js';
-import { openLanes, plannedLanes, type Lanes } from '../workers/lanes.js';
+import { localServerCount, openLanes, plannedLanes, type Lanes } from '../workers/lanes.js';
 import type { ChunkTask } from '../workers/protocol.js';
 import { deadKey } from './verify.js';
 
@@ -146,8 +146,9 @@ class Run {
       // Workers start (a few hundred ms: a thread, the engine, two connections) while chunks are probed.
       // Rate-limited tables are copied row by row: they do not pass through.
       const allPassThrough = this.tables.length > 0 && this.tables.every((t) => t.plan.rawCopy) && !this.rateLimit.active;
+      const localServers = localServerCount([spec.source.url, spec.target.url]);
       const sizing: ChunkSizing = {
-        lanes: ctx.rowsFor ? 1 : plannedLanes(spec.options, this.source.session, this.target!.session, allPassThrough),
+        lanes: ctx.rowsFor ? 1 : plannedLanes(spec.options, this.source.session, this.target!.session, allPassThrough, localServers),
         ...DEFAULT_SIZING,
         rows: spec.options.chunkRows,
       };
@@ -159,6 +160,7 @@ class Run {
         openOptions: { source: this.openOptions('source'), target: this.openOptions('target') },
         work: this.tables.reduce((n, t) => n + this.expectedWork(t, sizing), 0),
         allPassThrough,
+        localServers,
         inlineOnly: ctx.rowsFor !== undefined,
         warn: (m) => this.warn(m),
       });

@@ -12,7 +12,8 @@
  * lane. When no worker can start, the run's own sessions are the one lane, on
  * the main thread.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname, networkInterfaces } from 'node:os';
+import { parseConnectionUrl } from '../../../shared/connectionUrl.js';
 import type { JobOptions } from '../../../shared/jobSpec.js';
 import type { OpenOptions, Session } from '../dialects/dialect.js';
 import { errorMessage } from '../errors.js';
@@ -23,19 +24,54 @@ import { WorkerLane, workerEntry } from './workerLane.js';
 
 /**
  * options.parallel's default: as many lanes as cores, plus one to overlap
- * waiting. Except when every table passes through as bytes: then the servers
- * do all the work (a source and a target backend a lane), and lanes beyond
- * half the cores only contend (measured on 2 cores: 1 lane 2.7 s, 3 lanes 3.0 s
- * for 1M rows, and 90 MB more).
+ * waiting, when the servers are elsewhere. Fewer when they are not:
+ * - every table passes through as bytes: the servers do all the work (a
+ *   source and a target backend a lane), and lanes beyond half the cores only
+ *   contend (measured on 2 cores: 1 lane 2.7 s, 3 lanes 3.0 s for 1M rows,
+ *   and 90 MB more);
+ * - a server runs on this machine: each lane keeps a backend of it busy on the
+ *   same cores, so lanes get the cores the servers leave (at least one).
+ *   Measured on 2 cores with PostgreSQL and MariaDB local, 1M rows: MariaDB →
+ *   PostgreSQL 4.0 s on 1 lane, 4.2 s on 3; PostgreSQL → MariaDB 5.5 / 5.4 s;
+ *   two tables at once 1.09× one after the other; each lane ~65 MB more.
  */
-export function defaultParallel(allPassThrough = false): number {
+export function defaultParallel(allPassThrough = false, localServers = 0): number {
   const cores = availableParallelism();
-  return allPassThrough ? Math.max(1, Math.floor(cores / 2)) : cores + 1;
+  if (allPassThrough) return Math.max(1, Math.floor(cores / 2));
+  return localServers > 0 ? Math.max(1, cores - localServers) : cores + 1;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|0\.0\.0\.0)$/i;
+
+/** Addresses of this machine: a server reached at one of them shares its cores. */
+function ownAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address.toLowerCase());
+  out.add(hostname().toLowerCase());
+  return out;
+}
+
+/** Database servers of these connections that run on this machine (one, when source and target are the same server). */
+export function localServerCount(urls: string[]): number {
+  const own = ownAddresses();
+  const servers = new Set<string>();
+  for (const url of urls) {
+    let info;
+    try {
+      info = parseConnectionUrl(url);
+    } catch {
+      continue;
+    }
+    if (info.engine === 'sqlite') continue;
+    const host = info.host.toLowerCase();
+    if (LOOPBACK.test(host) || host.startsWith('/') || own.has(host)) servers.add(`${info.engine}:${info.port}`);
+  }
+  return servers.size;
 }
 
 /** Lanes options allow: options.parallel, within options.maxConnections per server (the run's own session counts). */
-export function lanesAllowed(options: JobOptions, allPassThrough = false): number {
-  const parallel = options.parallel ?? defaultParallel(allPassThrough);
+export function lanesAllowed(options: JobOptions, allPassThrough = false, localServers = 0): number {
+  const parallel = options.parallel ?? defaultParallel(allPassThrough, localServers);
   const connections = options.maxConnections ?? Infinity;
   return Math.max(1, Math.min(parallel, connections - 1));
 }
@@ -46,8 +82,8 @@ function snapshotShareable(source: Session): boolean {
 }
 
 /** Lanes a run between these sessions can use at most (chunks are sized for them). */
-export function plannedLanes(options: JobOptions, source: Session, target: Session, allPassThrough = false): number {
-  return snapshotShareable(source) && target.dialect.capabilities.concurrentWriters ? lanesAllowed(options, allPassThrough) : 1;
+export function plannedLanes(options: JobOptions, source: Session, target: Session, allPassThrough = false, localServers = 0): number {
+  return snapshotShareable(source) && target.dialect.capabilities.concurrentWriters ? lanesAllowed(options, allPassThrough, localServers) : 1;
 }
 
 export interface LaneSetup {
@@ -60,6 +96,8 @@ export interface LaneSetup {
   work: number;
   /** Every table passes through as bytes (fewer lanes by default). */
   allPassThrough: boolean;
+  /** Database servers of the run on this machine (fewer lanes by default). */
+  localServers: number;
   /** Dead-letter retry stages given rows, on the main thread. */
   inlineOnly: boolean;
   warn(message: string): void;
@@ -87,7 +125,7 @@ export async function openLanes(s: LaneSetup): Promise<Lanes> {
     if (!entry) s.warn('tables are staged on the main thread, one chunk at a time: the chunk worker (out/main/chunkWorker.js) was not found; run `npm run build`');
     return inline();
   }
-  let count = Math.max(1, Math.min(lanesAllowed(s.options, s.allPassThrough), s.work));
+  let count = Math.max(1, Math.min(lanesAllowed(s.options, s.allPassThrough, s.localServers), s.work));
   if (!shareable) {
     if (explicit) s.warn('tables are staged one chunk at a time: parallel readers need a source whose snapshot several sessions can share (PostgreSQL, MySQL/MariaDB), and a SQLite snapshot cannot be shared');
     count = 1;
