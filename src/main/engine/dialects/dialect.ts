@@ -21,6 +21,14 @@ export interface Capabilities {
    * instead of copying every row again. Needs cheap, transactional ALTER TABLE.
    */
   promoteStaging?: boolean;
+  /**
+   * A staging table to promote is created in the target's final shape: its
+   * key, its NOT NULLs, and none of dbferry's batch and row columns, because
+   * ALTER TABLE can neither add a key nor drop a column without rewriting the
+   * table (SQLite: dropping the two columns of 1M rows took longer than
+   * copying them). Staged rows are then told apart by key (deleteStagedKeys).
+   */
+  stagingInFinalShape?: boolean;
   /** Several sessions may write (staging tables) at once; SQLite has one writer. */
   concurrentWriters: boolean;
 }
@@ -103,6 +111,13 @@ export interface ApplySql {
   copyNewKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string;
   /** Delete staged rows of batches after `after` up to `through` (a resumed chunk's tail, or one retried batch). */
   deleteStagedBatches(staging: TableName, after: number, through: number, batchColumn: string): string;
+  /**
+   * Staging in final shape (capabilities.stagingInFinalShape): delete staged
+   * rows whose `key` is past one bound and up to another, in the order reads
+   * are in; the statement's parameters are the lower bound's values, then the
+   * upper's. No bound: every row.
+   */
+  deleteStagedKeys?(staging: TableName, key: string[], after: boolean, through: boolean): string;
 }
 
 export interface PrivilegeRequest {

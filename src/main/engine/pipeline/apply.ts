@@ -14,7 +14,7 @@ import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './waterma
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
-import { BATCH_COLUMN, ROW_COLUMN } from './stage.js';
+import { BATCH_COLUMN, ROW_COLUMN, promotable, stagedInFinalShape } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
 export interface AppliedCounts {
@@ -32,13 +32,6 @@ export interface StagedTable {
   cursorMax?: Value;
 }
 
-/**
- * A table the run creates, on an engine whose ALTER TABLE is cheap and
- * transactional, becomes the staging table itself: no second copy of its rows.
- */
-export function promotable(target: Session, plan: TablePlan): boolean {
-  return plan.createTarget && target.dialect.capabilities.promoteStaging === true && target.applySql.promoteStaging !== undefined;
-}
 
 /** What `backups restore` needs to undo one table of a run. */
 export interface BackupRecord {
@@ -134,8 +127,13 @@ export async function promoteStagedTargets(target: Session, staged: StagedTable[
   for (const s of staged) {
     if (!promotable(target, s.plan) || target.dialect.capabilities.transactionalDdl) continue;
     if (!(await target.describeTable(s.staging))) continue;
-    for (const statement of target.applySql.promoteStaging!(s.staging, s.plan.targetName, [BATCH_COLUMN, ROW_COLUMN], [], s.plan.key)) await target.execute(statement);
+    for (const statement of target.applySql.promoteStaging!(s.staging, s.plan.targetName, runColumns(target, s.plan), [], s.plan.key)) await target.execute(statement);
   }
+}
+
+/** dbferry's columns in a staging table to promote, which promotion drops (none in final shape). */
+function runColumns(target: Session, plan: TablePlan): string[] {
+  return stagedInFinalShape(target, plan) ? [] : [BATCH_COLUMN, ROW_COLUMN];
 }
 
 async function createTarget(target: Session, plan: TablePlan): Promise<TableName> {
@@ -198,8 +196,9 @@ async function writePhase(target: Session, staged: StagedTable, isolate: boolean
   const { plan, staging } = staged;
   const columns = plan.targetColumns.map((c) => c.name);
   if (promotable(target, plan)) {
-    const notNull = plan.targetColumns.filter((c) => !c.nullable && !plan.key.includes(c.name)).map((c) => c.name);
-    for (const statement of sql.promoteStaging!(staging, plan.targetName, [BATCH_COLUMN, ROW_COLUMN], notNull, plan.key)) await target.execute(statement);
+    const final = stagedInFinalShape(target, plan);
+    const notNull = final ? [] : plan.targetColumns.filter((c) => !c.nullable && !plan.key.includes(c.name)).map((c) => c.name);
+    for (const statement of sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, final ? [] : plan.key)) await target.execute(statement);
     return { inserted: staged.rows, updated: 0, rejected: [] };
   }
   const write = async (filter?: string) => {

@@ -59,7 +59,30 @@ export interface StageHooks {
   reopenSource(): Promise<Session>;
 }
 
+/**
+ * A table the run creates, on an engine whose ALTER TABLE is cheap and
+ * transactional, becomes the staging table itself: no second copy of its rows.
+ */
+export function promotable(target: Session, plan: TablePlan): boolean {
+  return plan.createTarget && target.dialect.capabilities.promoteStaging === true && target.applySql.promoteStaging !== undefined;
+}
+
+/**
+ * Staged in the target's final shape, without dbferry's columns
+ * (capabilities.stagingInFinalShape): a new table whose staged rows can be
+ * told apart by key. That takes a key the target compares in the order the
+ * source was read in: integers. (Text is read in the source column's
+ * collation, a decimal may be held as text: those keep the batch column.)
+ * A table without a key is one chunk, staged again whole on resume.
+ */
+export function stagedInFinalShape(target: Session, plan: TablePlan): boolean {
+  if (!promotable(target, plan) || !target.dialect.capabilities.stagingInFinalShape || !target.applySql.deleteStagedKeys) return false;
+  if (plan.orderBy.length === 0) return plan.key.length === 0;
+  return plan.key.length === plan.orderBy.length && plan.key.every((k) => plan.targetColumns.find((c) => c.name === k)?.type.kind === 'integer');
+}
+
 export function stagingColumns(plan: TablePlan, target: Session): Column[] {
+  if (stagedInFinalShape(target, plan)) return plan.targetColumns;
   const int8 = target.mapType({ kind: 'integer', bytes: 8 }).nativeType;
   return [
     ...plan.targetColumns,
@@ -73,12 +96,12 @@ export function stagingColumns(plan: TablePlan, target: Session): Column[] {
  * hold. Except where the staging table will itself become a new target
  * (`asTarget`): it gets the target's NOT NULL columns (cheap to check per row,
  * a scan to add later), and on engines whose ALTER TABLE would rebuild it
- * (MySQL), its key too; PostgreSQL builds the key once the rows are in.
+ * (MySQL, SQLite), its key too; PostgreSQL builds the key once the rows are in.
  */
 export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName, asTarget = false): Promise<void> {
   await target.dropTable(staging);
   const own = new Set([BATCH_COLUMN, ROW_COLUMN]);
-  const keyNow = asTarget && !target.dialect.capabilities.transactionalDdl;
+  const keyNow = asTarget && (!target.dialect.capabilities.transactionalDdl || stagedInFinalShape(target, plan));
   await target.createTable({
     name: staging,
     columns: stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable })),
@@ -99,11 +122,18 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
   const since = plan.incremental?.since === undefined ? undefined : { column: plan.incremental.cursor, value: plan.incremental.since };
   const columns = stagingColumns(plan, target.session);
   const sizer = new BatchSizer(hooks.batch.maxRows, hooks.batch.maxBytes);
-  const deleteBatches = (after: number, through: number) => target.session.execute(target.session.applySql.deleteStagedBatches(staging, after, through, BATCH_COLUMN));
+  const finalShape = stagedInFinalShape(target.session, plan);
+  /** This chunk's rows staged after `batch` (staging in final shape: after `lastKey`, the checkpoint's key). */
+  const discardAfter = (session: Session, batch: number, through: number, lastKey: Row | undefined) => {
+    if (!finalShape) return session.execute(session.applySql.deleteStagedBatches(staging, batch, through, BATCH_COLUMN));
+    const after = lastKey ?? chunk.after;
+    const sql = session.applySql.deleteStagedKeys!(staging, plan.key, after !== undefined, chunk.through !== undefined);
+    return session.execute(sql, [...(after ?? []), ...(chunk.through ?? [])]);
+  };
   if (hooks.resume) {
     // Batches staged after the last checkpoint may or may not have committed: drop them.
     if (keyIdx.length === 0) Object.assign(state, freshState(chunk));
-    await deleteBatches(state.batch, end);
+    await discardAfter(target.session, state.batch, end, state.lastKey);
   }
 
   const insert = (rows: Row[], batch: number) =>
@@ -111,7 +141,9 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
       if (attempt > 0) {
         const session = await target.reopen();
         // An interrupted insert may have landed or not: make sure it did not, then write it again.
-        await session.execute(session.applySql.deleteStagedBatches(staging, batch - 1, batch, BATCH_COLUMN));
+        // (Final shape without a key: the table's one chunk has no key to tell this batch by; its
+        // engine (SQLite) writes a batch in one transaction, so a failed one left nothing.)
+        if (!finalShape || keyIdx.length) await discardAfter(session, batch - 1, batch, state.lastKey);
       }
       await target.session.insertRows(staging, columns, rows);
     });
@@ -124,7 +156,7 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
     } catch (err) {
       if (isTransient(err) || (err instanceof FerryError && ['cancelled', 'connection', 'timeout'].includes(err.kind))) throw err;
       if (rows.length === 1) {
-        const row = rows[0].slice(0, -2);
+        const row = finalShape ? rows[0] : rows[0].slice(0, -2);
         hooks.onRejected(row, [errorMessage(err)], 'stage', batch);
         state.rowsRejected++;
         return 0;
@@ -170,7 +202,7 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
           await hooks.reopenSource();
           if (keyIdx.length === 0) {
             Object.assign(state, freshState(chunk));
-            await deleteBatches(base, end);
+            await discardAfter(target.session, base, end, undefined);
           }
           break;
         }
@@ -186,8 +218,10 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
         const lastKey = keyIdx.length ? keyIdx.map((i) => last[i]) : undefined;
         if (cursorIdx >= 0) for (const row of read) if (isAfter(row[cursorIdx], state.cursorMax)) state.cursorMax = row[cursorIdx];
         const rows = hooks.validator ? validRows(read, hooks.validator, hooks, state, batch) : read;
-        let rowNumber = base + state.rowsRead;
-        for (const row of rows) row.push(batch, ++rowNumber);
+        if (!finalShape) {
+          let rowNumber = base + state.rowsRead;
+          for (const row of rows) row.push(batch, ++rowNumber);
+        }
         if (hooks.takeTokens) await hooks.takeTokens(rows.length, bytes);
         const started = performance.now();
         const written = rows.length ? await insertIsolating(rows, batch) : 0;

@@ -6,13 +6,30 @@ import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, Rea
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { readSqliteRows } from './read.js';
+import { keysetBounds, readSqliteRows } from './read.js';
 import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
 import { SqliteWriter, createTableSql } from './write.js';
 
-/** SQLite's UPSERT grammar needs no override; UPDATE ... FROM is supported since 3.33. */
+/**
+ * UPDATE ... FROM is supported since 3.33. A new target's staging table is
+ * already in its final shape (capabilities.stagingInFinalShape): promoting it
+ * is a rename, transactional like all of SQLite's DDL.
+ */
+class SqliteApplySql extends StandardApplySql {
+  override promoteStaging(staging: TableName, target: TableName): string[] {
+    return [`ALTER TABLE ${this.table(staging)} RENAME TO ${this.quote(target.name)}`];
+  }
+
+  deleteStagedKeys(staging: TableName, key: string[], after: boolean, through: boolean): string {
+    const none = key.map(() => null);
+    const { sql } = keysetBounds(this.quote, { orderBy: key, after: after ? none : undefined, through: through ? none : undefined });
+    return `DELETE FROM ${this.table(staging)}${sql.length ? ` WHERE ${sql.join(' AND ')}` : ''}`;
+  }
+}
+
+/** SQLite's UPSERT grammar needs no override. */
 export class SqliteSession implements Session {
   readonly serverVersion: string;
   readonly applySql: ApplySql;
@@ -31,7 +48,7 @@ export class SqliteSession implements Session {
     this.quoteTable = tableQuoter(quoteAnsi);
     const version = (this.db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
     this.serverVersion = `SQLite ${version}`;
-    this.applySql = new StandardApplySql(quoteAnsi, this.quoteTable);
+    this.applySql = new SqliteApplySql(quoteAnsi, this.quoteTable);
     this.writer = new SqliteWriter(this.db, quoteAnsi, this.quoteTable);
   }
 
