@@ -192,3 +192,71 @@ describe('PostgreSQL → PostgreSQL binary pass-through', () => {
     }
   });
 });
+
+describe('PostgreSQL → MariaDB text pass-through', () => {
+  // Every escape COPY text writes, two LOAD DATA reads otherwise (\f, \v), and what looks like one.
+  const AWKWARD = 'form\ffeed vtab\u000b back\\slash tab\t nl\n cr\r bs\b \\N \\t literal Zoë 😀';
+  beforeAll(() =>
+    pgExec(
+      source.url,
+      `CREATE TABLE awkward (id bigint PRIMARY KEY, label varchar(40), body text, amount numeric(12,3), flag boolean,
+         at timestamp(6), day date, n int NOT NULL);
+       INSERT INTO awkward VALUES
+         (1, 'Zoë 😀', ${pgLiteral(AWKWARD)}, -123.456, true, '2024-02-29 23:59:59.123456', '2024-01-31', -2147483648),
+         (2, NULL, NULL, NULL, NULL, NULL, NULL, 2147483647);
+       INSERT INTO awkward SELECT g, 'label ' || g, repeat(E'x\\f', g % 5), g / 8.0, g % 2 = 0, timestamp '2020-01-01' + g * interval '1 minute', date '2020-01-01' + g, g FROM generate_series(3, 3000) g;
+       CREATE TABLE late (id int PRIMARY KEY, at timestamp NOT NULL);
+       INSERT INTO late SELECT g, CASE WHEN g = 1500 THEN 'infinity' ELSE timestamp '2024-01-01' + g * interval '1 hour' END FROM generate_series(1, 3000) g;`,
+    ),
+  );
+
+  const spec = (target: TestDb, table: string) =>
+    writeJob(dir, { name: 'text pass-through', source: { url: source.url }, target: { url: target.url }, tables: [{ source: table, mode: 'replace' }], options: { chunkRows: 1000, verify: 'checksum' } }, `job-${Math.random().toString(36).slice(2)}.json`);
+
+  it('is the plan for tables whose every value fits, and copies awkward text, booleans and times exactly', async () => {
+    const target = await createTestDb('mysql', dir);
+    try {
+      const plan = await dbferry(['plan', spec(target, 'awkward'), '--json']);
+      expect((plan.events[0].tables as Array<{ fastPath?: string }>)[0].fastPath).toMatch(/text pass-through/);
+      const r = await dbferry(['run', spec(target, 'awkward'), '--json', '--state', state]);
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+      expect(r.events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([]);
+      expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 3000, rowsWritten: 3000, rowsDeadLettered: 0 });
+      const rows = await target.rows(
+        'SELECT id, label, HEX(body), CAST(amount AS CHAR), flag, CAST(at AS CHAR), CAST(day AS CHAR), n FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id',
+      );
+      expect(rows.map((row) => row.map((v) => (v === null ? null : String(v))))).toEqual([
+        ['1', 'Zoë 😀', Buffer.from(AWKWARD, 'utf8').toString('hex').toUpperCase(), '-123.456', '1', '2024-02-29 23:59:59.123456', '2024-01-31', '-2147483648'],
+        ['2', null, null, null, null, null, null, '2147483647'],
+        ['3000', 'label 3000', '', '375.000', '1', '2020-01-03 02:00:00.000000', '2028-03-19', '3000'],
+      ]);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('stages a chunk row by row where MariaDB would change a value: the row is dead-lettered, the rest copied', async () => {
+    const target = await createTestDb('mysql', dir);
+    try {
+      const r = await dbferry(['run', spec(target, 'late'), '--json', '--state', state]);
+      const stopped = r.events.filter((e) => e.type === 'warning' && /pass-through stopped/.test(String(e.message)));
+      expect(stopped.length, JSON.stringify(r.events.filter((e) => e.type === 'warning'))).toBe(1);
+      expect(String(stopped[0].message)).toMatch(/chunk 2/);
+      expect(r.events.at(-1)).toMatchObject({ rowsRead: 3000, rowsWritten: 2999, rowsDeadLettered: 1 });
+      const letters = await dbferry(['dead-letters', 'list', '--run', String(r.events[0].runId), '--json', '--state', state]);
+      expect(letters.stdout).toMatch(/1500/);
+      expect(letters.stdout).toMatch(/infinity/);
+      const [[count, missing]] = await target.rows('SELECT COUNT(*), SUM(id = 1500) FROM late');
+      expect([Number(count), Number(missing)]).toEqual([2999, 0]);
+    } finally {
+      await target.drop();
+    }
+  });
+});
+
+const PG_ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "\\'", '\f': '\\f', '\u000b': '\\x0b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\u0008': '\\b' };
+
+/** An E'' string literal of s, control characters escaped. */
+function pgLiteral(s: string): string {
+  return `E'${[...s].map((ch) => PG_ESCAPES[ch] ?? ch).join('')}'`;
+}

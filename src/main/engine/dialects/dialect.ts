@@ -183,15 +183,18 @@ export interface Session {
 
   // -- pass-through (optional) -------------------------------------------------
   /**
-   * Sessions of the same `rawFormat` can stream rows from one to the other as
-   * bytes, never decoded (PostgreSQL: binary COPY out into binary COPY in).
-   * Only for columns of identical types on both sides.
+   * Rows can stream from a source to a target as bytes, never decoded, when
+   * the source reads the format the target writes (PostgreSQL: binary COPY
+   * out into binary COPY in; COPY text out into MySQL's LOAD DATA as 'tsv').
+   * Only for columns whose every value the target takes exactly as it comes.
    */
   readonly rawFormat?: string;
-  /** The rows of `request` in rawFormat, each followed by two int8 fields: `batch`, and rowBase + its number. */
-  readRaw?(request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncIterable<Uint8Array>;
-  /** Can a value of the source's native type go into this target native type as raw bytes? */
-  rawCompatible?(sourceNative: string, targetNative: string): boolean;
+  /** Formats readRaw can produce (a target's rawFormat among them: a pass-through is possible). */
+  readonly rawFormats?: readonly string[];
+  /** The rows of `request` in `format`, each followed by two int8 fields: `batch`, and rowBase + its number. */
+  readRaw?(request: ReadRequest, trailing: { batch: number; rowBase: number }, format: string): AsyncIterable<Uint8Array>;
+  /** Can every value of the source column go into this target column as rawFormat bytes, exactly? */
+  rawCompatible?(source: Column, target: Column): boolean;
   /** Write rawFormat bytes into `columns` of `table` in one statement; returns the rows written. */
   writeRaw?(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number>;
   readonly applySql: ApplySql;

@@ -270,7 +270,7 @@ async function planTable(
     ...(incremental ? { incremental: { cursor: incremental.cursor, since: incremental.since === undefined ? undefined : encodeWatermark(incremental.since) } } : {}),
     bytes: sourceInfo.byteEstimate,
     columns: plannedColumns,
-    ...(rawCopy ? { fastPath: 'binary COPY pass-through (same types on both sides)' } : {}),
+    ...(rawCopy ? { fastPath: FAST_PATHS[target.rawFormat!] ?? `${target.rawFormat} pass-through` } : {}),
   };
   return {
     table: {
@@ -298,20 +298,27 @@ async function planTable(
 }
 
 function canCopyRaw(t: TableSpec, sourceInfo: TableInfo, columns: Column[], targetColumns: Column[], source: Session, target: Session): boolean {
-  if (!source.rawFormat || source.rawFormat !== target.rawFormat || !source.readRaw || !target.writeRaw || !target.rawCompatible) return false;
+  if (!target.rawFormat || !source.rawFormats?.includes(target.rawFormat) || !source.readRaw || !target.writeRaw || !target.rawCompatible) return false;
   if (Object.keys(t.rules ?? {}).length || t.incremental || (t.key && !isUniqueKey(sourceInfo, t.key))) return false;
   if (columns.length !== targetColumns.length) return false;
   return columns.every((c, i) => {
     const d = targetColumns[i];
     return (
       c.type.kind !== 'any' &&
-      JSON.stringify(c.type) === JSON.stringify(d.type) &&
-      target.rawCompatible!(c.nativeType, d.nativeType) &&
+      // Every value of the source type fits the target type (the target adds what its format needs).
+      fitReason(c.type, d.type) === undefined &&
+      target.rawCompatible!(c, d) &&
       // A NULL the source may hold must fit too.
       (d.nullable || !c.nullable)
     );
   });
 }
+
+/** How the plan shows a pass-through. */
+const FAST_PATHS: Record<string, string> = {
+  'postgres-binary': 'binary COPY pass-through (same types on both sides)',
+  tsv: 'text pass-through: COPY text into LOAD DATA, never decoded (every value fits as it is)',
+};
 
 /** The cursor must be copied (its largest value becomes the watermark) and ordered the same way everywhere. */
 async function planIncremental(

@@ -245,7 +245,7 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
 
 /**
  * Stage a whole chunk as bytes in one statement (plan.rawCopy): read and
- * written by the servers, never decoded here. All or nothing: a chunk it
+ * written by the servers, never decoded here (at most rewritten: 'tsv'). All or nothing: a chunk it
  * cannot copy (a value the target refuses, a dropped connection) is staged
  * again row by row by stageChunk, which validates, isolates and retries.
  */
@@ -260,6 +260,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   const raw = source.session.readRaw!(
     { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 },
     { batch, rowBase: base },
+    target.session.rawFormat!,
   );
   const reads = raw[Symbol.asyncIterator]();
   const counted = async function* () {
@@ -286,7 +287,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
     // The source's COPY must be over (cancelled and drained) before its session reads again.
     await reads.return?.(undefined).catch(() => undefined);
     if (hooks.signal?.aborted || (err instanceof FerryError && err.kind === 'cancelled')) throw err;
-    hooks.onWarning(`chunk ${chunk.index + 1}: the binary pass-through stopped (${errorMessage(err)}); staging it row by row instead`);
+    hooks.onWarning(`chunk ${chunk.index + 1}: the pass-through stopped (${errorMessage(err)}); staging it row by row instead`);
     const lost = isTransient(err);
     if (lost && sourceFailed) await hooks.reopenSource();
     await deleteBatches(lost && !sourceFailed ? await target.reopen() : target.session);

@@ -33,10 +33,7 @@ export async function loadData(conn: Connection, quotedTable: string, label: str
     targets.push(`@v${i}`);
     sets.push(encodings[i] === 'hex' ? `${q} = UNHEX(@v${i})` : `${q} = CAST(@v${i} AS UNSIGNED)`);
   });
-  const sql =
-    `LOAD DATA LOCAL INFILE 'dbferry-rows' INTO TABLE ${quotedTable} CHARACTER SET utf8mb4 ` +
-    `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
-    (sets.length ? ` SET ${sets.join(', ')}` : '');
+  const sql = loadDataSql(quotedTable, targets, sets);
   let result: { affectedRows?: number; warningStatus?: number };
   try {
     const socket = socketOf(conn);
@@ -50,6 +47,45 @@ export async function loadData(conn: Connection, quotedTable: string, label: str
   if (result.affectedRows !== rows.length) {
     throw new FerryError('data', `LOAD DATA into "${label}" stored ${result.affectedRows} of ${rows.length} rows`);
   }
+}
+
+/**
+ * Rows already in 'tsv' (a source's pass-through, e.g. PostgreSQL's COPY
+ * text) into `columns`, as they come. The server's warnings and its count of
+ * rows stored against the lines sent say whether every row went in exactly.
+ */
+export async function loadRaw(conn: Connection, quotedTable: string, label: string, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  const sql = loadDataSql(quotedTable, columns.map(quoteBacktick), []);
+  let lines = 0;
+  const counted = async function* () {
+    for await (const chunk of chunks) {
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for (let at = bytes.indexOf(NEWLINE); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) lines++;
+      yield bytes;
+    }
+  };
+  let result: { affectedRows?: number; warningStatus?: number };
+  try {
+    const [r] = await conn.query({ sql, infileStreamFactory: () => Readable.from(paced(counted(), socketOf(conn))) });
+    result = r as typeof result;
+  } catch (err) {
+    if (REFUSED.has((err as { errno?: number }).errno ?? 0)) throw new LoadDataRefused((err as Error).message);
+    throw err;
+  }
+  if ((result.warningStatus ?? 0) > 0) await throwOnWarnings(conn, label, `LOAD DATA of ${lines} rows`);
+  if (result.affectedRows !== lines) throw new FerryError('data', `LOAD DATA into "${label}" stored ${result.affectedRows} of ${lines} rows`);
+  return lines;
+}
+
+const NEWLINE = 0x0a;
+
+/** LOAD DATA of tab-separated lines, backslash escapes, into `targets` (columns or @variables) and then `sets`. */
+function loadDataSql(quotedTable: string, targets: string[], sets: string[]): string {
+  return (
+    `LOAD DATA LOCAL INFILE 'dbferry-rows' INTO TABLE ${quotedTable} CHARACTER SET utf8mb4 ` +
+    `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
+    (sets.length ? ` SET ${sets.join(', ')}` : '')
+  );
 }
 
 function encodingOf(c: Column): Encoding {
@@ -74,8 +110,8 @@ function socketOf(conn: Connection): Socket | undefined {
  * memory twice over. The pieces wait here while the socket holds more than
  * QUEUED_BYTES.
  */
-async function* paced(pieces: Iterable<Buffer>, socket: Socket | undefined): AsyncGenerator<Buffer> {
-  for (const piece of pieces) {
+async function* paced(pieces: Iterable<Buffer> | AsyncIterable<Buffer>, socket: Socket | undefined): AsyncGenerator<Buffer> {
+  for await (const piece of pieces) {
     if (socket && socket.writableLength > QUEUED_BYTES) {
       await new Promise<void>((resolve) => {
         const done = () => {

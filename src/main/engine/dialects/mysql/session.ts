@@ -102,6 +102,17 @@ export class MysqlSession implements Session {
     return write.insertRows(this, table, columns, rows);
   }
 
+  /** A source's rows as 'tsv' (PostgreSQL's COPY text) go straight into LOAD DATA. */
+  readonly rawFormat = 'tsv';
+
+  rawCompatible(source: Column, target: Column): boolean {
+    return write.rawCompatible(source, target);
+  }
+
+  writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    return write.writeRaw(this, table, columns, chunks);
+  }
+
   async execute(sql: string, params: Value[] = []): Promise<number> {
     const [result] = await this.guard(() => this.conn.query({ sql, values: params.map((p) => toParam(p)) }));
     return (result as { affectedRows?: number }).affectedRows ?? 0;

@@ -7,11 +7,12 @@
  * duplicate key) rolls it back and fails loudly instead of changing data.
  */
 import type { Connection } from 'mysql2/promise';
+import { FerryError } from '../../errors.js';
 import type { Column, Row, TableName } from '../../types.js';
 import { tableLabel } from '../../types.js';
 import type { TableDef } from '../dialect.js';
 import { quoteBacktick } from '../base.js';
-import { loadData, LoadDataRefused } from './loadData.js';
+import { loadData, loadRaw, LoadDataRefused } from './loadData.js';
 import { isLob } from './types.js';
 import { toSqlLiteral } from './values.js';
 import { throwOnWarnings } from './warnings.js';
@@ -90,6 +91,43 @@ export async function insertRows(ctx: WriteContext, table: TableName, columns: C
     }
     await insertStatements(ctx, table, columns, rows);
   });
+}
+
+/**
+ * A source's pass-through in 'tsv' into `columns`, in one transaction: any
+ * warning, a row count that differs or a refused LOAD DATA rolls it all back
+ * (the chunk is then staged row by row).
+ */
+export async function writeRaw(ctx: WriteContext, table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  if (ctx.bulkPath !== 'load-data') throw new FerryError('data', 'the server does not take LOAD DATA LOCAL: rows go as INSERTs');
+  let rows = 0;
+  await inBatchTransaction(ctx, async () => {
+    try {
+      rows = await loadRaw(ctx.conn, ctx.quoteTable(table), tableLabel(table), columns, chunks);
+    } catch (err) {
+      if (err instanceof LoadDataRefused) ctx.bulkPath = 'insert';
+      throw err;
+    }
+  });
+  return rows;
+}
+
+/** Kinds a 'tsv' pass-through carries as text MySQL reads exactly (booleans come as 1 and 0). */
+const TSV_TARGET_KINDS: Record<string, RegExp> = {
+  integer: /^(tiny|small|medium|big)?int\b/i,
+  decimal: /^(decimal|numeric)\b/i,
+  text: /^(var)?char\b|^(tiny|medium|long)?text\b/i,
+  boolean: /^(tinyint|bool|boolean)\b/i,
+  date: /^date$/i,
+  timestamp: /^datetime\b/i,
+};
+
+/** Can every value of `source` go into `target` as 'tsv' text, exactly? (Whether it fits is the plan's check.) */
+export function rawCompatible(source: Column, target: Column): boolean {
+  if (source.type.kind === 'text' && source.type.fixed) return false;
+  const kinds = source.type.kind === 'boolean' ? ['boolean', 'integer'] : [source.type.kind];
+  const pattern = TSV_TARGET_KINDS[source.type.kind];
+  return pattern !== undefined && kinds.includes(target.type.kind) && pattern.test(target.nativeType.trim()) && !(target.type.kind === 'text' && target.type.fixed);
 }
 
 async function inBatchTransaction(ctx: WriteContext, fn: () => Promise<void>): Promise<void> {

@@ -18,6 +18,7 @@ import { limitClause } from '../base.js';
 import { quoteAnsi as q } from '../base.js';
 import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.js';
 import { decoderFor, toPgText } from './types.js';
+import { TsvTranscoder, tsvExpression } from './tsv.js';
 
 export interface ReadContext {
   client: pg.Client;
@@ -77,15 +78,31 @@ async function* copyOut(ctx: ReadContext, sql: string, what: string): AsyncGener
   if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
 }
 
+/** The formats readRaw writes: binary COPY, and COPY text as 'tsv' (tsv.ts). */
+export const RAW_FORMATS = ['postgres-binary', 'tsv'] as const;
+
 /**
- * The rows as binary COPY, bytes as the server sends them, with the batch
- * number and a row number appended (dbferry's counters: checked integers).
+ * The rows as binary COPY, bytes as the server sends them, or as 'tsv', with
+ * the batch number and a row number appended (dbferry's counters: checked
+ * integers).
  */
-export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncGenerator<Uint8Array> {
+export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number }, format: string = RAW_FORMATS[0]): AsyncGenerator<Uint8Array> {
   if (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase)) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
   const table = ctx.quoteTable(req.table);
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
-  return copyOut(ctx, `COPY (SELECT s.*, ${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER () FROM (${select}) AS s) TO STDOUT (FORMAT binary)`, `reading ${table}`);
+  const counters = `${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER ()`;
+  if (format === 'tsv') {
+    const list = req.columns.map((c) => tsvExpression(c, q(c.name))).join(', ');
+    return tsvOut(copyOut(ctx, `COPY (SELECT ${list}, ${counters} FROM (${select}) AS s) TO STDOUT`, `reading ${table}`));
+  }
+  if (format !== RAW_FORMATS[0]) throw new FerryError('internal', `PostgreSQL cannot read rows as ${format}`);
+  return copyOut(ctx, `COPY (SELECT s.*, ${counters} FROM (${select}) AS s) TO STDOUT (FORMAT binary)`, `reading ${table}`);
+}
+
+async function* tsvOut(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Uint8Array> {
+  const transcoder = new TsvTranscoder();
+  for await (const chunk of chunks) yield transcoder.push(chunk);
+  transcoder.finish();
 }
 
 export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenerator<Row[]> {

@@ -8,7 +8,7 @@ import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { countRows, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
+import { RAW_FORMATS, countRows, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType, rawCompatible } from './types.js';
 import * as write from './write.js';
@@ -86,14 +86,16 @@ export class PostgresSession implements Session {
     return readRows(this.ctx, request);
   }
 
-  readonly rawFormat = 'postgres-binary';
+  readonly rawFormat = RAW_FORMATS[0];
+  readonly rawFormats = RAW_FORMATS;
 
-  rawCompatible(sourceNative: string, targetNative: string): boolean {
-    return rawCompatible(sourceNative, targetNative);
+  /** Binary COPY of one type is read only as that type: same logical and native type on both sides. */
+  rawCompatible(source: Column, target: Column): boolean {
+    return JSON.stringify(source.type) === JSON.stringify(target.type) && rawCompatible(source.nativeType, target.nativeType);
   }
 
-  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncIterable<Uint8Array> {
-    return readRaw(this.ctx, request, trailing);
+  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number }, format: string): AsyncIterable<Uint8Array> {
+    return readRaw(this.ctx, request, trailing, format);
   }
 
   writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {
