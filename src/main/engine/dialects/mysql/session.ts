@@ -102,8 +102,10 @@ export class MysqlSession implements Session {
     return write.insertRows(this, table, columns, rows);
   }
 
-  /** A source's rows as 'tsv' (PostgreSQL's COPY text) go straight into LOAD DATA. */
-  readonly rawFormat = 'tsv';
+  /** A source's rows as 'tsv' (PostgreSQL's COPY text) go straight into LOAD DATA, where LOAD DATA LOCAL is allowed. */
+  get rawFormat(): string | undefined {
+    return this.bulkPath === 'load-data' ? 'tsv' : undefined;
+  }
 
   rawCompatible(source: Column, target: Column): boolean {
     return write.rawCompatible(source, target);
