@@ -216,20 +216,8 @@ describe('PostgreSQL → MariaDB text pass-through', () => {
   it('is the plan for tables whose every value fits, and copies awkward text, booleans and times exactly', async () => {
     const target = await createTestDb('mysql', dir);
     try {
-      const plan = await dbferry(['plan', spec(target, 'awkward'), '--json']);
-      expect((plan.events[0].tables as Array<{ fastPath?: string }>)[0].fastPath).toMatch(/text pass-through/);
-      const r = await dbferry(['run', spec(target, 'awkward'), '--json', '--state', state]);
-      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
-      expect(r.events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([]);
-      expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 3000, rowsWritten: 3000, rowsDeadLettered: 0 });
-      const rows = await target.rows(
-        'SELECT id, label, HEX(body), CAST(amount AS CHAR), flag, CAST(at AS CHAR), CAST(day AS CHAR), n FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id',
-      );
-      expect(rows.map((row) => row.map((v) => (v === null ? null : String(v))))).toEqual([
-        ['1', 'Zoë 😀', Buffer.from(AWKWARD, 'utf8').toString('hex').toUpperCase(), '-123.456', '1', '2024-02-29 23:59:59.123456', '2024-01-31', '-2147483648'],
-        ['2', null, null, null, null, null, null, '2147483647'],
-        ['3000', 'label 3000', '', '375.000', '1', '2020-01-03 02:00:00.000000', '2028-03-19', '3000'],
-      ]);
+      await passesThrough(spec(target, 'awkward'), 3000);
+      await expectAwkward(target, AWKWARD);
     } finally {
       await target.drop();
     }
@@ -254,9 +242,88 @@ describe('PostgreSQL → MariaDB text pass-through', () => {
   });
 });
 
+/** The plan passes the job's table through as text, and the run copies and verifies its rows with no warning. */
+async function passesThrough(job: string, rows: number): Promise<void> {
+  const plan = await dbferry(['plan', job, '--json']);
+  expect((plan.events[0].tables as Array<{ fastPath?: string }>)[0].fastPath).toMatch(/text pass-through/);
+  const r = await dbferry(['run', job, '--json', '--state', state]);
+  expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+  expect(r.events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([]);
+  expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: rows, rowsWritten: rows, rowsDeadLettered: 0 });
+}
+
+/** Rows 1, 2 and 3000 of the awkward table as the target holds them: text as UTF-8 hex, numbers and times as text. */
+async function expectAwkward(target: TestDb, body: string): Promise<void> {
+  const select =
+    target.engine === 'postgres'
+      ? `SELECT id, label, upper(encode(convert_to(body, 'UTF8'), 'hex')), amount::text, flag::int, to_char(at, 'YYYY-MM-DD HH24:MI:SS.US'), day::text, n FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id`
+      : 'SELECT id, label, HEX(body), CAST(amount AS CHAR), flag, CAST(at AS CHAR), CAST(day AS CHAR), n FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id';
+  const rows = await target.rows(select);
+  expect(rows.map((row) => row.map((v) => (v === null ? null : String(v))))).toEqual([
+    ['1', 'Zoë 😀', Buffer.from(body, 'utf8').toString('hex').toUpperCase(), '-123.456', '1', '2024-02-29 23:59:59.123456', '2024-01-31', '-2147483648'],
+    ['2', null, null, null, null, null, null, '2147483647'],
+    ['3000', 'label 3000', '', '375.000', '1', '2020-01-03 02:00:00.000000', '2028-03-19', '3000'],
+  ]);
+}
+
 const PG_ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "\\'", '\f': '\\f', '\u000b': '\\x0b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\u0008': '\\b' };
 
 /** An E'' string literal of s, control characters escaped. */
 function pgLiteral(s: string): string {
   return `E'${[...s].map((ch) => PG_ESCAPES[ch] ?? ch).join('')}'`;
 }
+
+describe.each(['postgres', 'mysql'] as const)('MariaDB → %s text pass-through', (engine) => {
+  // Bytes the text protocol sends as they are and 'tsv' must escape (tab, newline, CR, backslash), and what looks like an escape.
+  const AWKWARD = 'tab\t nl\n cr\r back\\slash \\N \\t literal ff\f vt\u000b bs\b Zoë 😀';
+  let my: MysqlTestDatabase;
+  beforeAll(async () => {
+    my = await createMysqlDatabase('dbferry_tsv_src');
+    await my.admin.query(`CREATE TABLE awkward (id bigint PRIMARY KEY, label varchar(40), body text, amount decimal(12,3), flag boolean,
+      at datetime(6), day date, n int NOT NULL) ENGINE=InnoDB; CREATE TABLE nul (id int PRIMARY KEY, body varchar(20) NOT NULL) ENGINE=InnoDB`);
+    await my.admin.query(`INSERT INTO awkward VALUES (1, 'Zoë 😀', ?, -123.456, true, '2024-02-29 23:59:59.123456', '2024-01-31', -2147483648),
+      (2, NULL, NULL, NULL, NULL, NULL, NULL, 2147483647)`, [AWKWARD]);
+    const rows = Array.from({ length: 2998 }, (_, k) => {
+      const g = k + 3;
+      return `(${g}, 'label ${g}', REPEAT('x\\t', ${g % 5}), ${g} / 8, ${g % 2 === 0}, '2020-01-01' + INTERVAL ${g} MINUTE, '2020-01-01' + INTERVAL ${g} DAY, ${g})`;
+    });
+    await my.admin.query(`INSERT INTO awkward VALUES ${rows.join(', ')}`);
+    const nul = Array.from({ length: 3000 }, (_, k) => `(${k + 1}, ${k + 1 === 1500 ? "CONCAT('a', CHAR(0), 'b')" : `'row ${k + 1}'`})`);
+    await my.admin.query(`INSERT INTO nul VALUES ${nul.join(', ')}; ANALYZE TABLE awkward, nul`);
+  });
+  afterAll(() => my?.drop());
+
+  const spec = (target: TestDb, table: string) =>
+    writeJob(dir, { name: 'text pass-through', source: { url: my.url }, target: { url: target.url }, tables: [{ source: table, mode: 'replace' }], options: { chunkRows: 1000, verify: 'checksum' } }, `job-${Math.random().toString(36).slice(2)}.json`);
+
+  it('is the plan, and copies awkward text, booleans and times exactly, verified', async () => {
+    const target = await createTestDb(engine, dir);
+    try {
+      await passesThrough(spec(target, 'awkward'), 3000);
+      await expectAwkward(target, AWKWARD);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it(engine === 'postgres' ? 'stages a chunk row by row where the target refuses a value (NUL): it is dead-lettered, the rest copied' : 'copies a NUL character exactly', async () => {
+    const target = await createTestDb(engine, dir);
+    try {
+      const r = await dbferry(['run', spec(target, 'nul'), '--json', '--state', state]);
+      const stopped = r.events.filter((e) => e.type === 'warning' && /pass-through stopped/.test(String(e.message)));
+      const [[count]] = await target.rows('SELECT COUNT(*) FROM nul');
+      if (engine === 'postgres') {
+        expect(stopped.length, JSON.stringify(r.events.filter((e) => e.type === 'warning'))).toBe(1);
+        expect(r.events.at(-1)).toMatchObject({ rowsRead: 3000, rowsWritten: 2999, rowsDeadLettered: 1 });
+        expect(Number(count)).toBe(2999);
+      } else {
+        expect(stopped).toEqual([]);
+        expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 3000, rowsWritten: 3000, rowsDeadLettered: 0 });
+        const [[hex]] = await target.rows('SELECT HEX(body) FROM nul WHERE id = 1500');
+        expect(hex).toBe('610062');
+      }
+    } finally {
+      await target.drop();
+    }
+  });
+});

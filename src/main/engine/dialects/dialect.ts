@@ -183,20 +183,22 @@ export interface Session {
 
   // -- pass-through (optional) -------------------------------------------------
   /**
-   * Rows can stream from a source to a target as bytes, never decoded, when
-   * the source reads the format the target writes (PostgreSQL: binary COPY
-   * out into binary COPY in; COPY text out into MySQL's LOAD DATA as 'tsv').
+   * Rows can stream from a source to a target as bytes, never decoded into
+   * values, in a format the source reads and the target writes, tried in the
+   * source's order: 'postgres-binary' (binary COPY, same types on both sides)
+   * and 'tsv' (tsv.ts: text forms that COPY text and LOAD DATA both read).
    * Only for columns whose every value the target takes exactly as it comes.
    */
-  readonly rawFormat?: string;
-  /** Formats readRaw can produce (a target's rawFormat among them: a pass-through is possible). */
-  readonly rawFormats?: readonly string[];
+  readonly rawReads?: readonly string[];
+  readonly rawWrites?: readonly string[];
+  /** Can this source column be read in `format` (in the text form the format promises)? */
+  rawReadable?(column: Column, format: string): boolean;
   /** The rows of `request` in `format`, each followed by two int8 fields: `batch`, and rowBase + its number. */
   readRaw?(request: ReadRequest, trailing: { batch: number; rowBase: number }, format: string): AsyncIterable<Uint8Array>;
-  /** Can every value of the source column go into this target column as rawFormat bytes, exactly? */
-  rawCompatible?(source: Column, target: Column): boolean;
-  /** Write rawFormat bytes into `columns` of `table` in one statement; returns the rows written. */
-  writeRaw?(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number>;
+  /** Can every value of the source column go into this target column in `format`, exactly? */
+  rawCompatible?(source: Column, target: Column, format: string): boolean;
+  /** Write `format` bytes into `columns` of `table` in one statement; returns the rows written. */
+  writeRaw?(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>, format: string): Promise<number>;
   readonly applySql: ApplySql;
   /** Run one statement; returns affected rows where the engine reports them. */
   execute(sql: string, params?: Value[]): Promise<number>;

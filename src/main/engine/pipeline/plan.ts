@@ -38,11 +38,13 @@ export interface TablePlan {
   /** An incremental table: only rows whose cursor is past the watermark of the last applied run. */
   incremental?: IncrementalPlan;
   /**
-   * Rows can pass from source to target as bytes, never decoded (PostgreSQL →
-   * PostgreSQL binary COPY): every column has the same type on both sides, so
-   * every value fits, and there is no rule, cursor or non-unique key to check.
+   * Rows can pass from source to target as bytes, never decoded (binary COPY
+   * between PostgreSQL tables of the same types, or text: rawFormat): every
+   * value fits as it is, and there is no rule, cursor or non-unique key to check.
    */
   rawCopy: boolean;
+  /** The pass-through's format (rawReads/rawWrites in dialect.ts), when rawCopy. */
+  rawFormat?: string;
   planned: PlannedTable;
 }
 
@@ -259,7 +261,8 @@ async function planTable(
   const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
-  const rawCopy = canCopyRaw(t, sourceInfo, columns, targetColumns, source, target);
+  const rawFormat = rawFormatFor(t, sourceInfo, columns, targetColumns, source, target);
+  const rawCopy = rawFormat !== undefined;
   const planned: PlannedTable = {
     source: tableLabel(sourceName),
     target: tableLabel(targetName),
@@ -270,7 +273,7 @@ async function planTable(
     ...(incremental ? { incremental: { cursor: incremental.cursor, since: incremental.since === undefined ? undefined : encodeWatermark(incremental.since) } } : {}),
     bytes: sourceInfo.byteEstimate,
     columns: plannedColumns,
-    ...(rawCopy ? { fastPath: FAST_PATHS[target.rawFormat!] ?? `${target.rawFormat} pass-through` } : {}),
+    ...(rawFormat ? { fastPath: FAST_PATHS[rawFormat] ?? `${rawFormat} pass-through` } : {}),
   };
   return {
     table: {
@@ -291,33 +294,38 @@ async function planTable(
       estimate,
       incremental,
       rawCopy,
+      rawFormat,
       planned,
     },
     problems,
   };
 }
 
-function canCopyRaw(t: TableSpec, sourceInfo: TableInfo, columns: Column[], targetColumns: Column[], source: Session, target: Session): boolean {
-  if (!target.rawFormat || !source.rawFormats?.includes(target.rawFormat) || !source.readRaw || !target.writeRaw || !target.rawCompatible) return false;
-  if (Object.keys(t.rules ?? {}).length || t.incremental || (t.key && !isUniqueKey(sourceInfo, t.key))) return false;
-  if (columns.length !== targetColumns.length) return false;
-  return columns.every((c, i) => {
-    const d = targetColumns[i];
-    return (
-      c.type.kind !== 'any' &&
-      // Every value of the source type fits the target type (the target adds what its format needs).
-      fitReason(c.type, d.type) === undefined &&
-      target.rawCompatible!(c, d) &&
-      // A NULL the source may hold must fit too.
-      (d.nullable || !c.nullable)
-    );
-  });
+/** The format a table passes through in, the first the source reads and the target writes that fits every column; none: rows are decoded. */
+function rawFormatFor(t: TableSpec, sourceInfo: TableInfo, columns: Column[], targetColumns: Column[], source: Session, target: Session): string | undefined {
+  if (!source.readRaw || !target.writeRaw || !target.rawCompatible) return undefined;
+  if (Object.keys(t.rules ?? {}).length || t.incremental || (t.key && !isUniqueKey(sourceInfo, t.key))) return undefined;
+  if (columns.length !== targetColumns.length) return undefined;
+  const fits = (format: string) =>
+    columns.every((c, i) => {
+      const d = targetColumns[i];
+      return (
+        c.type.kind !== 'any' &&
+        // Every value of the source type fits the target type.
+        fitReason(c.type, d.type) === undefined &&
+        (source.rawReadable?.(c, format) ?? true) &&
+        target.rawCompatible!(c, d, format) &&
+        // A NULL the source may hold must fit too.
+        (d.nullable || !c.nullable)
+      );
+    });
+  return source.rawReads?.find((format) => target.rawWrites?.includes(format) && fits(format));
 }
 
 /** How the plan shows a pass-through. */
 const FAST_PATHS: Record<string, string> = {
   'postgres-binary': 'binary COPY pass-through (same types on both sides)',
-  tsv: 'text pass-through: COPY text into LOAD DATA, never decoded (every value fits as it is)',
+  tsv: 'text pass-through: the source’s bulk read into the target’s bulk load as text, never decoded (every value fits as it is)',
 };
 
 /** The cursor must be copied (its largest value becomes the watermark) and ordered the same way everywhere. */

@@ -260,7 +260,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   const raw = source.session.readRaw!(
     { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 },
     { batch, rowBase: base },
-    target.session.rawFormat!,
+    plan.rawFormat!,
   );
   const reads = raw[Symbol.asyncIterator]();
   const counted = async function* () {
@@ -279,7 +279,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
     }
   };
   try {
-    const rows = await target.session.writeRaw!(staging, stagingColumns(plan, target.session).map((c) => c.name), counted());
+    const rows = await target.session.writeRaw!(staging, stagingColumns(plan, target.session).map((c) => c.name), counted(), plan.rawFormat!);
     const done: ChunkCheckpoint = { ...chunk, batch, lastKey: chunk.through, rowsRead: rows, rowsWritten: rows, rowsRejected: 0, bytes, done: true };
     hooks.onBatch(done);
     return done;

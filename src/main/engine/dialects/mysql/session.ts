@@ -17,6 +17,7 @@ import * as snapshot from './snapshot.js';
 import * as types from './types.js';
 import { integerFromString, toParam } from './values.js';
 import * as write from './write.js';
+import { TSV } from '../tsv.js';
 import type { BulkPath } from './write.js';
 
 /** mysql2's column type code for BIGINT, which arrives as a string. */
@@ -102,13 +103,24 @@ export class MysqlSession implements Session {
     return write.insertRows(this, table, columns, rows);
   }
 
-  /** A source's rows as 'tsv' (PostgreSQL's COPY text) go straight into LOAD DATA, where LOAD DATA LOCAL is allowed. */
-  get rawFormat(): string | undefined {
-    return this.bulkPath === 'load-data' ? 'tsv' : undefined;
+  /** Rows are read as 'tsv' from the text protocol, undecoded. */
+  readonly rawReads = [TSV];
+
+  /** A source's 'tsv' goes straight into LOAD DATA, where LOAD DATA LOCAL is allowed. */
+  get rawWrites(): string[] {
+    return this.bulkPath === 'load-data' ? [TSV] : [];
   }
 
-  rawCompatible(source: Column, target: Column): boolean {
-    return write.rawCompatible(source, target);
+  rawReadable(column: Column, format: string): boolean {
+    return format === TSV && read.tsvReadable(column);
+  }
+
+  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncIterable<Uint8Array> {
+    return read.readRaw(this, request, trailing);
+  }
+
+  rawCompatible(source: Column, target: Column, format: string): boolean {
+    return format === TSV && write.rawCompatible(source, target);
   }
 
   writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {

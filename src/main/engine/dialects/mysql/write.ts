@@ -13,6 +13,7 @@ import { tableLabel } from '../../types.js';
 import type { TableDef } from '../dialect.js';
 import { quoteBacktick } from '../base.js';
 import { loadData, loadRaw, LoadDataRefused } from './loadData.js';
+import { tsvPair } from '../tsv.js';
 import { isLob } from './types.js';
 import { toSqlLiteral } from './values.js';
 import { throwOnWarnings } from './warnings.js';
@@ -112,7 +113,7 @@ export async function writeRaw(ctx: WriteContext, table: TableName, columns: str
   return rows;
 }
 
-/** Kinds a 'tsv' pass-through carries as text MySQL reads exactly (booleans come as 1 and 0). */
+/** Native types LOAD DATA reads 'tsv' text into exactly, by kind (booleans come as 1 and 0). */
 const TSV_TARGET_KINDS: Record<string, RegExp> = {
   integer: /^(tiny|small|medium|big)?int\b/i,
   decimal: /^(decimal|numeric)\b/i,
@@ -124,10 +125,8 @@ const TSV_TARGET_KINDS: Record<string, RegExp> = {
 
 /** Can every value of `source` go into `target` as 'tsv' text, exactly? (Whether it fits is the plan's check.) */
 export function rawCompatible(source: Column, target: Column): boolean {
-  if (source.type.kind === 'text' && source.type.fixed) return false;
-  const kinds = source.type.kind === 'boolean' ? ['boolean', 'integer'] : [source.type.kind];
-  const pattern = TSV_TARGET_KINDS[source.type.kind];
-  return pattern !== undefined && kinds.includes(target.type.kind) && pattern.test(target.nativeType.trim()) && !(target.type.kind === 'text' && target.type.fixed);
+  const pattern = TSV_TARGET_KINDS[target.type.kind];
+  return tsvPair(source, target) && pattern !== undefined && pattern.test(target.nativeType.trim());
 }
 
 async function inBatchTransaction(ctx: WriteContext, fn: () => Promise<void>): Promise<void> {

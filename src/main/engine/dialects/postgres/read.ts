@@ -19,6 +19,7 @@ import { quoteAnsi as q } from '../base.js';
 import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.js';
 import { decoderFor, toPgText } from './types.js';
 import { TsvTranscoder, tsvExpression } from './tsv.js';
+import { TSV } from '../tsv.js';
 
 export interface ReadContext {
   client: pg.Client;
@@ -78,8 +79,8 @@ async function* copyOut(ctx: ReadContext, sql: string, what: string): AsyncGener
   if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
 }
 
-/** The formats readRaw writes: binary COPY, and COPY text as 'tsv' (tsv.ts). */
-export const RAW_FORMATS = ['postgres-binary', 'tsv'] as const;
+/** The formats readRaw writes and writeRaw reads: binary COPY, and COPY text as 'tsv' (../tsv.ts). */
+export const RAW_FORMATS = ['postgres-binary', TSV] as const;
 
 /**
  * The rows as binary COPY, bytes as the server sends them, or as 'tsv', with
@@ -91,7 +92,7 @@ export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: n
   const table = ctx.quoteTable(req.table);
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
   const counters = `${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER ()`;
-  if (format === 'tsv') {
+  if (format === TSV) {
     const list = req.columns.map((c) => tsvExpression(c, q(c.name))).join(', ');
     return tsvOut(copyOut(ctx, `COPY (SELECT ${list}, ${counters} FROM (${select}) AS s) TO STDOUT`, `reading ${table}`));
   }

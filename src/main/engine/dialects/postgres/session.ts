@@ -11,6 +11,7 @@ import { privilegeProblems } from './privileges.js';
 import { RAW_FORMATS, countRows, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType, rawCompatible } from './types.js';
+import { TSV, tsvCarries, tsvPair } from '../tsv.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
 
@@ -86,11 +87,16 @@ export class PostgresSession implements Session {
     return readRows(this.ctx, request);
   }
 
-  readonly rawFormat = RAW_FORMATS[0];
-  readonly rawFormats = RAW_FORMATS;
+  readonly rawReads = RAW_FORMATS;
+  readonly rawWrites = RAW_FORMATS;
+
+  rawReadable(column: Column, format: string): boolean {
+    return format === TSV ? tsvCarries(column) : true;
+  }
 
   /** Binary COPY of one type is read only as that type: same logical and native type on both sides. */
-  rawCompatible(source: Column, target: Column): boolean {
+  rawCompatible(source: Column, target: Column, format: string): boolean {
+    if (format === TSV) return tsvPair(source, target);
     return JSON.stringify(source.type) === JSON.stringify(target.type) && rawCompatible(source.nativeType, target.nativeType);
   }
 
@@ -98,8 +104,8 @@ export class PostgresSession implements Session {
     return readRaw(this.ctx, request, trailing, format);
   }
 
-  writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {
-    return write.writeRaw(this.ctx, table, columns, chunks);
+  writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>, format: string): Promise<number> {
+    return write.writeRaw(this.ctx, table, columns, chunks, format === TSV ? 'text' : 'binary');
   }
 
   countRows(table: TableName, where?: string): Promise<number> {

@@ -98,10 +98,10 @@ export async function insertRows(ctx: WriteContext, name: TableName, columns: Co
   }
 }
 
-/** Binary COPY bytes from a source of the same format, written as they come. */
-export async function writeRaw(ctx: WriteContext, name: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>): Promise<number> {
+/** COPY bytes from a source's pass-through (binary COPY, or 'tsv' as COPY text), written as they come. */
+export async function writeRaw(ctx: WriteContext, name: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>, format: 'binary' | 'text'): Promise<number> {
   const table = ctx.quoteTable(name);
-  const stream = ctx.client.query(copyFrom(`COPY ${table} (${columns.map(q).join(', ')}) FROM STDIN (FORMAT binary)`));
+  const stream = ctx.client.query(copyFrom(`COPY ${table} (${columns.map(q).join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`));
   try {
     await pipeline(Readable.from(chunks, { objectMode: false }), stream);
     return stream.rowCount;

@@ -1,0 +1,103 @@
+/**
+ * 'tsv', the text pass-through format (dialect.ts: rawReads/rawWrites): a tab
+ * between fields, a newline after each row, \N for NULL, backslash escapes
+ * \\ \t \n \r \0 (and \b), every other byte as it is; each value in its text
+ * form. PostgreSQL's COPY text and MySQL's LOAD DATA (ESCAPED BY '\\') both
+ * read it, PostgreSQL's COPY text output is it once \f and \v are put back
+ * (postgres/tsv.ts), MySQL's text protocol values become it by escaping.
+ *
+ * Only kinds whose text form every engine here prints and parses alike go
+ * this way; anything else (floats, binary, JSON, time zones, zero dates) is
+ * decoded and validated row by row.
+ */
+import type { Column } from '../types.js';
+
+export const TSV = 'tsv';
+
+/** A column whose values travel as 'tsv' text and mean the same to every engine. */
+export function tsvCarries(c: Column): boolean {
+  switch (c.type.kind) {
+    case 'integer':
+    case 'decimal':
+    case 'boolean':
+    case 'date':
+      return true;
+    case 'text':
+      return !c.type.fixed;
+    case 'timestamp':
+      return !c.type.withTimeZone;
+    default:
+      return false;
+  }
+}
+
+/** A source column's 'tsv' text goes into this target column as it is (booleans print as 1 and 0). */
+export function tsvPair(source: Column, target: Column): boolean {
+  if (!tsvCarries(source) || !tsvCarries(target)) return false;
+  return source.type.kind === target.type.kind || (source.type.kind === 'boolean' && target.type.kind === 'integer');
+}
+
+const BACKSLASH = 0x5c;
+/** The escape letter of each byte that needs one (0: none). */
+const ESCAPE = new Uint8Array(256);
+ESCAPE[0x5c] = 0x5c; // \\
+ESCAPE[0x09] = 0x74; // \t
+ESCAPE[0x0a] = 0x6e; // \n
+ESCAPE[0x0d] = 0x72; // \r
+ESCAPE[0x00] = 0x30; // \0
+
+const CAPACITY = 512 * 1024;
+
+/** 'tsv' bytes written into a growing buffer, handed out in pieces. */
+export class TsvWriter {
+  private buf = Buffer.allocUnsafe(CAPACITY);
+  private at = 0;
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.at++] = b;
+  }
+
+  /** ASCII text as it is (dbferry's own counters and separators). */
+  text(s: string): void {
+    this.room(s.length);
+    this.at += this.buf.write(s, this.at, 'latin1');
+  }
+
+  /** A value's bytes, escaped; null is \N. */
+  value(v: Uint8Array | null): void {
+    const buf = (this.room(v === null ? 2 : v.length * 2), this.buf);
+    let at = this.at;
+    if (v === null) {
+      buf[at++] = BACKSLASH;
+      buf[at++] = 0x4e;
+    } else {
+      for (let i = 0; i < v.length; i++) {
+        const b = v[i];
+        const e = ESCAPE[b];
+        if (e === 0) buf[at++] = b;
+        else {
+          buf[at++] = BACKSLASH;
+          buf[at++] = e;
+        }
+      }
+    }
+    this.at = at;
+  }
+
+  /** What is written, once it holds at least `min` bytes (and anything at all). */
+  take(min: number): Buffer | undefined {
+    if (this.at === 0 || this.at < min) return undefined;
+    const out = this.buf.subarray(0, this.at);
+    this.buf = Buffer.allocUnsafe(CAPACITY);
+    this.at = 0;
+    return out;
+  }
+}
