@@ -327,3 +327,34 @@ describe.each(['postgres', 'mysql'] as const)('MariaDB → %s text pass-through'
     }
   });
 });
+
+describe('one lane passing bytes through, on the main thread', () => {
+  it('loses its source connection mid-table and still copies every row once: the rest is read in a new snapshot, said in a warning', async () => {
+    const server = await createTestDb('postgres', dir);
+    const target = await createTestDb('postgres', dir);
+    try {
+      await server.exec(`CREATE TABLE big (id int PRIMARY KEY, pad varchar(100) NOT NULL);
+        INSERT INTO big SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 800000) g; ANALYZE big`);
+      const expectedBig = await server.checksum('big', 'id');
+      const spec = writeJob(dir, {
+        source: { url: server.url },
+        target: { url: target.url },
+        tables: [{ source: 'big', mode: 'replace' }],
+        options: { chunkRows: 30000, verify: 'checksum', retries: { max: 5, baseDelayMs: 50 } },
+      }, `job-${Math.random().toString(36).slice(2)}.json`);
+      let killed = 0;
+      const r = await dbferryUntil(['run', spec, '--json', '--state', state], (e) => e.type === 'progress' && Number(e.rowsRead ?? 0) >= 30000, async () => {
+        killed = await server.killSessions();
+      });
+      expect(killed, 'the run had source sessions to kill').toBeGreaterThan(0);
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+      const warnings = r.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+      expect(warnings.join('\n')).toMatch(/snapshot was lost|lost the source connection/);
+      expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 800000, rowsWritten: 800000, rowsDeadLettered: 0 });
+      expect(await target.checksum('big', 'id')).toEqual(expectedBig);
+    } finally {
+      await server.drop();
+      await target.drop();
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import type { Session } from '../dialects/dialect.js';
 import { FerryError } from '../errors.js';
 import { Endpoint } from '../pipeline/endpoint.js';
-import { copyChunk, toWire, Validators, verifyRetrying } from './lane.js';
+import { copyChunk, snapshotLost, toWire, Validators, verifyRetrying } from './lane.js';
 import type { ChunkTask, FromWorker, LaneConfig, SnapshotJoin, ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('chunkWorker runs in a worker thread');
@@ -74,7 +74,7 @@ async function runChunk(task: ChunkTask): Promise<void> {
       reopenSource: async () => {
         const session = await src.reopen();
         await rejoinSnapshot(session, () =>
-          send({ type: 'warning', task: task.id, message: `the run's source snapshot was lost with its connection: the rest of ${task.plan.sourceLabel} is read as of now, so rows changed since the run started may be mixed in` }),
+          send({ type: 'warning', task: task.id, message: snapshotLost(task.plan.sourceLabel) }),
         );
         return session;
       },

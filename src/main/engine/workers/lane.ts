@@ -109,6 +109,11 @@ export function copyChunk(
   });
 }
 
+/** The warning when a table's rest must be read in a new snapshot. */
+export function snapshotLost(table: string): string {
+  return `the run's source snapshot was lost with its connection: the rest of ${table} is read as of now, so rows changed since the run started may be mixed in`;
+}
+
 export class InlineLane implements Lane {
   readonly kind = 'inline';
   private readonly validators = new Validators();
@@ -129,6 +134,7 @@ export class InlineLane implements Lane {
       reopenSource: async () => {
         const session = await this.source.reopen();
         await session.beginSnapshot();
+        events.onWarning(snapshotLost(task.plan.sourceLabel));
         return session;
       },
     });

@@ -9,8 +9,8 @@
  * LOCK). A SQLite source, whose read snapshot belongs to one connection, gets
  * one worker lane, which stages and verifies every table in its one read
  * transaction. A target that takes one writer at a time (SQLite) gets one
- * lane. When no worker can start, the run's own sessions are the one lane, on
- * the main thread.
+ * lane. When no worker can start, or the one lane would only pass bytes
+ * through, the run's own sessions are the one lane, on the main thread.
  */
 import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { parseConnectionUrl } from '../../../shared/connectionUrl.js';
@@ -133,6 +133,10 @@ export async function openLanes(s: LaneSetup): Promise<Lanes> {
     if (explicit && count > 1) s.warn('tables are staged one chunk at a time: the target (SQLite) takes one writer at a time');
     count = 1;
   }
+  // One lane of bytes only: the servers do the work, a worker would only add its start (measured
+  // on 2 cores, 1M rows: PostgreSQL → PostgreSQL 1.66 s on a worker, 1.44 s on the main thread;
+  // PostgreSQL → MariaDB 3.06 / 2.75 s) and ~28 MB.
+  if (count === 1 && s.allPassThrough) return inline();
   const config: LaneConfig = {
     source: { url: s.urls.source, options: s.openOptions.source },
     target: { url: s.urls.target, options: s.openOptions.target },

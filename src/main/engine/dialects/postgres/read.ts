@@ -137,15 +137,33 @@ export async function* readRows(ctx: ReadContext, req: ReadRequest): AsyncGenera
   if (batch.length) yield batch;
 }
 
-/** The consumer stopped before the end: cancel the COPY and drain what is in flight. */
+/** How long a cancelled COPY may take to stop before its connection is given up. */
+const STOP_MS = 15_000;
+
+/**
+ * The consumer stopped before the end: cancel the COPY and drain what is in
+ * flight. Bounded: a COPY that does not stop (seen once under load: the
+ * driver kept the cancelled COPY as its running query, so the savepoint's
+ * rollback queued behind it for good) closes the connection, and the session
+ * fails as a dropped connection does (retried on a new one) instead of hanging.
+ */
 async function stopEarly(ctx: ReadContext, stream: Readable, savepoint: boolean): Promise<void> {
-  await ctx.cancel();
-  try {
-    for await (const chunk of stream) void chunk;
-  } catch {
-    // "canceling statement due to user request" is what we asked for.
-  }
-  if (savepoint) await rollbackTo(ctx);
+  const stopping = (async () => {
+    await ctx.cancel();
+    try {
+      for await (const chunk of stream) void chunk;
+    } catch {
+      // "canceling statement due to user request" is what we asked for.
+    }
+    if (savepoint) await rollbackTo(ctx);
+    return true;
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([stopping, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_MS)))]);
+  clearTimeout(timer);
+  if (stopped) return;
+  (ctx.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  throw new FerryError('connection', `a read that was stopped early did not end within ${STOP_MS / 1000} s; its connection was closed`, { transient: true });
 }
 
 async function rollbackTo(ctx: ReadContext): Promise<void> {
