@@ -11,6 +11,7 @@
  * decoded and validated row by row.
  */
 import type { Column } from '../types.js';
+import { escapeTable } from './escapeBytes.js';
 
 export const TSV = 'tsv';
 
@@ -38,13 +39,8 @@ export function tsvPair(source: Column, target: Column): boolean {
 }
 
 const BACKSLASH = 0x5c;
-/** The escape letter of each byte that needs one (0: none). */
-const ESCAPE = new Uint8Array(256);
-ESCAPE[0x5c] = 0x5c; // \\
-ESCAPE[0x09] = 0x74; // \t
-ESCAPE[0x0a] = 0x6e; // \n
-ESCAPE[0x0d] = 0x72; // \r
-ESCAPE[0x00] = 0x30; // \0
+/** The bytes 'tsv' escapes, and the letter after the backslash: what LOAD DATA's ESCAPED BY '\\' needs. */
+export const TSV_ESCAPES = escapeTable({ '\\': '\\', '\t': 't', '\n': 'n', '\r': 'r', '\0': '0' });
 
 const CAPACITY = 512 * 1024;
 
@@ -81,7 +77,7 @@ export class TsvWriter {
     } else {
       for (let i = 0; i < v.length; i++) {
         const b = v[i];
-        const e = ESCAPE[b];
+        const e = TSV_ESCAPES[b];
         if (e === 0) buf[at++] = b;
         else {
           buf[at++] = BACKSLASH;

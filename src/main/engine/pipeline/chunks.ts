@@ -55,7 +55,7 @@ export function expectedChunks(plan: TablePlan, sizing: ChunkSizing): number {
   const estimate = plan.estimate ?? 0;
   if (plan.orderBy.length === 0) return 1;
   if (sizing.rows !== undefined) return Math.max(1, Math.ceil(estimate / sizing.rows));
-  if ((sizing.lanes <= 1 && !plan.rawCopy) || estimate < 2 * sizing.minRows) return 1;
+  if ((sizing.lanes <= 1 && plan.rawFormat === undefined) || estimate < 2 * sizing.minRows) return 1;
   return Math.max(1, Math.ceil(estimate / rowsPerChunk(estimate, sizing)));
 }
 
@@ -71,7 +71,7 @@ export async function planChunks(plan: TablePlan, source: Session, sizing: Chunk
   if (every === undefined) {
     const estimate = plan.estimate ?? 0;
     // One lane needs no chunks, except to checkpoint a pass-through table, which stages a chunk at a time.
-    if ((sizing.lanes <= 1 && !plan.rawCopy) || estimate < 2 * sizing.minRows) return whole;
+    if ((sizing.lanes <= 1 && plan.rawFormat === undefined) || estimate < 2 * sizing.minRows) return whole;
     every = rowsPerChunk(estimate, sizing);
   }
   const keyColumns = plan.orderBy.map((k) => plan.columns.find((c) => c.name === k)!);

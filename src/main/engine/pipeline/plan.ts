@@ -38,12 +38,11 @@ export interface TablePlan {
   /** An incremental table: only rows whose cursor is past the watermark of the last applied run. */
   incremental?: IncrementalPlan;
   /**
-   * Rows can pass from source to target as bytes, never decoded (binary COPY
-   * between PostgreSQL tables of the same types, or text: rawFormat): every
-   * value fits as it is, and there is no rule, cursor or non-unique key to check.
+   * Set when rows pass from source to target as bytes, never decoded, in this
+   * format (rawReads/rawWrites in dialect.ts: binary COPY between PostgreSQL
+   * tables of the same types, or text): every value fits as it is, and there
+   * is no rule, cursor or non-unique key to check.
    */
-  rawCopy: boolean;
-  /** The pass-through's format (rawReads/rawWrites in dialect.ts), when rawCopy. */
   rawFormat?: string;
   planned: PlannedTable;
 }
@@ -262,7 +261,6 @@ async function planTable(
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
   const rawFormat = rawFormatFor(t, sourceInfo, columns, targetColumns, source, target);
-  const rawCopy = rawFormat !== undefined;
   const planned: PlannedTable = {
     source: tableLabel(sourceName),
     target: tableLabel(targetName),
@@ -293,7 +291,6 @@ async function planTable(
       targetInfo,
       estimate,
       incremental,
-      rawCopy,
       rawFormat,
       planned,
     },

@@ -145,7 +145,7 @@ class Run {
       await this.plan();
       // Workers start (a few hundred ms: a thread, the engine, two connections) while chunks are probed.
       // Rate-limited tables are copied row by row: they do not pass through.
-      const allPassThrough = this.tables.length > 0 && this.tables.every((t) => t.plan.rawCopy) && !this.rateLimit.active;
+      const allPassThrough = this.tables.length > 0 && this.tables.every((t) => t.plan.rawFormat !== undefined) && !this.rateLimit.active;
       const localServers = localServerCount([spec.source.url, spec.target.url]);
       const sizing: ChunkSizing = {
         lanes: ctx.rowsFor ? 1 : plannedLanes(spec.options, this.source.session, this.target!.session, allPassThrough, localServers),

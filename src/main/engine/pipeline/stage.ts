@@ -244,7 +244,7 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
 }
 
 /**
- * Stage a whole chunk as bytes in one statement (plan.rawCopy): read and
+ * Stage a whole chunk as bytes in one statement (plan.rawFormat): read and
  * written by the servers, never decoded here (at most rewritten: 'tsv'). All or nothing: a chunk it
  * cannot copy (a value the target refuses, a dropped connection) is staged
  * again row by row by stageChunk, which validates, isolates and retries.

@@ -93,7 +93,7 @@ export function copyChunk(
   opts: { signal: AbortSignal; retry: Omit<RetryPolicy, 'signal' | 'onRetry'>; validator?: RowValidator; rows?: AsyncIterable<Row[]>; reopenSource(): Promise<Session> },
 ): Promise<ChunkCheckpoint> {
   // Rows given (dead-letter retry) or a rate limit (counted in rows) need the rows decoded.
-  const stage = task.plan.rawCopy && !opts.rows && !events.takeTokens ? stageChunkRaw : stageChunk;
+  const stage = task.plan.rawFormat !== undefined && !opts.rows && !events.takeTokens ? stageChunkRaw : stageChunk;
   return stage(task.plan, source, target, task.staging, task.chunk, {
     signal: opts.signal,
     retry: { ...opts.retry, signal: opts.signal, onRetry: (attempt, delayMs, err) => events.onRetry(attempt, delayMs, errorMessage(err)) },

@@ -9,7 +9,8 @@ import type { Connection } from 'mysql2/promise';
 import { FerryError } from '../../errors.js';
 import type { Column, Row } from '../../types.js';
 import { quoteBacktick } from '../base.js';
-import { escapeBytes, escapeTable, slices } from '../escapeBytes.js';
+import { escapeBytes, slices } from '../escapeBytes.js';
+import { TSV_ESCAPES } from '../tsv.js';
 import { throwOnWarnings } from './warnings.js';
 import { toMysqlText } from './values.js';
 
@@ -140,7 +141,7 @@ function* lines(columns: Column[], encodings: Encoding[], rows: Row[]): Generato
         const text = toMysqlText(value, columns[i]) as string;
         if (chunk) yield Buffer.from(chunk, 'utf8');
         chunk = '';
-        yield* slices(escapeBytes(Buffer.from(text, 'utf8'), BYTE_ESCAPES), CHUNK_BYTES);
+        yield* slices(escapeBytes(Buffer.from(text, 'utf8'), TSV_ESCAPES), CHUNK_BYTES);
         continue;
       }
       chunk += field(value, columns[i], encodings[i]);
@@ -154,8 +155,6 @@ function* lines(columns: Column[], encodings: Encoding[], rows: Row[]): Generato
   if (chunk) yield Buffer.from(chunk, 'utf8');
 }
 
-/** What LOAD DATA's ESCAPED BY '\\' needs escaped, as in escapeField. */
-const BYTE_ESCAPES = escapeTable({ '\\': '\\', '\t': 't', '\n': 'n', '\r': 'r', '\0': '0' });
 
 const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };

@@ -87,7 +87,7 @@ export const RAW_FORMATS = ['postgres-binary', TSV] as const;
  * the batch number and a row number appended (dbferry's counters: checked
  * integers).
  */
-export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number }, format: string = RAW_FORMATS[0]): AsyncGenerator<Uint8Array> {
+export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number }, format: string): AsyncGenerator<Uint8Array> {
   if (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase)) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
   const table = ctx.quoteTable(req.table);
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
