@@ -4,6 +4,7 @@
  * points and resumed, it still ends with every row exactly once.
  */
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -322,6 +323,77 @@ describe.each(['postgres', 'mysql'] as const)('MariaDB → %s text pass-through'
         const [[hex]] = await target.rows('SELECT HEX(body) FROM nul WHERE id = 1500');
         expect(hex).toBe('610062');
       }
+    } finally {
+      await target.drop();
+    }
+  });
+});
+
+describe.each(['postgres', 'mysql'] as const)('SQLite → %s text pass-through', (engine) => {
+  // What 'tsv' escapes (tab, newline, CR, backslash), what looks like an escape, and what it leaves as it is.
+  const AWKWARD = 'tab\t nl\n cr\r back\\slash \\N \\t literal ff\f vt\u000b bs\b Zoë 😀';
+  let file: string;
+  beforeAll(() => {
+    file = join(dir, `tsv-source-${engine}.db`);
+    const db = new Database(file);
+    try {
+      db.exec(`CREATE TABLE awkward (id INTEGER PRIMARY KEY, label VARCHAR(40), body TEXT, amount NUMERIC(12,3), flag BOOLEAN,
+          at TIMESTAMP, day DATE, n INT NOT NULL, big INTEGER);
+        CREATE TABLE odd (id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL, amount NUMERIC(12,2) NOT NULL);`);
+      const insert = db.prepare('INSERT INTO awkward VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const odd = db.prepare('INSERT INTO odd VALUES (?, ?, ?)');
+      db.transaction(() => {
+        insert.run(1, 'Zoë 😀', AWKWARD, -123.456, 1, '2024-02-29 23:59:59', '2024-01-31', -2147483648, 9223372036854775807n);
+        insert.run(2, null, null, null, null, null, null, 2147483647, null);
+        for (let g = 3; g <= 3000; g++) {
+          insert.run(g, `label ${g}`, 'x\t'.repeat(g % 5), g / 8, g % 2 === 0 ? 1 : 0, `2020-01-03 ${String(g % 24).padStart(2, '0')}:${String(g % 60).padStart(2, '0')}:00`, `2020-02-${String(1 + (g % 28)).padStart(2, '0')}`, g, -g);
+        }
+        // Row 1500: an hour the row path refuses and PostgreSQL would read as the next day; row 2600: a third of a cent.
+        for (let g = 1; g <= 3000; g++) odd.run(g, g === 1500 ? '2024-01-01 24:00:00' : '2024-01-01 10:00:00', g === 2600 ? 10.005 : g / 4);
+      })();
+      db.exec('ANALYZE');
+    } finally {
+      db.close();
+    }
+  });
+
+  const spec = (target: TestDb, table: string) =>
+    writeJob(dir, { name: 'text pass-through', source: { url: `sqlite://${file}` }, target: { url: target.url }, tables: [{ source: table, mode: 'replace' }], options: { chunkRows: 1000, verify: 'checksum' } }, `job-${Math.random().toString(36).slice(2)}.json`);
+
+  it('is the plan, and copies awkward text, reals in decimal columns, booleans, times and 64-bit integers exactly, verified', async () => {
+    const target = await createTestDb(engine, dir);
+    try {
+      await passesThrough(spec(target, 'awkward'), 3000);
+      const select =
+        engine === 'postgres'
+          ? `SELECT id, label, upper(encode(convert_to(body, 'UTF8'), 'hex')), amount::text, flag::int, to_char(at, 'YYYY-MM-DD HH24:MI:SS'), day::text, n, big FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id`
+          : "SELECT id, label, HEX(body), CAST(amount AS CHAR), flag, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), CAST(day AS CHAR), n, big FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id";
+      const rows = await target.rows(select);
+      expect(rows.map((row) => row.map((v) => (v === null ? null : String(v))))).toEqual([
+        ['1', 'Zoë 😀', Buffer.from(AWKWARD, 'utf8').toString('hex').toUpperCase(), '-123.456', '1', '2024-02-29 23:59:59', '2024-01-31', '-2147483648', '9223372036854775807'],
+        ['2', null, null, null, null, null, null, '2147483647', null],
+        ['3000', 'label 3000', '', '375.000', '1', '2020-01-03 00:00:00', '2020-02-05', '3000', '-3000'],
+      ]);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('stages a chunk row by row where a value cannot go as text: the row path dead-letters it, the rest is copied', async () => {
+    const target = await createTestDb(engine, dir);
+    try {
+      const r = await dbferry(['run', spec(target, 'odd'), '--json', '--state', state]);
+      const stopped = r.events.filter((e) => e.type === 'warning' && /pass-through stopped/.test(String(e.message))).map((e) => String(e.message));
+      expect(stopped, JSON.stringify(r.events.filter((e) => e.type === 'warning'))).toHaveLength(2);
+      expect(stopped[0]).toMatch(/chunk 2: .*column "at" holds a text value the text pass-through cannot carry exactly\); staging it row by row/);
+      expect(stopped[1]).toMatch(/chunk 3: .*column "amount" holds a real value/);
+      expect(r.events.at(-1)).toMatchObject({ rowsRead: 3000, rowsWritten: 2998, rowsDeadLettered: 2 });
+      const letters = await dbferry(['dead-letters', 'list', '--run', String(r.events[0].runId), '--json', '--state', state]);
+      expect(letters.stdout).toMatch(/24:00:00/);
+      expect(letters.stdout).toMatch(/10\.005/);
+      const [[count, missing, sum]] = await target.rows('SELECT COUNT(*), SUM(CASE WHEN id IN (1500, 2600) THEN 1 ELSE 0 END), SUM(amount) FROM odd');
+      const expected = Array.from({ length: 3000 }, (_, k) => k + 1).filter((g) => g !== 1500 && g !== 2600).reduce((a, g) => a + g / 4, 0);
+      expect([Number(count), Number(missing), Number(sum)]).toEqual([2998, 0, expected]);
     } finally {
       await target.drop();
     }

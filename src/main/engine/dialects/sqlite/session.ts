@@ -6,10 +6,12 @@ import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, Rea
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { keysetBounds, readSqliteRows } from './read.js';
+import { keysetBounds, readSqliteRows, readSqliteTsv } from './read.js';
 import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
+import { registerRefuse, sqliteTsvReadable } from './tsv.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
+import { TSV } from '../tsv.js';
 import { SqliteWriter, createTableSql } from './write.js';
 
 /**
@@ -37,6 +39,7 @@ export class SqliteSession implements Session {
   readonly quoteTable: (t: TableName) => string;
   private readonly db: Database.Database;
   private readonly writer: SqliteWriter;
+  private refuseRegistered = false;
 
   constructor(
     readonly dialect: Dialect,
@@ -84,6 +87,21 @@ export class SqliteSession implements Session {
 
   readRows(request: ReadRequest): AsyncIterable<Row[]> {
     return readSqliteRows(this.db, quoteAnsi, this.quoteTable, request);
+  }
+
+  /** Rows can be read as 'tsv', each line built by SQLite (./tsv.ts); SQLite has no bulk load to write it. */
+  readonly rawReads = [TSV];
+
+  rawReadable(column: Column, format: string): boolean {
+    return format === TSV && sqliteTsvReadable(column);
+  }
+
+  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncIterable<Uint8Array> {
+    if (!this.refuseRegistered) {
+      registerRefuse(this.db);
+      this.refuseRegistered = true;
+    }
+    return readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing);
   }
 
   async countRows(table: TableName, where?: string): Promise<number> {
