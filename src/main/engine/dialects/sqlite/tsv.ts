@@ -45,9 +45,10 @@ function refuse(name: string, x: string): string {
   return `${REFUSE}(${lit(name)}, typeof(${x}))`;
 }
 
-/** Backslash, tab, newline and carriage return escaped (four replace()s measured cheaper than a GLOB to skip them). */
+/** Backslash, tab, newline and carriage return escaped; instr() first, as most text has none (measured cheaper than a GLOB or the replace()s alone). */
 function escaped(x: string): string {
-  return `replace(replace(replace(replace(${x}, '\\', '\\\\'), char(9), '\\t'), char(10), '\\n'), char(13), '\\r')`;
+  const replaced = `replace(replace(replace(replace(${x}, '\\', '\\\\'), char(9), '\\t'), char(10), '\\n'), char(13), '\\r')`;
+  return `CASE WHEN instr(${x}, char(9)) OR instr(${x}, char(10)) OR instr(${x}, char(13)) OR instr(${x}, '\\') THEN ${replaced} ELSE ${x} END`;
 }
 
 /** Plain decimal text (digits, one optional leading minus, a point) with at most `scale` digits after the point. */
@@ -97,7 +98,7 @@ function field(c: Column, x: string): string {
     case 'boolean':
       return `CASE WHEN typeof(${x}) = 'integer' AND ${x} IN (0, 1) THEN ${x} WHEN ${x} IS NULL THEN ${NULL_TEXT} ELSE ${refuse(name, x)} END`;
     case 'text':
-      return `CASE WHEN typeof(${x}) IN ('text', 'integer') THEN ${escaped(x)} WHEN ${x} IS NULL THEN ${NULL_TEXT} ELSE ${refuse(name, x)} END`;
+      return `CASE typeof(${x}) WHEN 'text' THEN ${escaped(x)} ${nul} WHEN 'integer' THEN ${x} ELSE ${refuse(name, x)} END`;
     case 'decimal': {
       const scale = t.precision === undefined && t.scale === undefined ? undefined : (t.scale ?? 0);
       return (
