@@ -243,10 +243,10 @@ describe('PostgreSQL → MariaDB text pass-through', () => {
   });
 });
 
-/** The plan passes the job's table through as text, and the run copies and verifies its rows with no warning. */
-async function passesThrough(job: string, rows: number): Promise<void> {
+/** The plan passes the job's table through (as text, unless said), and the run copies and verifies its rows with no warning. */
+async function passesThrough(job: string, rows: number, fastPath = /text pass-through/): Promise<void> {
   const plan = await dbferry(['plan', job, '--json']);
-  expect((plan.events[0].tables as Array<{ fastPath?: string }>)[0].fastPath).toMatch(/text pass-through/);
+  expect((plan.events[0].tables as Array<{ fastPath?: string }>)[0].fastPath).toMatch(fastPath);
   const r = await dbferry(['run', job, '--json', '--state', state]);
   expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
   expect(r.events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([]);
@@ -329,7 +329,8 @@ describe.each(['postgres', 'mysql'] as const)('MariaDB → %s text pass-through'
   });
 });
 
-describe.each(['postgres', 'mysql'] as const)('SQLite → %s text pass-through', (engine) => {
+// Into PostgreSQL and MariaDB as 'tsv' lines SQLite builds; into SQLite by INSERT … SELECT from the attached file.
+describe.each(['postgres', 'mysql', 'sqlite'] as const)('SQLite → %s pass-through', (engine) => {
   // What 'tsv' escapes (tab, newline, CR, backslash), what looks like an escape, and what it leaves as it is.
   const AWKWARD = 'tab\t nl\n cr\r back\\slash \\N \\t literal ff\f vt\u000b bs\b Zoë 😀';
   let file: string;
@@ -339,17 +340,20 @@ describe.each(['postgres', 'mysql'] as const)('SQLite → %s text pass-through',
     try {
       db.exec(`CREATE TABLE awkward (id INTEGER PRIMARY KEY, label VARCHAR(40), body TEXT, amount NUMERIC(12,3), flag BOOLEAN,
           at TIMESTAMP, day DATE, n INT NOT NULL, big INTEGER);
-        CREATE TABLE odd (id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL, amount NUMERIC(12,2) NOT NULL);`);
+        CREATE TABLE odd (id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL, amount NUMERIC(12,2) NOT NULL, code VARCHAR(4) NOT NULL, small INT NOT NULL);`);
       const insert = db.prepare('INSERT INTO awkward VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      const odd = db.prepare('INSERT INTO odd VALUES (?, ?, ?)');
+      const odd = db.prepare('INSERT INTO odd VALUES (?, ?, ?, ?, ?)');
       db.transaction(() => {
         insert.run(1, 'Zoë 😀', AWKWARD, -123.456, 1, '2024-02-29 23:59:59', '2024-01-31', -2147483648, 9223372036854775807n);
         insert.run(2, null, null, null, null, null, null, 2147483647, null);
         for (let g = 3; g <= 3000; g++) {
           insert.run(g, `label ${g}`, 'x\t'.repeat(g % 5), g / 8, g % 2 === 0 ? 1 : 0, `2020-01-03 ${String(g % 24).padStart(2, '0')}:${String(g % 60).padStart(2, '0')}:00`, `2020-02-${String(1 + (g % 28)).padStart(2, '0')}`, g, -g);
         }
-        // Row 1500: an hour the row path refuses and PostgreSQL would read as the next day; row 2600: a third of a cent.
-        for (let g = 1; g <= 3000; g++) odd.run(g, g === 1500 ? '2024-01-01 24:00:00' : '2024-01-01 10:00:00', g === 2600 ? 10.005 : g / 4);
+        // What SQLite holds and the declared type does not allow: row 500 an INT beyond 32 bits, row 1500 an hour the
+        // row path refuses and PostgreSQL would read as the next day, row 2600 a third of a cent, row 2900 six characters in VARCHAR(4).
+        for (let g = 1; g <= 3000; g++) {
+          odd.run(g, g === 1500 ? '2024-01-01 24:00:00' : '2024-01-01 10:00:00', g === 2600 ? 10.005 : g / 4, g === 2900 ? 'SIXSIX' : 'ok', g === 500 ? 3_000_000_000 : g);
+        }
       })();
       db.exec('ANALYZE');
     } finally {
@@ -363,17 +367,28 @@ describe.each(['postgres', 'mysql'] as const)('SQLite → %s text pass-through',
   it('is the plan, and copies awkward text, reals in decimal columns, booleans, times and 64-bit integers exactly, verified', async () => {
     const target = await createTestDb(engine, dir);
     try {
-      await passesThrough(spec(target, 'awkward'), 3000);
-      const select =
-        engine === 'postgres'
-          ? `SELECT id, label, upper(encode(convert_to(body, 'UTF8'), 'hex')), amount::text, flag::int, to_char(at, 'YYYY-MM-DD HH24:MI:SS'), day::text, n, big FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id`
-          : "SELECT id, label, HEX(body), CAST(amount AS CHAR), flag, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), CAST(day AS CHAR), n, big FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id";
+      await passesThrough(spec(target, 'awkward'), 3000, engine === 'sqlite' ? /attached source file/ : /text pass-through/);
+      const select = {
+        postgres: `SELECT id, label, upper(encode(convert_to(body, 'UTF8'), 'hex')), amount::text, flag::int, to_char(at, 'YYYY-MM-DD HH24:MI:SS'), day::text, n, big FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id`,
+        mysql: "SELECT id, label, HEX(body), CAST(amount AS CHAR), flag, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), CAST(day AS CHAR), n, big FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id",
+        sqlite: 'SELECT id, label, iif(body IS NULL, NULL, HEX(body)), amount, flag, at, day, n, CAST(big AS TEXT) FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id',
+      }[engine];
       const rows = await target.rows(select);
       expect(rows.map((row) => row.map((v) => (v === null ? null : String(v))))).toEqual([
         ['1', 'Zoë 😀', Buffer.from(AWKWARD, 'utf8').toString('hex').toUpperCase(), '-123.456', '1', '2024-02-29 23:59:59', '2024-01-31', '-2147483648', '9223372036854775807'],
         ['2', null, null, null, null, null, null, '2147483647', null],
-        ['3000', 'label 3000', '', '375.000', '1', '2020-01-03 00:00:00', '2020-02-05', '3000', '-3000'],
+        // SQLite keeps a decimal's text as the source spelled it: 375.0 is the INTEGER 375 in a NUMERIC column.
+        ['3000', 'label 3000', '', engine === 'sqlite' ? '375' : '375.000', '1', '2020-01-03 00:00:00', '2020-02-05', '3000', '-3000'],
       ]);
+      if (engine === 'sqlite') {
+        // Row for row, storage class for storage class, what the row path writes (a rule keeps a table on it).
+        const rowPath = await createTestDb('sqlite', dir);
+        const job = writeJob(dir, { name: 'row path', source: { url: `sqlite://${file}` }, target: { url: rowPath.url }, tables: [{ source: 'awkward', mode: 'replace', rules: { n: { min: -1e12 } } }], options: { chunkRows: 1000 } }, `job-${Math.random().toString(36).slice(2)}.json`);
+        const r = await dbferry(['run', job, '--json', '--state', state]);
+        expect(r.code, r.stderr).toBe(0);
+        const typed = 'SELECT ' + ['id', 'label', 'body', 'amount', 'flag', 'at', 'day', 'n', 'big'].map((c) => `typeof(${c}), quote(${c})`).join(', ') + ' FROM awkward ORDER BY id';
+        expect(await target.rows(typed)).toEqual(await rowPath.rows(typed));
+      }
     } finally {
       await target.drop();
     }
@@ -384,16 +399,29 @@ describe.each(['postgres', 'mysql'] as const)('SQLite → %s text pass-through',
     try {
       const r = await dbferry(['run', spec(target, 'odd'), '--json', '--state', state]);
       const stopped = r.events.filter((e) => e.type === 'warning' && /pass-through stopped/.test(String(e.message))).map((e) => String(e.message));
-      expect(stopped, JSON.stringify(r.events.filter((e) => e.type === 'warning'))).toHaveLength(2);
-      expect(stopped[0]).toMatch(/chunk 2: .*column "at" holds a text value the text pass-through cannot carry exactly\); staging it row by row/);
-      expect(stopped[1]).toMatch(/chunk 3: .*column "amount" holds a real value/);
-      expect(r.events.at(-1)).toMatchObject({ rowsRead: 3000, rowsWritten: 2998, rowsDeadLettered: 2 });
+      expect(stopped, JSON.stringify(r.events.filter((e) => e.type === 'warning'))).toHaveLength(3);
+      // Chunk 1: SQLite refuses the INT beyond 32 bits where it is the target; PostgreSQL and MariaDB refuse it themselves.
+      expect(stopped[0]).toMatch(engine === 'sqlite' ? /chunk 1: .*column "small" holds a integer value/ : /chunk 1: the pass-through stopped/);
+      expect(stopped[1]).toMatch(/chunk 2: .*column "at" holds a text value the text pass-through cannot carry exactly\); staging it row by row/);
+      expect(stopped[2]).toMatch(/chunk 3: .*column "amount" holds a real value/);
+      if (engine === 'sqlite') {
+        // SQLite holds them as they are, and so does the row path into SQLite: nothing is dead-lettered.
+        expect(r.events.at(-1)).toMatchObject({ rowsRead: 3000, rowsWritten: 3000, rowsDeadLettered: 0 });
+        const kept = await target.rows('SELECT CAST(small AS TEXT), at, amount, code FROM odd WHERE id IN (500, 1500, 2600, 2900) ORDER BY id');
+        expect(kept.map((row) => row.map(String))).toEqual([
+          ['3000000000', '2024-01-01 10:00:00', '125', 'ok'],
+          ['1500', '2024-01-01 24:00:00', '375', 'ok'],
+          ['2600', '2024-01-01 10:00:00', '10.005', 'ok'],
+          ['2900', '2024-01-01 10:00:00', '725', 'SIXSIX'],
+        ]);
+        return;
+      }
+      expect(r.events.at(-1)).toMatchObject({ rowsRead: 3000, rowsWritten: 2996, rowsDeadLettered: 4 });
       const letters = await dbferry(['dead-letters', 'list', '--run', String(r.events[0].runId), '--json', '--state', state]);
-      expect(letters.stdout).toMatch(/24:00:00/);
-      expect(letters.stdout).toMatch(/10\.005/);
-      const [[count, missing, sum]] = await target.rows('SELECT COUNT(*), SUM(CASE WHEN id IN (1500, 2600) THEN 1 ELSE 0 END), SUM(amount) FROM odd');
-      const expected = Array.from({ length: 3000 }, (_, k) => k + 1).filter((g) => g !== 1500 && g !== 2600).reduce((a, g) => a + g / 4, 0);
-      expect([Number(count), Number(missing), Number(sum)]).toEqual([2998, 0, expected]);
+      for (const bad of [/3000000000/, /24:00:00/, /10\.005/, /SIXSIX/]) expect(letters.stdout).toMatch(bad);
+      const [[count, missing, sum]] = await target.rows('SELECT COUNT(*), SUM(CASE WHEN id IN (500, 1500, 2600, 2900) THEN 1 ELSE 0 END), SUM(amount) FROM odd');
+      const expected = Array.from({ length: 3000 }, (_, k) => k + 1).filter((g) => ![500, 1500, 2600, 2900].includes(g)).reduce((a, g) => a + g / 4, 0);
+      expect([Number(count), Number(missing), Number(sum)]).toEqual([2996, 0, expected]);
     } finally {
       await target.drop();
     }

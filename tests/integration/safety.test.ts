@@ -107,9 +107,13 @@ describe.each(ENGINES)('into %s', (engine: EngineName) => {
           }
           if (!committed && engine !== 'mysql') expect(now.accounts === null, `${point.name}: one table applied without the other`).toBe(now.ledger === null);
           const resumed = await dbferry(['resume', runId, '--json', '--state', state]);
-          expect(resumed.code, `${point.name}: ${resumed.stderr}${resumed.stdout.slice(-500)}`).toBe(0);
-          // Every row written once: none refused as a duplicate of a row staged before the kill.
-          expect(resumed.events.at(-1), point.name).toMatchObject({ type: 'summary', status: 'succeeded', rowsRead: ACCOUNTS + LEDGER, rowsWritten: ACCOUNTS + LEDGER, rowsDeadLettered: 0 });
+          // A fast run (tables passed through) may have finished, and said so in its history, as the kill landed.
+          const finished = resumed.code === 2 && /finished \(succeeded\); there is nothing to resume/.test(resumed.stderr);
+          if (!finished) {
+            expect(resumed.code, `${point.name}: ${resumed.stderr}${resumed.stdout.slice(-500)}`).toBe(0);
+            // Every row written once: none refused as a duplicate of a row staged before the kill.
+            expect(resumed.events.at(-1), point.name).toMatchObject({ type: 'summary', status: 'succeeded', rowsRead: ACCOUNTS + LEDGER, rowsWritten: ACCOUNTS + LEDGER, rowsDeadLettered: 0 });
+          }
         } else {
           // It finished before the kill landed: still a valid outcome.
           expect(killed.code, point.name).toBe(0);

@@ -27,8 +27,12 @@ export interface Capabilities {
    * ALTER TABLE can neither add a key nor drop a column without rewriting the
    * table (SQLite: dropping the two columns of 1M rows took longer than
    * copying them). Staged rows are then told apart by key (deleteStagedKeys).
+   * PostgreSQL: no dbferry columns either (fewer bytes through COPY, nothing to
+   * drop), but the key is built once the rows are in (keyAfterLoad).
    */
   stagingInFinalShape?: boolean;
+  /** A staging table in final shape gets its key when promoted, in one index build, not row by row while it loads. */
+  keyAfterLoad?: boolean;
   /** Several sessions may write (staging tables) at once; SQLite has one writer. */
   concurrentWriters: boolean;
 }
@@ -193,8 +197,20 @@ export interface Session {
   readonly rawWrites?: readonly string[];
   /** Can this source column be read in `format` (in the text form the format promises)? */
   rawReadable?(column: Column, format: string): boolean;
-  /** The rows of `request` in `format`, each followed by two int8 fields: `batch`, and rowBase + its number. */
-  readRaw?(request: ReadRequest, trailing: { batch: number; rowBase: number }, format: string): AsyncIterable<Uint8Array>;
+  /** The rows of `request` in `format`, each followed by two int8 fields: `batch`, and rowBase + its number (none without `trailing`: staging in final shape). */
+  readRaw?(request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, format: string): AsyncIterable<Uint8Array>;
+  /**
+   * Formats this target reads from the source session itself (pullRaw) rather
+   * than as bytes from readRaw: SQLite attaching a SQLite source file.
+   */
+  readonly rawPulls?: readonly string[];
+  /**
+   * Copy `request`'s rows from `source` into `table` in one statement: each
+   * source column into the column beside it in `into` (the staging columns,
+   * ending with the batch and row columns where there are `trailing`
+   * counters, as readRaw); returns the rows written.
+   */
+  pullRaw?(source: Session, request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, table: TableName, into: Column[], format: string): Promise<number>;
   /** Can every value of the source column go into this target column in `format`, exactly? */
   rawCompatible?(source: Column, target: Column, format: string): boolean;
   /** Write `format` bytes into `columns` of `table` in one statement; returns the rows written. */

@@ -14,7 +14,7 @@ import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './waterma
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
-import { BATCH_COLUMN, ROW_COLUMN, promotable, stagedInFinalShape } from './stage.js';
+import { BATCH_COLUMN, ROW_COLUMN, keyAtStaging, promotable, stagedInFinalShape } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 
 export interface AppliedCounts {
@@ -198,7 +198,7 @@ async function writePhase(target: Session, staged: StagedTable, isolate: boolean
   if (promotable(target, plan)) {
     const final = stagedInFinalShape(target, plan);
     const notNull = final ? [] : plan.targetColumns.filter((c) => !c.nullable && !plan.key.includes(c.name)).map((c) => c.name);
-    for (const statement of sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, final ? [] : plan.key)) await target.execute(statement);
+    for (const statement of sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, keyAtStaging(target, plan) ? [] : plan.key)) await target.execute(statement);
     return { inserted: staged.rows, updated: 0, rejected: [] };
   }
   const write = async (filter?: string) => {

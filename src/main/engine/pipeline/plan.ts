@@ -300,7 +300,7 @@ async function planTable(
 
 /** The format a table passes through in, the first the source reads and the target writes that fits every column; none: rows are decoded. */
 function rawFormatFor(t: TableSpec, sourceInfo: TableInfo, columns: Column[], targetColumns: Column[], source: Session, target: Session): string | undefined {
-  if (!source.readRaw || !target.writeRaw || !target.rawCompatible) return undefined;
+  if (!target.rawCompatible) return undefined;
   if (Object.keys(t.rules ?? {}).length || t.incremental || (t.key && !isUniqueKey(sourceInfo, t.key))) return undefined;
   if (columns.length !== targetColumns.length) return undefined;
   const fits = (format: string) =>
@@ -316,12 +316,14 @@ function rawFormatFor(t: TableSpec, sourceInfo: TableInfo, columns: Column[], ta
         (d.nullable || !c.nullable)
       );
     });
-  return source.rawReads?.find((format) => target.rawWrites?.includes(format) && fits(format));
+  const takes = (format: string) => (source.readRaw && target.writeRaw && target.rawWrites?.includes(format)) || (target.pullRaw && target.rawPulls?.includes(format));
+  return source.rawReads?.find((format) => takes(format) && fits(format));
 }
 
 /** How the plan shows a pass-through. */
 const FAST_PATHS: Record<string, string> = {
   'postgres-binary': 'binary COPY pass-through (same types on both sides)',
+  'sqlite-file': 'SQLite copies the rows itself from the attached source file (INSERT … SELECT; every value checked as validation would)',
   tsv: 'text pass-through: the source’s bulk read into the target’s bulk load as text, never decoded (every value fits as it is)',
 };
 

@@ -81,6 +81,12 @@ export function stagedInFinalShape(target: Session, plan: TablePlan): boolean {
   return plan.key.length === plan.orderBy.length && plan.key.every((k) => plan.targetColumns.find((c) => c.name === k)?.type.kind === 'integer');
 }
 
+/** A new table's key is made with its staging table: where it cannot be added later without a rewrite (MySQL, SQLite). */
+export function keyAtStaging(target: Session, plan: TablePlan): boolean {
+  const caps = target.dialect.capabilities;
+  return promotable(target, plan) && (!caps.transactionalDdl || (stagedInFinalShape(target, plan) && !caps.keyAfterLoad));
+}
+
 export function stagingColumns(plan: TablePlan, target: Session): Column[] {
   if (stagedInFinalShape(target, plan)) return plan.targetColumns;
   const int8 = target.mapType({ kind: 'integer', bytes: 8 }).nativeType;
@@ -101,7 +107,7 @@ export function stagingColumns(plan: TablePlan, target: Session): Column[] {
 export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName, asTarget = false): Promise<void> {
   await target.dropTable(staging);
   const own = new Set([BATCH_COLUMN, ROW_COLUMN]);
-  const keyNow = asTarget && (!target.dialect.capabilities.transactionalDdl || stagedInFinalShape(target, plan));
+  const keyNow = asTarget && keyAtStaging(target, plan);
   await target.createTable({
     name: staging,
     columns: stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable })),
@@ -252,23 +258,28 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
 export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: Endpoint, staging: TableName, chunk: ChunkPlan, hooks: StageHooks): Promise<ChunkCheckpoint> {
   const base = chunkBase(chunk.index);
   const end = base + CHUNK_STRIDE;
-  const deleteBatches = (session: Session) => session.execute(session.applySql.deleteStagedBatches(staging, base, end, BATCH_COLUMN));
+  const finalShape = stagedInFinalShape(target.session, plan);
+  /** Whatever of this chunk is staged: its batches, or (final shape) the rows in its key range. */
+  const deleteBatches = (session: Session) =>
+    finalShape
+      ? session.execute(session.applySql.deleteStagedKeys!(staging, plan.key, chunk.after !== undefined, chunk.through !== undefined), [...(chunk.after ?? []), ...(chunk.through ?? [])])
+      : session.execute(session.applySql.deleteStagedBatches(staging, base, end, BATCH_COLUMN));
   if (hooks.resume) await deleteBatches(target.session);
   const batch = base + 1;
   let bytes = 0;
   let sourceFailed = false;
-  const raw = source.session.readRaw!(
-    { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 },
-    { batch, rowBase: base },
-    plan.rawFormat!,
-  );
-  const reads = raw[Symbol.asyncIterator]();
+  const request = { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 };
+  const trailing = finalShape ? undefined : { batch, rowBase: base };
+  const format = plan.rawFormat!;
+  // A target that reads the source itself (SQLite attaching a SQLite file) is handed the request, not bytes.
+  const pulled = target.session.rawPulls?.includes(format) === true;
+  const reads = pulled ? undefined : source.session.readRaw!(request, trailing, format)[Symbol.asyncIterator]();
   const counted = async function* () {
     for (;;) {
       if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
       let next: IteratorResult<Uint8Array>;
       try {
-        next = await reads.next();
+        next = await reads!.next();
       } catch (err) {
         sourceFailed = true;
         throw err;
@@ -279,13 +290,24 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
     }
   };
   try {
-    const rows = await target.session.writeRaw!(staging, stagingColumns(plan, target.session).map((c) => c.name), counted(), plan.rawFormat!);
+    const columns = stagingColumns(plan, target.session);
+    const cancelled = () => {
+      if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
+    };
+    let rows: number;
+    if (pulled) {
+      // One statement that holds the thread (SQLite): a Ctrl-C that came meanwhile is seen after it, before the checkpoint.
+      cancelled();
+      rows = await target.session.pullRaw!(source.session, request, trailing, staging, columns, format);
+      await yieldToEventLoop();
+      cancelled();
+    } else rows = await target.session.writeRaw!(staging, columns.map((c) => c.name), counted(), format);
     const done: ChunkCheckpoint = { ...chunk, batch, lastKey: chunk.through, rowsRead: rows, rowsWritten: rows, rowsRejected: 0, bytes, done: true };
     hooks.onBatch(done);
     return done;
   } catch (err) {
     // The source's COPY must be over (cancelled and drained) before its session reads again.
-    await reads.return?.(undefined).catch(() => undefined);
+    await reads?.return?.(undefined).catch(() => undefined);
     if (hooks.signal?.aborted || (err instanceof FerryError && err.kind === 'cancelled')) throw err;
     hooks.onWarning(`chunk ${chunk.index + 1}: the pass-through stopped (${errorMessage(err)}); staging it row by row instead`);
     const lost = isTransient(err);

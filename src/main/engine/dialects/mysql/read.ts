@@ -53,17 +53,18 @@ export async function* readRows(ctx: ReadContext, request: ReadRequest): AsyncIt
  * protocol, bytes never decoded (mysql2's typeCast off), escaped as they are
  * copied into the output.
  */
-export async function* readRaw(ctx: ReadContext, request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncGenerator<Uint8Array> {
+export async function* readRaw(ctx: ReadContext, request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined): AsyncGenerator<Uint8Array> {
   const out = new TsvWriter();
-  let row = trailing.rowBase;
-  const tail = `\t${trailing.batch}\t`;
+  let row = trailing?.rowBase ?? 0;
+  const tail = trailing ? `\t${trailing.batch}\t` : undefined;
   for await (const rows of bufferfuls(ctx, { sql: selectSql(ctx, request), rowsAsArray: true, typeCast: false }, 1000)) {
     for (const raw of rows as (Buffer | null)[][]) {
       for (let i = 0; i < raw.length; i++) {
         if (i) out.byte(TAB);
         out.value(raw[i]);
       }
-      out.text(`${tail}${++row}\n`);
+      if (tail) out.text(`${tail}${++row}\n`);
+      else out.byte(NEWLINE);
     }
     const full = out.take(CHUNK_BYTES);
     if (full) yield full;
@@ -74,6 +75,7 @@ export async function* readRaw(ctx: ReadContext, request: ReadRequest, trailing:
 
 const CHUNK_BYTES = 256 * 1024;
 const TAB = 0x09;
+const NEWLINE = 0x0a;
 
 /** The text protocol prints these as 'tsv' carries them; BIT comes as raw bits, TIMESTAMP in the session's zone. */
 export function tsvReadable(c: Column): boolean {

@@ -115,7 +115,7 @@ export class MysqlSession implements Session {
     return format === TSV && read.tsvReadable(column);
   }
 
-  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncIterable<Uint8Array> {
+  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined): AsyncIterable<Uint8Array> {
     return read.readRaw(this, request, trailing);
   }
 

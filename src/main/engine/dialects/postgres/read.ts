@@ -87,17 +87,18 @@ export const RAW_FORMATS = ['postgres-binary', TSV] as const;
  * the batch number and a row number appended (dbferry's counters: checked
  * integers).
  */
-export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number }, format: string): AsyncGenerator<Uint8Array> {
-  if (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase)) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
+export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, format: string): AsyncGenerator<Uint8Array> {
+  if (trailing && (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase))) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
   const table = ctx.quoteTable(req.table);
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
-  const counters = `${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER ()`;
+  const counters = trailing ? `, ${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER ()` : '';
   if (format === TSV) {
     const list = req.columns.map((c) => tsvExpression(c, q(c.name))).join(', ');
-    return tsvOut(copyOut(ctx, `COPY (SELECT ${list}, ${counters} FROM (${select}) AS s) TO STDOUT`, `reading ${table}`));
+    return tsvOut(copyOut(ctx, `COPY (SELECT ${list}${counters} FROM (${select}) AS s) TO STDOUT`, `reading ${table}`));
   }
   if (format !== RAW_FORMATS[0]) throw new FerryError('internal', `PostgreSQL cannot read rows as ${format}`);
-  return copyOut(ctx, `COPY (SELECT s.*, ${counters} FROM (${select}) AS s) TO STDOUT (FORMAT binary)`, `reading ${table}`);
+  // Without counters the select itself is copied: no subquery, no window over every row.
+  return copyOut(ctx, trailing ? `COPY (SELECT s.*${counters} FROM (${select}) AS s) TO STDOUT (FORMAT binary)` : `COPY (${select}) TO STDOUT (FORMAT binary)`, `reading ${table}`);
 }
 
 async function* tsvOut(chunks: AsyncGenerator<Buffer>): AsyncGenerator<Uint8Array> {

@@ -15,6 +15,17 @@ import { TSV, tsvCarries, tsvPair } from '../tsv.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
 
+/** Staged rows of a table in final shape, told apart by their (integer) key: row comparison, $n parameters. */
+class PostgresApplySql extends StandardApplySql {
+  deleteStagedKeys(staging: TableName, key: string[], after: boolean, through: boolean): string {
+    const tuple = `(${key.map((k) => this.quote(k)).join(', ')})`;
+    let n = 0;
+    const marks = () => `(${key.map(() => `$${++n}`).join(', ')})`;
+    const conditions = [...(after ? [`${tuple} > ${marks()}`] : []), ...(through ? [`${tuple} <= ${marks()}`] : [])];
+    return `DELETE FROM ${this.table(staging)}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''}`;
+  }
+}
+
 export class PostgresSession implements Session {
   readonly serverVersion: string;
   readonly applySql: StandardApplySql;
@@ -29,7 +40,7 @@ export class PostgresSession implements Session {
   ) {
     this.serverVersion = conn.serverVersion;
     const quoteTable = (t: TableName) => this.quoteTable(t);
-    this.applySql = new StandardApplySql(quoteAnsi, quoteTable);
+    this.applySql = new PostgresApplySql(quoteAnsi, quoteTable);
     const transactions = new write.Transactions();
     this.ctx = {
       client: conn.client,
@@ -100,7 +111,7 @@ export class PostgresSession implements Session {
     return JSON.stringify(source.type) === JSON.stringify(target.type) && rawCompatible(source.nativeType, target.nativeType);
   }
 
-  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number }, format: string): AsyncIterable<Uint8Array> {
+  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, format: string): AsyncIterable<Uint8Array> {
     return readRaw(this.ctx, request, trailing, format);
   }
 

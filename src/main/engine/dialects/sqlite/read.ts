@@ -30,7 +30,7 @@ export function keysetBounds(
 }
 
 /** SELECT `list` of the request's rows, bounded and ordered by key. */
-function selectSql(quote: (n: string) => string, quoteTable: (t: TableName) => string, request: ReadRequest, list: string): { sql: string; params: SqliteValue[] } {
+export function selectSql(quote: (n: string) => string, quoteTable: (t: TableName) => string, request: ReadRequest, list: string): { sql: string; params: SqliteValue[] } {
   const bounds = keysetBounds(quote, request);
   const conditions = [...(request.where ? [`(${request.where})`] : []), ...bounds.sql];
   const sql =
@@ -82,15 +82,15 @@ export async function* readSqliteTsv(
   quote: (n: string) => string,
   quoteTable: (t: TableName) => string,
   request: ReadRequest,
-  trailing: { batch: number; rowBase: number },
+  trailing: { batch: number; rowBase: number } | undefined,
 ): AsyncGenerator<Uint8Array> {
   const { sql, params } = selectSql(quote, quoteTable, request, tsvLine(request.columns, quote));
   const statement = db.prepare(sql).pluck(true);
-  const tail = `\t${trailing.batch}\t`;
-  let row = trailing.rowBase;
+  const tail = trailing ? `\t${trailing.batch}\t` : undefined;
+  let row = trailing?.rowBase ?? 0;
   let chunk = '';
   for (const line of statement.iterate(...params) as IterableIterator<string>) {
-    chunk += line + tail + ++row + '\n';
+    chunk += tail ? line + tail + ++row + '\n' : line + '\n';
     if (chunk.length >= CHUNK_CHARS) {
       yield Buffer.from(chunk, 'utf8');
       chunk = '';

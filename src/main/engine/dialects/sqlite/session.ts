@@ -6,12 +6,19 @@ import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, Rea
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { keysetBounds, readSqliteRows, readSqliteTsv } from './read.js';
+import { keysetBounds, readSqliteRows, readSqliteTsv, selectSql } from './read.js';
 import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
-import { registerRefuse, sqliteTsvReadable } from './tsv.js';
+import { registerRefuse, sqliteTsvReadable, valueList } from './tsv.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
-import { TSV } from '../tsv.js';
+import { TSV, tsvPair } from '../tsv.js';
+import { FerryError } from '../../errors.js';
+
+/** The pass-through of SQLite into SQLite: the target attaches the source file (pullRaw). */
+const SQLITE_FILE = 'sqlite-file';
+/** The source file's name while attached. */
+const ATTACHED = 'dbferry_source';
+
 import { SqliteWriter, createTableSql } from './write.js';
 
 /**
@@ -53,6 +60,8 @@ export class SqliteSession implements Session {
     this.serverVersion = `SQLite ${version}`;
     this.applySql = new SqliteApplySql(quoteAnsi, this.quoteTable);
     this.writer = new SqliteWriter(this.db, quoteAnsi, this.quoteTable);
+    const wal = String(this.db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    this.rawReads = wal ? [TSV] : [SQLITE_FILE, TSV];
   }
 
   quoteIdentifier(name: string): string {
@@ -89,18 +98,53 @@ export class SqliteSession implements Session {
     return readSqliteRows(this.db, quoteAnsi, this.quoteTable, request);
   }
 
-  /** Rows can be read as 'tsv', each line built by SQLite (./tsv.ts); SQLite has no bulk load to write it. */
-  readonly rawReads = [TSV];
+  /**
+   * Rows can be read as 'tsv', each line built by SQLite (./tsv.ts); SQLite has
+   * no bulk load to write it. A SQLite target attaches this file and copies the
+   * rows itself ('sqlite-file'), where its read sees this session's snapshot:
+   * with a rollback journal, whose shared lock keeps every writer from
+   * committing while the snapshot is held (not so in WAL mode).
+   */
+  readonly rawReads: string[];
 
   rawReadable(column: Column, format: string): boolean {
-    return format === TSV && sqliteTsvReadable(column);
+    return (format === TSV || format === SQLITE_FILE) && sqliteTsvReadable(column);
   }
 
-  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number }): AsyncIterable<Uint8Array> {
+  readonly rawPulls = [SQLITE_FILE];
+
+  rawCompatible(source: Column, target: Column, format: string): boolean {
+    return format === SQLITE_FILE && tsvPair(source, target);
+  }
+
+  /** INSERT … SELECT from the source file, attached for the statement; one transaction, as a batch is. */
+  async pullRaw(source: Session, request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, table: TableName, into: Column[], format: string): Promise<number> {
+    if (format !== SQLITE_FILE || !(source instanceof SqliteSession)) throw new FerryError('internal', `SQLite cannot copy rows as ${format} from ${source.dialect.engine}`);
+    this.ensureRefuse();
+    const list = valueList(request.columns, into.slice(0, request.columns.length), quoteAnsi);
+    const counters = trailing ? `, ${trailing.batch}, ${trailing.rowBase} + row_number() OVER (${request.orderBy.length ? `ORDER BY ${request.orderBy.map((k) => `${quoteAnsi(k)} COLLATE BINARY`).join(', ')}` : ''})` : '';
+    const from = (t: TableName) => `${quoteAnsi(ATTACHED)}.${quoteAnsi(t.name)}`;
+    const { sql, params } = selectSql(quoteAnsi, from, request, list + counters);
+    const names = into.map((c) => c.name);
+    const insert = `INSERT INTO ${this.quoteTable(table)} (${names.map(quoteAnsi).join(', ')}) ${sql}`;
+    this.run(() => this.db.prepare(`ATTACH ? AS ${quoteAnsi(ATTACHED)}`).run(source.path));
+    try {
+      return this.run(() => this.db.transaction(() => this.db.prepare(insert).run(...params).changes)());
+    } finally {
+      this.db.exec(`DETACH ${quoteAnsi(ATTACHED)}`);
+    }
+  }
+
+  private ensureRefuse(): void {
     if (!this.refuseRegistered) {
       registerRefuse(this.db);
       this.refuseRegistered = true;
     }
+  }
+
+  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, format: string): AsyncIterable<Uint8Array> {
+    if (format !== TSV) throw new FerryError('internal', `SQLite cannot read rows as ${format}`);
+    this.ensureRefuse();
     return readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing);
   }
 

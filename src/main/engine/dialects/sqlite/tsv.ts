@@ -51,9 +51,18 @@ function escaped(x: string): string {
   return `CASE WHEN instr(${x}, char(9)) OR instr(${x}, char(10)) OR instr(${x}, char(13)) OR instr(${x}, '\\') THEN ${replaced} ELSE ${x} END`;
 }
 
+/**
+ * Text without a NUL character. SQLite's string functions (and GLOB) stop at
+ * one, so a line built from such text would lose what follows it: refused
+ * (measured in bytes, where instr() sees the whole value).
+ */
+function noNul(x: string): string {
+  return `instr(CAST(${x} AS BLOB), x'00') = 0`;
+}
+
 /** Plain decimal text (digits, one optional leading minus, a point) with at most `scale` digits after the point. */
 function plainDecimal(t: string, scale: number | undefined): string {
-  const plain = `${t} NOT GLOB '*[^-0-9.]*' AND ${t} GLOB '*[0-9]*' AND ${t} NOT GLOB '?*-*'`;
+  const plain = `${t} NOT GLOB '*[^-0-9.]*' AND ${t} GLOB '*[0-9]*' AND ${t} NOT GLOB '?*-*' AND ${noNul(t)}`;
   return scale === undefined ? plain : `${plain} AND (instr(${t}, '.') = 0 OR length(${t}) - instr(${t}, '.') <= ${scale})`;
 }
 
@@ -67,11 +76,11 @@ function plainDecimal(t: string, scale: number | undefined): string {
  * back as x and show no exponent. tests/unit/sqliteTsv.test.ts compares both
  * with String(x) over random values.
  */
-function decimalFromReal(name: string, x: string, scale: number | undefined): string {
+function decimalFromReal(name: string, x: string, scale: number | undefined, bounded: (check: string) => string = (c) => c): string {
   const p = `printf('%.15g', ${x})`;
-  if (scale !== undefined && scale <= 4) return `CASE WHEN round(${x}, ${scale}) = ${x} AND abs(${x}) < 1e${15 - scale} THEN ${p} ELSE ${refuse(name, x)} END`;
+  if (scale !== undefined && scale <= 4) return `CASE WHEN ${bounded(`round(${x}, ${scale}) = ${x} AND abs(${x}) < 1e${15 - scale}`)} THEN ${p} ELSE ${refuse(name, x)} END`;
   const scaled = scale === undefined ? '' : ` AND (instr(${p}, '.') = 0 OR length(${p}) - instr(${p}, '.') <= ${scale})`;
-  return `CASE WHEN CAST(${p} AS REAL) = ${x} AND ${p} NOT GLOB '*[^-0-9.]*'${scaled} THEN ${p} ELSE ${refuse(name, x)} END`;
+  return `CASE WHEN ${bounded(`CAST(${p} AS REAL) = ${x} AND ${p} NOT GLOB '*[^-0-9.]*'${scaled}`)} THEN ${p} ELSE ${refuse(name, x)} END`;
 }
 
 const D = '[0-9]';
@@ -87,38 +96,68 @@ function calendar(x: string, time: boolean): string {
   return no.map((g) => `${x} NOT GLOB '${g}'`).join(' AND ');
 }
 
-/** One column's field of the line. */
-function field(c: Column, x: string): string {
+/**
+ * One column's field: of the 'tsv' line, or (`into`, SQLite into SQLite) the
+ * value itself, NULL as NULL and text unescaped. A SQLite target checks
+ * nothing, so there the checks validation makes against the target column
+ * are made here too: integer range, text length, digits of a decimal.
+ */
+function field(c: Column, x: string, into?: Column): string {
   const t: LogicalType = c.type;
   const name = c.name;
-  const nul = `WHEN 'null' THEN ${NULL_TEXT}`;
+  const nullText = into ? 'NULL' : NULL_TEXT;
+  const nul = `WHEN 'null' THEN ${nullText}`;
+  const isNull = `WHEN ${x} IS NULL THEN ${nullText}`;
+  const no = refuse(name, x);
   switch (t.kind) {
-    case 'integer':
-      return `CASE typeof(${x}) WHEN 'integer' THEN ${x} ${nul} ELSE ${refuse(name, x)} END`;
+    case 'integer': {
+      const range = into?.type.kind === 'integer' ? integerRange(x, into.type) : '';
+      return range ? `CASE WHEN typeof(${x}) = 'integer' AND ${range} THEN ${x} ${isNull} ELSE ${no} END` : `CASE typeof(${x}) WHEN 'integer' THEN ${x} ${nul} ELSE ${no} END`;
+    }
     case 'boolean':
-      return `CASE WHEN typeof(${x}) = 'integer' AND ${x} IN (0, 1) THEN ${x} WHEN ${x} IS NULL THEN ${NULL_TEXT} ELSE ${refuse(name, x)} END`;
-    case 'text':
-      return `CASE typeof(${x}) WHEN 'text' THEN ${escaped(x)} ${nul} WHEN 'integer' THEN ${x} ELSE ${refuse(name, x)} END`;
+      return `CASE WHEN typeof(${x}) = 'integer' AND ${x} IN (0, 1) THEN ${x} ${isNull} ELSE ${no} END`;
+    case 'text': {
+      const max = into?.type.kind === 'text' ? into.type.maxLength : undefined;
+      const value = into ? x : escaped(x);
+      if (max === undefined) return `CASE typeof(${x}) WHEN 'text' THEN (CASE WHEN ${noNul(x)} THEN ${value} ELSE ${no} END) ${nul} WHEN 'integer' THEN ${x} ELSE ${no} END`;
+      return `CASE WHEN typeof(${x}) IN ('text', 'integer') AND length(${x}) <= ${max} AND ${noNul(x)} THEN ${value} ${isNull} ELSE ${no} END`;
+    }
     case 'decimal': {
-      const scale = t.precision === undefined && t.scale === undefined ? undefined : (t.scale ?? 0);
+      const d = into?.type.kind === 'decimal' ? into.type : t;
+      const scale = d.precision === undefined && d.scale === undefined ? undefined : (d.scale ?? 0);
+      const whole = d.precision === undefined ? undefined : d.precision - (d.scale ?? 0);
+      const bounded = (check: string) => (into && whole !== undefined ? `${check} AND ${x} > -1e${whole} AND ${x} < 1e${whole}` : check);
+      const textDigits = into && whole !== undefined ? ` AND (CASE WHEN instr(${x}, '.') > 0 THEN instr(${x}, '.') - 1 ELSE length(${x}) END) - (${x} GLOB '-*') <= ${whole}` : '';
       return (
-        `CASE typeof(${x}) WHEN 'integer' THEN ${x} WHEN 'real' THEN ${decimalFromReal(name, x, scale)}` +
-        ` WHEN 'text' THEN (CASE WHEN ${plainDecimal(x, scale)} THEN ${x} ELSE ${refuse(name, x)} END) ${nul} ELSE ${refuse(name, x)} END`
+        `CASE typeof(${x}) WHEN 'integer' THEN ${into && whole !== undefined ? `(CASE WHEN ${bounded('1')} THEN ${x} ELSE ${no} END)` : x}` +
+        ` WHEN 'real' THEN ${decimalFromReal(name, x, scale, bounded)}` +
+        ` WHEN 'text' THEN (CASE WHEN ${plainDecimal(x, scale)}${textDigits} THEN ${x} ELSE ${no} END) ${nul} ELSE ${no} END`
       );
     }
     case 'date':
-      return `CASE WHEN typeof(${x}) = 'text' AND ${x} GLOB '${DATE_GLOB}' AND ${calendar(x, false)} THEN ${x} WHEN ${x} IS NULL THEN ${NULL_TEXT} ELSE ${refuse(name, x)} END`;
+      return `CASE WHEN typeof(${x}) = 'text' AND ${x} GLOB '${DATE_GLOB}' AND ${calendar(x, false)} AND ${noNul(x)} THEN ${x} ${isNull} ELSE ${no} END`;
     case 'timestamp':
-      return (
-        `CASE WHEN typeof(${x}) = 'text' AND ${x} GLOB '${DATE_GLOB} ${TIME_GLOB}' AND ${calendar(x, true)}` +
-        ` THEN ${x} WHEN ${x} IS NULL THEN ${NULL_TEXT} ELSE ${refuse(name, x)} END`
-      );
+      return `CASE WHEN typeof(${x}) = 'text' AND ${x} GLOB '${DATE_GLOB} ${TIME_GLOB}' AND ${calendar(x, true)} AND ${noNul(x)} THEN ${x} ${isNull} ELSE ${no} END`;
     default:
       throw new FerryError('internal', `column "${name}": ${t.kind} is not read as text pass-through`);
   }
 }
 
+/** An integer column's range, as validation checks it (dbferry's own bounds: integer literals). */
+function integerRange(x: string, t: { bytes: 1 | 2 | 3 | 4 | 8; unsigned?: boolean }): string {
+  if (t.bytes === 8 && !t.unsigned) return '';
+  const bits = BigInt(t.bytes * 8);
+  const [min, max] = t.unsigned ? [0n, 2n ** bits - 1n] : [-(2n ** (bits - 1n)), 2n ** (bits - 1n) - 1n];
+  // An unsigned 64-bit maximum is past SQLite's INTEGER: every INTEGER fits then.
+  return t.unsigned && t.bytes === 8 ? `${x} >= 0` : `${x} BETWEEN ${min} AND ${max}`;
+}
+
 /** The expression of a row's 'tsv' line (no trailing newline): fields joined by tabs. */
 export function tsvLine(columns: Column[], quote: (n: string) => string): string {
   return columns.map((c) => field(c, quote(c.name))).join(' || char(9) || ');
+}
+
+/** The values of a row for a SQLite target's columns `into` (same order), each as the row path would write it, or refused. */
+export function valueList(columns: Column[], into: Column[], quote: (n: string) => string): string {
+  return columns.map((c, i) => field(c, quote(c.name), into[i])).join(', ');
 }
