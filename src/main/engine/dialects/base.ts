@@ -68,6 +68,20 @@ export class StandardApplySql implements ApplySql {
     return `s.${this.quote(column)} BETWEEN ${from} AND ${to}`;
   }
 
+  /** The n-th (1-based) parameter of a statement. */
+  protected placeholder(_n: number): string {
+    return '?';
+  }
+
+  /** Staging in final shape: rows by (integer) key, a row comparison past and up to the bounds given as parameters. */
+  deleteStagedKeys(staging: TableName, key: string[], after: boolean, through: boolean): string {
+    const tuple = `(${this.list(key)})`;
+    let n = 0;
+    const marks = () => `(${key.map(() => this.placeholder(++n)).join(', ')})`;
+    const conditions = [...(after ? [`${tuple} > ${marks()}`] : []), ...(through ? [`${tuple} <= ${marks()}`] : [])];
+    return `DELETE FROM ${this.table(staging)}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''}`;
+  }
+
   /** PostgreSQL form: dropping a column and renaming are catalog changes, not rewrites. */
   promoteStaging(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[]): string[] {
     const t = this.table(staging);

@@ -46,6 +46,8 @@ export const DEFAULT_SIZING: Omit<ChunkSizing, 'lanes'> = { minRows: 100_000, ma
 
 /** Rows a chunk of this table should hold: enough chunks to keep every lane busy, each within bounds. */
 export function rowsPerChunk(estimate: number, sizing: ChunkSizing): number {
+  // One lane has nothing to balance: chunks as big as a resume may lose.
+  if (sizing.lanes <= 1) return sizing.maxRows;
   const even = Math.ceil(estimate / Math.max(1, sizing.lanes * 2));
   return Math.min(sizing.maxRows, Math.max(sizing.minRows, even));
 }
@@ -56,7 +58,8 @@ export function expectedChunks(plan: TablePlan, sizing: ChunkSizing): number {
   if (plan.orderBy.length === 0) return 1;
   if (sizing.rows !== undefined) return Math.max(1, Math.ceil(estimate / sizing.rows));
   if ((sizing.lanes <= 1 && plan.rawFormat === undefined) || estimate < 2 * sizing.minRows) return 1;
-  return Math.max(1, Math.ceil(estimate / rowsPerChunk(estimate, sizing)));
+  const every = rowsPerChunk(estimate, sizing);
+  return estimate <= every ? 1 : Math.ceil(estimate / every);
 }
 
 /**
@@ -73,6 +76,8 @@ export async function planChunks(plan: TablePlan, source: Session, sizing: Chunk
     // One lane needs no chunks, except to checkpoint a pass-through table, which stages a chunk at a time.
     if ((sizing.lanes <= 1 && plan.rawFormat === undefined) || estimate < 2 * sizing.minRows) return whole;
     every = rowsPerChunk(estimate, sizing);
+    // About one chunk's worth (the estimate may be off either way: a bigger chunk only checkpoints less often).
+    if (estimate <= every) return whole;
   }
   const keyColumns = plan.orderBy.map((k) => plan.columns.find((c) => c.name === k)!);
   const fromStats = await boundsFromStatistics(plan, source, keyColumns, every);

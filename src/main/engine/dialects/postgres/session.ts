@@ -15,14 +15,10 @@ import { TSV, tsvCarries, tsvPair } from '../tsv.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
 
-/** Staged rows of a table in final shape, told apart by their (integer) key: row comparison, $n parameters. */
+/** The standard statements, with PostgreSQL's $n parameters. */
 class PostgresApplySql extends StandardApplySql {
-  deleteStagedKeys(staging: TableName, key: string[], after: boolean, through: boolean): string {
-    const tuple = `(${key.map((k) => this.quote(k)).join(', ')})`;
-    let n = 0;
-    const marks = () => `(${key.map(() => `$${++n}`).join(', ')})`;
-    const conditions = [...(after ? [`${tuple} > ${marks()}`] : []), ...(through ? [`${tuple} <= ${marks()}`] : [])];
-    return `DELETE FROM ${this.table(staging)}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''}`;
+  protected override placeholder(n: number): string {
+    return `$${n}`;
   }
 }
 

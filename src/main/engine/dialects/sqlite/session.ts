@@ -31,7 +31,7 @@ class SqliteApplySql extends StandardApplySql {
     return [`ALTER TABLE ${this.table(staging)} RENAME TO ${this.quote(target.name)}`];
   }
 
-  deleteStagedKeys(staging: TableName, key: string[], after: boolean, through: boolean): string {
+  override deleteStagedKeys(staging: TableName, key: string[], after: boolean, through: boolean): string {
     const none = key.map(() => null);
     const { sql } = keysetBounds(this.quote, { orderBy: key, after: after ? none : undefined, through: through ? none : undefined });
     return `DELETE FROM ${this.table(staging)}${sql.length ? ` WHERE ${sql.join(' AND ')}` : ''}`;
