@@ -401,8 +401,8 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('SQLite → %s pass-thro
       const stopped = r.events.filter((e) => e.type === 'warning' && /pass-through stopped/.test(String(e.message))).map((e) => String(e.message));
       expect(stopped, JSON.stringify(r.events.filter((e) => e.type === 'warning'))).toHaveLength(3);
       // Chunk 1: SQLite refuses the INT beyond 32 bits where it is the target; PostgreSQL and MariaDB refuse it themselves.
-      expect(stopped[0]).toMatch(engine === 'sqlite' ? /chunk 1: .*column "small" holds a integer value/ : /chunk 1: the pass-through stopped/);
-      expect(stopped[1]).toMatch(/chunk 2: .*column "at" holds a text value the text pass-through cannot carry exactly\); staging it row by row/);
+      expect(stopped[0]).toMatch(engine === 'sqlite' ? /chunk 1: .*column "small" holds an integer value/ : /chunk 1: the pass-through stopped/);
+      expect(stopped[1]).toMatch(/chunk 2: .*column "at" holds a text value the pass-through cannot carry exactly\); staging it row by row/);
       expect(stopped[2]).toMatch(/chunk 3: .*column "amount" holds a real value/);
       if (engine === 'sqlite') {
         // SQLite holds them as they are, and so does the row path into SQLite: nothing is dead-lettered.

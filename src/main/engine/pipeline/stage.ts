@@ -274,9 +274,12 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   // A target that reads the source itself (SQLite attaching a SQLite file) is handed the request, not bytes.
   const pulled = target.session.rawPulls?.includes(format) === true;
   const reads = pulled ? undefined : source.session.readRaw!(request, trailing, format)[Symbol.asyncIterator]();
+  const cancelled = () => {
+    if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
+  };
   const counted = async function* () {
     for (;;) {
-      if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
+      cancelled();
       let next: IteratorResult<Uint8Array>;
       try {
         next = await reads!.next();
@@ -291,9 +294,6 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   };
   try {
     const columns = stagingColumns(plan, target.session);
-    const cancelled = () => {
-      if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
-    };
     let rows: number;
     if (pulled) {
       // One statement that holds the thread (SQLite): a Ctrl-C that came meanwhile is seen after it, before the checkpoint.

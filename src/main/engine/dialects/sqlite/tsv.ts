@@ -24,7 +24,8 @@ export const REFUSE = 'dbferry_tsv_refuse';
 /** Register REFUSE on a connection (once). */
 export function registerRefuse(db: Database.Database): void {
   db.function(REFUSE, { deterministic: true, varargs: false }, (column: unknown, storage: unknown) => {
-    throw new FerryError('data', `column ${JSON.stringify(String(column))} holds a ${String(storage)} value the text pass-through cannot carry exactly`);
+    const kind = String(storage);
+    throw new FerryError('data', `column ${JSON.stringify(String(column))} holds ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} value the pass-through cannot carry exactly`);
   });
 }
 
