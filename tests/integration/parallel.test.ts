@@ -168,6 +168,63 @@ describe('MySQL/MariaDB source in parallel lanes', () => {
   });
 });
 
+describe('SQLite source in parallel lanes', () => {
+  const ROWS = 24_000;
+  const makeFile = (name: string, wal: boolean) => {
+    const file = join(dir, name);
+    const db = new Database(file);
+    try {
+      if (wal) db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE ledger (id INTEGER PRIMARY KEY, account_id INT NOT NULL, amount NUMERIC(12,2) NOT NULL, memo TEXT)');
+      const insert = db.prepare('INSERT INTO ledger VALUES (?, ?, ?, ?)');
+      db.transaction(() => {
+        for (let g = 1; g <= ROWS; g++) insert.run(g <= 12000 ? g : g * 1000, 1 + (g % 1000), (((g * 7919) % 50000) - 10000) / 100, g % 10 ? `memo ${g} ü` : null);
+      })();
+    } finally {
+      db.close();
+    }
+    return file;
+  };
+  const spec = (file: string, target: TestDb, ledger: Record<string, unknown> = {}) =>
+    writeJob(dir, { name: 'sqlite lanes', source: { url: `sqlite://${file}` }, target: { url: target.url }, tables: [{ source: 'ledger', mode: 'replace', ...ledger }], options: { parallel: 3, chunkRows: 2500, verify: 'checksum' } }, `job-${Math.random().toString(36).slice(2)}.json`);
+
+  it('with a rollback journal, lanes share the read (its shared lock holds commits back): every row once, verified, passed through or row by row', async () => {
+    const file = makeFile('lanes-journal.db', false);
+    // Passed through as text, and (a rule) row by row.
+    for (const ledger of [{}, { rules: { account_id: { min: 0 } } }]) {
+      const target = await createTestDb('postgres', dir);
+      try {
+        const r = await dbferry(['run', spec(file, target, ledger), '--json', '--state', state]);
+        expect(r.code, r.stderr + r.stdout.slice(-600)).toBe(0);
+        expect(r.events.filter((e) => e.type === 'warning').map((e) => e.message)).toEqual([]);
+        expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: ROWS, rowsWritten: ROWS, metrics: { lanes: 3, workers: true } });
+        expect(r.events.find((e) => e.type === 'table-started')?.chunks).toBe(Math.ceil(ROWS / 2500));
+        const [[count, sum]] = await target.rows('SELECT count(*), sum(amount) FROM ledger');
+        const source = new Database(file, { readonly: true });
+        const [want] = source.prepare("SELECT count(*), printf('%.2f', sum(amount)) FROM ledger").raw(true).all() as unknown[][];
+        source.close();
+        expect([Number(count), String(sum)]).toEqual([Number(want[0]), String(want[1])]);
+      } finally {
+        await target.drop();
+      }
+    }
+  });
+
+  it('in WAL mode, where writers commit beside readers, one lane reads, and a warning says why', async () => {
+    const file = makeFile('lanes-wal.db', true);
+    const target = await createTestDb('postgres', dir);
+    try {
+      const r = await dbferry(['run', spec(file, target), '--json', '--state', state]);
+      expect(r.code, r.stderr + r.stdout.slice(-600)).toBe(0);
+      const warnings = r.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+      expect(warnings).toEqual([expect.stringMatching(/one chunk at a time, on the run's own session: the SQLite source is in WAL mode/)]);
+      expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: ROWS, rowsWritten: ROWS, metrics: { lanes: 1 } });
+    } finally {
+      await target.drop();
+    }
+  });
+});
+
 describe('PostgreSQL → PostgreSQL binary pass-through', () => {
   it('is the plan for same-typed tables, copies them exactly, and survives the target connection dropping mid-chunk', async () => {
     const target = await createTestDb('postgres', dir);

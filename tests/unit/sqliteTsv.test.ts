@@ -4,8 +4,12 @@
  * path gives it (String(x) for a REAL in a decimal column), anything else is
  * refused, naming the column, so the chunk is staged row by row.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sqliteDialect } from '../../src/main/engine/dialects/sqlite/index.js';
 import { registerRefuse, tsvLine } from '../../src/main/engine/dialects/sqlite/tsv.js';
 import { readerFor, type SqliteValue } from '../../src/main/engine/dialects/sqlite/values.js';
 import type { Column, LogicalType } from '../../src/main/engine/types.js';
@@ -130,5 +134,29 @@ describe('SQLite tsv: fields', () => {
     expect(fieldOf('TEXT', { kind: 'decimal', precision: 12, scale: 2 }, ['12.30', '-0.5', '007', '-.5'])).toEqual(['12.30', '-0.5', '007', '-.5']);
     expect(fieldOf('TIMESTAMP', { kind: 'timestamp', withTimeZone: false }, ['2024-02-29 23:59:59', null])).toEqual(['2024-02-29 23:59:59', '\\N']);
     expect(fieldOf('DATE', { kind: 'date' }, ['2024-12-31'])).toEqual(['2024-12-31']);
+  });
+});
+
+describe('SQLite snapshot shared by several sessions', () => {
+  it('with a rollback journal, a session begun under holdWrites reads what the first one reads: a writer cannot commit meanwhile', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dbferry-snap-')), 'src.db');
+    const setup = new Database(file);
+    setup.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'before')");
+    setup.close();
+    const open = () => sqliteDialect.open({ engine: 'sqlite', path: file } as never, { baseDir: '/', role: 'source' } as never);
+    const main = await open();
+    const lane = await open();
+    try {
+      expect(await main.holdWrites!(() => lane.beginSnapshot())).toEqual({ ok: true });
+      const writer = new Database(file);
+      writer.pragma('busy_timeout = 50');
+      // The write waits for the readers' shared locks, then gives up: nothing changed under them.
+      expect(() => writer.exec("UPDATE t SET v = 'after' WHERE id = 1")).toThrow(/locked|busy/i);
+      writer.close();
+      for (const s of [main, lane]) expect((await s.query('SELECT v FROM t WHERE id = 1')).rows).toEqual([['before']]);
+    } finally {
+      await main.close();
+      await lane.close();
+    }
   });
 });

@@ -2,8 +2,8 @@
  * A lane copies chunks one at a time with its own source and target sessions.
  * Lanes run in worker threads (WorkerLane) where the source can share the
  * run's snapshot across sessions; otherwise one lane runs on the main thread
- * on the run's own sessions (InlineLane), as for a SQLite source, whose read
- * snapshot cannot be shared.
+ * on the run's own sessions (InlineLane), as for a SQLite source in WAL mode,
+ * whose read snapshot cannot be shared, or a run of one lane passing bytes.
  */
 import type { Session } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';

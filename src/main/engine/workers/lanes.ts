@@ -76,7 +76,7 @@ export function lanesAllowed(options: JobOptions, allPassThrough = false, localS
   return Math.max(1, Math.min(parallel, connections - 1));
 }
 
-/** Several sessions can read one point in time of this source (not SQLite's). */
+/** Several sessions can read one point in time of this source (SQLite: with a rollback journal, see holdWrites). */
 function snapshotShareable(source: Session): boolean {
   return source.exportSnapshot !== undefined || source.holdWrites !== undefined;
 }
@@ -127,7 +127,7 @@ export async function openLanes(s: LaneSetup): Promise<Lanes> {
   }
   let count = Math.max(1, Math.min(lanesAllowed(s.options, s.allPassThrough, s.localServers), s.work));
   if (!shareable) {
-    if (explicit) s.warn('tables are staged one chunk at a time: parallel readers need a source whose snapshot several sessions can share (PostgreSQL, MySQL/MariaDB), and a SQLite snapshot cannot be shared');
+    if (explicit) s.warn('tables are staged one chunk at a time: parallel readers need a source whose snapshot several sessions can share');
     count = 1;
   } else if (!s.target.session.dialect.capabilities.concurrentWriters) {
     if (explicit && count > 1) s.warn('tables are staged one chunk at a time: the target (SQLite) takes one writer at a time');

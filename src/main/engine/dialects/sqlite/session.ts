@@ -47,6 +47,8 @@ export class SqliteSession implements Session {
   private readonly db: Database.Database;
   private readonly writer: SqliteWriter;
   private refuseRegistered = false;
+  /** Write-ahead log: readers do not hold writers back, so no other session can share this one's snapshot. */
+  private readonly wal: boolean;
 
   constructor(
     readonly dialect: Dialect,
@@ -60,8 +62,8 @@ export class SqliteSession implements Session {
     this.serverVersion = `SQLite ${version}`;
     this.applySql = new SqliteApplySql(quoteAnsi, this.quoteTable);
     this.writer = new SqliteWriter(this.db, quoteAnsi, this.quoteTable);
-    const wal = String(this.db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
-    this.rawReads = wal ? [TSV] : [SQLITE_FILE, TSV];
+    this.wal = String(this.db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    this.rawReads = this.wal ? [TSV] : [SQLITE_FILE, TSV];
   }
 
   quoteIdentifier(name: string): string {
@@ -199,6 +201,19 @@ export class SqliteSession implements Session {
 
   async beginSnapshot(): Promise<void> {
     beginSqliteSnapshot(this.db);
+  }
+
+  /**
+   * Several readers of one point in time: with a rollback journal, the shared
+   * lock this session's read transaction holds keeps every writer from
+   * committing, so sessions that begin theirs meanwhile see the same file. In
+   * WAL mode writers commit beside readers: not possible.
+   */
+  async holdWrites(others: () => Promise<void>): Promise<{ ok: true } | { ok: false; why: string }> {
+    if (this.wal) return { ok: false, why: 'the SQLite source is in WAL mode, where readers cannot share one point in time' };
+    beginSqliteSnapshot(this.db);
+    await others();
+    return { ok: true };
   }
 
   async endSnapshot(): Promise<void> {
