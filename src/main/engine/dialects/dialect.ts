@@ -208,9 +208,16 @@ export interface Session {
    * Copy `request`'s rows from `source` into `table` in one statement: each
    * source column into the column beside it in `into` (the staging columns,
    * ending with the batch and row columns where there are `trailing`
-   * counters, as readRaw); returns the rows written.
+   * counters, as readRaw); returns the rows written and about how many bytes they take.
    */
-  pullRaw?(source: Session, request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, table: TableName, into: Column[], format: string): Promise<number>;
+  pullRaw?(
+    source: Session,
+    request: ReadRequest,
+    trailing: { batch: number; rowBase: number } | undefined,
+    table: TableName,
+    into: Column[],
+    format: string,
+  ): Promise<{ rows: number; bytes: number }>;
   /** Can every value of the source column go into this target column in `format`, exactly? */
   rawCompatible?(source: Column, target: Column, format: string): boolean;
   /** Write `format` bytes into `columns` of `table` in one statement; returns the rows written. */

@@ -298,7 +298,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
     if (pulled) {
       // One statement that holds the thread (SQLite): a Ctrl-C that came meanwhile is seen after it, before the checkpoint.
       cancelled();
-      rows = await target.session.pullRaw!(source.session, request, trailing, staging, columns, format);
+      ({ rows, bytes } = await target.session.pullRaw!(source.session, request, trailing, staging, columns, format));
       await yieldToEventLoop();
       cancelled();
     } else rows = await target.session.writeRaw!(staging, columns.map((c) => c.name), counted(), format);

@@ -120,7 +120,14 @@ export class SqliteSession implements Session {
   }
 
   /** INSERT … SELECT from the source file, attached for the statement; one transaction, as a batch is. */
-  async pullRaw(source: Session, request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, table: TableName, into: Column[], format: string): Promise<number> {
+  async pullRaw(
+    source: Session,
+    request: ReadRequest,
+    trailing: { batch: number; rowBase: number } | undefined,
+    table: TableName,
+    into: Column[],
+    format: string,
+  ): Promise<{ rows: number; bytes: number }> {
     if (format !== SQLITE_FILE || !(source instanceof SqliteSession)) throw new FerryError('internal', `SQLite cannot copy rows as ${format} from ${source.dialect.engine}`);
     this.ensureRefuse();
     const list = valueList(request.columns, into.slice(0, request.columns.length), quoteAnsi);
@@ -129,9 +136,13 @@ export class SqliteSession implements Session {
     const { sql, params } = selectSql(quoteAnsi, from, request, list + counters);
     const names = into.map((c) => c.name);
     const insert = `INSERT INTO ${this.quoteTable(table)} (${names.map(quoteAnsi).join(', ')}) ${sql}`;
+    // The bytes are the pages the rows took in the file (no value passes through here to be counted).
+    const used = () => Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
+    const before = used();
     this.run(() => this.db.prepare(`ATTACH ? AS ${quoteAnsi(ATTACHED)}`).run(source.path));
     try {
-      return this.run(() => this.db.transaction(() => this.db.prepare(insert).run(...params).changes)());
+      const rows = this.run(() => this.db.transaction(() => this.db.prepare(insert).run(...params).changes)());
+      return { rows, bytes: Math.max(0, used() - before) * Number(this.db.pragma('page_size', { simple: true })) };
     } finally {
       this.db.exec(`DETACH ${quoteAnsi(ATTACHED)}`);
     }
