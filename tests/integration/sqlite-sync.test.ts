@@ -163,6 +163,18 @@ describe('bad input leaves the target untouched', () => {
     expect(plan.stderr).toContain('no table "invoices" in the source');
   });
 
+  it('one file as both source and target is refused by the plan, saying why; exit 2; the file unchanged', async () => {
+    const file = join(dir, 'same.db');
+    copyFileSync(SHOP, file);
+    const before = sqliteChecksum(file, 'customers', 'id');
+    const spec = writeJob(dir, { source: { url: `sqlite://${file}` }, target: { url: 'sqlite:same.db' }, tables: [{ source: 'customers', target: 'customers_copy', mode: 'replace' }] });
+    const r = await dbferry(['run', spec, '--state', state]);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/the source and the target are the same SQLite file .*same\.db.*copy into another file/);
+    expect(sqliteChecksum(file, 'customers', 'id')).toEqual(before);
+    expect((sqliteAll(file, "SELECT name FROM sqlite_master WHERE name = 'customers_copy'") as unknown[]).length).toBe(0);
+  });
+
   it('a locked target fails with a clear message, and is unchanged once the lock is gone', async () => {
     expect((await dbferry(['run', job('upsert'), '--state', state])).code).toBe(0);
     const before = targetChecksums();

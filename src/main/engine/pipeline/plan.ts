@@ -3,6 +3,7 @@
  * key, type mapping, whether the target exists) and list every problem at
  * once, before anything is written.
  */
+import { realpathSync } from 'node:fs';
 import type { JobSpec, Mode, TableSpec } from '../../../shared/jobSpec.js';
 import type { PlannedColumn, PlannedTable } from '../../../shared/events.js';
 import type { Session } from '../dialects/dialect.js';
@@ -95,9 +96,30 @@ export async function planJob(spec: JobSpec, opts: { baseDir: string }): Promise
   }
 }
 
+/**
+ * One SQLite file as both source and target cannot work: the source is read
+ * in one snapshot, whose shared lock holds every commit to the file back, the
+ * run's own too (it failed after half a minute of retries as "locked").
+ */
+function sameSqliteFile(source: Session, target: Session): string | undefined {
+  const file = (s: Session) => (s.dialect.engine === 'sqlite' ? (s as Session & { path?: string }).path : undefined);
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const [from, to] = [file(source), file(target)];
+  if (!from || !to || real(from) !== real(to)) return undefined;
+  return `the source and the target are the same SQLite file (${from}): the source is read in one snapshot, whose lock keeps any write to that file from committing; copy into another file (and rename it afterwards if need be)`;
+}
+
 export async function buildPlan(spec: JobSpec, source: Session, target: Session): Promise<Plan> {
   const problems: string[] = [];
   const warnings: string[] = [];
+  const sameFile = sameSqliteFile(source, target);
+  if (sameFile) return { tables: [], warnings, problems: [sameFile], accessProblems: [] };
   const specs = await expandTables(spec, source, warnings);
   const tables: TablePlan[] = [];
   for (const [index, tableSpec] of specs.entries()) {
