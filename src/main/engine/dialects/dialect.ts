@@ -49,6 +49,12 @@ export interface OpenOptions {
   schema?: string;
 }
 
+/** dbferry's two counters a raw read appends to each row: the batch, and rowBase + the row's number. */
+export interface RowCounters {
+  batch: number;
+  rowBase: number;
+}
+
 export interface ReadRequest {
   table: TableName;
   /** Columns to read, in this order; rows come back in this order. */
@@ -210,14 +216,7 @@ export interface Session {
    * ending with the batch and row columns where there are `trailing`
    * counters, as readRaw); returns the rows written and about how many bytes they take.
    */
-  pullRaw?(
-    source: Session,
-    request: ReadRequest,
-    trailing: { batch: number; rowBase: number } | undefined,
-    table: TableName,
-    into: Column[],
-    format: string,
-  ): Promise<{ rows: number; bytes: number }>;
+  pullRaw?(source: Session, request: ReadRequest, trailing: RowCounters | undefined, table: TableName, into: Column[], format: string): Promise<{ rows: number; bytes: number }>;
   /** Can every value of the source column go into this target column in `format`, exactly? */
   rawCompatible?(source: Column, target: Column, format: string): boolean;
   /** Write `format` bytes into `columns` of `table` in one statement; returns the rows written. */

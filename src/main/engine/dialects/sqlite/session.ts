@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { SqliteConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { StandardApplySql, quoteAnsi, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
@@ -120,14 +120,7 @@ export class SqliteSession implements Session {
   }
 
   /** INSERT … SELECT from the source file, attached for the statement; one transaction, as a batch is. */
-  async pullRaw(
-    source: Session,
-    request: ReadRequest,
-    trailing: { batch: number; rowBase: number } | undefined,
-    table: TableName,
-    into: Column[],
-    format: string,
-  ): Promise<{ rows: number; bytes: number }> {
+  async pullRaw(source: Session, request: ReadRequest, trailing: RowCounters | undefined, table: TableName, into: Column[], format: string): Promise<{ rows: number; bytes: number }> {
     if (format !== SQLITE_FILE || !(source instanceof SqliteSession)) throw new FerryError('internal', `SQLite cannot copy rows as ${format} from ${source.dialect.engine}`);
     this.ensureRefuse();
     const list = valueList(request.columns, into.slice(0, request.columns.length), quoteAnsi);
