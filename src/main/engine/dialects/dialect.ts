@@ -147,6 +147,8 @@ export interface Session {
   readonly dialect: Dialect;
   /** e.g. "PostgreSQL 15.19", "MariaDB 10.11.19", "SQLite 3.50.4". */
   readonly serverVersion: string;
+  /** The database's file, for an engine whose database is one (SQLite): absolute. */
+  readonly path?: string;
 
   // -- identifiers ---------------------------------------------------------
   quoteIdentifier(name: string): string;
@@ -204,7 +206,7 @@ export interface Session {
   /** Can this source column be read in `format` (in the text form the format promises)? */
   rawReadable?(column: Column, format: string): boolean;
   /** The rows of `request` in `format`, each followed by two int8 fields: `batch`, and rowBase + its number (none without `trailing`: staging in final shape). */
-  readRaw?(request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, format: string): AsyncIterable<Uint8Array>;
+  readRaw?(request: ReadRequest, trailing: RowCounters | undefined, format: string): AsyncIterable<Uint8Array>;
   /**
    * Formats this target reads from the source session itself (pullRaw) rather
    * than as bytes from readRaw: SQLite attaching a SQLite source file.

@@ -102,7 +102,6 @@ export async function planJob(spec: JobSpec, opts: { baseDir: string }): Promise
  * run's own too (it failed after half a minute of retries as "locked").
  */
 function sameSqliteFile(source: Session, target: Session): string | undefined {
-  const file = (s: Session) => (s.dialect.engine === 'sqlite' ? (s as Session & { path?: string }).path : undefined);
   const real = (p: string) => {
     try {
       return realpathSync(p);
@@ -110,7 +109,7 @@ function sameSqliteFile(source: Session, target: Session): string | undefined {
       return p;
     }
   };
-  const [from, to] = [file(source), file(target)];
+  const [from, to] = [source.path, target.path];
   if (!from || !to || real(from) !== real(to)) return undefined;
   return `the source and the target are the same SQLite file (${from}): the source is read in one snapshot, whose lock keeps any write to that file from committing; copy into another file (and rename it afterwards if need be)`;
 }

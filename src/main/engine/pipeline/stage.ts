@@ -87,6 +87,12 @@ export function keyAtStaging(target: Session, plan: TablePlan): boolean {
   return promotable(target, plan) && (!caps.transactionalDdl || (stagedInFinalShape(target, plan) && !caps.keyAfterLoad));
 }
 
+/** Staging in final shape: delete the staged rows whose key is past `after` and up to `through` (no bound: that side open). */
+function deleteStagedRange(session: Session, staging: TableName, plan: TablePlan, after: Row | undefined, through: Row | undefined): Promise<number> {
+  const sql = session.applySql.deleteStagedKeys!(staging, plan.key, after !== undefined, through !== undefined);
+  return session.execute(sql, [...(after ?? []), ...(through ?? [])]);
+}
+
 export function stagingColumns(plan: TablePlan, target: Session): Column[] {
   if (stagedInFinalShape(target, plan)) return plan.targetColumns;
   const int8 = target.mapType({ kind: 'integer', bytes: 8 }).nativeType;
@@ -132,9 +138,7 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
   /** This chunk's rows staged after `batch` (staging in final shape: after `lastKey`, the checkpoint's key). */
   const discardAfter = (session: Session, batch: number, through: number, lastKey: Row | undefined) => {
     if (!finalShape) return session.execute(session.applySql.deleteStagedBatches(staging, batch, through, BATCH_COLUMN));
-    const after = lastKey ?? chunk.after;
-    const sql = session.applySql.deleteStagedKeys!(staging, plan.key, after !== undefined, chunk.through !== undefined);
-    return session.execute(sql, [...(after ?? []), ...(chunk.through ?? [])]);
+    return deleteStagedRange(session, staging, plan, lastKey ?? chunk.after, chunk.through);
   };
   if (hooks.resume) {
     // Batches staged after the last checkpoint may or may not have committed: drop them.
@@ -261,9 +265,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   const finalShape = stagedInFinalShape(target.session, plan);
   /** Whatever of this chunk is staged: its batches, or (final shape) the rows in its key range. */
   const deleteBatches = (session: Session) =>
-    finalShape
-      ? session.execute(session.applySql.deleteStagedKeys!(staging, plan.key, chunk.after !== undefined, chunk.through !== undefined), [...(chunk.after ?? []), ...(chunk.through ?? [])])
-      : session.execute(session.applySql.deleteStagedBatches(staging, base, end, BATCH_COLUMN));
+    finalShape ? deleteStagedRange(session, staging, plan, chunk.after, chunk.through) : session.execute(session.applySql.deleteStagedBatches(staging, base, end, BATCH_COLUMN));
   if (hooks.resume) await deleteBatches(target.session);
   const batch = base + 1;
   let bytes = 0;

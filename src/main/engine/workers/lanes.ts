@@ -6,9 +6,10 @@
  * Several lanes need a source whose snapshot other sessions can share
  * (PostgreSQL: exported and imported; MySQL/MariaDB: consistent snapshots
  * started while the main session holds writes back with FLUSH TABLES WITH READ
- * LOCK). A SQLite source, whose read snapshot belongs to one connection, gets
- * one worker lane, which stages and verifies every table in its one read
- * transaction. A target that takes one writer at a time (SQLite) gets one
+ * LOCK; SQLite with a rollback journal: lanes begin their read transactions
+ * while the main session's shared lock holds every commit back). A SQLite
+ * source in WAL mode, whose read snapshot belongs to one connection, gets one
+ * lane, which stages and verifies every table in its one read transaction. A target that takes one writer at a time (SQLite) gets one
  * lane. When no worker can start, or the one lane would only pass bytes
  * through, the run's own sessions are the one lane, on the main thread.
  */

@@ -7,7 +7,7 @@ import mysql from 'mysql2';
 import type { Connection as CoreConnection } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import type { Column, Row, TableName, Value } from '../../types.js';
-import type { ReadRequest } from '../dialect.js';
+import type { ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { quoteBacktick } from '../base.js';
 import { decoderFor, toParam } from './values.js';
@@ -53,7 +53,7 @@ export async function* readRows(ctx: ReadContext, request: ReadRequest): AsyncIt
  * protocol, bytes never decoded (mysql2's typeCast off), escaped as they are
  * copied into the output.
  */
-export async function* readRaw(ctx: ReadContext, request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined): AsyncGenerator<Uint8Array> {
+export async function* readRaw(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined): AsyncGenerator<Uint8Array> {
   const out = new TsvWriter();
   let row = trailing?.rowBase ?? 0;
   const tail = trailing ? `\t${trailing.batch}\t` : undefined;

@@ -6,7 +6,7 @@ import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { ServerConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { quoteBacktick, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, PrivilegeRequest, QueryResult, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { ApplySql, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
 import { MysqlApplySql } from './apply.js';
 import type { Link, ServerFacts } from './connect.js';
 import { mysqlError } from './errors.js';
@@ -115,7 +115,7 @@ export class MysqlSession implements Session {
     return format === TSV && read.tsvReadable(column);
   }
 
-  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined): AsyncIterable<Uint8Array> {
+  readRaw(request: ReadRequest, trailing: RowCounters | undefined): AsyncIterable<Uint8Array> {
     return read.readRaw(this, request, trailing);
   }
 

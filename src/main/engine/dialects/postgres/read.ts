@@ -13,7 +13,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { FerryError } from '../../errors.js';
 import type { Column, Row, TableName, Value } from '../../types.js';
-import type { ReadRequest } from '../dialect.js';
+import type { ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { quoteAnsi as q } from '../base.js';
 import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.js';
@@ -87,7 +87,7 @@ export const RAW_FORMATS = ['postgres-binary', TSV] as const;
  * the batch number and a row number appended (dbferry's counters: checked
  * integers).
  */
-export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, format: string): AsyncGenerator<Uint8Array> {
+export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: RowCounters | undefined, format: string): AsyncGenerator<Uint8Array> {
   if (trailing && (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase))) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
   const table = ctx.quoteTable(req.table);
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);

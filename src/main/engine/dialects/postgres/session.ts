@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
-import type { Dialect, PrivilegeRequest, ReadRequest, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { Dialect, PrivilegeRequest, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
@@ -107,7 +107,7 @@ export class PostgresSession implements Session {
     return JSON.stringify(source.type) === JSON.stringify(target.type) && rawCompatible(source.nativeType, target.nativeType);
   }
 
-  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, format: string): AsyncIterable<Uint8Array> {
+  readRaw(request: ReadRequest, trailing: RowCounters | undefined, format: string): AsyncIterable<Uint8Array> {
     return readRaw(this.ctx, request, trailing, format);
   }
 

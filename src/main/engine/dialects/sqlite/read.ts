@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Row, TableName } from '../../types.js';
-import type { ReadRequest } from '../dialect.js';
+import type { ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { tsvLine } from './tsv.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
@@ -82,7 +82,7 @@ export async function* readSqliteTsv(
   quote: (n: string) => string,
   quoteTable: (t: TableName) => string,
   request: ReadRequest,
-  trailing: { batch: number; rowBase: number } | undefined,
+  trailing: RowCounters | undefined,
 ): AsyncGenerator<Uint8Array> {
   const { sql, params } = selectSql(quote, quoteTable, request, tsvLine(request.columns, quote));
   const statement = db.prepare(sql).pluck(true);

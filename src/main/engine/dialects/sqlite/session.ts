@@ -11,6 +11,7 @@ import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
 import { registerRefuse, sqliteTsvReadable, valueList } from './tsv.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
+import { SqliteWriter, createTableSql } from './write.js';
 import { TSV, tsvPair } from '../tsv.js';
 import { FerryError } from '../../errors.js';
 
@@ -18,8 +19,6 @@ import { FerryError } from '../../errors.js';
 const SQLITE_FILE = 'sqlite-file';
 /** The source file's name while attached. */
 const ATTACHED = 'dbferry_source';
-
-import { SqliteWriter, createTableSql } from './write.js';
 
 /**
  * UPDATE ... FROM is supported since 3.33. A new target's staging table is
@@ -148,7 +147,7 @@ export class SqliteSession implements Session {
     }
   }
 
-  readRaw(request: ReadRequest, trailing: { batch: number; rowBase: number } | undefined, format: string): AsyncIterable<Uint8Array> {
+  readRaw(request: ReadRequest, trailing: RowCounters | undefined, format: string): AsyncIterable<Uint8Array> {
     if (format !== TSV) throw new FerryError('internal', `SQLite cannot read rows as ${format}`);
     this.ensureRefuse();
     return readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing);
