@@ -251,7 +251,7 @@ describe('PostgreSQL → PostgreSQL binary pass-through', () => {
   });
 });
 
-describe('PostgreSQL → MariaDB text pass-through', () => {
+describe('PostgreSQL → MariaDB text and → SQLite JSON pass-through', () => {
   // Every escape COPY text writes, two LOAD DATA reads otherwise (\f, \v), and what looks like one.
   const AWKWARD = 'form\ffeed vtab\u000b back\\slash tab\t nl\n cr\r bs\b \\N \\t literal Zoë 😀';
   beforeAll(() =>
@@ -264,7 +264,9 @@ describe('PostgreSQL → MariaDB text pass-through', () => {
          (2, NULL, NULL, NULL, NULL, NULL, NULL, 2147483647);
        INSERT INTO awkward SELECT g, 'label ' || g, repeat(E'x\\f', g % 5), g / 8.0, g % 2 = 0, timestamp '2020-01-01' + g * interval '1 minute', date '2020-01-01' + g, g FROM generate_series(3, 3000) g;
        CREATE TABLE late (id int PRIMARY KEY, at timestamp NOT NULL);
-       INSERT INTO late SELECT g, CASE WHEN g = 1500 THEN 'infinity' ELSE timestamp '2024-01-01' + g * interval '1 hour' END FROM generate_series(1, 3000) g;`,
+       INSERT INTO late SELECT g, CASE WHEN g = 1500 THEN 'infinity' ELSE timestamp '2024-01-01' + g * interval '1 hour' END FROM generate_series(1, 3000) g;
+       CREATE TABLE odd (id int PRIMARY KEY, amount numeric(12,2), day date);
+       INSERT INTO odd SELECT g, CASE WHEN g = 700 THEN 'NaN' ELSE g / 4.0 END, CASE WHEN g = 2100 THEN date '0044-03-15 BC' ELSE date '2024-01-01' + g END FROM generate_series(1, 3000) g;`,
     ),
   );
 
@@ -296,6 +298,49 @@ describe('PostgreSQL → MariaDB text pass-through', () => {
       expect([Number(count), Number(missing)]).toEqual([2999, 0]);
     } finally {
       await target.drop();
+    }
+  });
+
+  it('into SQLite: the plan, and awkward text, decimals, booleans and times stored as the row path stores them, verified', async () => {
+    const target = await createTestDb('sqlite', dir);
+    try {
+      await passesThrough(spec(target, 'awkward'), 3000, /JSON pass-through/);
+      const rows = await target.rows(
+        'SELECT id, label, iif(body IS NULL, NULL, hex(body)), amount, typeof(amount), flag, typeof(flag), at, day, n, typeof(n) FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id',
+      );
+      expect(rows.map((row) => row.map((v) => (v === null ? null : String(v))))).toEqual([
+        ['1', 'Zoë 😀', Buffer.from(AWKWARD, 'utf8').toString('hex').toUpperCase(), '-123.456', 'text', '1', 'integer', '2024-02-29 23:59:59.123456', '2024-01-31', '-2147483648', 'integer'],
+        ['2', null, null, null, 'null', null, 'null', null, null, '2147483647', 'integer'],
+        ['3000', 'label 3000', '', '375.000', 'text', '1', 'integer', '2020-01-03 02:00:00', '2028-03-19', '3000', 'integer'],
+      ]);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('into SQLite: a chunk holding a value the row path reads its own way (infinity, NaN, a BC date) goes row by row, and ends as the row path leaves it', async () => {
+    for (const [table, columns] of [['late', ['at']], ['odd', ['amount', 'day']]] as const) {
+      const passed = await createTestDb('sqlite', dir);
+      const rowByRow = await createTestDb('sqlite', dir);
+      try {
+        const r = await dbferry(['run', spec(passed, table), '--json', '--state', state]);
+        const stopped = r.events.filter((e) => e.type === 'warning' && /pass-through stopped/.test(String(e.message))).map((e) => String(e.message));
+        expect(stopped.length, JSON.stringify(r.events.filter((e) => e.type === 'warning'))).toBe(columns.length);
+        columns.forEach((column, i) => expect(stopped[i]).toMatch(new RegExp(`column ${column} holds`)));
+        // A rule keeps the whole table on the row path: the yardstick.
+        const ruled = writeJob(dir, { source: { url: source.url }, target: { url: rowByRow.url }, tables: [{ source: table, mode: 'replace', rules: { id: { min: 0 } } }], options: { verify: 'checksum' } }, `job-${table}-rows.json`);
+        const y = await dbferry(['run', ruled, '--json', '--state', state]);
+        const summary = (ev: Ev | undefined) => ({ status: ev?.status, rowsRead: ev?.rowsRead, rowsWritten: ev?.rowsWritten, rowsDeadLettered: ev?.rowsDeadLettered });
+        expect(summary(r.events.at(-1))).toEqual(summary(y.events.at(-1)));
+        expect(r.events.at(-1)).toMatchObject({ rowsRead: 3000 });
+        const all = `SELECT * FROM ${table} ORDER BY id`;
+        const typed = `SELECT ${['id', ...columns].map((c) => `typeof(${c})`).join(', ')} FROM ${table} ORDER BY id`;
+        expect(await passed.rows(all)).toEqual(await rowByRow.rows(all));
+        expect(await passed.rows(typed)).toEqual(await rowByRow.rows(typed));
+      } finally {
+        await passed.drop();
+        await rowByRow.drop();
+      }
     }
   });
 });

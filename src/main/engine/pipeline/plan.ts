@@ -345,6 +345,7 @@ function rawFormatFor(t: TableSpec, sourceInfo: TableInfo, columns: Column[], ta
 const FAST_PATHS: Record<string, string> = {
   'postgres-binary': 'binary COPY pass-through (same types on both sides)',
   'sqlite-file': 'SQLite copies the rows itself from the attached source file (INSERT … SELECT; every value checked as validation would)',
+  'json-rows': 'JSON pass-through: the source builds each row as JSON, SQLite parses and stores it, never decoded here (every value fits as it is)',
   tsv: 'text pass-through: the source’s bulk read into the target’s bulk load as text, never decoded (every value fits as it is)',
 };
 

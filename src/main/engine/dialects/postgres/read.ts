@@ -20,6 +20,8 @@ import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.j
 import { decoderFor, toPgText } from './types.js';
 import { TsvTranscoder, tsvExpression } from './tsv.js';
 import { TSV } from '../tsv.js';
+import { JSON_ROWS } from '../jsonRows.js';
+import { JSON_ROWS_COPY, jsonRowsLine } from './jsonRows.js';
 
 export interface ReadContext {
   client: pg.Client;
@@ -79,11 +81,13 @@ async function* copyOut(ctx: ReadContext, sql: string, what: string): AsyncGener
   if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
 }
 
-/** The formats readRaw writes and writeRaw reads: binary COPY, and COPY text as 'tsv' (../tsv.ts). */
+/** The formats writeRaw reads: binary COPY, and COPY text as 'tsv' (../tsv.ts). */
 export const RAW_FORMATS = ['postgres-binary', TSV] as const;
+/** The formats readRaw writes: those, and 'json-rows' for SQLite (../jsonRows.ts). */
+export const RAW_READS = [...RAW_FORMATS, JSON_ROWS] as const;
 
 /**
- * The rows as binary COPY, bytes as the server sends them, or as 'tsv', with
+ * The rows as binary COPY, bytes as the server sends them, as 'tsv' or as 'json-rows', with
  * the batch number and a row number appended (dbferry's counters: checked
  * integers).
  */
@@ -91,7 +95,12 @@ export function readRaw(ctx: ReadContext, req: ReadRequest, trailing: RowCounter
   if (trailing && (!Number.isSafeInteger(trailing.batch) || !Number.isSafeInteger(trailing.rowBase))) throw new Error(`invalid batch ${trailing.batch} or row base ${trailing.rowBase}`);
   const table = ctx.quoteTable(req.table);
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
-  const counters = trailing ? `, ${trailing.batch}::int8, ${trailing.rowBase} + row_number() OVER ()` : '';
+  const counterList = trailing ? [`${trailing.batch}::int8`, `${trailing.rowBase} + row_number() OVER ()`] : [];
+  const counters = counterList.map((c) => `, ${c}`).join('');
+  if (format === JSON_ROWS) {
+    const line = jsonRowsLine(req.columns, counterList);
+    return copyOut(ctx, `COPY (SELECT ${line} FROM (${select}) AS s) TO STDOUT ${JSON_ROWS_COPY}`, `reading ${table}`);
+  }
   if (format === TSV) {
     const list = req.columns.map((c) => tsvExpression(c, q(c.name))).join(', ');
     return tsvOut(copyOut(ctx, `COPY (SELECT ${list}${counters} FROM (${select}) AS s) TO STDOUT`, `reading ${table}`));

@@ -8,10 +8,11 @@ import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { RAW_FORMATS, countRows, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
+import { RAW_FORMATS, RAW_READS, countRows, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType, rawCompatible } from './types.js';
 import { TSV, tsvCarries, tsvPair } from '../tsv.js';
+import { JSON_ROWS, jsonRowsCarries } from '../jsonRows.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
 
@@ -94,10 +95,11 @@ export class PostgresSession implements Session {
     return readRows(this.ctx, request);
   }
 
-  readonly rawReads = RAW_FORMATS;
+  readonly rawReads = RAW_READS;
   readonly rawWrites = RAW_FORMATS;
 
   rawReadable(column: Column, format: string): boolean {
+    if (format === JSON_ROWS) return jsonRowsCarries(column);
     return format === TSV ? tsvCarries(column) : true;
   }
 

@@ -11,8 +11,9 @@ import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
 import { registerRefuse, sqliteTsvReadable, valueList } from './tsv.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
-import { SqliteWriter, createTableSql } from './write.js';
+import { SqliteWriter, createTableSql, writeJsonRows } from './write.js';
 import { TSV, tsvPair } from '../tsv.js';
+import { JSON_ROWS, jsonRowsPair } from '../jsonRows.js';
 import { FerryError } from '../../errors.js';
 
 /** The pass-through of SQLite into SQLite: the target attaches the source file (pullRaw). */
@@ -113,9 +114,21 @@ export class SqliteSession implements Session {
   }
 
   readonly rawPulls = [SQLITE_FILE];
+  /** SQLite parses 'json-rows' itself (../jsonRows.ts): a PostgreSQL source's rows never become values here. */
+  readonly rawWrites = [JSON_ROWS];
 
   rawCompatible(source: Column, target: Column, format: string): boolean {
+    if (format === JSON_ROWS) return jsonRowsPair(source, target);
     return format === SQLITE_FILE && tsvPair(source, target);
+  }
+
+  async writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>, format: string): Promise<number> {
+    if (format !== JSON_ROWS) throw new FerryError('internal', `SQLite cannot write rows as ${format}`);
+    try {
+      return await writeJsonRows(this.db, this.quoteTable(table), columns, chunks, quoteAnsi);
+    } catch (err) {
+      throw explainSqliteError(err, this.path);
+    }
   }
 
   /** INSERT … SELECT from the source file, attached for the statement; one transaction, as a batch is. */
