@@ -16,6 +16,8 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
           // Lanes run in worker threads; the engine finds this file next to its bundle.
           chunkWorker: resolve(__dirname, 'src/main/engine/workers/chunkWorker.ts'),
+          // A SQLite source's pass-through is checked beside the copy, on another core.
+          sqliteCheckWorker: resolve(__dirname, 'src/main/engine/dialects/sqlite/checkWorker.ts'),
         },
       },
     },

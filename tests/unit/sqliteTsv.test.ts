@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteDialect } from '../../src/main/engine/dialects/sqlite/index.js';
-import { registerRefuse, tsvLine } from '../../src/main/engine/dialects/sqlite/tsv.js';
+import { checkList, refusal, registerRefuse, tsvLine } from '../../src/main/engine/dialects/sqlite/tsv.js';
 import { readerFor, type SqliteValue } from '../../src/main/engine/dialects/sqlite/values.js';
 import type { Column, LogicalType } from '../../src/main/engine/types.js';
 
@@ -33,10 +33,20 @@ function fieldOf(declared: string, type: LogicalType, values: unknown[]): Array<
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
   db.transaction(() => values.forEach((v) => insert.run(v)))();
   const select = db.prepare(`SELECT '' || ${tsvLine([col('v', type)], quote)} FROM t WHERE rowid = ?`).pluck(true);
+  // The same line unchecked, and the check made beside it (on a worker, in a run): they must agree value for value.
+  const unchecked = db.prepare(`SELECT '' || ${tsvLine([col('v', type)], quote, false)} FROM t WHERE rowid = ?`).pluck(true);
+  const check = checkList([col('v', type)], undefined, quote);
+  const refused = db.prepare(`SELECT ${check.list} FROM t WHERE rowid = ? AND ${check.where}`).raw(true);
   return values.map((_, i) => {
+    const found = refused.get(i + 1) as unknown[] | undefined;
     try {
-      return select.get(i + 1) as string;
+      const line = select.get(i + 1) as string;
+      expect(found, `the check beside the read refused ${String(values[i])}, the checked line took it`).toBeUndefined();
+      expect(unchecked.get(i + 1)).toBe(line);
+      return line;
     } catch (err) {
+      expect(found, `the check beside the read let ${String(values[i])} go; the checked line refused it`).toBeDefined();
+      expect(refusal('v', String(found![1])).message).toBe((err as Error).message);
       return err as Error;
     }
   });
@@ -119,8 +129,10 @@ describe('SQLite tsv: fields', () => {
       ['NUMERIC(12,2)', { kind: 'decimal', precision: 12, scale: 2 }, [12.345, 0.1 + 0.2, 12345678901234.5, 'abc']],
       // As dbferry creates decimal columns in SQLite: TEXT affinity, the text kept as it was written.
       ['TEXT', { kind: 'decimal', precision: 12, scale: 2 }, ['12.345', '1e5', ' 12', '1-2', '+5', '.', 'NaN']],
-      ['TIMESTAMP', { kind: 'timestamp', withTimeZone: false }, ['2024-01-01 24:00:00', '2024-01-01 10:00:00\u0000junk', '2024-00-10 10:00:00', '2024-13-01 10:00:00', '2024-01-00 10:00:00', '2024-01-32 10:00:00', '2024-01-01T10:00:00', '2024-01-01 10:00:00.5', 1700000000]],
-      ['DATE', { kind: 'date' }, ['2024-00-01', '2024-1-01', '20240101', 20240101]],
+      ['TIMESTAMP', { kind: 'timestamp', withTimeZone: false }, ['2024-01-01 24:00:00', '2024-01-01 10:00:00\u0000junk', '2024-00-10 10:00:00', '2024-13-01 10:00:00', '2024-01-00 10:00:00', '2024-01-32 10:00:00', '2024-01-01T10:00:00', '2024-01-01 10:00:00.5', 1700000000,
+        // Not a real day (SQLite's datetime() would move them), or year 0, which the row path refuses.
+        '2024-02-30 10:00:00', '2023-02-29 00:00:00', '2024-04-31 12:00:00', '0000-01-01 00:00:00', ' 2024-01-01 10:00:00', '2024-01-01 10:00:00 ']],
+      ['DATE', { kind: 'date' }, ['2024-00-01', '2024-1-01', '20240101', 20240101, '2023-02-29', '0000-03-01', '2024-01-01 00:00:00', '2024-01-01' + '\u0000']],
     ];
     for (const [declared, type, values] of cases) {
       const fields = fieldOf(declared, type, values);
@@ -133,7 +145,12 @@ describe('SQLite tsv: fields', () => {
     expect(fieldOf('NUMERIC(12,2)', { kind: 'decimal', precision: 12, scale: 2 }, ['12.30', -0.5, 37, 12.5])).toEqual(['12.3', '-0.5', '37', '12.5']);
     expect(fieldOf('TEXT', { kind: 'decimal', precision: 12, scale: 2 }, ['12.30', '-0.5', '007', '-.5'])).toEqual(['12.30', '-0.5', '007', '-.5']);
     expect(fieldOf('TIMESTAMP', { kind: 'timestamp', withTimeZone: false }, ['2024-02-29 23:59:59', null])).toEqual(['2024-02-29 23:59:59', '\\N']);
-    expect(fieldOf('DATE', { kind: 'date' }, ['2024-12-31'])).toEqual(['2024-12-31']);
+    expect(fieldOf('DATE', { kind: 'date' }, ['2024-12-31', '2024-02-29', '0001-01-01', '9999-12-31'])).toEqual(['2024-12-31', '2024-02-29', '0001-01-01', '9999-12-31']);
+    expect(fieldOf('TIMESTAMP', { kind: 'timestamp', withTimeZone: false }, ['0001-01-01 00:00:00', '9999-12-31 23:59:59', '2024-06-30 00:00:00'])).toEqual([
+      '0001-01-01 00:00:00',
+      '9999-12-31 23:59:59',
+      '2024-06-30 00:00:00',
+    ]);
   });
 });
 

@@ -2,10 +2,8 @@
  * The main thread's side of a chunk worker: starts it, hands it chunks, and
  * turns its messages into the run's callbacks (which write the store).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { builtWorker } from '../builtWorker.js';
 import { FerryError } from '../errors.js';
 import type { ChunkCheckpoint } from '../pipeline/stage.js';
 import { fromWire, type ChunkEvents, type Lane } from './lane.js';
@@ -27,20 +25,9 @@ function heapLimits(config: LaneConfig): { maxOldGenerationSizeMb: number; maxYo
   return { maxOldGenerationSizeMb: Math.ceil(Math.max(160, 64 + 8 * batchMb)), maxYoungGenerationSizeMb: 16 };
 }
 
-/**
- * The built worker (out/main/chunkWorker.js): beside the bundle that imports
- * this, one folder up from a shared chunk, or under out/main from the sources
- * (tests load the engine from src/ and the worker from the build).
- */
+/** The built chunk worker (out/main/chunkWorker.js); undefined when not built. */
 export function workerEntry(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    for (const candidate of [join(dir, ENTRY), join(dir, 'out', 'main', ENTRY)]) if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return undefined;
+  return builtWorker(ENTRY);
 }
 
 interface Pending {

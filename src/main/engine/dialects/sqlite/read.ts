@@ -75,7 +75,8 @@ const CHUNK_CHARS = 256 * 1024;
 /**
  * The request's rows as 'tsv' (./tsv.ts), each line followed by the batch and
  * its row number. SQLite builds each line; here they are only joined and
- * encoded, a quarter megabyte at a time.
+ * encoded, a quarter megabyte at a time. Unchecked (`checked` false), the
+ * caller makes the check beside the read.
  */
 export async function* readSqliteTsv(
   db: Database.Database,
@@ -83,8 +84,9 @@ export async function* readSqliteTsv(
   quoteTable: (t: TableName) => string,
   request: ReadRequest,
   trailing: RowCounters | undefined,
+  checked = true,
 ): AsyncGenerator<Uint8Array> {
-  const { sql, params } = selectSql(quote, quoteTable, request, tsvLine(request.columns, quote));
+  const { sql, params } = selectSql(quote, quoteTable, request, tsvLine(request.columns, quote, checked));
   const statement = db.prepare(sql).pluck(true);
   const tail = trailing ? `\t${trailing.batch}\t` : undefined;
   let row = trailing?.rowBase ?? 0;

@@ -9,7 +9,8 @@ import { privilegeProblems } from './privileges.js';
 import { keysetBounds, readSqliteRows, readSqliteTsv, selectSql } from './read.js';
 import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
-import { registerRefuse, sqliteTsvReadable, valueList } from './tsv.js';
+import { checkList, refusal, registerRefuse, sqliteTsvReadable, valueList } from './tsv.js';
+import { SqliteChecker } from './checker.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
 import { SqliteWriter, createTableSql, writeJsonRows } from './write.js';
 import { TSV, tsvPair } from '../tsv.js';
@@ -47,6 +48,7 @@ export class SqliteSession implements Session {
   private readonly db: Database.Database;
   private readonly writer: SqliteWriter;
   private refuseRegistered = false;
+  private checker?: SqliteChecker;
   /** Write-ahead log: readers do not hold writers back, so no other session can share this one's snapshot. */
   private readonly wal: boolean;
 
@@ -131,11 +133,19 @@ export class SqliteSession implements Session {
     }
   }
 
-  /** INSERT … SELECT from the source file, attached for the statement; one transaction, as a batch is. */
+  /**
+   * INSERT … SELECT from the source file, attached for the statement; one
+   * transaction, as a batch is. The values are checked beside the copy where
+   * the source allows it (checksBeside): the transaction commits once the
+   * check has found nothing, and rolls back otherwise.
+   */
   async pullRaw(source: Session, request: ReadRequest, trailing: RowCounters | undefined, table: TableName, into: Column[], format: string): Promise<{ rows: number; bytes: number }> {
     if (format !== SQLITE_FILE || !(source instanceof SqliteSession)) throw new FerryError('internal', `SQLite cannot copy rows as ${format} from ${source.dialect.engine}`);
     this.ensureRefuse();
-    const list = valueList(request.columns, into.slice(0, request.columns.length), quoteAnsi);
+    const columns = into.slice(0, request.columns.length);
+    const check = source.checksBeside() ? source.checkBeside(request, columns) : undefined;
+    check?.catch(() => undefined); // awaited below
+    const list = valueList(request.columns, columns, quoteAnsi, check === undefined);
     const counters = trailing ? `, ${trailing.batch}, ${trailing.rowBase} + row_number() OVER (${request.orderBy.length ? `ORDER BY ${request.orderBy.map((k) => `${quoteAnsi(k)} COLLATE BINARY`).join(', ')}` : ''})` : '';
     const from = (t: TableName) => `${quoteAnsi(ATTACHED)}.${quoteAnsi(t.name)}`;
     const { sql, params } = selectSql(quoteAnsi, from, request, list + counters);
@@ -145,12 +155,42 @@ export class SqliteSession implements Session {
     const used = () => Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
     const before = used();
     this.run(() => this.db.prepare(`ATTACH ? AS ${quoteAnsi(ATTACHED)}`).run(source.path));
+    const own = !this.db.inTransaction;
     try {
-      const rows = this.run(() => this.db.transaction(() => this.db.prepare(insert).run(...params).changes)());
+      if (own) this.db.exec('BEGIN');
+      const rows = this.run(() => this.db.prepare(insert).run(...params).changes);
+      await check;
+      if (own) this.db.exec('COMMIT');
       return { rows, bytes: Math.max(0, used() - before) * Number(this.db.pragma('page_size', { simple: true })) };
+    } catch (err) {
+      if (own && this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
     } finally {
       this.db.exec(`DETACH ${quoteAnsi(ATTACHED)}`);
     }
+  }
+
+  /**
+   * Whether a pass-through read of this source can leave its check to a
+   * worker beside it (checkBeside): the worker's own connection must see
+   * what this one reads, which a rollback journal's shared lock, held by this
+   * session's snapshot, guarantees; in WAL mode writers commit beside readers.
+   * Measured on 1M rows: the checks took ~1 s of SQLite → SQLite's 1.8 s.
+   */
+  checksBeside(): boolean {
+    return !this.wal && this.db.inTransaction && SqliteChecker.available();
+  }
+
+  /** The check of `request`'s values (into a SQLite target's columns `into`) on a worker: rejects with the first value that cannot go. */
+  checkBeside(request: ReadRequest, into?: Column[]): Promise<void> {
+    const { list, where } = checkList(request.columns, into, quoteAnsi);
+    const { sql, params } = selectSql(quoteAnsi, this.quoteTable, { ...request, where: request.where ? `(${request.where}) AND ${where}` : where, limit: 1, offset: undefined }, list);
+    this.checker ??= new SqliteChecker();
+    return this.checker.query(this.path, sql, params).then((row) => {
+      if (!row) return;
+      const i = Number(row[0]);
+      throw refusal(request.columns[i].name, String(row[1 + i]));
+    });
   }
 
   private ensureRefuse(): void {
@@ -163,7 +203,8 @@ export class SqliteSession implements Session {
   readRaw(request: ReadRequest, trailing: RowCounters | undefined, format: string): AsyncIterable<Uint8Array> {
     if (format !== TSV) throw new FerryError('internal', `SQLite cannot read rows as ${format}`);
     this.ensureRefuse();
-    return readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing);
+    if (!this.checksBeside()) return readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing);
+    return checkedBeside(readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing, false), this.checkBeside(request));
   }
 
   async countRows(table: TableName, where?: string): Promise<number> {
@@ -237,6 +278,7 @@ export class SqliteSession implements Session {
   }
 
   async close(): Promise<void> {
+    await this.checker?.close();
     if (this.db.open) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.db.close();
@@ -250,6 +292,28 @@ export class SqliteSession implements Session {
       throw explainSqliteError(err, this.path);
     }
   }
+}
+
+/**
+ * The lines of an unchecked read, then the check's verdict: a value that
+ * cannot go fails the read as soon as the check knows, and at the latest
+ * before the read ends, so the target's bulk load never completes.
+ */
+function checkedBeside(lines: AsyncGenerator<Uint8Array>, check: Promise<void>): AsyncGenerator<Uint8Array> {
+  let refused: unknown;
+  // Now, not once the read starts: the check may be over before the target asks for the first bytes.
+  check.catch((err: unknown) => (refused = err));
+  return (async function* () {
+    try {
+      for await (const chunk of lines) {
+        if (refused) throw refused;
+        yield chunk;
+      }
+      await check;
+    } finally {
+      await lines.return(undefined);
+    }
+  })();
 }
 
 function unquote(name: string): string {

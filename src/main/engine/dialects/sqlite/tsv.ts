@@ -24,8 +24,7 @@ export const REFUSE = 'dbferry_tsv_refuse';
 /** Register REFUSE on a connection (once). */
 export function registerRefuse(db: Database.Database): void {
   db.function(REFUSE, { deterministic: true, varargs: false }, (column: unknown, storage: unknown) => {
-    const kind = String(storage);
-    throw new FerryError('data', `column ${JSON.stringify(String(column))} holds ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} value the pass-through cannot carry exactly`);
+    throw refusal(String(column), String(storage));
   });
 }
 
@@ -67,81 +66,104 @@ function plainDecimal(t: string, scale: number | undefined): string {
   return scale === undefined ? plain : `${plain} AND (instr(${t}, '.') = 0 OR length(${t}) - instr(${t}, '.') <= ${scale})`;
 }
 
+/** A REAL's text as the row path sends it (String(x)), where realCarried holds. */
+const realText = (x: string) => `printf('%.15g', ${x})`;
+
 /**
- * A REAL in a decimal column as JavaScript prints it (String(x), what the row
- * path sends). When x is the double nearest a decimal of at most 15
- * significant digits, printf's 15-digit form is that decimal (no other
- * 15-digit decimal rounds to the same double), which is also JavaScript's
- * shortest form. With a scale of at most 4 that is checked by round(); %g
- * prints no exponent there (|x| >= 0.0001). Otherwise the 15 digits must read
- * back as x and show no exponent. tests/unit/sqliteTsv.test.ts compares both
- * with String(x) over random values.
+ * A REAL in a decimal column goes where its 15-digit text is what JavaScript
+ * prints (String(x), what the row path sends). When x is the double nearest
+ * a decimal of at most 15 significant digits, printf's 15-digit form is that
+ * decimal (no other 15-digit decimal rounds to the same double), which is
+ * also JavaScript's shortest form. With a scale of at most 4 that is checked
+ * by round(); %g prints no exponent there (|x| >= 0.0001). Otherwise the 15
+ * digits must read back as x and show no exponent.
+ * tests/unit/sqliteTsv.test.ts compares both with String(x) over random values.
  */
-function decimalFromReal(name: string, x: string, scale: number | undefined, bounded: (check: string) => string = (c) => c): string {
-  const p = `printf('%.15g', ${x})`;
-  if (scale !== undefined && scale <= 4) return `CASE WHEN ${bounded(`round(${x}, ${scale}) = ${x} AND abs(${x}) < 1e${15 - scale}`)} THEN ${p} ELSE ${refuse(name, x)} END`;
+function realCarried(x: string, scale: number | undefined): string {
+  if (scale !== undefined && scale <= 4) return `round(${x}, ${scale}) = ${x} AND abs(${x}) < 1e${15 - scale}`;
+  const p = realText(x);
   const scaled = scale === undefined ? '' : ` AND (instr(${p}, '.') = 0 OR length(${p}) - instr(${p}, '.') <= ${scale})`;
-  return `CASE WHEN ${bounded(`CAST(${p} AS REAL) = ${x} AND ${p} NOT GLOB '*[^-0-9.]*'${scaled}`)} THEN ${p} ELSE ${refuse(name, x)} END`;
-}
-
-const D = '[0-9]';
-const DATE_GLOB = `${D}${D}${D}${D}-[01]${D}-[0-3]${D}`;
-const TIME_GLOB = `[012]${D}:[0-5]${D}:[0-5]${D}`;
-
-/**
- * Month 01–12 and day 01–31 (MariaDB takes month or day 00), hour 00–23
- * (PostgreSQL reads 24:00:00 as the next day): what the GLOB lets by, refused.
- */
-function calendar(x: string, time: boolean): string {
-  const no = ['?????00*', '?????1[3-9]*', '????????00*', '????????3[2-9]*', ...(time ? ['???????????2[4-9]*'] : [])];
-  return no.map((g) => `${x} NOT GLOB '${g}'`).join(' AND ');
+  return `CAST(${p} AS REAL) = ${x} AND ${p} NOT GLOB '*[^-0-9.]*'${scaled}`;
 }
 
 /**
- * One column's field: of the 'tsv' line, or (`into`, SQLite into SQLite) the
- * value itself, NULL as NULL and text unescaped. A SQLite target checks
- * nothing, so there the checks validation makes against the target column
- * are made here too: integer range, text length, digits of a decimal.
+ * A date or timestamp only in the strict form 'YYYY-MM-DD[ HH:MM:SS]' of a
+ * real day: SQLite's date() and datetime() give the value back unchanged
+ * only then (they move '2024-02-30' to March and drop what is not the form;
+ * measured at half the cost of GLOBs), from year 0001 (the row path refuses
+ * year 0), and hour 00–23 (datetime() keeps 24:00:00, which PostgreSQL reads
+ * as the next day).
  */
-function field(c: Column, x: string, into?: Column): string {
+function temporalCarried(x: string, time: boolean): string {
+  // GLOB, not a comparison with '0001': a column of NUMERIC affinity would compare with the number 1.
+  if (!time) return `typeof(${x}) = 'text' AND date(${x}) = ${x} AND ${x} NOT GLOB '0000*'`;
+  return `typeof(${x}) = 'text' AND datetime(${x}) = ${x} AND ${x} NOT GLOB '0000*' AND ${x} NOT GLOB '???????????2[4-9]*'`;
+}
+
+/**
+ * 1 where the column's value goes as value() writes it (NULL included), else
+ * 0; never NULL. A SQLite target (`into`) checks nothing, so there the checks
+ * validation makes against the target column are made here too: integer
+ * range, text length, digits of a decimal.
+ */
+function carried(c: Column, x: string, into?: Column): string {
   const t: LogicalType = c.type;
-  const name = c.name;
-  const nullText = into ? 'NULL' : NULL_TEXT;
-  const nul = `WHEN 'null' THEN ${nullText}`;
-  const isNull = `WHEN ${x} IS NULL THEN ${nullText}`;
-  const no = refuse(name, x);
+  let ok: string;
   switch (t.kind) {
     case 'integer': {
       const range = into?.type.kind === 'integer' ? integerRange(x, into.type) : '';
-      return range ? `CASE WHEN typeof(${x}) = 'integer' AND ${range} THEN ${x} ${isNull} ELSE ${no} END` : `CASE typeof(${x}) WHEN 'integer' THEN ${x} ${nul} ELSE ${no} END`;
+      ok = `typeof(${x}) = 'integer'${range ? ` AND ${range}` : ''}`;
+      break;
     }
     case 'boolean':
-      return `CASE WHEN typeof(${x}) = 'integer' AND ${x} IN (0, 1) THEN ${x} ${isNull} ELSE ${no} END`;
+      ok = `typeof(${x}) = 'integer' AND ${x} IN (0, 1)`;
+      break;
     case 'text': {
       const max = into?.type.kind === 'text' ? into.type.maxLength : undefined;
-      const value = into ? x : escaped(x);
-      if (max === undefined) return `CASE typeof(${x}) WHEN 'text' THEN (CASE WHEN ${noNul(x)} THEN ${value} ELSE ${no} END) ${nul} WHEN 'integer' THEN ${x} ELSE ${no} END`;
-      return `CASE WHEN typeof(${x}) IN ('text', 'integer') AND length(${x}) <= ${max} AND ${noNul(x)} THEN ${value} ${isNull} ELSE ${no} END`;
+      ok = max === undefined ? `typeof(${x}) = 'integer' OR (typeof(${x}) = 'text' AND ${noNul(x)})` : `typeof(${x}) IN ('text', 'integer') AND length(${x}) <= ${max} AND ${noNul(x)}`;
+      break;
     }
     case 'decimal': {
       const d = into?.type.kind === 'decimal' ? into.type : t;
       const scale = d.precision === undefined && d.scale === undefined ? undefined : (d.scale ?? 0);
-      const whole = d.precision === undefined ? undefined : d.precision - (d.scale ?? 0);
-      const bounded = (check: string) => (into && whole !== undefined ? `${check} AND ${x} > -1e${whole} AND ${x} < 1e${whole}` : check);
-      const textDigits = into && whole !== undefined ? ` AND (CASE WHEN instr(${x}, '.') > 0 THEN instr(${x}, '.') - 1 ELSE length(${x}) END) - (${x} GLOB '-*') <= ${whole}` : '';
-      return (
-        `CASE typeof(${x}) WHEN 'integer' THEN ${into && whole !== undefined ? `(CASE WHEN ${bounded('1')} THEN ${x} ELSE ${no} END)` : x}` +
-        ` WHEN 'real' THEN ${decimalFromReal(name, x, scale, bounded)}` +
-        ` WHEN 'text' THEN (CASE WHEN ${plainDecimal(x, scale)}${textDigits} THEN ${x} ELSE ${no} END) ${nul} ELSE ${no} END`
-      );
+      const whole = into && d.precision !== undefined ? d.precision - (d.scale ?? 0) : undefined;
+      const bounded = whole === undefined ? '' : ` AND ${x} > -1e${whole} AND ${x} < 1e${whole}`;
+      const textDigits = whole === undefined ? '' : ` AND (CASE WHEN instr(${x}, '.') > 0 THEN instr(${x}, '.') - 1 ELSE length(${x}) END) - (${x} GLOB '-*') <= ${whole}`;
+      ok =
+        `CASE typeof(${x}) WHEN 'integer' THEN ${bounded ? bounded.slice(5) : '1'}` +
+        ` WHEN 'real' THEN ${realCarried(x, scale)}${bounded}` +
+        ` WHEN 'text' THEN ${plainDecimal(x, scale)}${textDigits} ELSE 0 END`;
+      break;
     }
     case 'date':
-      return `CASE WHEN typeof(${x}) = 'text' AND ${x} GLOB '${DATE_GLOB}' AND ${calendar(x, false)} AND ${noNul(x)} THEN ${x} ${isNull} ELSE ${no} END`;
+      ok = temporalCarried(x, false);
+      break;
     case 'timestamp':
-      return `CASE WHEN typeof(${x}) = 'text' AND ${x} GLOB '${DATE_GLOB} ${TIME_GLOB}' AND ${calendar(x, true)} AND ${noNul(x)} THEN ${x} ${isNull} ELSE ${no} END`;
+      ok = temporalCarried(x, true);
+      break;
     default:
-      throw new FerryError('internal', `column "${name}": ${t.kind} is not read as text pass-through`);
+      throw new FerryError('internal', `column "${c.name}": ${t.kind} is not read as text pass-through`);
   }
+  return `CASE WHEN ${x} IS NULL OR (${ok}) THEN 1 ELSE 0 END`;
+}
+
+/** The column's value as the row path would write it, where carried() holds; NULL as NULL; text escaped for a 'tsv' line (no `into`). */
+function value(c: Column, x: string, into?: Column): string {
+  if (c.type.kind === 'decimal') return `CASE typeof(${x}) WHEN 'real' THEN ${realText(x)} ELSE ${x} END`;
+  if (c.type.kind === 'text' && !into) return escaped(x);
+  return x;
+}
+
+/**
+ * One column's field: of the 'tsv' line (NULL as \N), or (`into`, SQLite into
+ * SQLite) the value itself. `checked`: a value carried() refuses calls REFUSE,
+ * which stops the read; unchecked, it is left to a check made beside the read
+ * (checkSql).
+ */
+function field(c: Column, x: string, into: Column | undefined, checked: boolean): string {
+  const nullText = into ? 'NULL' : NULL_TEXT;
+  if (!checked) return into ? value(c, x, into) : `coalesce(${value(c, x)}, ${NULL_TEXT})`;
+  return `CASE WHEN ${x} IS NULL THEN ${nullText} WHEN ${carried(c, x, into)} THEN ${value(c, x, into)} ELSE ${refuse(c.name, x)} END`;
 }
 
 /** An integer column's range, as validation checks it (dbferry's own bounds: integer literals). */
@@ -154,11 +176,28 @@ function integerRange(x: string, t: { bytes: 1 | 2 | 3 | 4 | 8; unsigned?: boole
 }
 
 /** The expression of a row's 'tsv' line (no trailing newline): fields joined by tabs. */
-export function tsvLine(columns: Column[], quote: (n: string) => string): string {
-  return columns.map((c) => field(c, quote(c.name))).join(' || char(9) || ');
+export function tsvLine(columns: Column[], quote: (n: string) => string, checked = true): string {
+  return columns.map((c) => field(c, quote(c.name), undefined, checked)).join(' || char(9) || ');
 }
 
 /** The values of a row for a SQLite target's columns `into` (same order), each as the row path would write it, or refused. */
-export function valueList(columns: Column[], into: Column[], quote: (n: string) => string): string {
-  return columns.map((c, i) => field(c, quote(c.name), into[i])).join(', ');
+export function valueList(columns: Column[], into: Column[], quote: (n: string) => string, checked = true): string {
+  return columns.map((c, i) => field(c, quote(c.name), into[i], checked)).join(', ');
+}
+
+/**
+ * The check an unchecked read (tsvLine or valueList with `checked` false)
+ * leaves to be made beside it: the first row with a value that cannot go,
+ * as the index of its first such column and every column's storage class;
+ * no row when every value goes.
+ */
+export function checkList(columns: Column[], into: Column[] | undefined, quote: (n: string) => string): { list: string; where: string } {
+  const oks = columns.map((c, i) => carried(c, quote(c.name), into?.[i]));
+  const first = `CASE ${oks.map((ok, i) => `WHEN NOT ${ok} THEN ${i}`).join(' ')} END`;
+  return { list: [first, ...columns.map((c) => `typeof(${quote(c.name)})`)].join(', '), where: `NOT (${oks.join(' AND ')})` };
+}
+
+/** What REFUSE says: the same words whichever way the value was found. */
+export function refusal(column: string, storage: string): FerryError {
+  return new FerryError('data', `column ${JSON.stringify(column)} holds ${/^[aeiou]/.test(storage) ? 'an' : 'a'} ${storage} value the pass-through cannot carry exactly`);
 }
