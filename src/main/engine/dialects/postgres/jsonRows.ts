@@ -1,6 +1,6 @@
 /**
  * PostgreSQL as a 'json-rows' source (../jsonRows.ts): the server builds each
- * row's JSON array itself (json_build_array), so the rows cost this process
+ * row's JSON array itself, so the rows cost this process
  * nothing but their bytes, and the work runs on the server's core beside the
  * target's writing.
  *
@@ -31,16 +31,19 @@ function refuse(column: Column, x: string): string {
   return `((${pg.escapeLiteral(message)} || ${x}::text || ', which the pass-through does not carry')::int)::text`;
 }
 
-/** One column's JSON value, of `s`. */
+/** One column's JSON text, of `s`. */
 export function jsonRowsExpression(column: Column): string {
   const x = `s.${q(column.name)}`;
-  const guarded = (ok: string) => `CASE WHEN ${x} IS NULL THEN NULL WHEN ${ok} THEN ${x}::text ELSE ${refuse(column, x)} END`;
+  const orNull = (json: string) => (column.nullable ? `coalesce(${json}, 'null')` : json);
+  // A JSON string of text that holds no quote, backslash or control character: numbers, dates and times as PostgreSQL prints them.
+  const guarded = (ok: string) => `CASE WHEN ${x} IS NULL THEN 'null' WHEN ${ok} THEN '"' || ${x} || '"' ELSE ${refuse(column, x)} END`;
   switch (column.type.kind) {
     case 'integer':
+      return orNull(`${x}::text`);
     case 'text':
-      return x;
+      return orNull(`to_json(${x})::text`);
     case 'boolean':
-      return `${x}::int`;
+      return `CASE WHEN ${x} THEN '1' WHEN NOT ${x} THEN '0' ELSE 'null' END`;
     case 'decimal':
       // NaN - NaN and Infinity - Infinity are NaN: only a finite value gives 0.
       return guarded(`${x} - ${x} = 0`);
@@ -53,7 +56,13 @@ export function jsonRowsExpression(column: Column): string {
   throw new FerryError('internal', `column "${column.name}": ${column.type.kind} is not read as json-rows`);
 }
 
-/** The select list of a row's JSON line: its values, then dbferry's counters where there are any. */
+/**
+ * The select list of a row's JSON line: its values, then dbferry's counters
+ * where there are any. Built with concat() rather than json_build_array(),
+ * whose per-argument type dispatch made the server 20% slower (1M rows:
+ * 1.73 s against 1.40 s), and the server's side is the slower one here.
+ */
 export function jsonRowsLine(columns: Column[], counters: string[]): string {
-  return `json_build_array(${[...columns.map(jsonRowsExpression), ...counters].join(', ')}) || ${pg.escapeLiteral(ROW_END.slice(0, -1))}`;
+  const values = [...columns.map(jsonRowsExpression), ...counters];
+  return `concat('[', ${values.join(", ',', ")}, ${pg.escapeLiteral(']' + ROW_END.slice(0, -1))})`;
 }
