@@ -1,7 +1,7 @@
 /**
  * The walking skeleton as a user drives it: the CLI against real SQLite files.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,19 @@ describe('SQLite → SQLite with the CLI', () => {
     expect(types[0]).toBe('run-started');
     expect(types.at(-1)).toBe('summary');
     expect(types).toContain('apply-committed');
+  });
+
+  it('takes a YAML job file as it takes JSON, and names a YAML mistake', async () => {
+    const yaml = join(dir, 'job.yaml');
+    writeFileSync(yaml, `name: shop in YAML\nsource: { url: "sqlite://${SHOP}" }\ntarget: { url: "sqlite:copy.db" }\ntables:\n${Object.keys(TABLES).map((t) => `  - source: ${t}\n    mode: upsert\n`).join('')}`);
+    const r = await dbferry(['run', yaml, '--state', state]);
+    expect(r.code, r.stderr).toBe(0);
+    expectCopyEqualsSource();
+    const broken = join(dir, 'broken.yml');
+    writeFileSync(broken, 'name: [unclosed\n');
+    const b = await dbferry(['plan', broken]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('(file): not valid YAML');
   });
 
   it('upsert twice gives the same target (idempotent)', async () => {
@@ -161,6 +174,22 @@ describe('bad input leaves the target untouched', () => {
     const plan = await dbferry(['plan', spec]);
     expect(plan.code).toBe(2);
     expect(plan.stderr).toContain('no table "invoices" in the source');
+  });
+
+  it('a run refused by its plan, or a plan alone, leaves no new target file behind', async () => {
+    const spec = writeJob(dir, { source: { url: `sqlite://${SHOP}` }, target: { url: 'sqlite:new.db' }, tables: [{ source: 'invoices' }] });
+    const r = await dbferry(['run', spec, '--state', state]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('no table "invoices" in the source');
+    expect(existsSync(join(dir, 'new.db')), 'an empty new.db was left behind').toBe(false);
+    const planned = writeJob(dir, { source: { url: `sqlite://${SHOP}` }, target: { url: 'sqlite:new.db' }, tables: [{ source: 'customers' }] });
+    expect((await dbferry(['plan', planned])).code).toBe(0);
+    expect(existsSync(join(dir, 'new.db')), 'dbferry plan created new.db').toBe(false);
+    // A target that existed, empty, stays: it was not dbferry's to remove.
+    sqliteExec(join(dir, 'empty.db'), 'VACUUM');
+    const existing = writeJob(dir, { source: { url: `sqlite://${SHOP}` }, target: { url: 'sqlite:empty.db' }, tables: [{ source: 'invoices' }] });
+    expect((await dbferry(['run', existing, '--state', state])).code).toBe(2);
+    expect(existsSync(join(dir, 'empty.db'))).toBe(true);
   });
 
   it('one file as both source and target is refused by the plan, saying why; exit 2; the file unchanged', async () => {

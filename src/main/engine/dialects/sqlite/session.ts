@@ -1,3 +1,4 @@
+import { existsSync, statSync, unlinkSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { SqliteConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
@@ -49,6 +50,8 @@ export class SqliteSession implements Session {
   private readonly writer: SqliteWriter;
   private refuseRegistered = false;
   private checker?: SqliteChecker;
+  /** Opening this target created its file: if nothing is ever written to it (a plan, a run refused before it writes), closing removes it. */
+  private readonly createdFile: boolean;
   /** Write-ahead log: readers do not hold writers back, so no other session can share this one's snapshot. */
   private readonly wal: boolean;
 
@@ -58,6 +61,7 @@ export class SqliteSession implements Session {
     options: OpenOptions,
   ) {
     this.path = resolveSqlitePath(info, options.baseDir);
+    this.createdFile = options.role === 'target' && !existsSync(this.path);
     this.db = openSqlite(info, options);
     this.quoteTable = tableQuoter(quoteAnsi);
     const version = (this.db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
@@ -282,6 +286,7 @@ export class SqliteSession implements Session {
     if (this.db.open) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.db.close();
+      if (this.createdFile) removeIfNeverWritten(this.path);
     }
   }
 
@@ -314,6 +319,15 @@ function checkedBeside(lines: AsyncGenerator<Uint8Array>, check: Promise<void>):
       await lines.return(undefined);
     }
   })();
+}
+
+/** SQLite writes nothing to a new file until its first table: a file still empty holds nothing anyone wrote. */
+function removeIfNeverWritten(path: string): void {
+  try {
+    if (statSync(path).size === 0 && !existsSync(`${path}-journal`) && !existsSync(`${path}-wal`)) unlinkSync(path);
+  } catch {
+    // Gone already, or not ours to remove: leave it.
+  }
 }
 
 function unquote(name: string): string {

@@ -8,10 +8,11 @@
  * alike: an INTEGER as its digits, TEXT escaped, a REAL in a decimal column
  * when SQLite prints it in at most 15 digits (then it is the shortest form
  * JavaScript prints too) within the column's scale, a timestamp or date only
- * in the strict 'YYYY-MM-DD HH:MM:SS' form, a boolean only as 0 or 1. Any
- * other value (a REAL in an integer column, '24:00:00', text in a decimal
- * column that is not plain digits) makes the read fail through REFUSE, and
- * the chunk is staged row by row instead, where validation decides.
+ * in the strict 'YYYY-MM-DD HH:MM:SS' form of a real day, a boolean only as 0
+ * or 1. Any other value (a REAL in an integer column, '24:00:00', text in a
+ * decimal column that is not plain digits) makes the read fail, and the chunk
+ * is staged row by row instead, where validation decides: through REFUSE in
+ * the line itself, or (checkList) found by a query beside an unchecked read.
  */
 import type Database from 'better-sqlite3';
 import { FerryError } from '../../errors.js';
