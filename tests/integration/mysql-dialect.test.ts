@@ -227,6 +227,10 @@ describe('mysql dialect', () => {
   });
 
   it('falls back to INSERT when the server refuses LOAD DATA LOCAL', async () => {
+    // The server's own answer decides the path (this one takes LOAD DATA LOCAL: .ci/run sets local_infile).
+    const [[serverSays]] = (await session.query('SELECT @@local_infile')).rows;
+    expect(session.facts.localInfile).toBe(Number(serverSays) === 1);
+    expect(session.bulkPath).toBe(session.facts.localInfile ? 'load-data' : 'insert');
     const noInfile = await open(`${db.url}?localInfile=0`, { role: 'target' });
     try {
       expect(noInfile.bulkPath).toBe('insert');

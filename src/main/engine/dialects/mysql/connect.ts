@@ -18,6 +18,8 @@ export interface ServerFacts {
   /** e.g. "MariaDB 10.11.19", "MySQL 8.0.36". */
   version: string;
   maxAllowedPacket: number;
+  /** The server takes LOAD DATA LOCAL (@@local_infile: on by default in MariaDB, off in MySQL 8). */
+  localInfile: boolean;
 }
 
 /**
@@ -104,8 +106,8 @@ function sslOptions(params: Record<string, string>): ConnectionOptions['ssl'] {
 }
 
 async function setUpSession(conn: Connection, options: OpenOptions): Promise<ServerFacts> {
-  const [rows] = await conn.query({ sql: 'SELECT VERSION(), @@max_allowed_packet', rowsAsArray: true });
-  const [rawVersion, maxPacket] = (rows as unknown[][])[0] as [string, string | number];
+  const [rows] = await conn.query({ sql: 'SELECT VERSION(), @@max_allowed_packet, @@local_infile', rowsAsArray: true });
+  const [rawVersion, maxPacket, localInfile] = (rows as unknown[][])[0] as [string, string | number, string | number];
   const flavor: Flavor = /mariadb/i.test(rawVersion) ? 'mariadb' : 'mysql';
   const number = /^[\d.]+/.exec(rawVersion)?.[0] ?? rawVersion;
   const settings = [
@@ -123,6 +125,7 @@ async function setUpSession(conn: Connection, options: OpenOptions): Promise<Ser
     flavor,
     version: `${flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${number}`,
     maxAllowedPacket: Number(maxPacket),
+    localInfile: Number(localInfile) === 1,
   };
 }
 

@@ -31,7 +31,7 @@ export class MysqlSession implements Session {
   readonly conn: Connection;
   readonly core: Link['core'];
   readonly facts: ServerFacts;
-  /** LOAD DATA LOCAL until the server refuses it once, then INSERT. */
+  /** LOAD DATA LOCAL where the server takes it, until it refuses it once; else INSERT. */
   bulkPath: BulkPath;
   inTransaction = false;
 
@@ -45,7 +45,8 @@ export class MysqlSession implements Session {
     this.serverVersion = facts.version;
     this.maxAllowedPacket = facts.maxAllowedPacket;
     const localInfile = info.params.localInfile;
-    this.bulkPath = localInfile === '0' || localInfile === 'false' ? 'insert' : 'load-data';
+    // Asked of the server, not tried: a refused LOAD DATA LOCAL costs a round trip and makes the driver print "packets out of order".
+    this.bulkPath = localInfile === '0' || localInfile === 'false' || !facts.localInfile ? 'insert' : 'load-data';
   }
 
   readonly fail = (err: unknown): Error =>
