@@ -530,10 +530,10 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('SQLite → %s pass-thro
   });
 });
 
-describe('one lane passing bytes through, on the main thread', () => {
+describe.each(['postgres', 'sqlite'] as const)('one lane passing bytes through into %s, on the main thread', (engine) => {
   it('loses its source connection mid-table and still copies every row once: the rest is read in a new snapshot, said in a warning', async () => {
     const server = await createTestDb('postgres', dir);
-    const target = await createTestDb('postgres', dir);
+    const target = await createTestDb(engine, dir);
     try {
       await server.exec(`CREATE TABLE big (id int PRIMARY KEY, pad varchar(100) NOT NULL);
         INSERT INTO big SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 800000) g; ANALYZE big`);
