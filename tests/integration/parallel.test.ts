@@ -530,6 +530,38 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('SQLite → %s pass-thro
   });
 });
 
+describe.each(['postgres', 'mysql'] as const)('SQLite → %s pass-through stopped after its first megabytes', (engine) => {
+  it('leaves the target session usable: the chunk goes row by row, the refused row is dead-lettered, the rest copied and verified', async () => {
+    // WAL mode keeps the checks in the line itself, so the refusal comes while the bulk load is under way.
+    const file = join(dir, `late-refusal-${engine}.db`);
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE late (id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL, pad TEXT NOT NULL)');
+      const insert = db.prepare('INSERT INTO late VALUES (?, ?, ?)');
+      db.transaction(() => {
+        for (let g = 1; g <= 30_000; g++) insert.run(g, g === 25_000 ? '2024-01-01 24:00:00' : '2024-01-01 10:00:00', `row ${g} `.padEnd(120, 'x'));
+      })();
+    } finally {
+      db.close();
+    }
+    const target = await createTestDb(engine, dir);
+    try {
+      const spec = writeJob(dir, { source: { url: `sqlite://${file}` }, target: { url: target.url }, tables: [{ source: 'late', mode: 'replace' }], options: { verify: 'checksum' } }, `late-refusal-${engine}.json`);
+      const r = await dbferry(['run', spec, '--json', '--state', state]);
+      const warnings = r.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+      expect(warnings.join('\n')).toMatch(/pass-through stopped \(column "at" holds a text value/);
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(3);
+      expect(r.events.at(-1)).toMatchObject({ status: 'dead-lettered', rowsRead: 30_000, rowsWritten: 29_999, rowsDeadLettered: 1 });
+      expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
+      const [[count, missing]] = await target.rows('SELECT COUNT(*), SUM(CASE WHEN id = 25000 THEN 1 ELSE 0 END) FROM late');
+      expect([Number(count), Number(missing)]).toEqual([29_999, 0]);
+    } finally {
+      await target.drop();
+    }
+  });
+});
+
 describe.each(['postgres', 'sqlite'] as const)('one lane passing bytes through into %s, on the main thread', (engine) => {
   it('loses its source connection mid-table and still copies every row once: the rest is read in a new snapshot, said in a warning', async () => {
     const server = await createTestDb('postgres', dir);

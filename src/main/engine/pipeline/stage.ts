@@ -314,7 +314,14 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
     hooks.onWarning(`chunk ${chunk.index + 1}: the pass-through stopped (${errorMessage(err)}); staging it row by row instead`);
     const lost = isTransient(err);
     if (lost && sourceFailed) await hooks.reopenSource();
-    await deleteBatches(lost && !sourceFailed ? await target.reopen() : target.session);
+    try {
+      await deleteBatches(lost && !sourceFailed ? await target.reopen() : target.session);
+    } catch (cleanupErr) {
+      // A bulk load stopped mid-stream can take its connection with it (mysql2 ends LOAD DATA LOCAL
+      // on a failed read by closing it): clean up on a new one.
+      if (!isTransient(cleanupErr)) throw cleanupErr;
+      await deleteBatches(await target.reopen());
+    }
     return stageChunk(plan, source, target, staging, chunk, { ...hooks, resume: undefined });
   }
 }
