@@ -470,6 +470,9 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('SQLite → %s pass-thro
     const target = await createTestDb(engine, dir);
     try {
       await passesThrough(spec(target, 'awkward'), 3000, engine === 'sqlite' ? /attached source file/ : /text pass-through/);
+      // Again into the table that now exists: staged with dbferry's batch and row numbers, which must read as integers.
+      const upsert = writeJob(dir, { name: 'upsert', source: { url: `sqlite://${file}` }, target: { url: target.url }, tables: [{ source: 'awkward', mode: 'upsert' }], options: { chunkRows: 1000, verify: 'checksum' } }, `job-${Math.random().toString(36).slice(2)}.json`);
+      await passesThrough(upsert, 3000, engine === 'sqlite' ? /attached source file/ : /text pass-through/);
       const select = {
         postgres: `SELECT id, label, upper(encode(convert_to(body, 'UTF8'), 'hex')), amount::text, flag::int, to_char(at, 'YYYY-MM-DD HH24:MI:SS'), day::text, n, big FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id`,
         mysql: "SELECT id, label, HEX(body), CAST(amount AS CHAR), flag, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s'), CAST(day AS CHAR), n, big FROM awkward WHERE id IN (1, 2, 3000) ORDER BY id",
@@ -556,6 +559,29 @@ describe.each(['postgres', 'mysql'] as const)('SQLite → %s pass-through stoppe
       expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
       const [[count, missing]] = await target.rows('SELECT COUNT(*), SUM(CASE WHEN id = 25000 THEN 1 ELSE 0 END) FROM late');
       expect([Number(count), Number(missing)]).toEqual([29_999, 0]);
+    } finally {
+      await target.drop();
+    }
+  });
+});
+
+describe.each(['postgres', 'mysql'] as const)('SQLite → %s: a NULL in a key that is not INTEGER PRIMARY KEY', (engine) => {
+  it('is not paged past: the chunk goes row by row, where the NULL keys are refused and the rest copied', async () => {
+    const file = join(dir, `null-keys-${engine}.db`);
+    const db = new Database(file);
+    try {
+      db.exec("CREATE TABLE coded (code TEXT PRIMARY KEY, v INT NOT NULL); INSERT INTO coded VALUES (NULL, 1), ('a', 2), ('b', 3), (NULL, 4), ('c', 5)");
+    } finally {
+      db.close();
+    }
+    const target = await createTestDb(engine, dir);
+    try {
+      const spec = writeJob(dir, { source: { url: `sqlite://${file}` }, target: { url: target.url }, tables: [{ source: 'coded', mode: 'replace' }], options: { maxInvalidRows: '50%' } }, `null-keys-${engine}.json`);
+      const r = await dbferry(['run', spec, '--json', '--state', state]);
+      expect(r.events.filter((e) => e.type === 'warning').map((e) => String(e.message)).join('\n')).toMatch(/key column "code" holds NULL/);
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(3);
+      expect(r.events.at(-1)).toMatchObject({ status: 'dead-lettered', rowsRead: 5, rowsWritten: 3, rowsDeadLettered: 2 });
+      expect((await target.rows('SELECT code, v FROM coded ORDER BY code')).map((row) => row.map(String))).toEqual([['a', '2'], ['b', '3'], ['c', '5']]);
     } finally {
       await target.drop();
     }
