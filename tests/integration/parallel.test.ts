@@ -533,58 +533,61 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('SQLite → %s pass-thro
   });
 });
 
+/** A SQLite source file in the test folder, filled by `fill`. */
+function sqliteSource(name: string, fill: (db: Database.Database) => void): string {
+  const file = join(dir, name);
+  const db = new Database(file);
+  try {
+    fill(db);
+  } finally {
+    db.close();
+  }
+  return file;
+}
+
+/** `table` of the SQLite `file` replaced into a new `engine` database; `check` sees the run, its warnings and the target. */
+async function runFromSqlite(engine: EngineName, file: string, table: string, options: Record<string, unknown>, check: (r: { code: number | null; stderr: string; stdout: string; events: Ev[] }, warnings: string, target: TestDb) => Promise<void>): Promise<void> {
+  const target = await createTestDb(engine, dir);
+  try {
+    const spec = writeJob(dir, { source: { url: `sqlite://${file}` }, target: { url: target.url }, tables: [{ source: table, mode: 'replace' }], options }, `job-${Math.random().toString(36).slice(2)}.json`);
+    const r = await dbferry(['run', spec, '--json', '--state', state]);
+    await check(r, r.events.filter((e) => e.type === 'warning').map((e) => String(e.message)).join('\n'), target);
+  } finally {
+    await target.drop();
+  }
+}
+
 describe.each(['postgres', 'mysql'] as const)('SQLite → %s pass-through stopped after its first megabytes', (engine) => {
   it('leaves the target session usable: the chunk goes row by row, the refused row is dead-lettered, the rest copied and verified', async () => {
     // WAL mode keeps the checks in the line itself, so the refusal comes while the bulk load is under way.
-    const file = join(dir, `late-refusal-${engine}.db`);
-    const db = new Database(file);
-    try {
+    const file = sqliteSource(`late-refusal-${engine}.db`, (db) => {
       db.pragma('journal_mode = WAL');
       db.exec('CREATE TABLE late (id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL, pad TEXT NOT NULL)');
       const insert = db.prepare('INSERT INTO late VALUES (?, ?, ?)');
       db.transaction(() => {
         for (let g = 1; g <= 30_000; g++) insert.run(g, g === 25_000 ? '2024-01-01 24:00:00' : '2024-01-01 10:00:00', `row ${g} `.padEnd(120, 'x'));
       })();
-    } finally {
-      db.close();
-    }
-    const target = await createTestDb(engine, dir);
-    try {
-      const spec = writeJob(dir, { source: { url: `sqlite://${file}` }, target: { url: target.url }, tables: [{ source: 'late', mode: 'replace' }], options: { verify: 'checksum' } }, `late-refusal-${engine}.json`);
-      const r = await dbferry(['run', spec, '--json', '--state', state]);
-      const warnings = r.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
-      expect(warnings.join('\n')).toMatch(/pass-through stopped \(column "at" holds a text value/);
+    });
+    await runFromSqlite(engine, file, 'late', { verify: 'checksum' }, async (r, warnings, target) => {
+      expect(warnings).toMatch(/pass-through stopped \(column "at" holds a text value/);
       expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(3);
       expect(r.events.at(-1)).toMatchObject({ status: 'dead-lettered', rowsRead: 30_000, rowsWritten: 29_999, rowsDeadLettered: 1 });
       expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
       const [[count, missing]] = await target.rows('SELECT COUNT(*), SUM(CASE WHEN id = 25000 THEN 1 ELSE 0 END) FROM late');
       expect([Number(count), Number(missing)]).toEqual([29_999, 0]);
-    } finally {
-      await target.drop();
-    }
+    });
   });
-});
 
-describe.each(['postgres', 'mysql'] as const)('SQLite → %s: a NULL in a key that is not INTEGER PRIMARY KEY', (engine) => {
-  it('is not paged past: the chunk goes row by row, where the NULL keys are refused and the rest copied', async () => {
-    const file = join(dir, `null-keys-${engine}.db`);
-    const db = new Database(file);
-    try {
-      db.exec("CREATE TABLE coded (code TEXT PRIMARY KEY, v INT NOT NULL); INSERT INTO coded VALUES (NULL, 1), ('a', 2), ('b', 3), (NULL, 4), ('c', 5)");
-    } finally {
-      db.close();
-    }
-    const target = await createTestDb(engine, dir);
-    try {
-      const spec = writeJob(dir, { source: { url: `sqlite://${file}` }, target: { url: target.url }, tables: [{ source: 'coded', mode: 'replace' }], options: { maxInvalidRows: '50%' } }, `null-keys-${engine}.json`);
-      const r = await dbferry(['run', spec, '--json', '--state', state]);
-      expect(r.events.filter((e) => e.type === 'warning').map((e) => String(e.message)).join('\n')).toMatch(/key column "code" holds NULL/);
+  it('a NULL in a key that is not INTEGER PRIMARY KEY is not paged past: the chunk goes row by row, where the NULL keys are refused and the rest copied', async () => {
+    const file = sqliteSource(`null-keys-${engine}.db`, (db) =>
+      db.exec("CREATE TABLE coded (code TEXT PRIMARY KEY, v INT NOT NULL); INSERT INTO coded VALUES (NULL, 1), ('a', 2), ('b', 3), (NULL, 4), ('c', 5)"),
+    );
+    await runFromSqlite(engine, file, 'coded', { maxInvalidRows: '50%' }, async (r, warnings, target) => {
+      expect(warnings).toMatch(/key column "code" holds NULL/);
       expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(3);
       expect(r.events.at(-1)).toMatchObject({ status: 'dead-lettered', rowsRead: 5, rowsWritten: 3, rowsDeadLettered: 2 });
       expect((await target.rows('SELECT code, v FROM coded ORDER BY code')).map((row) => row.map(String))).toEqual([['a', '2'], ['b', '3'], ['c', '5']]);
-    } finally {
-      await target.drop();
-    }
+    });
   });
 });
 
