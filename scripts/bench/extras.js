@@ -41,7 +41,7 @@ export function planExtras(cfg) {
       p,
       skip:
         p.from === 'sqlite'
-          ? 'a SQLite source is read by one lane (its snapshot cannot be shared)'
+          ? 'its cases build their tables in PostgreSQL or MariaDB only'
           : p.to === 'sqlite'
             ? 'a SQLite target takes one writer at a time'
             : undefined,
