@@ -17,6 +17,9 @@ export interface CheckRequest {
 export type CheckReply = { id: number; row: unknown[] | null; error?: undefined } | { id: number; error: string };
 
 const ENTRY = 'sqliteCheckWorker.js';
+/** Looked up once: every pass-through chunk asks whether the worker is there. */
+let entry: string | null | undefined;
+const workerFile = () => (entry === undefined ? (entry = builtWorker(ENTRY) ?? null) : entry);
 
 export class SqliteChecker {
   private worker?: Worker;
@@ -25,7 +28,7 @@ export class SqliteChecker {
 
   /** Whether the worker is built (it is not when the engine runs from its sources unbuilt). */
   static available(): boolean {
-    return builtWorker(ENTRY) !== undefined;
+    return workerFile() !== null;
   }
 
   /** The first row of `sql` on `file`, or null. */
@@ -48,9 +51,9 @@ export class SqliteChecker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const entry = builtWorker(ENTRY);
-    if (!entry) throw new Error(`${ENTRY} is not built`);
-    const worker = new Worker(entry);
+    const file = workerFile();
+    if (!file) throw new Error(`${ENTRY} is not built`);
+    const worker = new Worker(file);
     worker.on('message', (m: CheckReply) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);

@@ -131,20 +131,25 @@ async function* readTsvBlocks(
 ): AsyncGenerator<Uint8Array> {
   const key = quote(request.orderBy[0]);
   const numbered = trailing ? ` || char(9) || ${trailing.batch} || char(9) || (? + n)` : '';
-  const statements = new Map<boolean, { sql: string; run: Database.Statement }>();
+  const numbers = trailing ? `, row_number() OVER (ORDER BY k COLLATE BINARY) AS n` : '';
+  // Two shapes of statement: without a lower key bound (the chunk's first block, when it has none) and with one.
+  const statements = new Map<boolean, Database.Statement>();
   const statementFor = (after: Row | undefined) => {
-    const shape = after !== undefined;
-    let s = statements.get(shape);
-    if (!s) {
-      const inner = selectSql(quote, quoteTable, { ...request, after: shape ? [null] : undefined }, `${line} AS line, ${key} AS k`).sql;
-      const numbers = trailing ? `, row_number() OVER (ORDER BY k COLLATE BINARY) AS n` : '';
-      const sql =
-        `SELECT CAST(group_concat(line${numbered}, char(10)) || char(10) AS BLOB), max(k COLLATE BINARY), count(*), count(k) ` +
-        `FROM (SELECT line, k${numbers} FROM (${inner} LIMIT ?))`;
-      s = { sql, run: db.prepare(sql).raw(true).safeIntegers(true) };
-      statements.set(shape, s);
+    const bounded = after !== undefined;
+    let statement = statements.get(bounded);
+    if (!statement) {
+      // Only the SQL is wanted here: any one-value `after` gives the bounded shape.
+      const inner = selectSql(quote, quoteTable, { ...request, after: bounded ? [null] : undefined }, `${line} AS line, ${key} AS k`).sql;
+      statement = db
+        .prepare(
+          `SELECT CAST(group_concat(line${numbered}, char(10)) || char(10) AS BLOB), max(k COLLATE BINARY), count(*), count(k) ` +
+            `FROM (SELECT line, k${numbers} FROM (${inner} LIMIT ?))`,
+        )
+        .raw(true)
+        .safeIntegers(true);
+      statements.set(bounded, statement);
     }
-    return s.run;
+    return statement;
   };
   let after = request.after;
   let rows = 0;

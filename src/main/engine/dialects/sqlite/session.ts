@@ -13,7 +13,7 @@ import { parseSqliteType, sqliteTypeFor } from './types.js';
 import { checkList, refusal, registerRefuse, sqliteTsvReadable, valueList } from './tsv.js';
 import { SqliteChecker } from './checker.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
-import { SqliteWriter, createTableSql, writeJsonRows } from './write.js';
+import { SqliteWriter, createTableSql, inTransaction, writeJsonRows } from './write.js';
 import { TSV, tsvPair } from '../tsv.js';
 import { JSON_ROWS, jsonRowsPair } from '../jsonRows.js';
 import { FerryError } from '../../errors.js';
@@ -159,16 +159,13 @@ export class SqliteSession implements Session {
     const used = () => Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
     const before = used();
     this.run(() => this.db.prepare(`ATTACH ? AS ${quoteAnsi(ATTACHED)}`).run(source.path));
-    const own = !this.db.inTransaction;
     try {
-      if (own) this.db.exec('BEGIN');
-      const rows = this.run(() => this.db.prepare(insert).run(...params).changes);
-      await check;
-      if (own) this.db.exec('COMMIT');
+      const rows = await inTransaction(this.db, async () => {
+        const changes = this.run(() => this.db.prepare(insert).run(...params).changes);
+        await check;
+        return changes;
+      });
       return { rows, bytes: Math.max(0, used() - before) * Number(this.db.pragma('page_size', { simple: true })) };
-    } catch (err) {
-      if (own && this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw err;
     } finally {
       this.db.exec(`DETACH ${quoteAnsi(ATTACHED)}`);
     }

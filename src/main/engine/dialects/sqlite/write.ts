@@ -125,15 +125,28 @@ export async function writeJsonRows(db: Database.Database, target: string, colum
   const values = columns.map((_, i) => `value->>${i}`).join(', ');
   const insert = db.prepare(`INSERT INTO ${target} (${columns.map(quote).join(', ')}) SELECT ${values} FROM jsonb_each(jsonb(CAST(? AS TEXT)))`);
   const batcher = new JsonRowsBatcher(JSON_BATCH_BYTES);
-  const own = !db.inTransaction;
-  let rows = 0;
-  if (own) db.exec('BEGIN');
-  try {
+  return inTransaction(db, async () => {
+    let rows = 0;
     for await (const chunk of chunks) for (const array of batcher.push(chunk)) rows += insert.run(array).changes;
     const last = batcher.finish();
     if (last) rows += insert.run(last).changes;
-    if (own) db.exec('COMMIT');
     return rows;
+  });
+}
+
+/**
+ * `fn` in a transaction of its own, committed once it has settled (it may
+ * wait for rows, or for a check beside it), rolled back if it throws; inside
+ * one already begun, it is part of that one. better-sqlite3's transaction()
+ * cannot wait for anything.
+ */
+export async function inTransaction<T>(db: Database.Database, fn: () => Promise<T>): Promise<T> {
+  const own = !db.inTransaction;
+  if (own) db.exec('BEGIN');
+  try {
+    const result = await fn();
+    if (own) db.exec('COMMIT');
+    return result;
   } catch (err) {
     if (own && db.inTransaction) db.exec('ROLLBACK');
     throw err;
