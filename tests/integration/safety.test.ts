@@ -193,7 +193,9 @@ describe.each(ENGINES)('into %s', (engine: EngineName) => {
   it('Ctrl-C mid-run: exit 130, target untouched, resume completes it', async () => {
     const target = await createTestDb(engine, dir);
     try {
-      const slow = job(dir, source, target, { accounts: 'upsert', ledger: 'append' }, { batch: { maxRows: 100 } });
+      // A rule keeps the ledger on the row path, 100 rows a batch: a pass-through would copy its 20,000 rows
+      // before the signal arrives (CI saw exit 0 into MariaDB), and the run would rightly finish.
+      const slow = job(dir, source, target, { accounts: 'upsert', ledger: 'append' }, { batch: { maxRows: 100 } }, { rules: { amount: { min: -1_000_000 } } });
       const r = await dbferryUntil(['run', slow, '--state', state], isTableStarted('ledger'), (c) => void c.kill('SIGINT'), { delayMs: 5 });
       expect(r.code).toBe(130);
       expect(r.events.at(-1)).toMatchObject({ type: 'summary', status: 'cancelled' });
