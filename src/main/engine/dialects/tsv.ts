@@ -67,6 +67,13 @@ export class TsvWriter {
     this.at += this.buf.write(s, this.at, 'latin1');
   }
 
+  /** Bytes as they are (a 'json-rows' line the server built). */
+  bytes(v: Uint8Array): void {
+    this.room(v.length);
+    this.buf.set(v, this.at);
+    this.at += v.length;
+  }
+
   /** A value's bytes, escaped; null is \N. */
   value(v: Uint8Array | null): void {
     const buf = (this.room(v === null ? 2 : v.length * 2), this.buf);

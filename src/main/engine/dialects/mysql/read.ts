@@ -11,7 +11,10 @@ import type { ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { quoteBacktick } from '../base.js';
 import { decoderFor, toParam } from './values.js';
-import { TsvWriter, tsvCarries } from '../tsv.js';
+import { TSV, TsvWriter, tsvCarries } from '../tsv.js';
+import { JSON_ROWS, ROW_END } from '../jsonRows.js';
+import { FerryError } from '../../errors.js';
+import { jsonRowsOpen, jsonRowsRefusal } from './jsonRows.js';
 
 export interface ReadContext {
   conn: Connection;
@@ -53,7 +56,13 @@ export async function* readRows(ctx: ReadContext, request: ReadRequest): AsyncIt
  * protocol, bytes never decoded (mysql2's typeCast off), escaped as they are
  * copied into the output.
  */
-export async function* readRaw(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined): AsyncGenerator<Uint8Array> {
+export function readRaw(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined, format: string): AsyncGenerator<Uint8Array> {
+  if (format === JSON_ROWS) return readJsonRows(ctx, request, trailing);
+  if (format !== TSV) throw new FerryError('internal', `MySQL cannot read rows as ${format}`);
+  return readTsv(ctx, request, trailing);
+}
+
+async function* readTsv(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined): AsyncGenerator<Uint8Array> {
   const out = new TsvWriter();
   let row = trailing?.rowBase ?? 0;
   const tail = trailing ? `\t${trailing.batch}\t` : undefined;
@@ -73,6 +82,35 @@ export async function* readRaw(ctx: ReadContext, request: ReadRequest, trailing:
   if (rest) yield rest;
 }
 
+/**
+ * The rows as 'json-rows' (../jsonRows.ts): each row's JSON text as the server
+ * built it (./jsonRows.ts), closed here with dbferry's counters. A row the
+ * server marked as refused stops the read with an error naming the value.
+ */
+async function* readJsonRows(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined): AsyncGenerator<Uint8Array> {
+  const out = new TsvWriter();
+  let row = trailing?.rowBase ?? 0;
+  const tail = trailing ? `,${trailing.batch},` : undefined;
+  const close = Buffer.from(`]${ROW_END}`);
+  const checked = (bytes: Buffer) => {
+    const refusal = jsonRowsRefusal(bytes, request.columns);
+    if (refusal) throw refusal;
+    return bytes;
+  };
+  const sql = selectSql(ctx, request, jsonRowsOpen(request.columns));
+  for await (const rows of bufferfuls(ctx, { sql, rowsAsArray: true, typeCast: false }, 1000)) {
+    for (const raw of rows as Buffer[][]) {
+      out.bytes(raw[0]);
+      if (tail) out.text(`${tail}${++row}]${ROW_END}`);
+      else out.bytes(close);
+    }
+    const full = out.take(CHUNK_BYTES);
+    if (full) yield checked(full);
+  }
+  const rest = out.take(0);
+  if (rest) yield checked(rest);
+}
+
 const CHUNK_BYTES = 256 * 1024;
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -80,6 +118,11 @@ const NEWLINE = 0x0a;
 /** The text protocol prints these as 'tsv' carries them; BIT comes as raw bits, TIMESTAMP in the session's zone. */
 export function tsvReadable(c: Column): boolean {
   return tsvCarries(c) && !/^\s*bit\b/i.test(c.nativeType);
+}
+
+/** The server writes these as 'json-rows' (./jsonRows.ts): what 'tsv' carries but booleans (BIT(1), which tsvReadable leaves out). */
+export function jsonRowsReadable(c: Column): boolean {
+  return tsvReadable(c) && c.type.kind !== 'boolean';
 }
 
 /**
@@ -136,8 +179,8 @@ async function* bufferfuls(ctx: ReadContext, query: Parameters<CoreConnection['q
   }
 }
 
-function selectSql(ctx: ReadContext, r: ReadRequest): string {
-  const list = r.columns.map((c) => selectExpression(c)).join(', ');
+/** The request's SELECT, of its columns or of `list`. */
+function selectSql(ctx: ReadContext, r: ReadRequest, list = r.columns.map((c) => selectExpression(c)).join(', ')): string {
   const keyColumns = r.orderBy.map((name) => r.columns.find((c) => c.name === name));
   const conditions: string[] = [];
   if (r.where) conditions.push(`(${r.where})`);

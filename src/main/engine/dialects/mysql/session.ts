@@ -18,6 +18,7 @@ import * as types from './types.js';
 import { integerFromString, toParam } from './values.js';
 import * as write from './write.js';
 import { TSV } from '../tsv.js';
+import { JSON_ROWS } from '../jsonRows.js';
 import type { BulkPath } from './write.js';
 
 /** mysql2's column type code for BIGINT, which arrives as a string. */
@@ -104,8 +105,8 @@ export class MysqlSession implements Session {
     return write.insertRows(this, table, columns, rows);
   }
 
-  /** Rows are read as 'tsv' from the text protocol, undecoded. */
-  readonly rawReads = [TSV];
+  /** Rows are read as 'tsv' from the text protocol, undecoded, or as 'json-rows' the server builds (for SQLite). */
+  readonly rawReads = [TSV, JSON_ROWS];
 
   /** A source's 'tsv' goes straight into LOAD DATA, where LOAD DATA LOCAL is allowed. */
   get rawWrites(): string[] {
@@ -113,11 +114,11 @@ export class MysqlSession implements Session {
   }
 
   rawReadable(column: Column, format: string): boolean {
-    return format === TSV && read.tsvReadable(column);
+    return format === TSV ? read.tsvReadable(column) : format === JSON_ROWS && read.jsonRowsReadable(column);
   }
 
-  readRaw(request: ReadRequest, trailing: RowCounters | undefined): AsyncIterable<Uint8Array> {
-    return read.readRaw(this, request, trailing);
+  readRaw(request: ReadRequest, trailing: RowCounters | undefined, format: string): AsyncIterable<Uint8Array> {
+    return read.readRaw(this, request, trailing, format);
   }
 
   rawCompatible(source: Column, target: Column, format: string): boolean {
