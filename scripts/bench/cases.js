@@ -13,6 +13,7 @@ export const PATHS = [
   { id: 'pg-my', label: 'PostgreSQL → MariaDB', from: 'pg', to: 'my' },
   { id: 'my-my', label: 'MariaDB → MariaDB', from: 'my', to: 'my' },
   { id: 'pg-sqlite', label: 'PostgreSQL → SQLite', from: 'pg', to: 'sqlite' },
+  { id: 'my-sqlite', label: 'MariaDB → SQLite', from: 'my', to: 'sqlite' },
   { id: 'sqlite-sqlite', label: 'SQLite → SQLite', from: 'sqlite', to: 'sqlite' },
 ];
 
@@ -104,10 +105,14 @@ function pgloaderCase(path, sourceUrlOf) {
   });
 }
 
-function sqliteImportCase(path, exportCsv) {
-  return reference(path, 'sqlite-import', 'sqlite3 .import (CSV)', {
+/** `sqlite3` arguments that import `file` as CSV, or as the tab-separated text MariaDB's client prints. */
+const importArgs = (file, tabs) => (tabs ? ['.mode tabs', `.import ${file} orders`] : [`.import --csv ${file} orders`]);
+
+function sqliteImportCase(path, exportCsv, tabs = false) {
+  const what = tabs ? 'tab-separated text' : 'CSV';
+  return reference(path, 'sqlite-import', `sqlite3 .import (${tabs ? 'TSV' : 'CSV'})`, {
     tools: ['sqlite3'],
-    note: 'times only `.import` into a table with PK; the CSV is exported beforehand, untimed; NULL notes arrive as empty strings',
+    note: `times only \`.import\` into a table with PK; the ${what} is exported beforehand, untimed; NULL notes arrive as empty strings`,
     ignore: ['notes'],
     async setup(ctx) {
       if (!ctx.csv[path]) {
@@ -119,22 +124,22 @@ function sqliteImportCase(path, exportCsv) {
       await createOrders(ctx, 'sqlite', target);
       return { target };
     },
-    command: (ctx, s) => ({ argv: ['sqlite3', s.target, `.import --csv ${ctx.csv[path]} orders`] }),
+    command: (ctx, s) => ({ argv: ['sqlite3', s.target, ...importArgs(ctx.csv[path], tabs)] }),
   });
 }
 
 /** The same rows piped from the source's export into `sqlite3 .import` as they come: export and import both timed. */
-function sqlitePipeCase(path, exportCommand, tools) {
-  return reference(path, 'sqlite-pipe', 'export | sqlite3 .import (CSV)', {
+function sqlitePipeCase(path, exportCommand, tools, tabs = false) {
+  return reference(path, 'sqlite-pipe', `export | sqlite3 .import (${tabs ? 'TSV' : 'CSV'})`, {
     tools: ['sqlite3', ...tools],
-    note: 'the CSV export piped into `.import --csv /dev/stdin` of a table with PK, both timed; NULL notes arrive as empty strings',
+    note: `the ${tabs ? 'tab-separated' : 'CSV'} export piped into \`.import /dev/stdin\` of a table with PK, both timed; NULL notes arrive as empty strings`,
     ignore: ['notes'],
     async setup(ctx) {
       const target = await ctx.freshTarget('sqlite');
       await createOrders(ctx, 'sqlite', target);
       return { target };
     },
-    command: (ctx, s) => ({ bash: `${exportCommand(ctx)} | sqlite3 ${sh(s.target)} '.import --csv /dev/stdin orders'`, env: pgEnv(ctx.cfg) }),
+    command: (ctx, s) => ({ bash: `${exportCommand(ctx)} | sqlite3 ${sh(s.target)} ${importArgs('/dev/stdin', tabs).map(sh).join(' ')}`, env: { ...pgEnv(ctx.cfg), ...myEnv(ctx.cfg) } }),
   });
 }
 
@@ -300,11 +305,19 @@ export function buildCases(cfg) {
   // Any → SQLite
   const pgCsv = (ctx) => `${psqlCmd(cfg, ctx.src.pg)} -c 'COPY (SELECT id, customer_id, sku, qty, price, note, created_at, active::int FROM orders ORDER BY id) TO STDOUT (FORMAT csv)'`;
   const sqliteCsv = (ctx) => `sqlite3 -csv ${sh(ctx.src.sqlite)} 'SELECT * FROM orders ORDER BY id'`;
+  // The client's batch output, row by row (--quick): tab-separated, --raw leaves values unescaped (the workload's
+  // have no tab or newline); a NULL note is printed empty, as in the CSV exports.
+  const myTsv = (ctx) =>
+    `${my(ctx)} --quick -N -B --raw -D ${sh(ctx.src.my)} -e ${sh("SELECT id, customer_id, sku, qty, price, COALESCE(note, ''), created_at, active FROM orders ORDER BY id")}`;
   cases.push(
     sqliteImportCase('pg-sqlite', async (ctx, file) => {
       await must([], { bash: `${pgCsv(ctx)} > ${sh(file)}`, env: pgEnv(cfg) });
     }),
     sqlitePipeCase('pg-sqlite', pgCsv, ['psql']),
+    sqliteImportCase('my-sqlite', async (ctx, file) => {
+      await must([], { bash: `${myTsv(ctx)} > ${sh(file)}`, env: myEnv(cfg) });
+    }, true),
+    sqlitePipeCase('my-sqlite', myTsv, ['mariadb'], true),
     sqliteImportCase('sqlite-sqlite', async (ctx, file) => {
       await must([], { bash: `${sqliteCsv(ctx)} > ${sh(file)}` });
     }),
