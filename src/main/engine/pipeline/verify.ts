@@ -69,6 +69,10 @@ class Cursor {
   constructor(iterable: AsyncIterable<Row[]>) {
     this.iterator = iterable[Symbol.asyncIterator]();
   }
+  /** The next row when it is at hand, without a wait: most rows (an await per row was a tenth of a verification's time). */
+  get current(): Row | undefined {
+    return this.batch[this.pos];
+  }
   async peek(): Promise<Row | undefined> {
     while (this.pos >= this.batch.length) {
       if (this.done) return undefined;
@@ -152,8 +156,8 @@ async function checksumTable(
   try {
     for (;;) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
-      const s = await src.peek();
-      const t = await tgt.peek();
+      const s = src.current ?? (await src.peek());
+      const t = tgt.current ?? (await tgt.peek());
       if (!s && !t) break;
       const sk = s ? keyOf(s) : undefined;
       const tk = t ? keyOf(t) : undefined;
