@@ -18,6 +18,8 @@ const AWKWARD = 'quote" back\\slash tab\t nl\n cr\r nul\u0000 ff\f bs\b rs\u001e
 let dir: string;
 let state: string;
 let my: MysqlTestDatabase;
+/** The length of each of the two values of the row too long for max_allowed_packet. */
+let half: number;
 
 beforeAll(async () => {
   dir = tempDir('dbferry-my-sqlite-');
@@ -53,7 +55,13 @@ beforeAll(async () => {
   });
   await my.admin.query(`INSERT INTO odd VALUES ${odd.join(', ')}`);
   await my.admin.query('SET SESSION sql_mode = DEFAULT');
-  await my.admin.query('ANALYZE TABLE awkward, odd');
+  // A row whose JSON is longer than max_allowed_packet, for which CONCAT gives NULL (two values of 9 MB, with the
+  // default 16 MB); and one of 6M quotes, escaped to 12 MB.
+  const [[packet]] = (await my.admin.query({ sql: 'SELECT @@max_allowed_packet', rowsAsArray: true }))[0] as number[][];
+  half = Math.max(9_000_000, Math.ceil(Number(packet) / 2) + 1000);
+  await my.admin.query(`CREATE TABLE wide (id int PRIMARY KEY, a longtext, b longtext) ENGINE=InnoDB`);
+  await my.admin.query(`INSERT INTO wide VALUES (1, REPEAT('a', ${half}), REPEAT('b', ${half})), (2, 'x', NULL), (3, REPEAT('"', 6000000), 'z')`);
+  await my.admin.query('ANALYZE TABLE awkward, odd, wide');
 });
 afterAll(() => my?.drop());
 
@@ -127,6 +135,21 @@ describe('MariaDB → SQLite JSON pass-through', () => {
     } finally {
       await passed.drop();
       await rowByRow.drop();
+    }
+  });
+
+  it('sends a row longer than max_allowed_packet as JSON row by row, whole, and says why', async () => {
+    const target = await createTestDb('sqlite', dir);
+    try {
+      const r = await dbferry(['run', spec(target, 'wide'), '--json', '--state', state]);
+      expect(r.code, r.stderr).toBe(0);
+      const warnings = r.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+      expect(warnings).toEqual([expect.stringMatching(/chunk 1: the pass-through stopped \(a row's JSON would be longer than the server's max_allowed_packet \(\d+ bytes\)\)/)]);
+      expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
+      const rows = await target.rows("SELECT id, length(a), length(b), a = replace(hex(zeroblob(3000000)), '00', '\"\"') FROM wide ORDER BY id");
+      expect(rows.map((row) => row.map((v) => (v === null ? null : Number(v))))).toEqual([[1, half, half, 0], [2, 1, null, 0], [3, 6e6, 1, 1]]);
+    } finally {
+      await target.drop();
     }
   });
 });

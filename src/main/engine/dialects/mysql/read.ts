@@ -20,6 +20,7 @@ export interface ReadContext {
   conn: Connection;
   core: CoreConnection;
   quoteTable(name: TableName): string;
+  readonly maxAllowedPacket: number;
   /** Turns driver errors into FerryErrors. */
   fail(err: unknown): Error;
 }
@@ -99,7 +100,9 @@ async function* readJsonRows(ctx: ReadContext, request: ReadRequest, trailing: R
   };
   const sql = selectSql(ctx, request, jsonRowsOpen(request.columns));
   for await (const rows of bufferfuls(ctx, { sql, rowsAsArray: true, typeCast: false }, 1000)) {
-    for (const raw of rows as Buffer[][]) {
+    for (const raw of rows as (Buffer | null)[][]) {
+      // CONCAT gives NULL (and a warning) for a result longer than max_allowed_packet.
+      if (raw[0] === null) throw new FerryError('data', `a row's JSON would be longer than the server's max_allowed_packet (${ctx.maxAllowedPacket} bytes)`);
       out.bytes(raw[0]);
       if (tail) out.text(`${tail}${++row}]${ROW_END}`);
       else out.bytes(close);
