@@ -52,10 +52,9 @@ export async function* readRows(ctx: ReadContext, request: ReadRequest): AsyncIt
 }
 
 /**
- * The rows as 'tsv' (dialect.ts), each followed by the batch number and
- * rowBase + its number: the values as the server sends them in the text
- * protocol, bytes never decoded (mysql2's typeCast off), escaped as they are
- * copied into the output.
+ * The rows as 'tsv' (dialect.ts) or 'json-rows' (../jsonRows.ts), each
+ * followed by dbferry's counters (the batch number and rowBase + its number)
+ * where there are any; bytes never decoded (mysql2's typeCast off).
  */
 export function readRaw(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined, format: string): AsyncGenerator<Uint8Array> {
   if (format === JSON_ROWS) return readJsonRows(ctx, request, trailing);
@@ -63,55 +62,53 @@ export function readRaw(ctx: ReadContext, request: ReadRequest, trailing: RowCou
   return readTsv(ctx, request, trailing);
 }
 
-async function* readTsv(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined): AsyncGenerator<Uint8Array> {
-  const out = new TsvWriter();
+/** 'tsv': the values as the server sends them in the text protocol, escaped as they are copied into the output. */
+function readTsv(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined): AsyncGenerator<Buffer> {
   let row = trailing?.rowBase ?? 0;
   const tail = trailing ? `\t${trailing.batch}\t` : undefined;
-  for await (const rows of bufferfuls(ctx, { sql: selectSql(ctx, request), rowsAsArray: true, typeCast: false }, 1000)) {
-    for (const raw of rows as (Buffer | null)[][]) {
-      for (let i = 0; i < raw.length; i++) {
-        if (i) out.byte(TAB);
-        out.value(raw[i]);
-      }
-      if (tail) out.text(`${tail}${++row}\n`);
-      else out.byte(NEWLINE);
+  return written(ctx, selectSql(ctx, request), (raw, out) => {
+    for (let i = 0; i < raw.length; i++) {
+      if (i) out.byte(TAB);
+      out.value(raw[i]);
     }
+    if (tail) out.text(`${tail}${++row}\n`);
+    else out.byte(NEWLINE);
+  });
+}
+
+/**
+ * 'json-rows': each row's JSON text as the server built it (./jsonRows.ts),
+ * closed here with dbferry's counters. A row the server marked as refused
+ * stops the read with an error naming the value.
+ */
+async function* readJsonRows(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined): AsyncGenerator<Buffer> {
+  let row = trailing?.rowBase ?? 0;
+  const tail = trailing ? `,${trailing.batch},` : undefined;
+  const close = Buffer.from(`]${ROW_END}`);
+  const rows = written(ctx, selectSql(ctx, request, jsonRowsOpen(request.columns)), (raw, out) => {
+    // CONCAT gives NULL (and a warning) for a result longer than max_allowed_packet.
+    if (raw[0] === null) throw new FerryError('data', `a row's JSON would be longer than the server's max_allowed_packet (${ctx.maxAllowedPacket} bytes)`);
+    out.bytes(raw[0]);
+    if (tail) out.text(`${tail}${++row}]${ROW_END}`);
+    else out.bytes(close);
+  });
+  for await (const chunk of rows) {
+    const refusal = jsonRowsRefusal(chunk, request.columns);
+    if (refusal) throw refusal;
+    yield chunk;
+  }
+}
+
+/** The rows of `sql`, undecoded, each written by `write`, handed out a quarter megabyte at a time. */
+async function* written(ctx: ReadContext, sql: string, write: (raw: (Buffer | null)[], out: TsvWriter) => void): AsyncGenerator<Buffer> {
+  const out = new TsvWriter();
+  for await (const rows of bufferfuls(ctx, { sql, rowsAsArray: true, typeCast: false }, 1000)) {
+    for (const raw of rows as (Buffer | null)[][]) write(raw, out);
     const full = out.take(CHUNK_BYTES);
     if (full) yield full;
   }
   const rest = out.take(0);
   if (rest) yield rest;
-}
-
-/**
- * The rows as 'json-rows' (../jsonRows.ts): each row's JSON text as the server
- * built it (./jsonRows.ts), closed here with dbferry's counters. A row the
- * server marked as refused stops the read with an error naming the value.
- */
-async function* readJsonRows(ctx: ReadContext, request: ReadRequest, trailing: RowCounters | undefined): AsyncGenerator<Uint8Array> {
-  const out = new TsvWriter();
-  let row = trailing?.rowBase ?? 0;
-  const tail = trailing ? `,${trailing.batch},` : undefined;
-  const close = Buffer.from(`]${ROW_END}`);
-  const checked = (bytes: Buffer) => {
-    const refusal = jsonRowsRefusal(bytes, request.columns);
-    if (refusal) throw refusal;
-    return bytes;
-  };
-  const sql = selectSql(ctx, request, jsonRowsOpen(request.columns));
-  for await (const rows of bufferfuls(ctx, { sql, rowsAsArray: true, typeCast: false }, 1000)) {
-    for (const raw of rows as (Buffer | null)[][]) {
-      // CONCAT gives NULL (and a warning) for a result longer than max_allowed_packet.
-      if (raw[0] === null) throw new FerryError('data', `a row's JSON would be longer than the server's max_allowed_packet (${ctx.maxAllowedPacket} bytes)`);
-      out.bytes(raw[0]);
-      if (tail) out.text(`${tail}${++row}]${ROW_END}`);
-      else out.bytes(close);
-    }
-    const full = out.take(CHUNK_BYTES);
-    if (full) yield checked(full);
-  }
-  const rest = out.take(0);
-  if (rest) yield checked(rest);
 }
 
 const CHUNK_BYTES = 256 * 1024;
