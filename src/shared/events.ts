@@ -46,7 +46,18 @@ export type RunEvent =
   | { type: 'run-started'; runId: string; job: string; source: string; target: string; at: string }
   | { type: 'plan'; runId: string; tables: PlannedTable[]; warnings: string[] }
   | { type: 'table-started'; runId: string; table: string; target: string; estimate?: number; chunks?: number }
-  | { type: 'progress'; runId: string; table: string; phase: TablePhase; rowsRead: number; rowsWritten: number; estimate?: number; rowsPerSecond: number }
+  | {
+      type: 'progress';
+      runId: string;
+      table: string;
+      phase: TablePhase;
+      rowsRead: number;
+      rowsWritten: number;
+      estimate?: number;
+      rowsPerSecond: number;
+      /** Phase "verifying": the source rows compared so far (of `estimate`); rowsPerSecond is then the comparison's rate. */
+      rowsVerified?: number;
+    }
   | { type: 'table-staged'; runId: string; table: string; rowsRead: number; rowsWritten: number; durationMs: number; bytes?: number }
   | { type: 'apply-started'; runId: string; tables: string[] }
   | { type: 'table-applied'; runId: string; table: string; inserted: number; updated: number; deleted: number }

@@ -80,6 +80,16 @@ describe.each(ENGINES)('PostgreSQL → %s in chunks', (engine: EngineName) => {
       expect(r.events.some((e) => e.type === 'warning' && /one writer at a time/.test(String(e.message)))).toBe(engine === 'sqlite');
       expect(await targetDigests(target)).toEqual(expected);
       expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 1000 + LEDGER, rowsWritten: 1000 + LEDGER });
+      // Verifying the ledger (on a worker lane, but into SQLite) shows its progress: source rows compared, of the rows read.
+      expect((r.events.at(-1)!.metrics as { workers: boolean }).workers).toBe(engine !== 'sqlite');
+      const verifying = r.events.filter((e) => e.type === 'progress' && e.phase === 'verifying');
+      expect(verifying.length).toBeGreaterThan(0);
+      for (const e of verifying) {
+        expect(e).toMatchObject({ table: 'public.ledger', rowsRead: LEDGER, rowsWritten: LEDGER, estimate: LEDGER });
+        expect(e.rowsVerified).toBeGreaterThan(0);
+        expect(e.rowsVerified).toBeLessThanOrEqual(LEDGER);
+      }
+      expect(r.events.indexOf(verifying.at(-1)!)).toBeLessThan(r.events.findIndex((e) => e.type === 'verify' && e.table === 'public.ledger'));
     } finally {
       await target.drop();
     }

@@ -36,7 +36,8 @@ export class ProgressDisplay {
         break;
       case 'progress': {
         const line = this.lines.get(e.table);
-        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate });
+        // Verifying, the bar counts the rows compared.
+        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsVerified ?? e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate });
         this.draw(false);
         break;
       }
@@ -56,10 +57,17 @@ export class ProgressDisplay {
       case 'apply-committed':
         this.print(`  committed in ${(e.durationMs / 1000).toFixed(2)} s`);
         break;
-      case 'verify':
+      case 'verify': {
+        // A bar drawn while verifying is finished in place before the result's line.
+        const line = this.lines.get(e.table);
+        if (line?.phase === 'verifying' && this.drawn) {
+          Object.assign(line, { phase: e.ok ? 'verified' : 'mismatch', rows: e.sourceRows, estimate: e.sourceRows, rate: 0 });
+          this.draw(true);
+        }
         this.print(`  ${e.table}: ${e.ok ? 'verified' : 'MISMATCH'} by ${e.method} (source ${n(e.sourceRows)}, target ${n(e.targetRows)} rows)`);
         for (const m of e.mismatches) this.print(`    ${m}`);
         break;
+      }
       case 'retry':
         this.print(`  retry ${e.attempt} in ${e.delayMs} ms: ${e.message}`);
         break;
@@ -94,7 +102,7 @@ function renderLine(l: Line): string {
   const filled = Math.round(ratio * width);
   const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
   const pct = l.estimate ? `${Math.round(ratio * 100)}%`.padStart(4) : '    ';
-  const eta = l.phase === 'staging' && l.estimate && l.rate && l.estimate > l.rows ? `  ETA ${duration((l.estimate - l.rows) / l.rate)}` : '';
+  const eta = (l.phase === 'staging' || l.phase === 'verifying') && l.estimate && l.rate && l.estimate > l.rows ? `  ETA ${duration((l.estimate - l.rows) / l.rate)}` : '';
   return `  ${l.table.padEnd(24).slice(0, 24)} ${bar} ${pct} ${n(l.rows).padStart(11)} rows ${l.rate ? `${n(l.rate)} rows/s` : ''}  ${l.phase}${eta}`;
 }
 

@@ -560,6 +560,13 @@ class Run {
         const t = this.tables[next++];
         this.setPhase(t, 'verifying');
         const verifyStarted = Date.now();
+        const progress = new Progress();
+        const s = t.summary;
+        const onProgress = (rowsVerified: number) => {
+          if (!progress.due()) return;
+          // The source rows to compare are those the run read (within "where", or past the watermark).
+          this.ctx.emit({ type: 'progress', runId: this.ctx.runId, table: t.plan.sourceLabel, phase: 'verifying', rowsRead: s.rowsRead, rowsWritten: s.rowsWritten, estimate: s.rowsRead, rowsPerSecond: progress.rate(rowsVerified), rowsVerified });
+        };
         const v = await lane.verify(
           {
             id: ++this.taskIds,
@@ -572,6 +579,7 @@ class Run {
             since: t.plan.incremental?.since === undefined ? undefined : { column: t.plan.incremental.cursor, value: t.plan.incremental.since, rowsRead: t.summary.rowsRead },
           },
           this.signal,
+          onProgress,
         );
         t.summary.verified = v.ok ? v.method : 'mismatch';
         t.summary.verifyMs = Date.now() - verifyStarted;

@@ -31,6 +31,8 @@ export interface VerifyOptions {
    * starting watermark (what it copied); the target holds earlier runs' rows too.
    */
   since?: { column: string; value: Value; rowsRead: number };
+  /** Told the source rows compared so far, every CHUNK_ROWS rows: a long verification shows progress. */
+  onProgress?(rowsCompared: number): void;
 }
 
 const CHUNK_ROWS = 10_000;
@@ -186,6 +188,7 @@ async function checksumTable(
       }
       if (++chunkRows >= CHUNK_ROWS) {
         closeChunk();
+        opts.onProgress?.(sourceRows);
         await yieldToEventLoop();
       }
     }

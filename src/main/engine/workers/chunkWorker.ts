@@ -135,7 +135,8 @@ async function handle(m: ToWorker): Promise<void> {
       try {
         // Without the run's snapshot, the table is compared as it is now.
         const rejoin = (session: Session) => rejoinSnapshot(session, () => undefined);
-        send({ type: 'verified', task: m.task.id, result: await verifyRetrying(m.task, source!, target!, cancel.signal, config!.retry, rejoin) });
+        const onProgress = (rowsCompared: number) => send({ type: 'verifying', task: m.task.id, rowsCompared });
+        send({ type: 'verified', task: m.task.id, result: await verifyRetrying(m.task, source!, target!, cancel.signal, config!.retry, rejoin, onProgress) });
       } catch (err) {
         send({ type: 'failed', task: m.task.id, error: toWire(err) });
       }

@@ -28,13 +28,14 @@ export interface ChunkEvents {
 export interface Lane {
   readonly kind: 'inline' | 'worker';
   run(task: ChunkTask, events: ChunkEvents, signal: AbortSignal, rows?: AsyncIterable<Row[]>): Promise<ChunkCheckpoint>;
-  /** Verify one table on this lane's sessions, inside the run's snapshot. */
-  verify(task: VerifyTask, signal: AbortSignal): Promise<VerifyResult>;
+  /** Verify one table on this lane's sessions, inside the run's snapshot; `onProgress` is told the source rows compared. */
+  verify(task: VerifyTask, signal: AbortSignal, onProgress?: (rowsCompared: number) => void): Promise<VerifyResult>;
   close(): Promise<void>;
 }
 
-export function verifyOn(task: VerifyTask, source: Session, target: Session, signal: AbortSignal): Promise<VerifyResult> {
+export function verifyOn(task: VerifyTask, source: Session, target: Session, signal: AbortSignal, onProgress?: (rowsCompared: number) => void): Promise<VerifyResult> {
   return verifyTable(task.plan, source, target, task.method, {
+    onProgress,
     batchRows: task.batchRows,
     batchBytes: task.batchBytes,
     signal,
@@ -56,6 +57,7 @@ export function verifyRetrying(
   signal: AbortSignal,
   retry: Omit<RetryPolicy, 'signal' | 'onRetry'>,
   rejoin: (session: Session) => Promise<void>,
+  onProgress?: (rowsCompared: number) => void,
 ): Promise<VerifyResult> {
   let sessions: [Session, Session] | undefined;
   return withRetries({ ...retry, signal }, async (attempt) => {
@@ -64,7 +66,7 @@ export function verifyRetrying(
       await Promise.all([source.reopen(s).then(rejoin), target.reopen(t)]);
     }
     sessions = [source.session, target.session];
-    return verifyOn(task, ...sessions, signal);
+    return verifyOn(task, ...sessions, signal, onProgress);
   });
 }
 
@@ -140,8 +142,8 @@ export class InlineLane implements Lane {
     });
   }
 
-  verify(task: VerifyTask, signal: AbortSignal): Promise<VerifyResult> {
-    return verifyRetrying(task, this.source, this.target, signal, this.retry, (session) => session.beginSnapshot());
+  verify(task: VerifyTask, signal: AbortSignal, onProgress?: (rowsCompared: number) => void): Promise<VerifyResult> {
+    return verifyRetrying(task, this.source, this.target, signal, this.retry, (session) => session.beginSnapshot(), onProgress);
   }
 
   /** The run's own sessions: the run closes them. */

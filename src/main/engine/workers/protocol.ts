@@ -75,6 +75,7 @@ export type FromWorker =
   | { type: 'retry'; task: number; attempt: number; delayMs: number; message: string }
   | { type: 'take'; request: number; rows: number; bytes: number }
   | { type: 'chunk-done'; task: number; checkpoint: ChunkCheckpoint }
+  | { type: 'verifying'; task: number; rowsCompared: number }
   | { type: 'verified'; task: number; result: VerifyResult }
   | { type: 'failed'; task?: number; error: WireError }
   | { type: 'closed' };

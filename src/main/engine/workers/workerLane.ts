@@ -32,7 +32,7 @@ export function workerEntry(): string | undefined {
 
 interface Pending {
   task: { id: number };
-  events: ChunkEvents;
+  events: ChunkEvents & { onVerifying?(rowsCompared: number): void };
   /** With the chunk's checkpoint or the table's verify result. */
   resolve(result: ChunkCheckpoint | VerifyResult): void;
   reject(err: unknown): void;
@@ -78,13 +78,13 @@ export class WorkerLane implements Lane {
     return this.dispatch<ChunkCheckpoint>({ type: 'chunk', task }, events, signal);
   }
 
-  verify(task: VerifyTask, signal: AbortSignal): Promise<VerifyResult> {
+  verify(task: VerifyTask, signal: AbortSignal, onProgress?: (rowsCompared: number) => void): Promise<VerifyResult> {
     const none = () => undefined;
-    return this.dispatch<VerifyResult>({ type: 'verify', task }, { onBatch: none, onRejected: none, onWarning: none, onRetry: none }, signal);
+    return this.dispatch<VerifyResult>({ type: 'verify', task }, { onBatch: none, onRejected: none, onWarning: none, onRetry: none, onVerifying: onProgress }, signal);
   }
 
   /** Hand the worker its one task; cancelled with `signal`. */
-  private dispatch<T extends ChunkCheckpoint | VerifyResult>(m: Extract<ToWorker, { type: 'chunk' | 'verify' }>, events: ChunkEvents, signal: AbortSignal): Promise<T> {
+  private dispatch<T extends ChunkCheckpoint | VerifyResult>(m: Extract<ToWorker, { type: 'chunk' | 'verify' }>, events: Pending['events'], signal: AbortSignal): Promise<T> {
     if (this.current) throw new FerryError('internal', 'a lane does one task at a time');
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => this.post({ type: 'cancel' });
@@ -161,6 +161,7 @@ export class WorkerLane implements Lane {
       else if (m.type === 'rejected') p.events.onRejected(m.row, m.reasons, m.stage, m.batch);
       else if (m.type === 'warning') p.events.onWarning(m.message);
       else if (m.type === 'retry') p.events.onRetry(m.attempt, m.delayMs, m.message);
+      else if (m.type === 'verifying') p.events.onVerifying?.(m.rowsCompared);
     } catch (err) {
       // The run said stop (a limit on refused rows): the worker stops, then the chunk fails with this.
       p.stopWith = err;

@@ -76,7 +76,7 @@ function TableRow({ t }: { t: TableView }) {
         {fmtInt(t.rowsWritten)}
         {t.estimate !== undefined ? <span className="muted"> / ~{fmtInt(t.estimate)}</span> : null}
       </td>
-      <td className="num">{t.phase === 'staging' ? fmtRate(t.rowsPerSecond) : '—'}</td>
+      <td className="num">{t.phase === 'staging' || t.phase === 'verifying' ? fmtRate(t.rowsPerSecond) : '—'}</td>
       <td className="num">{eta !== undefined ? fmtDuration(eta) : '—'}</td>
       <td className="small">
         {t.inserted !== undefined ? `+${fmtInt(t.inserted)} ~${fmtInt(t.updated)} −${fmtInt(t.deleted)}` : '—'}

@@ -15,6 +15,8 @@ export interface TableView {
   rowsWritten: number;
   estimate?: number;
   rowsPerSecond: number;
+  /** Verifying: the source rows compared so far (of `estimate`). */
+  rowsVerified?: number;
   durationMs?: number;
   inserted?: number;
   updated?: number;
@@ -88,6 +90,7 @@ export function reduceRun(v: RunView, e: RunEvent, at: number): RunView {
         rowsRead: e.rowsRead,
         rowsWritten: e.rowsWritten,
         rowsPerSecond: e.rowsPerSecond,
+        rowsVerified: e.rowsVerified,
         ...(e.estimate !== undefined ? { estimate: e.estimate } : {}),
       });
       return { ...base, tables, samples: sample(base, tables, at) };
@@ -163,6 +166,8 @@ export function runFraction(v: RunView): number | undefined {
 }
 
 export function etaMs(t: TableView): number | undefined {
-  if (t.phase !== 'staging' || !t.estimate || t.rowsPerSecond <= 0) return undefined;
+  if (!t.estimate || t.rowsPerSecond <= 0) return undefined;
+  if (t.phase === 'verifying' && t.rowsVerified !== undefined) return (Math.max(0, t.estimate - t.rowsVerified) / t.rowsPerSecond) * 1000;
+  if (t.phase !== 'staging') return undefined;
   return (Math.max(0, t.estimate - t.rowsRead) / t.rowsPerSecond) * 1000;
 }
