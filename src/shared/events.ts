@@ -42,22 +42,22 @@ export interface RunMetrics {
   phases: { planMs: number; stageMs: number; applyMs: number; verifyMs: number };
 }
 
+/** Where a table is: what a 'progress' event says, and what the app shows of it. */
+export interface TableProgress {
+  phase: TablePhase;
+  rowsRead: number;
+  rowsWritten: number;
+  estimate?: number;
+  rowsPerSecond: number;
+  /** Phase "verifying": the source rows compared so far (of `estimate`); rowsPerSecond is then the comparison's rate. */
+  rowsVerified?: number;
+}
+
 export type RunEvent =
   | { type: 'run-started'; runId: string; job: string; source: string; target: string; at: string }
   | { type: 'plan'; runId: string; tables: PlannedTable[]; warnings: string[] }
   | { type: 'table-started'; runId: string; table: string; target: string; estimate?: number; chunks?: number }
-  | {
-      type: 'progress';
-      runId: string;
-      table: string;
-      phase: TablePhase;
-      rowsRead: number;
-      rowsWritten: number;
-      estimate?: number;
-      rowsPerSecond: number;
-      /** Phase "verifying": the source rows compared so far (of `estimate`); rowsPerSecond is then the comparison's rate. */
-      rowsVerified?: number;
-    }
+  | ({ type: 'progress'; runId: string; table: string } & TableProgress)
   | { type: 'table-staged'; runId: string; table: string; rowsRead: number; rowsWritten: number; durationMs: number; bytes?: number }
   | { type: 'apply-started'; runId: string; tables: string[] }
   | { type: 'table-applied'; runId: string; table: string; inserted: number; updated: number; deleted: number }

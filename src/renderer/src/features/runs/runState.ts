@@ -4,19 +4,12 @@
  * history looks exactly as it did live.
  */
 import { displayUrl } from '../../../../shared/api';
-import type { PlannedTable, RunEvent, RunStatus, RunSummary, TablePhase } from '../../../../shared/events';
+import type { PlannedTable, RunEvent, RunStatus, RunSummary, TablePhase, TableProgress } from '../../../../shared/events';
 
-export interface TableView {
+export interface TableView extends TableProgress {
   source: string;
   target: string;
   mode?: string;
-  phase: TablePhase;
-  rowsRead: number;
-  rowsWritten: number;
-  estimate?: number;
-  rowsPerSecond: number;
-  /** Verifying: the source rows compared so far (of `estimate`). */
-  rowsVerified?: number;
   durationMs?: number;
   inserted?: number;
   updated?: number;
