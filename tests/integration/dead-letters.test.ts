@@ -187,5 +187,12 @@ describe('verify', () => {
     expect(changed.code).toBe(1);
     expect(changed.stdout).toContain('DIFFERENT');
     expect(changed.stdout).toMatch(/keys 650001 … 660000: row 654321 differs in "n" \(source "6543.21", target "6543.22"\)/);
+    // A row gone from the target, and one it has that the source has not.
+    await target.exec(`UPDATE big_copy SET n = n - 0.01 WHERE id = 654321; DELETE FROM big_copy WHERE id = 123456; INSERT INTO big_copy VALUES (1000001, 'extra', 0)`);
+    const moved = await dbferry(['verify', spec]);
+    expect(moved.code).toBe(1);
+    expect(moved.stdout).toMatch(/keys 120001 … 130000: row 123456 is missing in the target/);
+    expect(moved.stdout).toMatch(/keys 1000001 … 1000001: row 1000001 is in the target but not in the source/);
+    expect(moved.stdout).not.toMatch(/654321/);
   }, 120_000);
 });

@@ -131,6 +131,19 @@ async function checksumTable(
   const tgt = new Cursor(target.readRows({ table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key, batchRows, batchBytes }));
   // Only keys are normalized for every row; other values only when they are not identical as read.
   const keyOf = (row: Row) => keyIdx.map((i) => normalizers[i](row[i] as Value));
+  // One integer key read as a number on both sides (the usual table) is compared as it is: no key is normalized
+  // for a row, only for the labels of messages (keyOf of the last row).
+  const intKey = keyIdx.length === 1 && numeric[0] ? keyIdx[0] : -1;
+  const compareRows = (s: Row | undefined, t: Row | undefined): number => {
+    if (!s) return 1;
+    if (!t) return -1;
+    if (intKey >= 0) {
+      const a = s[intKey];
+      const b = t[intKey];
+      if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+    }
+    return compareKeys(keyOf(s), keyOf(t), numeric);
+  };
   const firstDifference = (a: Row, b: Row): number => {
     for (let i = 0; i < a.length; i++) {
       const x = a[i];
@@ -146,10 +159,11 @@ async function checksumTable(
   let chunkStart: string | undefined;
   let chunkRows = 0;
   let chunkBad: string | undefined;
-  let lastKey: (string | null)[] = [];
-  const label = (k: (string | null)[]) => k.map((v) => v ?? 'NULL').join(', ');
+  /** The row of the last key compared: its label is made only when a message needs it. */
+  let lastRow: Row | undefined;
+  const label = (row: Row | undefined) => (row ? keyOf(row).map((v) => v ?? 'NULL').join(', ') : '');
   const closeChunk = () => {
-    if (chunkBad && mismatches.length < MAX_REPORTED) mismatches.push(`keys ${chunkStart} … ${label(lastKey)}: ${chunkBad}`);
+    if (chunkBad && mismatches.length < MAX_REPORTED) mismatches.push(`keys ${chunkStart} … ${label(lastRow)}: ${chunkBad}`);
     chunkStart = undefined;
     chunkRows = 0;
     chunkBad = undefined;
@@ -161,11 +175,9 @@ async function checksumTable(
       const s = src.current ?? (await src.peek());
       const t = tgt.current ?? (await tgt.peek());
       if (!s && !t) break;
-      const sk = s ? keyOf(s) : undefined;
-      const tk = t ? keyOf(t) : undefined;
-      const cmp = sk && tk ? compareKeys(sk, tk, numeric) : sk ? -1 : 1;
-      lastKey = (cmp <= 0 ? sk : tk)!;
-      if (chunkStart === undefined) chunkStart = label(lastKey);
+      const cmp = compareRows(s, t);
+      lastRow = cmp <= 0 ? s : t;
+      if (chunkStart === undefined) chunkStart = label(lastRow);
       if (cmp === 0) {
         src.take();
         tgt.take();
@@ -175,16 +187,16 @@ async function checksumTable(
         // A dead-lettered row was not applied: the target keeps its earlier version, on purpose.
         if (col >= 0 && !chunkBad && !isDead(s!)) {
           const show = (v: Value) => JSON.stringify(normalizers[col](v));
-          chunkBad = `row ${label(lastKey)} differs in "${plan.columns[col].name}" (source ${show(s![col] as Value)}, target ${show(t![col] as Value)})`;
+          chunkBad = `row ${label(lastRow)} differs in "${plan.columns[col].name}" (source ${show(s![col] as Value)}, target ${show(t![col] as Value)})`;
         }
       } else if (cmp < 0) {
         src.take();
         sourceRows++;
-        if (!chunkBad && !isDead(s!)) chunkBad = `row ${label(lastKey)} is missing in the target`;
+        if (!chunkBad && !isDead(s!)) chunkBad = `row ${label(lastRow)} is missing in the target`;
       } else {
         tgt.take();
         targetRows++;
-        if (exactSet && !chunkBad) chunkBad = `row ${label(lastKey)} is in the target but not in the source`;
+        if (exactSet && !chunkBad) chunkBad = `row ${label(lastRow)} is in the target but not in the source`;
       }
       if (++chunkRows >= CHUNK_ROWS) {
         closeChunk();
