@@ -28,18 +28,21 @@ beforeAll(async () => {
   await my.admin.query(`CREATE TABLE awkward (
       id bigint PRIMARY KEY, body text, latin varchar(20) CHARACTER SET latin1, ci varchar(20) COLLATE utf8mb4_general_ci,
       m3 varchar(20) CHARACTER SET utf8mb3, tags set('a','b','c'), amount decimal(12,3), big decimal(30,10) unsigned,
-      at6 datetime(6), at0 datetime, day date, flag tinyint(1), yr year, zf int(6) zerofill, small smallint NOT NULL) ENGINE=InnoDB`);
+      at6 datetime(6), at0 datetime, day date, flag tinyint(1), yr year, zf int(6) zerofill, small smallint NOT NULL,
+      ts timestamp(3) NULL, ts0 timestamp NULL) ENGINE=InnoDB`);
+  // TIMESTAMPs are stored as UTC, converted from the session's zone.
+  await my.admin.query("SET time_zone = '+00:00'");
   await my.admin.query(
     `INSERT INTO awkward VALUES
-      (1, ?, 'Zoë', 'ci Zoë', 'm3 ü', 'a,c', -123.456, 12345678901234567890.0123456789, '2024-02-29 23:59:59.123400', '9999-12-31 23:59:59', '0001-01-01', 1, 2024, 42, -32768),
-      (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 32767),
-      (3, '', '', '', '', '', 0, 0, '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00', '2024-01-01', 5, 0, 0, 0),
-      (4, '[1,"x"]', 'a"b', 'c\\\\d', 'null', 'b', 0.5, 0.1, '2024-01-01 10:00:00.500000', '1000-01-01 00:00:00', '9999-12-31', -1, 1901, 999999, 1)`,
+      (1, ?, 'Zoë', 'ci Zoë', 'm3 ü', 'a,c', -123.456, 12345678901234567890.0123456789, '2024-02-29 23:59:59.123400', '9999-12-31 23:59:59', '0001-01-01', 1, 2024, 42, -32768, '2024-02-29 23:59:59.120', '2038-01-19 03:14:07'),
+      (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 32767, NULL, NULL),
+      (3, '', '', '', '', '', 0, 0, '2024-01-01 00:00:00.000000', '2024-01-01 00:00:00', '2024-01-01', 5, 0, 0, 0, '0000-00-00 00:00:00', '0000-00-00 00:00:00'),
+      (4, '[1,"x"]', 'a"b', 'c\\\\d', 'null', 'b', 0.5, 0.1, '2024-01-01 10:00:00.500000', '1000-01-01 00:00:00', '9999-12-31', -1, 1901, 999999, 1, '1970-01-01 00:00:01.000', '1970-01-01 00:00:01')`,
     [AWKWARD],
   );
   const rows = Array.from({ length: 2996 }, (_, k) => {
     const g = k + 5;
-    return `(${g}, CONCAT('body ', ${g}), 'é', 'x', 'y', 'a', ${g} / 8, ${g} / 3, '2020-01-01' + INTERVAL ${g} SECOND + INTERVAL ${g % 7} * 100000 MICROSECOND, '2020-01-01' + INTERVAL ${g} MINUTE, '2020-01-01' + INTERVAL ${g} DAY, ${g % 2}, ${1901 + (g % 200)}, ${g}, ${g % 30000})`;
+    return `(${g}, CONCAT('body ', ${g}), 'é', 'x', 'y', 'a', ${g} / 8, ${g} / 3, '2020-01-01' + INTERVAL ${g} SECOND + INTERVAL ${g % 7} * 100000 MICROSECOND, '2020-01-01' + INTERVAL ${g} MINUTE, '2020-01-01' + INTERVAL ${g} DAY, ${g % 2}, ${1901 + (g % 200)}, ${g}, ${g % 30000}, '2020-01-01' + INTERVAL ${g} SECOND + INTERVAL ${g % 9} * 1000 MICROSECOND, '2020-01-01' + INTERVAL ${g} HOUR)`;
   });
   await my.admin.query(`INSERT INTO awkward VALUES ${rows.join(', ')}`);
   // In three chunks of 1000: a zero date, an impossible one, a zero month in a DATETIME (SQLite stores them as they are,
@@ -81,7 +84,7 @@ async function contents(target: TestDb, table: string): Promise<unknown[][]> {
 const summary = (ev: Ev | undefined) => ({ status: ev?.status, rowsRead: ev?.rowsRead, rowsWritten: ev?.rowsWritten, rowsDeadLettered: ev?.rowsDeadLettered });
 
 describe('MariaDB → SQLite JSON pass-through', () => {
-  it('is the plan, and stores text, decimals, times and years as the row path does, verified', async () => {
+  it('is the plan, and stores text, decimals, times, TIMESTAMPs and years as the row path does, verified', async () => {
     const passed = await createTestDb('sqlite', dir);
     const rowByRow = await createTestDb('sqlite', dir);
     try {
@@ -99,10 +102,11 @@ describe('MariaDB → SQLite JSON pass-through', () => {
       const got = await contents(passed, 'awkward');
       expect(got).toEqual(await contents(rowByRow, 'awkward'));
       // And what that is, for the awkward rows: text byte for byte, fractions without trailing zeros, numbers as numbers.
-      const [one] = await passed.rows('SELECT hex(body), latin, ci, m3, tags, amount, at6, at0, day, flag, yr, zf FROM awkward WHERE id = 1');
-      expect(one.map(String)).toEqual([Buffer.from(AWKWARD, 'utf8').toString('hex').toUpperCase(), 'Zoë', 'ci Zoë', 'm3 ü', 'a,c', '-123.456', '2024-02-29 23:59:59.1234', '9999-12-31 23:59:59', '0001-01-01', '1', '2024', '42']);
-      const [three] = await passed.rows('SELECT at6, flag, yr, zf FROM awkward WHERE id = 3');
-      expect(three.map(String)).toEqual(['2024-01-01 00:00:00', '5', '0', '0']);
+      const [one] = await passed.rows('SELECT hex(body), latin, ci, m3, tags, amount, at6, at0, day, flag, yr, zf, ts, ts0 FROM awkward WHERE id = 1');
+      expect(one.map(String)).toEqual([Buffer.from(AWKWARD, 'utf8').toString('hex').toUpperCase(), 'Zoë', 'ci Zoë', 'm3 ü', 'a,c', '-123.456', '2024-02-29 23:59:59.1234', '9999-12-31 23:59:59', '0001-01-01', '1', '2024', '42', '2024-02-29 23:59:59.12+00:00', '2038-01-19 03:14:07+00:00']);
+      // The zero TIMESTAMP is not an instant: it keeps no offset.
+      const [three] = await passed.rows('SELECT at6, flag, yr, zf, ts, ts0 FROM awkward WHERE id = 3');
+      expect(three.map(String)).toEqual(['2024-01-01 00:00:00', '5', '0', '0', '0000-00-00 00:00:00', '0000-00-00 00:00:00']);
     } finally {
       await passed.drop();
       await rowByRow.drop();

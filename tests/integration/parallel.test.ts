@@ -403,11 +403,57 @@ describe.each(['postgres', 'mysql'] as const)('MariaDB → %s text pass-through'
     await my.admin.query(`INSERT INTO awkward VALUES ${rows.join(', ')}`);
     const nul = Array.from({ length: 3000 }, (_, k) => `(${k + 1}, ${k + 1 === 1500 ? "CONCAT('a', CHAR(0), 'b')" : `'row ${k + 1}'`})`);
     await my.admin.query(`INSERT INTO nul VALUES ${nul.join(', ')}; ANALYZE TABLE awkward, nul`);
+    // TIMESTAMPs, stored as UTC from the session's zone; row 1500 the zero TIMESTAMP, which is not an instant.
+    await my.admin.query(`SET time_zone = '+00:00'; CREATE TABLE stamps (id int PRIMARY KEY, at timestamp(6) NULL, at0 timestamp NULL) ENGINE=InnoDB`);
+    const stamps = Array.from({ length: 3000 }, (_, k) => {
+      const g = k + 1;
+      if (g === 1500) return `(${g}, '0000-00-00 00:00:00', NULL)`;
+      return `(${g}, '2020-03-29 00:30:00' + INTERVAL ${g * 997} SECOND + INTERVAL ${g % 11} * 100000 MICROSECOND, '1970-01-01 00:00:01' + INTERVAL ${g} DAY)`;
+    });
+    await my.admin.query(`INSERT INTO stamps VALUES ${stamps.join(', ')}; ANALYZE TABLE stamps`);
   });
   afterAll(() => my?.drop());
 
-  const spec = (target: TestDb, table: string) =>
-    writeJob(dir, { name: 'text pass-through', source: { url: my.url }, target: { url: target.url }, tables: [{ source: table, mode: 'replace' }], options: { chunkRows: 1000, verify: 'checksum' } }, `job-${Math.random().toString(36).slice(2)}.json`);
+  const spec = (target: TestDb, table: string, rowPath = false, types?: Record<string, string>) =>
+    writeJob(dir, {
+      name: 'text pass-through',
+      source: { url: my.url },
+      target: { url: target.url },
+      // A rule keeps a table on the row path: the yardstick.
+      tables: [{ source: table, mode: 'replace', ...(rowPath ? { rules: { id: { min: 0 } } } : {}), ...(types ? { types } : {}) }],
+      options: { chunkRows: 1000, verify: 'checksum' },
+    }, `job-${Math.random().toString(36).slice(2)}.json`);
+
+  it('passes TIMESTAMPs through as UTC text, each the instant the row path stores; the zero TIMESTAMP as the row path leaves it', async () => {
+    const passed = await createTestDb(engine, dir);
+    const rowByRow = await createTestDb(engine, dir);
+    try {
+      // Into MariaDB a TIMESTAMP stays one only if asked (by default it becomes a UTC DATETIME, which the plan calls lossy).
+      const types = engine === 'mysql' ? { at: 'timestamp(6)', at0: 'timestamp' } : undefined;
+      const job = spec(passed, 'stamps', false, types);
+      const plan = await dbferry(['plan', job, '--json']);
+      expect((plan.events[0].tables as Array<{ fastPath?: string }>)[0].fastPath).toMatch(/text pass-through/);
+      const r = await dbferry(['run', job, '--json', '--state', state]);
+      const y = await dbferry(['run', spec(rowByRow, 'stamps', true, types), '--json', '--state', state]);
+      const summary = (ev: Ev | undefined) => ({ status: ev?.status, rowsRead: ev?.rowsRead, rowsWritten: ev?.rowsWritten, rowsDeadLettered: ev?.rowsDeadLettered });
+      expect(summary(r.events.at(-1))).toEqual(summary(y.events.at(-1)));
+      // PostgreSQL refuses the zero TIMESTAMP (its chunk goes row by row and dead-letters it); MariaDB's DATETIME takes it.
+      const stopped = r.events.filter((e) => e.type === 'warning' && /pass-through stopped/.test(String(e.message)));
+      expect(stopped.length).toBe(engine === 'postgres' ? 1 : 0);
+      expect(r.events.at(-1)).toMatchObject(engine === 'postgres' ? { rowsWritten: 2999, rowsDeadLettered: 1 } : { rowsWritten: 3000, rowsDeadLettered: 0 });
+      expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
+      const instants =
+        engine === 'postgres'
+          ? "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), to_char(at0 AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM stamps ORDER BY id"
+          : 'SELECT id, CAST(at AS CHAR), CAST(at0 AS CHAR) FROM stamps ORDER BY id';
+      const got = await passed.rows(instants);
+      expect(got).toEqual(await rowByRow.rows(instants));
+      expect(got[0].map(String)).toEqual(['1', `2020-03-29 00:46:37.100000`, `1970-01-02 00:00:01`]);
+    } finally {
+      await passed.drop();
+      await rowByRow.drop();
+    }
+  });
 
   it('is the plan, and copies awkward text, booleans and times exactly, verified', async () => {
     const target = await createTestDb(engine, dir);

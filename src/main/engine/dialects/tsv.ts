@@ -32,8 +32,19 @@ export function tsvCarries(c: Column): boolean {
   }
 }
 
-/** A source column's 'tsv' text goes into this target column as it is (booleans print as 1 and 0). */
+/** A timestamp with time zone, which a source that reads it as UTC text (MySQL's TIMESTAMP) may pass on: see tsvPair. */
+export function isTimestamptz(c: Column): boolean {
+  return c.type.kind === 'timestamp' && c.type.withTimeZone;
+}
+
+/**
+ * A source column's 'tsv' text goes into this target column as it is (booleans print as 1 and 0).
+ * A timestamp with time zone goes into one too, as UTC text without an offset, which every target
+ * here reads as UTC (PostgreSQL's sessions run in UTC, dbferry keeps them in MySQL as UTC
+ * DATETIMEs); only a source whose rawReadable says so writes it (MySQL's TIMESTAMP).
+ */
 export function tsvPair(source: Column, target: Column): boolean {
+  if (isTimestamptz(source) && isTimestamptz(target)) return true;
   if (!tsvCarries(source) || !tsvCarries(target)) return false;
   return source.type.kind === target.type.kind || (source.type.kind === 'boolean' && target.type.kind === 'integer');
 }

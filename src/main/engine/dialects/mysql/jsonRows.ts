@@ -52,10 +52,12 @@ export function jsonRowsExpression(column: Column, index: number): string {
     case 'date':
       return orNull(`CONCAT('"', ${x}, '"')`);
     case 'timestamp': {
-      if (t.withTimeZone) break;
       // "…:00.500000" → "…:00.5", "…:00.000000" → "…:00": the fraction's trailing zeros, then a bare point, go.
       const text = t.precision === 0 ? x : `TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM ${x}))`;
-      return orNull(`CONCAT('"', ${text}, '"')`);
+      if (!t.withTimeZone) return orNull(`CONCAT('"', ${text}, '"')`);
+      // TIMESTAMP, read as UTC (the session's zone is +00:00), with the offset the row path gives it (values.ts
+      // decodeTimestamptz); the zero TIMESTAMP is not an instant and goes without one.
+      return orNull(`CONCAT('"', ${text}, IF(${x} = 0, '', '+00:00'), '"')`);
     }
   }
   throw new FerryError('internal', `column "${column.name}": ${column.nativeType} is not read as json-rows`);

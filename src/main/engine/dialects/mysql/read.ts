@@ -11,7 +11,7 @@ import type { ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { quoteBacktick } from '../base.js';
 import { decoderFor, toParam } from './values.js';
-import { TSV, TsvWriter, tsvCarries } from '../tsv.js';
+import { TSV, TsvWriter, isTimestamptz, tsvCarries } from '../tsv.js';
 import { JSON_ROWS, ROW_END } from '../jsonRows.js';
 import { FerryError } from '../../errors.js';
 import { jsonRowsOpen, jsonRowsRefusal } from './jsonRows.js';
@@ -115,9 +115,12 @@ const CHUNK_BYTES = 256 * 1024;
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 
-/** The text protocol prints these as 'tsv' carries them; BIT comes as raw bits, TIMESTAMP in the session's zone. */
+/**
+ * The text protocol prints these as 'tsv' carries them (BIT comes as raw bits), and TIMESTAMP as
+ * UTC text: the session's time zone is +00:00 (connect.ts).
+ */
 export function tsvReadable(c: Column): boolean {
-  return tsvCarries(c) && !/^\s*bit\b/i.test(c.nativeType);
+  return (tsvCarries(c) || (isTimestamptz(c) && /^\s*timestamp\b/i.test(c.nativeType))) && !/^\s*bit\b/i.test(c.nativeType);
 }
 
 /** The server writes these as 'json-rows' (./jsonRows.ts): what 'tsv' carries but booleans (BIT(1), which tsvReadable leaves out). */

@@ -120,7 +120,8 @@ const TSV_TARGET_KINDS: Record<string, RegExp> = {
   text: /^(var)?char\b|^(tiny|medium|long)?text\b/i,
   boolean: /^(tinyint|bool|boolean)\b/i,
   date: /^date$/i,
-  timestamp: /^datetime\b/i,
+  // A TIMESTAMP takes UTC text as UTC: the session's time zone is +00:00.
+  timestamp: /^(datetime|timestamp)\b/i,
 };
 
 /** Can every value of `source` go into `target` as 'tsv' text, exactly? (Whether it fits is the plan's check.) */
