@@ -78,6 +78,12 @@ export interface ReadRequest {
   offset?: number;
 }
 
+export interface Fingerprint {
+  rows: number;
+  /** Opaque: compared for equality only. */
+  hash: string;
+}
+
 export interface ColumnDef {
   name: string;
   nativeType: string;
@@ -185,6 +191,12 @@ export interface Session {
    * has none for it; planning then probes the key.
    */
   keyQuantiles?(table: TableName, key: Column, count: number): Promise<Value[] | undefined>;
+  /**
+   * The request's rows (order aside) summed up by the server: their count and
+   * a hash of each row's text, added. Two tables of one engine and the same
+   * column types hold the same rows when theirs match (verify.ts).
+   */
+  fingerprint?(request: ReadRequest): Promise<Fingerprint>;
 
   // -- write -----------------------------------------------------------------
   createTable(def: TableDef): Promise<void>;

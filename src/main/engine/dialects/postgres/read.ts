@@ -13,7 +13,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { FerryError } from '../../errors.js';
 import type { Column, Row, TableName, Value } from '../../types.js';
-import type { ReadRequest, RowCounters } from '../dialect.js';
+import type { Fingerprint, ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { quoteAnsi as q } from '../base.js';
 import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.js';
@@ -185,6 +185,27 @@ async function run(ctx: ReadContext, sql: string, what: string): Promise<void> {
     await ctx.client.query(sql);
   } catch (err) {
     throw ctx.fail(err, what);
+  }
+}
+
+/**
+ * The request's rows summed up on the server: count(*), and the exact sum of
+ * a 64-bit hash (hashtextextended) of each row's text as ROW(…)::text prints
+ * it (a NULL as nothing, text quoted where needed). The session's settings
+ * (connect.ts: UTC, ISO dates, extra_float_digits 3, hex bytea) make that text
+ * exact for every type. 1M rows of the bench's table: 1.4 s of one core (md5
+ * in place of the hash: 3.4 s).
+ */
+export async function fingerprint(ctx: ReadContext, req: ReadRequest): Promise<Fingerprint> {
+  const table = ctx.quoteTable(req.table);
+  const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
+  const row = req.columns.map((c) => `s.${q(c.name)}`).join(', ');
+  const sql = `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(ROW(${row})::text, 0)), 0)::text AS h FROM (${select}) AS s`;
+  try {
+    const r = await ctx.client.query<{ n: string; h: string }>(sql);
+    return { rows: Number(r.rows[0].n), hash: r.rows[0].h };
+  } catch (err) {
+    throw ctx.fail(err, `summing up rows of ${table}`);
   }
 }
 

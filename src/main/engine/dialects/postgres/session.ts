@@ -3,12 +3,12 @@ import type pg from 'pg';
 import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
-import type { Dialect, PrivilegeRequest, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { RAW_FORMATS, RAW_READS, countRows, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
+import { RAW_FORMATS, RAW_READS, countRows, fingerprint, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType, rawCompatible } from './types.js';
 import { TSV, tsvCarries, tsvPair } from '../tsv.js';
@@ -123,6 +123,10 @@ export class PostgresSession implements Session {
 
   keyQuantiles(table: TableName, key: Column, count: number): Promise<Value[] | undefined> {
     return keyQuantiles(this.ctx, table, this.schema, key, count);
+  }
+
+  fingerprint(request: ReadRequest): Promise<Fingerprint> {
+    return fingerprint(this.ctx, request);
   }
 
   createTable(def: TableDef): Promise<void> {
