@@ -208,6 +208,36 @@ describe('postgres dialect', () => {
     expect(await session.countRows({ name: 'k' }, 'a < 2')).toBe(6);
   });
 
+  it('sums up rows on the server (verify): equal for equal rows in any order, different for one changed value; a failure leaves the snapshot usable', async () => {
+    await session.execute("CREATE TABLE fp_a AS SELECT i AS id, md5(i::text) AS s, CASE WHEN i % 5 = 0 THEN NULL ELSE i / 7.0 END AS n FROM generate_series(1, 5000) i");
+    await session.execute('CREATE TABLE fp_b AS SELECT * FROM fp_a ORDER BY id DESC');
+    const cols = (await session.describeTable({ name: 'fp_a' }))!.columns;
+    const sum = (name: string, extra: Partial<Parameters<NonNullable<Session['fingerprint']>>[0]> = {}) =>
+      session.fingerprint!({ table: { name }, columns: cols, orderBy: ['id'], batchRows: 1, ...extra });
+    const a = await sum('fp_a');
+    expect(a.rows).toBe(5000);
+    expect(await sum('fp_b')).toEqual(a);
+    // One changed value changes the sum; so does a NULL where the other side has a value.
+    await session.execute('UPDATE fp_b SET n = 1.5 WHERE id = 4321');
+    const changed = await sum('fp_b');
+    expect(changed.hash).not.toBe(a.hash);
+    await session.execute('UPDATE fp_b SET n = NULL WHERE id = 4321');
+    expect((await sum('fp_b')).hash).not.toBe(a.hash);
+    expect((await sum('fp_b')).hash).not.toBe(changed.hash);
+    // Key ranges: (after, through].
+    const range = await sum('fp_a', { after: [1000], through: [2000] });
+    expect(range.rows).toBe(1000);
+    await session.beginSnapshot();
+    try {
+      const err = await failure(session.fingerprint!({ table: { name: 'fp_a' }, columns: [...cols, { ...cols[1], name: 'no_such_column' }], orderBy: ['id'], batchRows: 1 }));
+      expect(err.message).toMatch(/no_such_column/);
+      expect(await sum('fp_a')).toEqual(a);
+      expect(await session.countRows({ name: 'fp_a' })).toBe(5000);
+    } finally {
+      await session.endSnapshot();
+    }
+  });
+
   it('stops a read early without breaking the session or its snapshot', async () => {
     await session.execute('CREATE TABLE big_read AS SELECT i AS id, md5(i::text) AS s FROM generate_series(1, 200000) i');
     const cols = (await session.describeTable({ name: 'big_read' }))!.columns;

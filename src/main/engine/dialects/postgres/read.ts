@@ -201,11 +201,17 @@ export async function fingerprint(ctx: ReadContext, req: ReadRequest): Promise<F
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
   const row = req.columns.map((c) => `s.${q(c.name)}`).join(', ');
   const sql = `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(ROW(${row})::text, 0)), 0)::text AS h FROM (${select}) AS s`;
+  const what = `summing up rows of ${table}`;
+  // Inside a snapshot a failed query would abort the transaction: the caller falls back to reading the rows in it.
+  const savepoint = ctx.inTransaction();
+  if (savepoint) await run(ctx, 'SAVEPOINT dbferry_read', what);
   try {
     const r = await ctx.client.query<{ n: string; h: string }>(sql);
+    if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
     return { rows: Number(r.rows[0].n), hash: r.rows[0].h };
   } catch (err) {
-    throw ctx.fail(err, `summing up rows of ${table}`);
+    if (savepoint) await rollbackTo(ctx);
+    throw ctx.fail(err, what);
   }
 }
 
