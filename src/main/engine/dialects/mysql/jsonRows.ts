@@ -45,12 +45,12 @@ export function jsonRowsExpression(column: Column, index: number): string {
       return orNull(`CONCAT(${number})`);
     }
     case 'decimal':
+    case 'date':
+      // Digits, points, dashes: a JSON string as printed.
       return orNull(`CONCAT('"', ${x}, '"')`);
     case 'text':
       if (!t.fixed) return orNull(`JSON_QUOTE(${x})`);
       break;
-    case 'date':
-      return orNull(`CONCAT('"', ${x}, '"')`);
     case 'timestamp': {
       // "…:00.500000" → "…:00.5", "…:00.000000" → "…:00": the fraction's trailing zeros, then a bare point, go.
       const text = t.precision === 0 ? x : `TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM ${x}))`;
