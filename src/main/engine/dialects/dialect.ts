@@ -6,7 +6,7 @@
  * overrides, never `if (engine === ...)` in the pipeline.
  */
 import type { ConnectionInfo, Engine } from '../../../shared/connectionUrl.js';
-import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../types.js';
+import type { Column, LogicalType, Row, TableInfo, TableName, TypeKind, TypeMapping, Value } from '../types.js';
 
 export interface Capabilities {
   /** DDL rolls back with the transaction (PostgreSQL, SQLite). MySQL commits implicitly. */
@@ -33,6 +33,20 @@ export interface Capabilities {
   stagingInFinalShape?: boolean;
   /** A staging table in final shape gets its key when promoted, in one index build, not row by row while it loads. */
   keyAfterLoad?: boolean;
+  /**
+   * Promotion can reshape the staging table: drop dbferry's columns and add
+   * NOT NULLs and the key (PostgreSQL), or the key was made at staging and
+   * dropping the columns is instant (MySQL). Without it (SQLite, where
+   * ALTER TABLE can do neither) only a staging table already in its final
+   * shape is promoted; any other new target is created and filled from staging.
+   */
+  promoteReshapes?: boolean;
+  /**
+   * Key kinds whose staged rows this engine can tell apart by key range in
+   * the order every read is in (integers; text in code point order): a new
+   * table with such a key is staged in its final shape. Default: integer.
+   */
+  finalShapeKeys?: readonly TypeKind[];
   /** Several sessions may write (staging tables) at once; SQLite has one writer. */
   concurrentWriters: boolean;
 }

@@ -62,23 +62,35 @@ export interface StageHooks {
 /**
  * A table the run creates, on an engine whose ALTER TABLE is cheap and
  * transactional, becomes the staging table itself: no second copy of its rows.
+ * Where promotion cannot reshape the table (SQLite), only a table staged in its
+ * final shape is promoted; another is created as planned and filled from staging.
  */
 export function promotable(target: Session, plan: TablePlan): boolean {
-  return plan.createTarget && target.dialect.capabilities.promoteStaging === true && target.applySql.promoteStaging !== undefined;
+  const caps = target.dialect.capabilities;
+  if (!plan.createTarget || caps.promoteStaging !== true || target.applySql.promoteStaging === undefined) return false;
+  return caps.promoteReshapes === true || finalShapeFits(target, plan);
 }
 
 /**
  * Staged in the target's final shape, without dbferry's columns
  * (capabilities.stagingInFinalShape): a new table whose staged rows can be
  * told apart by key. That takes a key the target compares in the order the
- * source was read in: integers. (Text is read in the source column's
- * collation, a decimal may be held as text: those keep the batch column.)
- * A table without a key is one chunk, staged again whole on resume.
+ * source was read in (capabilities.finalShapeKeys: integers; text where the
+ * target compares it by code point, the order every read is in). A decimal
+ * may be held as text, a date in another spelling: those keep the batch
+ * column. A table without a key is one chunk, staged again whole on resume.
  */
 export function stagedInFinalShape(target: Session, plan: TablePlan): boolean {
-  if (!promotable(target, plan) || !target.dialect.capabilities.stagingInFinalShape || !target.applySql.deleteStagedKeys) return false;
+  return promotable(target, plan) && finalShapeFits(target, plan);
+}
+
+function finalShapeFits(target: Session, plan: TablePlan): boolean {
+  const caps = target.dialect.capabilities;
+  if (!plan.createTarget || !caps.stagingInFinalShape || !target.applySql.deleteStagedKeys) return false;
   if (plan.orderBy.length === 0) return plan.key.length === 0;
-  return plan.key.length === plan.orderBy.length && plan.key.every((k) => plan.targetColumns.find((c) => c.name === k)?.type.kind === 'integer');
+  const kinds: readonly string[] = caps.finalShapeKeys ?? ['integer'];
+  const bothSides = (k: string, i: number) => kinds.includes(plan.targetColumns.find((c) => c.name === k)?.type.kind ?? '') && kinds.includes(plan.columns.find((c) => c.name === plan.orderBy[i])?.type.kind ?? '');
+  return plan.key.length === plan.orderBy.length && plan.key.every(bothSides);
 }
 
 /** A new table's key is made with its staging table: where it cannot be added later without a rewrite (MySQL, SQLite). */

@@ -18,6 +18,7 @@ export const mysqlDialect: Dialect = {
     // A new target is staged in its final shape; dropping dbferry's columns is instant
     // (MariaDB 10.4+, MySQL 8.0.29+) and RENAME TABLE atomic. It runs after the commit.
     promoteStaging: true,
+    promoteReshapes: true,
     // Without dbferry's columns either (integer keys): fewer bytes through LOAD DATA, nothing to drop.
     stagingInFinalShape: true,
     concurrentWriters: true,
