@@ -49,6 +49,8 @@ export interface Column {
   nativeType: string;
   type: LogicalType;
   nullable: boolean;
+  /** A text column's collation, as the engine names it, where it orders text its own way (MySQL's utf8mb4_general_ci). */
+  collation?: string;
 }
 
 export interface ForeignKey {

@@ -56,7 +56,7 @@ export async function describeTable(conn: Connection, table: TableName): Promise
   const [columns, jsonColumns, keys, foreignKeys] = await Promise.all([
     rows(
       conn,
-      `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
+      `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME FROM information_schema.COLUMNS
        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
       [db, table.name],
     ),
@@ -89,7 +89,10 @@ export async function describeTable(conn: Connection, table: TableName): Promise
   const estimate = found[0][0];
   return {
     name: table,
-    columns: columns.map(([name, nativeType, nullable]) => toColumn(String(name), String(nativeType), nullable === 'YES', jsonColumns)),
+    columns: columns.map(([name, nativeType, nullable, collation]) => ({
+      ...toColumn(String(name), String(nativeType), nullable === 'YES', jsonColumns),
+      ...(collation ? { collation: String(collation) } : {}),
+    })),
     primaryKey,
     uniqueKeys: [...uniques.values()],
     foreignKeys: groupForeignKeys(foreignKeys, db),

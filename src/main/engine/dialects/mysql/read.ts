@@ -192,8 +192,29 @@ function selectSql(ctx: ReadContext, r: ReadRequest, list = r.columns.map((c) =>
   if (r.since) conditions.push(keysetCondition([r.since.column], [r.columns.find((c) => c.name === r.since!.column)], [r.since.value], '>'));
   let sql = `SELECT ${list} FROM ${ctx.quoteTable(r.table)}`;
   if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
-  if (r.orderBy.length) sql += ` ORDER BY ${r.orderBy.map(quoteBacktick).join(', ')}`;
+  if (r.orderBy.length) sql += ` ORDER BY ${r.orderBy.map((k, i) => keyExpression(k, keyColumns[i])).join(', ')}`;
   return sql + limitClause(r);
+}
+
+/**
+ * A key column as dbferry orders and bounds it: by code point, as PostgreSQL
+ * (COLLATE "C") and SQLite (BINARY) do, so that key ranges and key order mean
+ * the same rows on both sides of a copy. A text key in a case- or
+ * accent-insensitive collation ('apple' < 'Banana' < 'cherry') is compared as
+ * its UTF-8 bytes ('Banana' < 'apple' < 'cherry'), an ENUM (ordered by its
+ * labels' positions) as its label's bytes. The index on the column cannot
+ * serve that order, so such a key costs a sort; a _bin column keeps its index.
+ */
+export function keyExpression(name: string, column: Column | undefined): string {
+  const q = quoteBacktick(name);
+  if (!column || !needsByteOrder(column)) return q;
+  return `CAST(CONVERT(${q} USING utf8mb4) AS BINARY)`;
+}
+
+function needsByteOrder(column: Column): boolean {
+  if (column.type.kind === 'enum') return true;
+  if (column.type.kind !== 'text') return false;
+  return !/(_bin|^binary)$/i.test(column.collation ?? '');
 }
 
 function selectExpression(c: Column): string {
@@ -215,7 +236,7 @@ export function keysetCondition(keys: string[], columns: (Column | undefined)[],
   const strict = op === '>' ? '>' : '<';
   const loose = op === '>' ? '>=' : '<=';
   const params: Value[] = [];
-  const q = keys.map(quoteBacktick);
+  const q = keys.map((k, i) => keyExpression(k, columns[i]));
   const p = (i: number) => {
     params.push(toParam(bound[i], columns[i]));
     return '?';

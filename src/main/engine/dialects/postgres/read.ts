@@ -44,7 +44,7 @@ export function selectSql(table: string, req: ReadRequest, keyColumns: string[] 
   const byName = new Map(req.columns.map((c) => [c.name, c]));
   const keyCols = keyColumns.map((k) => byName.get(k));
   const tuple = (row: Row) => `(${row.map((v, i) => literal(v, keyCols[i])).join(', ')})`;
-  const keys = `(${keyColumns.map(q).join(', ')})`;
+  const keys = `(${keyColumns.map((k, i) => keyExpression(k, keyCols[i])).join(', ')})`;
   const conditions: string[] = [];
   if (req.where) conditions.push(`(${req.where})`);
   if (req.after) conditions.push(`${keys} > ${tuple(req.after)}`);
@@ -53,8 +53,24 @@ export function selectSql(table: string, req: ReadRequest, keyColumns: string[] 
   const cols = req.columns.map((c) => q(c.name)).join(', ');
   let sql = `SELECT ${cols} FROM ${table}`;
   if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
-  if (req.orderBy.length) sql += ` ORDER BY ${req.orderBy.map(q).join(', ')}`;
+  if (req.orderBy.length) sql += ` ORDER BY ${req.orderBy.map((k) => keyExpression(k, byName.get(k))).join(', ')}`;
   return sql + limitClause(req);
+}
+
+/**
+ * A key column as dbferry orders and bounds it: text by code point (COLLATE
+ * "C", byte order in UTF-8), as SQLite (BINARY) and the MySQL reader do, so
+ * that key ranges and key order mean the same rows on every engine. The
+ * database's collation ('apple' < 'Banana' in en_US) would not. An enum is
+ * ordered by its label, not its position. A column that is itself "C" keeps
+ * its index; another costs a sort.
+ */
+function keyExpression(name: string, column: Column | undefined): string {
+  const type = column?.type;
+  // character(n) keeps its own comparison (trailing blanks do not count), in byte order.
+  if (type?.kind === 'text' && type.fixed) return `(${q(name)} COLLATE "C")`;
+  if (type?.kind === 'text' || type?.kind === 'enum') return `(${q(name)}::text COLLATE "C")`;
+  return q(name);
 }
 
 /**
