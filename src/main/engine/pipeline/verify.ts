@@ -5,7 +5,7 @@
  */
 import type { Fingerprint, Session } from '../dialects/dialect.js';
 import { isTransient } from '../errors.js';
-import type { Row, Value } from '../types.js';
+import type { Row, TableInfo, Value } from '../types.js';
 import { normalizerFor, type Normalizer } from './normalize.js';
 import type { TablePlan } from './plan.js';
 import { yieldToEventLoop } from './stage.js';
@@ -46,6 +46,43 @@ const CHUNK_ROWS = 10_000;
 const MAX_REPORTED = 10;
 
 export async function verifyTable(
+  plan: TablePlan,
+  source: Session,
+  target: Session,
+  method: 'count' | 'checksum',
+  opts: VerifyOptions,
+): Promise<VerifyResult> {
+  const rows = await verifyRows(plan, source, target, method, opts);
+  if (!plan.createTarget) return rows;
+  // A table the run created must be the table the plan promised, not only hold its rows.
+  const shape = shapeDifferences(plan, await target.describeTable(plan.targetName));
+  return shape.length ? { ...rows, ok: false, mismatches: [...shape, ...rows.mismatches].slice(0, MAX_REPORTED) } : rows;
+}
+
+/** How a table the run created differs from its plan: its columns and their order, NOT NULLs, primary key (one catalog query). */
+export function shapeDifferences(plan: TablePlan, info: TableInfo | undefined): string[] {
+  if (!info) return [`the table ${plan.targetLabel} the run created is not in the target`];
+  const out: string[] = [];
+  const planned = plan.targetColumns.map((c) => c.name);
+  const actual = info.columns.map((c) => c.name);
+  const extra = actual.filter((n) => !planned.includes(n));
+  const missing = planned.filter((n) => !actual.includes(n));
+  if (extra.length) out.push(`the created table ${plan.targetLabel} has columns the plan does not: ${extra.join(', ')}`);
+  if (missing.length) out.push(`the created table ${plan.targetLabel} lacks the planned columns ${missing.join(', ')}`);
+  if (!extra.length && !missing.length && planned.join('\u0000') !== actual.join('\u0000')) {
+    out.push(`the created table ${plan.targetLabel} has its columns in the order ${actual.join(', ')}, not ${planned.join(', ')}`);
+  }
+  const nullable = plan.targetColumns.filter((c) => !c.nullable && info.columns.find((d) => d.name === c.name)?.nullable === true).map((c) => c.name);
+  if (nullable.length) out.push(`the created table ${plan.targetLabel} allows NULL in ${nullable.join(', ')}, which the plan makes NOT NULL`);
+  if (plan.key.join('\u0000') !== info.primaryKey.join('\u0000')) {
+    const has = info.primaryKey.length ? `(${info.primaryKey.join(', ')})` : 'none';
+    const wants = plan.key.length ? `(${plan.key.join(', ')})` : 'none';
+    out.push(`the created table ${plan.targetLabel} has primary key ${has}, the plan ${wants}`);
+  }
+  return out;
+}
+
+async function verifyRows(
   plan: TablePlan,
   source: Session,
   target: Session,
