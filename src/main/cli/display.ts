@@ -143,6 +143,6 @@ export function formatSummary(s: RunSummary): string {
         `${t.verified ? `, ${t.verified === 'mismatch' ? 'VERIFY MISMATCH' : t.verified === 'skipped' ? 'not verified' : `verified (${t.verified})`}` : ''}`,
     );
   }
-  if (s.error) lines.push(s.status === 'failed' ? `${s.errorKind === 'spec' ? '' : 'The target was left as it was before the run. '}Reason: ${s.error}` : s.error);
+  if (s.error) lines.push(s.status !== 'failed' ? s.error : s.errorKind === 'verify' ? `${s.error[0].toUpperCase()}${s.error.slice(1)}` : `${s.errorKind === 'spec' ? '' : 'The target was left as it was before the run. '}Reason: ${s.error}`);
   return lines.join('\n') + '\n';
 }

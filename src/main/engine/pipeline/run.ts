@@ -188,7 +188,7 @@ class Run {
         if (!isTransient(err)) throw err;
       });
       const summary = mismatched
-        ? this.summarize('failed', 'verification found differences between source and target (see the verify events); the data is applied, `dbferry backups restore` undoes it', 'verify')
+        ? this.summarize('failed', this.verifyFailure(), 'verify')
         : this.summarize(this.tables.some((t) => t.summary.rowsDeadLettered > 0) ? 'dead-lettered' : 'succeeded');
       ctx.emit(summary);
       return summary;
@@ -602,6 +602,14 @@ class Run {
     const summary = this.summarize(cancelled ? 'cancelled' : 'failed', message, err instanceof FerryError ? err.kind : 'internal');
     this.ctx.emit(summary);
     return summary;
+  }
+
+  /** One true account of a run whose verification failed: its data is in, and how to take it out again. */
+  private verifyFailure(): string {
+    const undo = this.spec.options.backups.enabled
+      ? `undo this run with: dbferry backups restore ${this.ctx.runId}`
+      : 'this run kept no backup (options.backups), so dbferry cannot undo it';
+    return `the data was applied, but verification found differences between source and target (listed with each table); ${undo}`;
   }
 
   private summarize(status: RunSummary['status'], error?: string, errorKind?: string): RunSummary {
