@@ -186,6 +186,12 @@ async function deletePhase(target: Session, { plan, staging }: StagedTable): Pro
   const sql = target.applySql;
   // A table this run creates starts empty (and a promoted one does not exist until its write phase).
   if (plan.createTarget) return 0;
+  if (plan.rebuild) {
+    const rows = await target.countRows(plan.targetName);
+    await target.dropTable(plan.targetName);
+    await createTarget(target, plan);
+    return rows;
+  }
   if (plan.mode === 'replace') return target.execute(sql.deleteAll(plan.targetName));
   if (plan.mode === 'mirror') return target.execute(sql.deleteAbsentFromStaging(plan.targetName, staging, plan.key));
   return 0;

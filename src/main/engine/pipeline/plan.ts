@@ -12,6 +12,7 @@ import { FerryError, errorMessage } from '../errors.js';
 import { STAGING_PREFIX } from '../naming.js';
 import { tableLabel, type Column, type TableInfo, type TableName, type Value } from '../types.js';
 import { parentsFirst } from './order.js';
+import { BATCH_COLUMN, ROW_COLUMN } from './stage.js';
 import { describeType, fitReason } from './typeFit.js';
 import { ruleProblems } from './validate/index.js';
 import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
@@ -34,6 +35,12 @@ export interface TablePlan {
   /** Source columns to order reads by (the key), empty when there is none. */
   orderBy: string[];
   createTarget: boolean;
+  /**
+   * Replace into an existing table that is not what dbferry would create
+   * (leftover dbferry columns, no key where the source has one): the apply
+   * drops it and creates it as planned, in its transaction.
+   */
+  rebuild?: boolean;
   targetInfo?: TableInfo;
   estimate?: number;
   /** An incremental table: only rows whose cursor is past the watermark of the last applied run. */
@@ -278,6 +285,7 @@ async function planTable(
     );
   }
   problems.push(...ruleProblems({ columns, spec: t }));
+  const rebuild = targetInfo ? damageOf(targetInfo, sourceInfo, keyNames, mode, target, warnings) : false;
   const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
@@ -309,6 +317,7 @@ async function planTable(
       key,
       orderBy,
       createTarget,
+      ...(rebuild ? { rebuild } : {}),
       targetInfo,
       estimate,
       incremental,
@@ -317,6 +326,28 @@ async function planTable(
     },
     problems,
   };
+}
+
+/**
+ * An existing target damaged by dbferry before 0.2 (a new SQLite table with a
+ * text key kept dbferry's two columns and lost its key): named in the plan;
+ * replace rebuilds it where DDL is transactional. True when it will.
+ */
+function damageOf(targetInfo: TableInfo, sourceInfo: TableInfo, keyNames: string[], mode: Mode, target: Session, warnings: string[]): boolean {
+  const label = tableLabel(targetInfo.name);
+  const leftovers = targetInfo.columns.filter((c) => c.name === BATCH_COLUMN || c.name === ROW_COLUMN).map((c) => c.name);
+  const keyless = sourceInfo.primaryKey.length > 0 && targetInfo.primaryKey.length === 0 && !targetInfo.uniqueKeys.length && keyNames.length > 0;
+  if (!leftovers.length && !keyless) return false;
+  const rebuild = mode === 'replace' && target.dialect.capabilities.transactionalDdl;
+  const what = [
+    ...(leftovers.length ? [`has dbferry's internal columns ${leftovers.join(', ')}, which every SELECT * sees`] : []),
+    ...(keyless ? [`has no primary key where the source has (${sourceInfo.primaryKey.join(', ')}), so nothing stops duplicate keys and every upsert into it scans the table`] : []),
+  ];
+  warnings.push(
+    `the target table ${label} ${what.join(', and ')}; ` +
+      (rebuild ? 'this replace rebuilds it as planned, in its transaction' : 'run it once with "mode": "replace" to rebuild it (see the README\'s upgrade note)'),
+  );
+  return rebuild;
 }
 
 /** The format a table passes through in, the first the source reads and the target writes that fits every column; none: rows are decoded. */

@@ -41,7 +41,9 @@ export async function restoreBackups(target: Session, records: BackupRecord[], i
     for (const r of [...ordered].reverse()) {
       if ((r.kind === 'table' || r.kind === 'rows') && r.rowsTable) {
         const info = await target.describeTable(r.rowsTable);
-        const columns = info!.columns.map((c) => c.name);
+        // A table the run rebuilt (plan.rebuild) no longer has dbferry's leftover columns: its rows go back without them.
+        const now = new Set((await target.describeTable(r.target))?.columns.map((c) => c.name));
+        const columns = info!.columns.map((c) => c.name).filter((c) => now.has(c));
         results.get(r)!.inserted += await target.execute(sql.insertFromStaging(r.target, r.rowsTable, columns));
       }
     }
