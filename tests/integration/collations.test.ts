@@ -126,3 +126,36 @@ describe('text keys in case- and accent-insensitive collations', () => {
     });
   }
 });
+
+describe('into an existing table whose key collation merges keys', () => {
+  it('the plan warns, and validation dead-letters the second of two keys that differ only in case or accents', async () => {
+    const dir = tempDir('dbferry-collations-');
+    // The source compares by code point (a _bin collation), the target's key does not.
+    const source = await createTestDb('mysql', dir);
+    const target = await createTestDb('mysql', dir);
+    try {
+      await source.exec('CREATE TABLE users (login varchar(10) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, n int)');
+      await source.exec("INSERT INTO users VALUES ('a', 1), ('A', 2), ('b', 3), ('e', 4), ('é', 5)");
+      await target.exec('CREATE TABLE users (login varchar(10) COLLATE utf8mb4_general_ci NOT NULL PRIMARY KEY, n int)');
+      const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: [{ source: 'users', mode: 'upsert' }], options: { maxInvalidRows: 10 } });
+      const plan = await dbferry(['plan', job]);
+      expect(plan.stderr + plan.stdout).toMatch(/key column "login" has the collation utf8mb4_general_ci.*'a' and 'A' would merge/);
+      const r = await dbferry(['run', job, '--json', '--state', dir]);
+      expect(r.code, r.stderr.slice(-2000)).toBe(3);
+      expect(r.events.at(-1)).toMatchObject({ type: 'summary', status: 'dead-lettered', rowsRead: 5, rowsWritten: 3, rowsDeadLettered: 2 });
+      // Read in code point order, the first of each pair is kept: 'A' before 'a', 'e' before 'é'.
+      expect((await target.rows('SELECT CAST(login AS BINARY), n FROM users ORDER BY n')).map((row) => [Buffer.from(row[0] as Buffer).toString(), Number(row[1])])).toEqual([
+        ['A', 2],
+        ['b', 3],
+        ['e', 4],
+      ]);
+      const dead = await dbferry(['dead-letters', 'list', '--run', r.events[0].runId as string, '--all', '--json', '--state', dir]);
+      expect(dead.stdout).toMatch(/equals a key already copied under the target's collation utf8mb4_general_ci/);
+      expect(dead.stdout).toContain('"a"');
+      expect(dead.stdout).toContain('"é"');
+    } finally {
+      await target.drop();
+      await source.drop();
+    }
+  });
+});

@@ -15,6 +15,7 @@ import { parentsFirst } from './order.js';
 import { BATCH_COLUMN, ROW_COLUMN } from './stage.js';
 import { describeType, fitReason } from './typeFit.js';
 import { ruleProblems } from './validate/index.js';
+import { keyFold, mergeWarning } from './validate/collation.js';
 import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
 
 export interface TablePlan {
@@ -285,11 +286,14 @@ async function planTable(
     );
   }
   problems.push(...ruleProblems({ columns, spec: t }));
+  const merges = targetInfo ? keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)).filter((d, i) => d && keyFold(d, keyColumns[i])) : [];
+  for (const d of merges) warnings.push(mergeWarning(tableLabel(targetName), d!));
   const rebuild = targetInfo ? damageOf(targetInfo, sourceInfo, keyNames, mode, target, warnings) : false;
   const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
-  const rawFormat = rawFormatFor(t, sourceInfo, columns, targetColumns, source, target);
+  // Keys the target's collation would merge are told apart row by row, by validation.
+  const rawFormat = merges.length ? undefined : rawFormatFor(t, sourceInfo, columns, targetColumns, source, target);
   const planned: PlannedTable = {
     source: tableLabel(sourceName),
     target: tableLabel(targetName),

@@ -25,6 +25,7 @@ import type { TablePlan } from '../plan.js';
 import { fitReason } from '../typeFit.js';
 import type { ValueCheck } from './check.js';
 import { KeyTracker, duplicateKeyReason } from './keys.js';
+import { keyFold, mergedKeyReason } from './collation.js';
 import { validatorOptionsSchema, type ValidatorOptions } from './options.js';
 import { compilePattern, ruleChecks } from './rules.js';
 import { typeCheck } from './values.js';
@@ -107,6 +108,10 @@ export function compileValidator(plan: ValidatorPlan, options: ValidatorOptions 
 
   const keys = opts.trackKeys && keyIndexes.length ? new KeyTracker(keyIndexes.map((i) => plan.targetColumns[i].type)) : undefined;
   const keyValues: Value[] = new Array(keyIndexes.length);
+  // An existing target whose key collation merges keys the source keeps apart: keys are tracked as it compares them.
+  const folds = keyIndexes.map((i) => keyFold(plan.targetColumns[i], plan.columns[i]));
+  const folded = folds.some((f) => f !== undefined) ? folds : undefined;
+  const merging = folded ? keyIndexes.map((i) => plan.targetColumns[i].collation).find((c) => c !== undefined) : undefined;
   const keyNames = keyIndexes.map((i) => plan.targetColumns[i].name);
   const n = checks.length;
 
@@ -126,7 +131,11 @@ export function compileValidator(plan: ValidatorPlan, options: ValidatorOptions 
       if (reasons) return reasons;
       if (keys) {
         for (let k = 0; k < keyIndexes.length; k++) keyValues[k] = row[keyIndexes[k]];
-        if (!keys.add(keyValues)) return [duplicateKeyReason(keyNames, keyValues)];
+        if (folded) {
+          const raw = keyValues.slice();
+          for (let k = 0; k < keyIndexes.length; k++) if (folded[k] && typeof keyValues[k] === 'string') keyValues[k] = folded[k]!(keyValues[k] as string);
+          if (!keys.add(keyValues)) return [mergedKeyReason(keyNames, raw, merging!)];
+        } else if (!keys.add(keyValues)) return [duplicateKeyReason(keyNames, keyValues)];
       }
       return VALID;
     },
