@@ -87,8 +87,11 @@ export interface PlannedColumn {
   name: string;
   sourceType: string;
   targetType: string;
+  /** Values would be stored changed (rounded, truncated fractions, a time zone dropped): refused unless accepted. */
   lossy?: string;
   accepted?: boolean;
+  /** Some values may not fit (too long, out of range): each such row is dead-lettered, none is changed. */
+  mayNotFit?: string;
 }
 
 export interface PlannedTable {

@@ -24,7 +24,7 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
         );
       }
       for (const c of t.columns) {
-        const flag = c.lossy ? `  ${c.accepted ? 'accepted: ' : 'LOSSY: '}${c.lossy}` : '';
+        const flag = c.lossy ? `  ${c.accepted ? 'accepted: ' : 'LOSSY: '}${c.lossy}` : c.mayNotFit ? `  may not fit: ${c.mayNotFit} (such rows are dead-lettered)` : '';
         process.stdout.write(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(20)} → ${c.targetType}${flag}\n`);
       }
     }

@@ -13,8 +13,9 @@ import { STAGING_PREFIX } from '../naming.js';
 import { tableLabel, type Column, type TableInfo, type TableName, type Value } from '../types.js';
 import { parentsFirst } from './order.js';
 import { BATCH_COLUMN, ROW_COLUMN } from './stage.js';
-import { describeType, fitReason } from './typeFit.js';
+import { describeType, fitProblem, fitReason, type Fit } from './typeFit.js';
 import { ruleProblems } from './validate/index.js';
+import { validatorOptionsFor } from './validate/options.js';
 import { keyFold, mergeWarning } from './validate/collation.js';
 import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
 
@@ -233,12 +234,13 @@ async function planTable(
     problems.push(`the target has no table "${tableLabel(targetName)}" and options.createTables is false; create it or allow dbferry to`);
   }
 
+  const typedTarget = validatorOptionsFor(target.dialect.engine).typedColumns !== false;
   const plannedColumns: PlannedColumn[] = [];
   const targetColumns: Column[] = [];
   for (const col of columns) {
     const override = t.types?.[col.name];
     let targetCol: Column;
-    let lossy: string | undefined;
+    let fit: Fit | undefined;
     if (targetInfo) {
       const existing = findColumn(targetInfo.columns, col.name);
       if (!existing) {
@@ -246,15 +248,23 @@ async function planTable(
         continue;
       }
       targetCol = existing;
-      lossy = fitReason(col.type, existing.type);
+      fit = fitProblem(col.type, existing.type);
     } else if (override) {
       const type = target.parseNativeType(override);
       targetCol = { name: col.name, nativeType: override, type, nullable: col.nullable };
-      lossy = fitReason(col.type, type);
+      fit = fitProblem(col.type, type);
     } else {
       const mapping = target.mapType(col.type);
       targetCol = { name: col.name, nativeType: mapping.nativeType, type: target.parseNativeType(mapping.nativeType), nullable: col.nullable };
-      lossy = mapping.lossy;
+      fit = mapping.lossy === undefined ? undefined : { reason: mapping.lossy, changes: true };
+    }
+    // Values that would be stored changed are refused unless accepted; values that may not fit at all
+    // are refused one by one by validation (dead-lettered, never cut), so the plan only says so.
+    const lossy = fit?.changes ? fit.reason : undefined;
+    // A target that stores any value in any column (SQLite) takes such values whole.
+    const mayNotFit = fit && !fit.changes && typedTarget ? fit.reason : undefined;
+    if (mayNotFit) {
+      warnings.push(`${tableLabel(sourceName)}.${col.name} (${col.nativeType} → ${targetCol.nativeType}): ${mayNotFit}; a row with such a value is dead-lettered with the reason, never cut or changed`);
     }
     // A type override is the user saying "this column, this type": it accepts its loss, on the
     // run that creates the table and on every later run into it.
@@ -270,7 +280,7 @@ async function planTable(
       warnings.push(`${tableLabel(sourceName)}.${col.name} has no declared type in SQLite; each value must fit ${describeType(targetCol.type)} or the row is rejected`);
     }
     targetColumns.push(targetCol);
-    plannedColumns.push({ name: col.name, sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined });
+    plannedColumns.push({ name: col.name, sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined, ...(mayNotFit ? { mayNotFit } : {}) });
   }
 
   if (targetInfo && (mode === 'upsert' || mode === 'mirror')) {

@@ -36,7 +36,32 @@ export function describeType(t: LogicalType): string {
   }
 }
 
+/**
+ * Why a source type does not fit a target type, and how: `changes` when values
+ * would be stored changed (rounded, their fraction or time zone dropped), which
+ * a plan refuses unless the user accepts it; otherwise some values may not fit
+ * at all (too long, out of range), which validation refuses one by one: such
+ * rows are dead-lettered, never changed, so the plan only warns.
+ */
+export interface Fit {
+  reason: string;
+  changes: boolean;
+}
+
+export function fitProblem(source: LogicalType, target: LogicalType): Fit | undefined {
+  const reason = fitReasonOf(source, target);
+  if (reason === undefined) return undefined;
+  return { reason, changes: !MAY_NOT_FIT.some((r) => r.test(reason)) };
+}
+
+/** Reasons of values that validation refuses whole (range, length, allowed values), never stores changed. */
+const MAY_NOT_FIT = [/values may not fit/, /^negative values do not fit/, /values may have more digits than/, /values may be longer than/, /may exceed/, /^integers other than 0 and 1/, /are not allowed in the target$/];
+
 export function fitReason(source: LogicalType, target: LogicalType): string | undefined {
+  return fitReasonOf(source, target);
+}
+
+function fitReasonOf(source: LogicalType, target: LogicalType): string | undefined {
   const s = source;
   const t = target;
   if (t.kind === 'any') return undefined;

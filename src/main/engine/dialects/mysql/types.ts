@@ -53,7 +53,8 @@ export function parseMysqlType(nativeType: string): LogicalType | undefined {
   }
   if (name === 'float') return { kind: 'float', bytes: nums[0] !== undefined && nums[0] > 24 ? 8 : 4 };
   if (name === 'double' || name === 'double precision' || name === 'real') return { kind: 'float', bytes: 8 };
-  if (name === 'bit') return (nums[0] ?? 1) === 1 ? { kind: 'boolean' } : { kind: 'integer', bytes: 8, unsigned: true };
+  // bit(n) holds n bits: its width, not BIGINT's, decides what it fits (bit(16) goes into SQLite's INTEGER).
+  if (name === 'bit') return (nums[0] ?? 1) === 1 ? { kind: 'boolean' } : { kind: 'integer', bytes: bitBytes(nums[0] ?? 1), unsigned: true };
   if (name === 'char' || name === 'nchar' || name === 'national char') return { kind: 'text', maxLength: nums[0] ?? 1, fixed: true };
   if (name === 'varchar' || name === 'nvarchar' || name === 'national varchar') return { kind: 'text', maxLength: nums[0] };
   if (TEXT_LOB.test(name)) return { kind: 'text', maxLength: LOB_BYTES[TEXT_LOB.exec(name)![1]] };
@@ -200,4 +201,8 @@ function mapEnum(values: string[]): TypeMapping {
 /** TEXT/BLOB columns need a prefix length in an index. */
 export function isLob(nativeType: string): boolean {
   return /^\s*(tiny|medium|long|)(text|blob)\b|^\s*json\b/i.test(nativeType);
+}
+
+function bitBytes(bits: number): 1 | 2 | 3 | 4 | 8 {
+  return bits <= 8 ? 1 : bits <= 16 ? 2 : bits <= 24 ? 3 : bits <= 32 ? 4 : 8;
 }

@@ -22,7 +22,7 @@
 import { FerryError } from '../../errors.js';
 import type { Column, Row, Value } from '../../types.js';
 import type { TablePlan } from '../plan.js';
-import { fitReason } from '../typeFit.js';
+import { fitProblem } from '../typeFit.js';
 import type { ValueCheck } from './check.js';
 import { KeyTracker, duplicateKeyReason } from './keys.js';
 import { keyFold, mergedKeyReason } from './collation.js';
@@ -99,7 +99,8 @@ export function compileValidator(plan: ValidatorPlan, options: ValidatorOptions 
   plan.targetColumns.forEach((target, i) => {
     const source = plan.columns[i];
     const inKey = keyIndexes.includes(i);
-    const lossAccepted = source !== undefined && fitReason(source.type, target.type) !== undefined && (plan.spec.allowLossy === true || plan.spec.types?.[source.name] !== undefined);
+    // Only a loss that changes values can be accepted; a value that does not fit is refused all the same.
+    const lossAccepted = source !== undefined && fitProblem(source.type, target.type)?.changes === true && (plan.spec.allowLossy === true || plan.spec.types?.[source.name] !== undefined);
     add(i, withPresence(target, inKey, typeCheck(target, { ...opts, lossAccepted })), true);
     const ruleName = Object.keys(plan.spec.rules ?? {}).find((r) => findColumnIndex([source ?? target], r).length);
     const rule = ruleName !== undefined ? plan.spec.rules![ruleName] : undefined;

@@ -47,14 +47,25 @@ function TablePlan({ t }: { t: PlannedTable }) {
         </thead>
         <tbody>
           {t.columns.map((c) => (
-            <tr key={c.name} className={c.lossy ? (c.accepted ? 'row-warn' : 'row-err') : ''}>
+            <tr key={c.name} className={c.lossy ? (c.accepted ? 'row-warn' : 'row-err') : c.mayNotFit ? 'row-warn' : ''}>
               <td className="mono">
                 {c.name}
                 {t.key.includes(c.name) ? <span className="chip chip-key">key</span> : null}
               </td>
               <td className="mono muted">{c.sourceType}</td>
               <td className="mono">{c.targetType}</td>
-              <td>{c.lossy ? <span className={c.accepted ? 'warn-text' : 'error-text'}>{c.lossy}{c.accepted ? ' (accepted)' : ''}</span> : <span className="ok-text">exact</span>}</td>
+              <td>
+                {c.lossy ? (
+                  <span className={c.accepted ? 'warn-text' : 'error-text'}>
+                    {c.lossy}
+                    {c.accepted ? ' (accepted)' : ''}
+                  </span>
+                ) : c.mayNotFit ? (
+                  <span className="warn-text">{c.mayNotFit}: such rows are dead-lettered, never changed</span>
+                ) : (
+                  <span className="ok-text">exact</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
