@@ -13,6 +13,8 @@ export interface TableSummary {
   phase: TablePhase;
   rowsRead: number;
   rowsWritten: number;
+  /** Staged but never applied (a failed or cancelled run): none of them is in the target. */
+  rowsStaged?: number;
   rowsDeadLettered: number;
   /** Rows in the target after apply (for replace/mirror: the table; otherwise the rows applied). */
   created: boolean;
@@ -74,6 +76,8 @@ export interface RunSummary {
   status: Exclude<RunStatus, 'running'>;
   rowsRead: number;
   rowsWritten: number;
+  /** A run that failed or was cancelled before its apply committed: rows staged, none of them written. */
+  rowsStaged?: number;
   rowsDeadLettered: number;
   durationMs: number;
   tables: TableSummary[];

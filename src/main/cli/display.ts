@@ -127,7 +127,7 @@ export function formatSummary(s: RunSummary): string {
     interrupted: 'interrupted',
   }[s.status];
   const lines = [
-    `${head}: ${n(s.rowsRead)} rows read, ${n(s.rowsWritten)} written, ${n(s.rowsDeadLettered)} dead-lettered in ${(s.durationMs / 1000).toFixed(2)} s (run ${s.runId})`,
+    `${head}: ${n(s.rowsRead)} rows read, ${s.rowsStaged !== undefined ? `${n(s.rowsStaged)} staged but not applied, ` : ''}${n(s.rowsWritten)} written, ${n(s.rowsDeadLettered)} dead-lettered in ${(s.durationMs / 1000).toFixed(2)} s (run ${s.runId})`,
   ];
   const m = s.metrics;
   if (m && m.rowsPerSecond > 0) {
@@ -139,7 +139,7 @@ export function formatSummary(s: RunSummary): string {
   }
   for (const t of s.tables) {
     lines.push(
-      `  ${t.source} → ${t.target} [${t.mode}${t.created ? ', created' : ''}]: ${n(t.rowsWritten)} rows${t.chunks && t.chunks > 1 ? ` in ${t.chunks} chunks` : ''}` +
+      `  ${t.source} → ${t.target} [${t.mode}${t.created ? ', created' : ''}]: ${t.rowsStaged !== undefined ? `${n(t.rowsStaged)} rows staged, none applied` : `${n(t.rowsWritten)} rows`}${t.chunks && t.chunks > 1 ? ` in ${t.chunks} chunks` : ''}` +
         `${t.verified ? `, ${t.verified === 'mismatch' ? 'VERIFY MISMATCH' : t.verified === 'skipped' ? 'not verified' : `verified (${t.verified})`}` : ''}`,
     );
   }

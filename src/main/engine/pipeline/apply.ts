@@ -62,7 +62,7 @@ export interface ApplyOptions {
    * (a limit is already broken), so a batch refused as a whole costs a few
    * statements, not two per row.
    */
-  countRejected?(refusedSoFar: number): void;
+  countRejected?(refusedSoFar: readonly RejectedRow[]): void;
 }
 
 export async function applyAll(target: Endpoint, staged: StagedTable[], opts: ApplyOptions): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
@@ -93,7 +93,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
       for (const s of staged) {
         if (ddlOutside && promotable(target, s.plan)) continue;
-        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (n) => opts.countRejected?.(rejected.length + n));
+        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (found) => opts.countRejected?.([...rejected, ...found]));
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
         rejected.push(...c.rejected);
@@ -197,7 +197,7 @@ async function deletePhase(target: Session, { plan, staging }: StagedTable): Pro
   return 0;
 }
 
-async function writePhase(target: Session, staged: StagedTable, isolate: boolean, countRejected: (n: number) => void): Promise<WriteResult> {
+async function writePhase(target: Session, staged: StagedTable, isolate: boolean, countRejected: (found: readonly RejectedRow[]) => void): Promise<WriteResult> {
   const sql = target.applySql;
   const { plan, staging } = staged;
   const columns = plan.targetColumns.map((c) => c.name);
@@ -263,7 +263,7 @@ async function isolateRejected(
   target: Session,
   { plan, staging }: StagedTable,
   write: (filter?: string) => Promise<{ inserted: number; updated: number }>,
-  countRejected: (n: number) => void,
+  countRejected: (found: readonly RejectedRow[]) => void,
 ): Promise<WriteResult> {
   const sql = target.applySql;
   const q = (n: string) => target.quoteIdentifier(n);
@@ -278,7 +278,7 @@ async function isolateRejected(
       result.updated += r.value.updated;
     } else if (from === to) {
       result.rejected.push({ tableIndex: plan.index, row: await stagedRow(target, plan, staging, from), reason: errorMessage(r.error) });
-      countRejected(result.rejected.length);
+      countRejected(result.rejected);
     } else {
       const mid = Math.floor((from + to) / 2);
       await bisect(from, mid);

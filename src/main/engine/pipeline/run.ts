@@ -25,6 +25,7 @@ import type { Lane } from '../workers/lane.js';
 import { localServerCount, openLanes, plannedLanes, type Lanes } from '../workers/lanes.js';
 import type { ChunkTask } from '../workers/protocol.js';
 import { deadKey } from './verify.js';
+import { RefusalTally } from './refusals.js';
 
 export interface TableCheckpoint {
   staging: string;
@@ -116,6 +117,10 @@ class Run {
   private retries = 0;
   private rejectedTotal = 0;
   private readTotal = 0;
+  /** Why rows were refused, grouped, for the message of a run that refused too many. */
+  private readonly refusals = new RefusalTally();
+  /** The apply committed: a summary's written rows are in the target (before, they were only staged). */
+  private applied = false;
 
   constructor(
     private readonly spec: JobSpec,
@@ -172,6 +177,7 @@ class Run {
       await opened.value.beginSnapshot();
       const alreadyApplied = ctx.resume !== undefined && (await wasApplied(this.target!.session, ctx.runId, this.markerSchema));
       if (alreadyApplied) {
+        this.applied = true;
         this.warn('this run was applied before it was interrupted; verifying it');
         ctx.confirmDeadLetters?.();
         await this.forgetStaging();
@@ -447,6 +453,7 @@ class Run {
     const keyIdx = p.orderBy.map((k) => p.columns.findIndex((c) => c.name === k));
     const key = keyIdx.length ? keyIdx.map((i) => row[i]) : undefined;
     if (key) t.deadKeys.add(deadKey(key));
+    this.refusals.add(p.sourceLabel, key, reasons);
     this.ctx.deadLetter?.({ tableIndex: p.index, table: p.sourceLabel, columns: p.columns.map((c) => c.name), key, row, reasons, stage, batch });
     if (options.onInvalidRow === 'fail') {
       throw new FerryError('data', `${p.sourceLabel}: the target refused a row${key ? ` (key ${key.map(String).join(', ')})` : ''}: ${reason}`, {
@@ -454,17 +461,21 @@ class Run {
       });
     }
     if (typeof options.maxInvalidRows === 'number' && this.rejectedTotal > options.maxInvalidRows) {
-      throw new FerryError('data', `more than ${describeLimit(options)} were refused by the target (last: ${reason})`, {
-        hint: `the target was left as it was; the refused rows: dbferry dead-letters list --run ${this.ctx.runId.slice(0, 8)} --all`,
-      });
+      throw new FerryError('data', `more than ${describeLimit(options)} were refused`, { hint: this.refusedHint('the target was left as it was', this.refusals) });
     }
+  }
+
+  /** What was done, how to see every refused row, and the reasons rows were refused, grouped and counted. */
+  private refusedHint(done: string, tally: RefusalTally): string {
+    const list = `${done}; every refused row and its reason: dbferry dead-letters list --run ${this.ctx.runId.slice(0, 8)} --all`;
+    return tally.size ? `${list}. Why:\n  - ${tally.lines().join('\n  - ')}` : list;
   }
 
   private checkInvalidLimit(): void {
     const rejected = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0);
     if (overInvalidLimit(this.spec.options, rejected, this.readTotal)) {
       throw new FerryError('data', `${rejected} of ${this.readTotal} rows were refused, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
-        hint: `the target was left as it was; the refused rows: dbferry dead-letters list --run ${this.ctx.runId.slice(0, 8)} --all`,
+        hint: this.refusedHint('the target was left as it was', this.refusals),
       });
     }
   }
@@ -482,9 +493,9 @@ class Run {
       options: this.spec.options,
       retry: this.retry,
       onWarning: (m) => this.warn(m),
-      countRejected: (n) => this.checkApplyRejections(n, true),
+      countRejected: (refused) => this.checkApplyRejections(refused, true),
       checkRejected: (refused) => {
-        this.checkApplyRejections(refused.length);
+        this.checkApplyRejections(refused);
         ctx.pendingDeadLetters?.(refused.map((r) => this.applyDeadLetter(r)));
       },
       onApplied: (s, counts) => {
@@ -492,6 +503,7 @@ class Run {
         ctx.emit({ type: 'table-applied', runId: ctx.runId, table: s.plan.sourceLabel, ...counts });
       },
     });
+    this.applied = true;
     ctx.emit({ type: 'apply-committed', runId: ctx.runId, durationMs: Date.now() - applyStarted });
     ctx.confirmDeadLetters?.();
     for (const r of rejected) this.countApplyRejection(r);
@@ -502,12 +514,17 @@ class Run {
   }
 
   /** Rows refused at apply count against options.maxInvalidRows like any other; over it, apply rolls back. */
-  private checkApplyRejections(refusedAtApply: number, looking = false): void {
-    const total = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0) + refusedAtApply;
-    if (refusedAtApply > 0 && overInvalidLimit(this.spec.options, total, this.readTotal)) {
+  private checkApplyRejections(refused: readonly RejectedRow[], looking = false): void {
+    const total = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0) + refused.length;
+    if (refused.length > 0 && overInvalidLimit(this.spec.options, total, this.readTotal)) {
+      const tally = new RefusalTally();
+      for (const r of refused) {
+        const d = this.applyDeadLetter(r);
+        tally.add(d.table, d.key, d.reasons);
+      }
       // While still looking for refused rows, the count so far is already too many.
       throw new FerryError('data', `${looking ? 'at least ' : ''}${total} of ${this.readTotal} rows were refused by the target, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
-        hint: 'the apply was rolled back and the target left as it was',
+        hint: this.refusedHint('the apply was rolled back and the target left as it was', tally),
       });
     }
   }
@@ -613,7 +630,8 @@ class Run {
   }
 
   private summarize(status: RunSummary['status'], error?: string, errorKind?: string): RunSummary {
-    const list = this.tables.map((t) => t.summary);
+    // Rows of a run that never applied were staged, not written: nothing of them is in the target.
+    const list = this.applied || status === 'succeeded' || status === 'dead-lettered' ? this.tables.map((t) => t.summary) : this.tables.map((t) => ({ ...t.summary, rowsStaged: t.summary.rowsWritten, rowsWritten: 0 }));
     return {
       ...this.metricsPart(list),
       type: 'summary',
@@ -622,6 +640,7 @@ class Run {
       rowsRead: list.reduce((n, t) => n + t.rowsRead, 0),
       rowsWritten: list.reduce((n, t) => n + t.rowsWritten, 0),
       rowsDeadLettered: list.reduce((n, t) => n + t.rowsDeadLettered, 0),
+      ...(this.applied || status === 'succeeded' || status === 'dead-lettered' ? {} : { rowsStaged: list.reduce((n, t) => n + (t.rowsStaged ?? 0), 0) }),
       durationMs: Date.now() - this.started,
       tables: list,
       ...(error ? { error } : {}),

@@ -50,7 +50,7 @@ function Outcome({ view, applied }: { view: RunView; applied: boolean }) {
       return (
         <div className="banner banner-err" role="alert">
           <strong>{applied ? 'Failed after the changes were applied: undo them from Backups.' : 'Failed: target rolled back, nothing changed.'}</strong>
-          <p className="mono">{s.error}</p>
+          <p className="mono error-lines">{s.error}</p>
         </div>
       );
   }
