@@ -67,3 +67,29 @@ it('in validation: each reason once, most rows first, with its count', async () 
     await source.drop();
   }
 });
+
+describe.each([['sqlite', 'sqlite'], ['postgres', 'sqlite'], ['mysql', 'sqlite'], ['sqlite', 'postgres'], ['sqlite', 'mysql']] as Array<[EngineName, EngineName]>)('an orphan row from %s into a %s target with a declared foreign key', (from, engine) => {
+  it('is refused and dead-lettered with the reason, like any refused row; the other rows apply', async () => {
+    const dir = tempDir('dbferry-outcomes-');
+    const source = await createTestDb('sqlite', dir);
+    const target = await createTestDb(engine, dir);
+    try {
+      await source.exec(`CREATE TABLE pets (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, name TEXT);
+        INSERT INTO pets VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 99, 'orphan'), (4, 1, 'd')`);
+      await target.exec('CREATE TABLE parents (id int PRIMARY KEY)');
+      await target.exec('INSERT INTO parents VALUES (1), (2)');
+      await target.exec('CREATE TABLE pets (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parents (id), name varchar(20))');
+      const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: [{ source: 'pets', mode: 'upsert' }], options: { maxInvalidRows: 5 } });
+      const r = await dbferry(['run', job, '--json', '--state', dir]);
+      expect(r.code, r.stderr.slice(-2000)).toBe(3);
+      expect(r.events.at(-1)).toMatchObject({ status: 'dead-lettered', rowsRead: 4, rowsWritten: 3, rowsDeadLettered: 1 });
+      expect((await target.rows('SELECT id FROM pets ORDER BY id')).map((row) => Number(row[0]))).toEqual([1, 2, 4]);
+      const dead = await dbferry(['dead-letters', 'list', '--run', r.events[0].runId as string, '--all', '--json', '--state', dir]);
+      expect(dead.stdout).toMatch(/"key":\[3\]/);
+      expect(dead.stdout).toMatch(/FOREIGN KEY|foreign key/);
+    } finally {
+      await target.drop();
+      await source.drop();
+    }
+  });
+});

@@ -28,6 +28,9 @@ export function openSqlite(info: SqliteConnection, options: OpenOptions): Databa
   }
   // Wait a little for another process's lock, then say who is in the way.
   db.pragma('busy_timeout = 5000');
+  // SQLite enforces a declared foreign key only when asked, per connection: a target's are
+  // enforced, so an orphan row is refused (and dead-lettered) as PostgreSQL and MariaDB refuse it.
+  if (!asSource) db.pragma('foreign_keys = ON');
   try {
     // Reading the schema proves the file is a database (and not locked exclusively).
     db.prepare('SELECT count(*) FROM sqlite_master').get();
