@@ -28,6 +28,7 @@ import {
   saveCheckpoint,
 } from '../store/runState.js';
 import type { RunRecord, Store } from '../store/store.js';
+import { holdRunLock } from '../store/runLock.js';
 import { sendWebhook } from './notify.js';
 
 export interface StartRunOptions {
@@ -130,12 +131,16 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
     backups: (records) => pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep),
     isAbandoned: (name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name)),
   };
-  return runJob(spec, ctx).then(async (summary) => {
-    const failure = await sendWebhook(spec, { ...summary, job: spec.name, source: redactUrl(spec.source.url), target: targetUrl });
-    if (failure) record({ type: 'warning', runId, message: failure });
-    record(summary);
-    return summary;
-  });
+  // Held while this process runs it: `resume` elsewhere tells a live run from a killed one by it.
+  const release = holdRunLock(store, runId);
+  return runJob(spec, ctx)
+    .then(async (summary) => {
+      const failure = await sendWebhook(spec, { ...summary, job: spec.name, source: redactUrl(spec.source.url), target: targetUrl });
+      if (failure) record({ type: 'warning', runId, message: failure });
+      record(summary);
+      return summary;
+    })
+    .finally(release);
 }
 
 function pruneAndRecord(store: Store, runId: string, targetUrl: string, records: BackupRecord[], keep: number): TableName[] {

@@ -2,6 +2,7 @@
  * What a run leaves in the store besides its events: checkpoints (to resume),
  * dead letters (rows that did not make it), backups (to undo).
  */
+import { runLockHeld } from './runLock.js';
 import type { Store } from './store.js';
 import { now } from './store.js';
 import { decodeValues, encodeValues } from '../engine/valueJson.js';
@@ -236,7 +237,10 @@ export function markInterruptedRuns(store: Store): void {
   const running = store.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: string; pid: number | null }[];
   for (const r of running) {
     if (r.pid === process.pid) continue;
-    if (r.pid && processAlive(r.pid)) continue;
+    const held = runLockHeld(store, r.id);
+    if (held) continue;
+    // A run without a lock file was started by a dbferry before run locks: its PID is all there is.
+    if (held === undefined && r.pid && processAlive(r.pid)) continue;
     store.setRunStatus(r.id, 'interrupted');
   }
 }
