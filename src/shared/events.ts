@@ -89,6 +89,8 @@ export interface RunSummary {
 
 export interface PlannedColumn {
   name: string;
+  /** The column's name in the target, where it differs ("rename", or a name the target cuts). */
+  targetName?: string;
   sourceType: string;
   targetType: string;
   /** Values would be stored changed (rounded, truncated fractions, a time zone dropped): refused unless accepted. */

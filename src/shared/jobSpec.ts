@@ -45,6 +45,8 @@ export const tableSpecSchema = z.strictObject({
   types: z.record(z.string(), z.string().min(1)).optional(),
   /** Accept mappings that cannot hold every source value exactly. */
   allowLossy: z.boolean().optional(),
+  /** Source column → target column name: {"a_very_long_name": "short_name"}. */
+  rename: z.record(z.string(), identifier).optional(),
 });
 
 const percentOrCount = z.union([

@@ -25,7 +25,7 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
       }
       for (const c of t.columns) {
         const flag = c.lossy ? `  ${c.accepted ? 'accepted: ' : 'LOSSY: '}${c.lossy}` : c.mayNotFit ? `  may not fit: ${c.mayNotFit} (such rows are dead-lettered)` : '';
-        process.stdout.write(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(20)} → ${c.targetType}${flag}\n`);
+        process.stdout.write(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(20)} → ${c.targetName ? `"${c.targetName}" ` : ''}${c.targetType}${flag}\n`);
       }
     }
     for (const w of report.warnings) process.stdout.write(`warning: ${w}\n`);

@@ -13,8 +13,10 @@ export interface Capabilities {
   transactionalDdl: boolean;
   /** Tables live in schemas (PostgreSQL). */
   schemas: boolean;
-  /** Longest identifier the engine accepts. */
+  /** Longest identifier the engine accepts (PostgreSQL: bytes of UTF-8; MySQL: characters). */
   maxIdentifierLength: number;
+  /** A longer identifier is cut to maxIdentifierLength bytes, not refused (PostgreSQL's NAMEDATALEN). */
+  truncatesIdentifiers?: boolean;
   /**
    * A staging table can become a new target in place inside the apply
    * transaction (drop dbferry's columns, add NOT NULL and the key, rename),

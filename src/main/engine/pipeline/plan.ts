@@ -237,25 +237,28 @@ async function planTable(
   const typedTarget = validatorOptionsFor(target.dialect.engine).typedColumns !== false;
   const plannedColumns: PlannedColumn[] = [];
   const targetColumns: Column[] = [];
+  const names = targetColumnNames(columns, t, target, createTarget, problems, warnings, tableLabel(sourceName));
+  const targetOf = new Map<string, Column>();
   for (const col of columns) {
     const override = t.types?.[col.name];
+    const name = names.get(col.name) ?? col.name;
     let targetCol: Column;
     let fit: Fit | undefined;
     if (targetInfo) {
-      const existing = findColumn(targetInfo.columns, col.name);
+      const existing = findColumn(targetInfo.columns, name);
       if (!existing) {
-        problems.push(`the target table ${tableLabel(targetName)} has no column "${col.name}"; add it, or leave it out with "columns"`);
+        problems.push(`the target table ${tableLabel(targetName)} has no column "${name}"; add it, or leave it out with "columns"`);
         continue;
       }
       targetCol = existing;
       fit = fitProblem(col.type, existing.type);
     } else if (override) {
       const type = target.parseNativeType(override);
-      targetCol = { name: col.name, nativeType: override, type, nullable: col.nullable };
+      targetCol = { name, nativeType: override, type, nullable: col.nullable };
       fit = fitProblem(col.type, type);
     } else {
       const mapping = target.mapType(col.type);
-      targetCol = { name: col.name, nativeType: mapping.nativeType, type: target.parseNativeType(mapping.nativeType), nullable: col.nullable };
+      targetCol = { name, nativeType: mapping.nativeType, type: target.parseNativeType(mapping.nativeType), nullable: col.nullable };
       fit = mapping.lossy === undefined ? undefined : { reason: mapping.lossy, changes: true };
     }
     // Values that would be stored changed are refused unless accepted; values that may not fit at all
@@ -280,7 +283,8 @@ async function planTable(
       warnings.push(`${tableLabel(sourceName)}.${col.name} has no declared type in SQLite; each value must fit ${describeType(targetCol.type)} or the row is rejected`);
     }
     targetColumns.push(targetCol);
-    plannedColumns.push({ name: col.name, sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined, ...(mayNotFit ? { mayNotFit } : {}) });
+    targetOf.set(col.name, targetCol);
+    plannedColumns.push({ name: col.name, ...(targetCol.name !== col.name ? { targetName: targetCol.name } : {}), sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined, ...(mayNotFit ? { mayNotFit } : {}) });
   }
 
   if (targetInfo && (mode === 'upsert' || mode === 'mirror')) {
@@ -296,10 +300,10 @@ async function planTable(
     );
   }
   problems.push(...ruleProblems({ columns, spec: t }));
-  const merges = targetInfo ? keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)).filter((d, i) => d && keyFold(d, keyColumns[i])) : [];
+  const merges = targetInfo ? keyColumns.filter((c): c is Column => c !== undefined).map((c) => targetOf.get(c.name)).filter((d, i) => d && keyFold(d, keyColumns[i])) : [];
   for (const d of merges) warnings.push(mergeWarning(tableLabel(targetName), d!));
   const rebuild = targetInfo ? damageOf(targetInfo, sourceInfo, keyNames, mode, target, warnings) : false;
-  const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => findColumn(targetColumns, c.name)?.name ?? c.name);
+  const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => targetOf.get(c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
   // Keys the target's collation would merge are told apart row by row, by validation.
@@ -340,6 +344,56 @@ async function planTable(
     },
     problems,
   };
+}
+
+/**
+ * The name each column gets in the target: its own, or the spec's "rename".
+ * A new table's names must be names the target keeps: PostgreSQL cuts a name
+ * past 63 bytes (two long names can become one, which it then refuses as
+ * "specified more than once"), MySQL refuses one past 64 characters. Found
+ * here, before anything is created, with both columns named.
+ */
+function targetColumnNames(columns: Column[], t: TableSpec, target: Session, creating: boolean, problems: string[], warnings: string[], table: string): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [from, to] of Object.entries(t.rename ?? {})) {
+    if (!findColumn(columns, from)) problems.push(`"rename" names a column "${from}" that is not among the copied columns`);
+    else names.set(findColumn(columns, from)!.name, to);
+  }
+  for (const c of columns) if (!names.has(c.name)) names.set(c.name, c.name);
+  if (!creating) return names;
+  const caps = target.dialect.capabilities;
+  const kept = new Map<string, string>();
+  for (const c of columns) {
+    const name = names.get(c.name)!;
+    const cut = caps.truncatesIdentifiers ? truncateBytes(name, caps.maxIdentifierLength) : name;
+    const other = kept.get(cut.toLowerCase());
+    if (other !== undefined) {
+      problems.push(
+        `columns "${other}" and "${c.name}" would both be named "${cut}" in the target (it keeps ${caps.maxIdentifierLength} bytes of a name); ` +
+          `give one a shorter name with "rename": {"${c.name}": "…"}`,
+      );
+      continue;
+    }
+    kept.set(cut.toLowerCase(), c.name);
+    if (cut !== name) {
+      names.set(c.name, cut);
+      warnings.push(`${table}.${c.name}: the target keeps ${caps.maxIdentifierLength} bytes of a name, so the column is created as "${cut}"; choose its name with "rename"`);
+    } else if (!caps.truncatesIdentifiers && [...name].length > caps.maxIdentifierLength) {
+      problems.push(`column "${c.name}": the target allows names of at most ${caps.maxIdentifierLength} characters; give it a shorter one with "rename": {"${c.name}": "…"}`);
+    }
+  }
+  return names;
+}
+
+/** The longest prefix of `name` within `bytes` bytes of UTF-8 that does not split a character, as PostgreSQL cuts it. */
+function truncateBytes(name: string, bytes: number): string {
+  if (Buffer.byteLength(name) <= bytes) return name;
+  let out = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(out + ch) > bytes) break;
+    out += ch;
+  }
+  return out;
 }
 
 /**

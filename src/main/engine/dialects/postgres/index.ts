@@ -8,7 +8,7 @@ export { exportSnapshot, joinSnapshot } from './snapshot.js';
 
 export const postgresDialect: Dialect = {
   engine: 'postgres',
-  capabilities: { transactionalDdl: true, schemas: true, maxIdentifierLength: 63, promoteStaging: true, promoteReshapes: true, stagingInFinalShape: true, keyAfterLoad: true, concurrentWriters: true },
+  capabilities: { transactionalDdl: true, schemas: true, maxIdentifierLength: 63, truncatesIdentifiers: true, promoteStaging: true, promoteReshapes: true, stagingInFinalShape: true, keyAfterLoad: true, concurrentWriters: true },
   async open(info, options) {
     if (info.engine !== 'postgres') {
       throw new FerryError('internal', `the PostgreSQL dialect cannot open a ${info.engine} connection`);
