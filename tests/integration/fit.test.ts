@@ -70,3 +70,31 @@ describe('width-bounded types', () => {
     }
   });
 });
+
+describe.each(['postgres', 'mysql'] as EngineName[])('SQLite TEXT that is not UTF-8, into %s', (engine) => {
+  it('is dead-lettered naming the column, the byte and its offset, not stored changed', async () => {
+    const dir = tempDir('dbferry-fit-');
+    const source = await createTestDb('sqlite', dir);
+    const target = await createTestDb(engine, dir);
+    try {
+      // 0x96 is a latin1/cp1252 en dash written by an old application; 'é' is valid UTF-8.
+      await source.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+        INSERT INTO notes VALUES (1, 'plain'), (2, CAST(X'31309620756E697473' AS TEXT)), (3, 'café'), (4, NULL)`);
+      const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: [{ source: 'notes' }], options: { maxInvalidRows: 5 } });
+      const r = await dbferry(['run', job, '--json', '--state', dir]);
+      expect(r.code, r.stdout.slice(-3000) + r.stderr.slice(-2000)).toBe(3);
+      expect(r.events.at(-1)).toMatchObject({ status: 'dead-lettered', rowsRead: 4, rowsWritten: 3, rowsDeadLettered: 1 });
+      expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
+      expect((await target.rows('SELECT id, body FROM notes ORDER BY id')).map((row) => [Number(row[0]), row[1]])).toEqual([
+        [1, 'plain'],
+        [3, 'café'],
+        [4, null],
+      ]);
+      const dead = await dbferry(['dead-letters', 'list', '--run', r.events[0].runId as string, '--all', '--json', '--state', dir]);
+      expect(dead.stdout).toMatch(/body: the TEXT value is not valid UTF-8: byte 0x96 at offset 2/);
+    } finally {
+      await target.drop();
+      await source.drop();
+    }
+  });
+});

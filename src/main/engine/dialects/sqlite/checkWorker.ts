@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { parentPort } from 'node:worker_threads';
 import type { CheckReply, CheckRequest } from './checker.js';
+import { registerUtf8Check } from './tsv.js';
 
 if (!parentPort) throw new Error('sqliteCheckWorker runs in a worker thread');
 const port = parentPort;
@@ -17,6 +18,7 @@ function connection(file: string): Database.Database {
   if (!db) {
     db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
+    registerUtf8Check(db);
     open.set(file, db);
   }
   return db;

@@ -3,8 +3,9 @@ import { FerryError } from '../../errors.js';
 import type { Row, TableName, Value } from '../../types.js';
 import type { ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
-import { tsvLine } from './tsv.js';
+import { registerUtf8Check, tsvLine, utf8Problem } from './tsv.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
+import { refuseRow } from '../../readRefusals.js';
 
 /** Key-bound conditions; COLLATE BINARY so text keys sort by code point, as on every engine. */
 export function keysetBounds(
@@ -48,10 +49,14 @@ export async function* readSqliteRows(
   quoteTable: (t: TableName) => string,
   request: ReadRequest,
 ): AsyncGenerator<Row[]> {
-  const { sql, params } = selectSql(quote, quoteTable, request, request.columns.map((c) => quote(c.name)).join(', '));
+  registerUtf8Check(db);
+  // Beside each column that may hold TEXT: where its bytes are not UTF-8 (asked only of non-ASCII text).
+  const checks = request.columns.map((c) => (c.type.kind === 'binary' ? '' : `, ${utf8Problem(quote(c.name))}`)).join('');
+  const { sql, params } = selectSql(quote, quoteTable, request, request.columns.map((c) => quote(c.name)).join(', ') + checks);
   const statement = db.prepare(sql).raw(true).safeIntegers(true);
   const readers = request.columns.map((c) => readerFor(c.type));
   const width = readers.length;
+  const checked = request.columns.flatMap((c, i) => (c.type.kind === 'binary' ? [] : [i]));
   const batchBytes = request.batchBytes ?? Infinity;
   let bytes = 0;
   let batch: Row[] = [];
@@ -61,6 +66,11 @@ export async function* readSqliteRows(
       bytes += typeof v === 'string' ? v.length : v instanceof Uint8Array ? v.byteLength : 8;
       raw[i] = readers[i](v) as SqliteValue;
     }
+    for (let k = 0; k < checked.length; k++) {
+      const problem = raw[width + k];
+      if (problem !== null) refuseRow(raw as Row, `${request.columns[checked[k]].name}: ${String(problem)}`);
+    }
+    raw.length = width;
     batch.push(raw as Row);
     if (batch.length >= request.batchRows || bytes >= batchBytes) {
       yield batch;

@@ -16,6 +16,7 @@
  */
 import type Database from 'better-sqlite3';
 import { FerryError } from '../../errors.js';
+import { firstInvalidUtf8 } from '../../readRefusals.js';
 import type { Column, LogicalType } from '../../types.js';
 import { tsvCarries } from '../tsv.js';
 
@@ -27,6 +28,35 @@ export function registerRefuse(db: Database.Database): void {
   db.function(REFUSE, { deterministic: true, varargs: false }, (column: unknown, storage: unknown) => {
     throw refusal(String(column), String(storage));
   });
+  registerUtf8Check(db);
+}
+
+const UTF8_PROBLEM = 'dbferry_utf8_problem';
+const withUtf8Check = new WeakSet<Database.Database>();
+
+/**
+ * NULL, or what is wrong with a TEXT value's bytes as UTF-8 (SQLite stores
+ * whatever bytes an application gave it; read into JavaScript, bytes that are
+ * not UTF-8 become U+FFFD). Printable ASCII is not even asked (a GLOB in C);
+ * length() cannot tell, as it counts a stray byte as a character.
+ */
+export function utf8Problem(x: string): string {
+  return `CASE WHEN typeof(${x}) <> 'text' OR ${x} NOT GLOB '*[^ -~]*' THEN NULL ELSE ${UTF8_PROBLEM}(CAST(${x} AS BLOB)) END`;
+}
+
+export function registerUtf8Check(db: Database.Database): void {
+  if (withUtf8Check.has(db)) return;
+  db.function(UTF8_PROBLEM, { deterministic: true }, (bytes: unknown) => {
+    if (!(bytes instanceof Uint8Array)) return null;
+    const bad = firstInvalidUtf8(bytes);
+    if (!bad) return null;
+    const around = Buffer.from(bytes.subarray(Math.max(0, bad.offset - 8), bad.offset + 8)).toString('hex');
+    return (
+      `the TEXT value is not valid UTF-8: byte 0x${bad.byte.toString(16).padStart(2, '0')} at offset ${bad.offset} (bytes around it: ${around}); ` +
+      'it was written in another encoding (latin1?), and the target would store it changed'
+    );
+  });
+  withUtf8Check.add(db);
 }
 
 /** Columns of these kinds can be read as 'tsv' (the same set every engine's 'tsv' carries). */
@@ -129,6 +159,8 @@ function carried(c: Column, x: string, into?: Column): string {
     case 'text': {
       const max = into?.type.kind === 'text' ? into.type.maxLength : undefined;
       ok = max === undefined ? `typeof(${x}) = 'integer' OR (typeof(${x}) = 'text' AND ${noNul(x)})` : `typeof(${x}) IN ('text', 'integer') AND length(${x}) <= ${max} AND ${noNul(x)}`;
+      // Into another engine, text must be UTF-8 (into SQLite its bytes are copied as they are).
+      if (!into) ok = `(${ok}) AND ${utf8Problem(x)} IS NULL`;
       break;
     }
     case 'decimal': {

@@ -23,6 +23,7 @@ import { FerryError } from '../../errors.js';
 import type { Column, Row, Value } from '../../types.js';
 import type { TablePlan } from '../plan.js';
 import { fitProblem } from '../typeFit.js';
+import { readRefusal } from '../../readRefusals.js';
 import type { ValueCheck } from './check.js';
 import { KeyTracker, duplicateKeyReason } from './keys.js';
 import { keyFold, mergedKeyReason } from './collation.js';
@@ -118,6 +119,9 @@ export function compileValidator(plan: ValidatorPlan, options: ValidatorOptions 
 
   return {
     check(row: Row): readonly string[] {
+      // A value its reader could not read faithfully (SQLite TEXT that is not UTF-8).
+      const unread = readRefusal(row);
+      if (unread !== undefined) return [unread];
       let reasons: string[] | undefined;
       let skip = -1;
       for (let k = 0; k < n; k++) {
