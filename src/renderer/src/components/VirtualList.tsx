@@ -3,7 +3,7 @@
  * of a 10-million-row run scroll as lightly as ten. Keyboard: focus the list,
  * ↑/↓/PgUp/PgDn/Home/End move, Enter opens.
  */
-import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Children, cloneElement, Fragment, isValidElement, type KeyboardEvent, type ReactElement, type ReactNode, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 interface Props<T> {
   items: readonly T[];
@@ -77,6 +77,7 @@ export function VirtualList<T>({ items, rowHeight, getKey, renderRow, onActivate
     }
   }
 
+  const headerRows = header ? 1 : 0;
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const last = Math.min(items.length, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
   const rows: ReactNode[] = [];
@@ -87,7 +88,7 @@ export function VirtualList<T>({ items, rowHeight, getKey, renderRow, onActivate
         key={getKey(item, i)}
         id={`${label.replace(/\W+/g, '-')}-row-${i}`}
         role="row"
-        aria-rowindex={i + 1}
+        aria-rowindex={i + 1 + headerRows}
         className={`vrow${i === active ? ' vrow-active' : ''}${onActivate ? ' vrow-clickable' : ''}`}
         style={{ transform: `translateY(${i * rowHeight}px)`, height: rowHeight, gridTemplateColumns: columns }}
         onClick={() => {
@@ -95,37 +96,64 @@ export function VirtualList<T>({ items, rowHeight, getKey, renderRow, onActivate
           onActivate?.(item, i);
         }}
       >
-        {renderRow(item, i)}
+        {cells(renderRow(item, i), 'gridcell')}
       </div>,
     );
   }
 
+  // One grid holds the header and the rows (ARIA: a row belongs to a grid, a cell to a row); it takes the focus.
   return (
     <div className={`vlist ${className ?? ''}`} data-testid={testId}>
-      {header ? (
-        <div className="vhead" role="row" style={{ gridTemplateColumns: columns }}>
-          {header}
-        </div>
-      ) : null}
       <div
-        ref={scroller}
-        className="vscroll"
+        className="vgrid"
         role="grid"
         aria-label={label}
-        aria-rowcount={items.length}
+        aria-rowcount={items.length + headerRows}
         aria-activedescendant={active >= 0 ? `${label.replace(/\W+/g, '-')}-row-${active}` : undefined}
         tabIndex={0}
         onKeyDown={onKeyDown}
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          setScrollTop(el.scrollTop);
-          atEnd.current = el.scrollTop + el.clientHeight >= el.scrollHeight - rowHeight;
-        }}
       >
-        <div className="vspace" style={{ height: items.length * rowHeight }}>
-          {rows}
+        {header ? (
+          <div role="rowgroup">
+            <div className="vhead" role="row" aria-rowindex={1} style={{ gridTemplateColumns: columns }}>
+              {cells(header, 'columnheader')}
+            </div>
+          </div>
+        ) : null}
+        <div
+          ref={scroller}
+          className="vscroll"
+          role="rowgroup"
+          onScroll={(e) => {
+            const el = e.currentTarget;
+            setScrollTop(el.scrollTop);
+            atEnd.current = el.scrollTop + el.clientHeight >= el.scrollHeight - rowHeight;
+          }}
+        >
+          <div className="vspace" role="presentation" style={{ height: items.length * rowHeight }}>
+            {rows}
+          </div>
         </div>
       </div>
     </div>
   );
+}
+
+/**
+ * A row's children as its cells: a plain element gets the role, anything else
+ * is wrapped in a span that has it (a component's props may not reach the DOM,
+ * a checkbox must stay a checkbox); a fragment's children are the cells.
+ */
+function cells(node: ReactNode, role: 'gridcell' | 'columnheader'): ReactNode {
+  if (isValidElement(node) && node.type === Fragment) return Children.map((node as ReactElement<{ children?: ReactNode }>).props.children, (c) => cell(c, role));
+  return Children.map(node, (c) => cell(c, role));
+}
+
+/** Elements that carry no role of their own: they can be the cell; anything else (a checkbox, a label, a component) is wrapped. */
+const PLAIN = new Set(['span', 'div', 'strong', 'em', 'small', 'code', 'time']);
+
+function cell(child: ReactNode, role: 'gridcell' | 'columnheader'): ReactNode {
+  if (isValidElement(child) && typeof child.type === 'string' && PLAIN.has(child.type)) return cloneElement(child as ReactElement<{ role?: string }>, { role });
+  if (child === null || child === undefined || typeof child === 'boolean') return child;
+  return <span role={role}>{child}</span>;
 }
