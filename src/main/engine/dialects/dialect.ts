@@ -6,6 +6,7 @@
  * overrides, never `if (engine === ...)` in the pipeline.
  */
 import type { ConnectionInfo, Engine } from '../../../shared/connectionUrl.js';
+import type { SchemaSupport } from '../schema/model.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../types.js';
 
 export interface Capabilities {
@@ -264,5 +265,7 @@ export interface Session {
 export interface Dialect {
   readonly engine: Engine;
   readonly capabilities: Capabilities;
+  /** Reads and builds indexes, foreign keys, defaults and generated keys (schema/); absent: only tables are carried. */
+  readonly schema?: SchemaSupport;
   open(info: ConnectionInfo, options: OpenOptions): Promise<Session>;
 }

@@ -1,0 +1,57 @@
+/**
+ * Build the schema of the tables a run created, once every table's rows are
+ * in, in the order the fast tools use: each table's defaults, generated key
+ * and indexes; then the foreign keys (after a query for orphan rows: a key
+ * the rows break is left out and reported, never a bare failure); then the
+ * key counters. The caller runs it inside the apply transaction where DDL is
+ * transactional, and removes the run's tables if it fails where it is not.
+ */
+import type { Session } from '../dialects/dialect.js';
+import { tableLabel, type Value } from '../types.js';
+import type { TablePlan } from '../pipeline/plan.js';
+import type { TableWork, TargetForeignKey } from './model.js';
+
+export async function carrySchema(target: Session, plans: TablePlan[], warn: (message: string) => void): Promise<void> {
+  const support = target.dialect.schema;
+  const works = plans.map((p) => p.schemaWork).filter((w): w is TableWork => w !== undefined);
+  if (!support || works.length === 0) return;
+  for (const work of works) {
+    const kept: TargetForeignKey[] = [];
+    for (const fk of work.foreignKeys) {
+      const orphans = await findOrphans(target, work, fk);
+      if (orphans.count === 0) kept.push(fk);
+      else {
+        warn(
+          `${tableLabel(work.table)}: foreign key ${fk.name} (${fk.columns.join(', ')}) → ${tableLabel(fk.references)} (${fk.referencedColumns.join(', ')}) was not created: ` +
+            `${orphans.count} row${orphans.count === 1 ? '' : 's'} reference${orphans.count === 1 ? 's' : ''} a missing ${tableLabel(fk.references)} row, e.g. ${orphans.example}; ` +
+            'fix or delete them, then add the key by hand',
+        );
+      }
+    }
+    work.foreignKeys = kept;
+  }
+  // Parents first (the plan's order): a table rebuilt with its keys (SQLite) finds its parents in place.
+  for (const work of works) await support.buildTable(target, work);
+  if (!support.foreignKeysWithTable) {
+    for (const work of works) for (const fk of work.foreignKeys) await support.addForeignKey!(target, work.table, fk);
+  }
+  for (const work of works) if (work.generatedKey) await support.setCounter(target, work.table, work.generatedKey.column, work.generatedKey.next ?? '1');
+}
+
+/** Rows whose key columns are all set and match no parent row (MATCH SIMPLE, as every engine checks them): how many, and the first. */
+async function findOrphans(target: Session, work: TableWork, fk: TargetForeignKey): Promise<{ count: number; example: string }> {
+  const q = (n: string) => target.quoteIdentifier(n);
+  const set = fk.columns.map((c) => `c.${q(c)} IS NOT NULL`).join(' AND ');
+  const match = fk.columns.map((c, i) => `p.${q(fk.referencedColumns[i])} = c.${q(c)}`).join(' AND ');
+  const where = `WHERE ${set} AND NOT EXISTS (SELECT 1 FROM ${target.quoteTable(fk.references)} p WHERE ${match})`;
+  const from = `FROM ${target.quoteTable(work.table)} c ${where}`;
+  const [[count]] = (await target.query(`SELECT COUNT(*) ${from}`)).rows;
+  if (Number(count) === 0) return { count: 0, example: '' };
+  const shown = [...new Set([...work.primaryKey, ...fk.columns])];
+  const [first] = (await target.query(`SELECT ${shown.map((c) => `c.${q(c)}`).join(', ')} ${from} LIMIT 1`)).rows;
+  return { count: Number(count), example: shown.map((c, i) => `${c} = ${show(first[i])}`).join(', ') };
+}
+
+function show(v: Value): string {
+  return typeof v === 'string' ? `'${v}'` : String(v);
+}
