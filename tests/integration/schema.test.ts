@@ -161,3 +161,53 @@ describe.each(ENGINES)('from %s', (from) => {
     }
   });
 });
+
+describe('options.schema and existing targets', () => {
+  it('"tables" carries the columns and primary key alone, as before', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      const job = writeJob(dir, { source: { url: sources.get('mysql')!.url }, target: { url: target.url }, tables: [{ source: 'album' }, { source: 'track' }], options: { schema: 'tables' } }, 'job-tables.json');
+      const run = await dbferry(['run', job, '--json', '--state', tempDir('dbferry-schema-state-')]);
+      expect(run.events.at(-1)!.status, run.stderr).toBe('succeeded');
+      expect(await indexes(target, 'track')).toEqual([]);
+      expect(await foreignKeys(target, 'track')).toEqual([]);
+      expect(await fails(target.exec(`INSERT INTO track (artist_id, album_no, title) VALUES (1, 1, 'no key')`))).toBe(true);
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('the plan lists what an existing target table lacks, and changes nothing', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      await target.exec(`CREATE TABLE genre (id bigint PRIMARY KEY, name varchar(50) NOT NULL, rating bigint NOT NULL, created_at timestamp)`);
+      const job = writeJob(dir, { source: { url: sources.get('sqlite')!.url }, target: { url: target.url }, tables: [{ source: 'genre' }] }, 'job-existing.json');
+      const plan = await dbferry(['plan', job]);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toMatch(/unique index genre_name_key: name {2}\[MISSING in the target: the target table exists: dbferry does not change it/);
+      expect(plan.stdout).toMatch(/default rating: rating DEFAULT 3 {2}\[MISSING in the target/);
+      expect(plan.stdout).toMatch(/generated key id: id, autoincrement {2}\[MISSING in the target/);
+      expect(await indexes(target, 'genre')).toEqual([]);
+      expect(await target.rows(`SELECT count(*) FROM pg_attrdef WHERE adrelid = 'genre'::regclass`)).toEqual([['0']]);
+    } finally {
+      await target.drop();
+    }
+  });
+});
+
+it('a foreign key MySQL would refuse (int → bigint) is named in the plan, and the run still copies every row', async () => {
+  const source = await createTestDb('sqlite', dir);
+  const target = await createTestDb('mysql', dir);
+  try {
+    await source.exec(`CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INT REFERENCES parent (id));
+      INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);`);
+    const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: '*' }, 'job-mismatch.json');
+    const run = await dbferry(['run', job, '--json', '--state', tempDir('dbferry-schema-state-')]);
+    expect(run.events.at(-1)!.status, run.stderr).toBe('succeeded');
+    const warnings = run.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+    expect(warnings.join('\n')).toMatch(/child: foreign key child_parent_id_fkey \(\(parent_id\) → parent \(id\)\) is not carried: InnoDB needs the same integer type on both sides, and parent_id is INT where id is BIGINT/i);
+    expect(await target.rows('SELECT count(*) FROM child')).toEqual([['1']]);
+  } finally {
+    await target.drop();
+  }
+});

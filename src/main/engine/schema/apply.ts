@@ -7,6 +7,7 @@
  * transactional, and removes the run's tables if it fails where it is not.
  */
 import type { Session } from '../dialects/dialect.js';
+import { errorMessage, isTransient } from '../errors.js';
 import { tableLabel, type Value } from '../types.js';
 import type { TablePlan } from '../pipeline/plan.js';
 import type { TableWork, TargetForeignKey } from './model.js';
@@ -33,9 +34,35 @@ export async function carrySchema(target: Session, plans: TablePlan[], warn: (me
   // Parents first (the plan's order): a table rebuilt with its keys (SQLite) finds its parents in place.
   for (const work of works) await support.buildTable(target, work);
   if (!support.foreignKeysWithTable) {
-    for (const work of works) for (const fk of work.foreignKeys) await support.addForeignKey!(target, work.table, fk);
+    for (const work of works) {
+      for (const fk of work.foreignKeys) {
+        const failed = await attempt(target, () => support.addForeignKey!(target, work.table, fk));
+        if (failed) warn(`${tableLabel(work.table)}: foreign key ${fk.name} (${fk.columns.join(', ')}) → ${tableLabel(fk.references)} was not created: the target refused it (${failed}); the rows are in, add the key by hand`);
+      }
+    }
   }
   for (const work of works) if (work.generatedKey) await support.setCounter(target, work.table, work.generatedKey.column, work.generatedKey.next ?? '1');
+}
+
+let savepoints = 0;
+
+/** A statement the target may refuse without undoing the rest: under a savepoint where DDL is transactional. The refusal's message, or undefined. */
+async function attempt(target: Session, fn: () => Promise<void>): Promise<string | undefined> {
+  const transactional = target.dialect.capabilities.transactionalDdl;
+  const name = `dbferry_schema_${++savepoints}`;
+  if (transactional) await target.execute(target.applySql.savepoint(name));
+  try {
+    await fn();
+    if (transactional) await target.execute(target.applySql.releaseSavepoint(name));
+    return undefined;
+  } catch (err) {
+    if (isTransient(err)) throw err;
+    if (transactional) {
+      await target.execute(target.applySql.rollbackToSavepoint(name));
+      await target.execute(target.applySql.releaseSavepoint(name));
+    }
+    return errorMessage(err);
+  }
 }
 
 /** Rows whose key columns are all set and match no parent row (MATCH SIMPLE, as every engine checks them): how many, and the first. */

@@ -114,6 +114,8 @@ export interface SchemaSupport {
   readTable(session: Session, table: TableName): Promise<TableSchema>;
   /** In `schema` where the engine has schemas. */
   otherObjects(session: Session, schema?: string): Promise<OtherObject[]>;
+  /** Names in the target that an index or constraint may not take (relations of the schema, constraint names of the database). */
+  takenNames(session: Session, schema?: string): Promise<string[]>;
   /** Index names are unique per table (MySQL), or per schema/database (PostgreSQL, SQLite). */
   indexNamesPerTable: boolean;
   /** A default in this engine's SQL for a column of this type; a reason string when it has no equivalent. */
@@ -124,6 +126,8 @@ export interface SchemaSupport {
   adaptGeneratedKey(column: Column, primaryKey: string[]): { adaptation?: string } | { reason: string };
   /** Referential actions the engine refuses (InnoDB: SET DEFAULT): carried as NO ACTION, named. */
   unsupportedActions: ReferentialAction[];
+  /** Why this engine would refuse a foreign key between columns of these types (InnoDB: not the same type); undefined: it takes it. */
+  foreignKeyProblem?(columns: Column[], referenced: Column[]): string | undefined;
   /** Foreign keys exist only as part of the table's definition (SQLite): buildTable declares them. */
   foreignKeysWithTable: boolean;
   /** Defaults, the generated key, its indexes (and, foreignKeysWithTable, its foreign keys) on a table the run created. */

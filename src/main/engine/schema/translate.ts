@@ -52,6 +52,14 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
   for (const t of tables) shared.reserve(t.targetName.name);
   for (const t of creating) shared.reserve(`${t.targetName.name.slice(0, 58)}_pkey`);
   const foreignKeyNames = new NameSpace(max);
+  try {
+    for (const name of await to.takenNames(target, creating[0]?.targetName.schema)) {
+      shared.reserve(name);
+      foreignKeyNames.reserve(name);
+    }
+  } catch (err) {
+    warnings.push(`could not list the target's names in use (${errorMessage(err)}); an index name that is taken fails the run, which is rolled back`);
+  }
   for (const p of planning) planTable(p, to, to.indexNamesPerTable ? new NameSpace(max) : shared);
   for (const p of planning) planForeignKeys(p, planning, tables, to, foreignKeyNames);
   for (const p of planning) {
@@ -159,6 +167,14 @@ function planForeignKeys({ plan, schema, work, items }: Planning, planning: Plan
     const unique = sameSet(parentPlan.key) || parent.work.indexes.some((i) => i.unique && i.columns.every((c) => c.prefix === undefined) && sameSet(i.columns.map((c) => c.name)));
     if (!unique) {
       not(`the target has no primary key or unique index on ${parentPlan.targetLabel} (${referenced.join(', ')}) for it to reference`);
+      continue;
+    }
+    const typeProblem = to.foreignKeyProblem?.(
+      columns.map((c) => plan.targetColumns.find((t) => t.name === c)!),
+      referenced.map((c) => parentPlan.targetColumns.find((t) => t.name === c)!),
+    );
+    if (typeProblem) {
+      not(typeProblem);
       continue;
     }
     const notes: string[] = [];

@@ -258,8 +258,24 @@ async function setCounter(session: Session, table: TableName, column: string, ne
   await session.execute(`ALTER TABLE ${t} AUTO_INCREMENT = ${value.toString()}`);
 }
 
+/** Foreign key names are unique per database. */
+async function takenNames(session: Session): Promise<string[]> {
+  const r = await session.query("SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'");
+  return r.rows.map(([n]) => valueText(n));
+}
+
+/** InnoDB refuses a foreign key between integers of different sizes or signedness (error 1825), even unchecked. */
+function foreignKeyProblem(columns: Column[], referenced: Column[]): string | undefined {
+  const bare = (c: Column) => c.nativeType.toLowerCase().replace(/\(\d+\)/, '').trim();
+  const i = columns.findIndex((c, k) => (c.type.kind === 'integer' || referenced[k].type.kind === 'integer') && bare(c) !== bare(referenced[k]));
+  if (i < 0) return undefined;
+  return `InnoDB needs the same integer type on both sides, and ${columns[i].name} is ${columns[i].nativeType} where ${referenced[i].name} is ${referenced[i].nativeType} (a "types" override on one of them makes them match)`;
+}
+
 export const mysqlSchema: SchemaSupport = {
+  foreignKeyProblem,
   readTable,
+  takenNames,
   otherObjects,
   indexNamesPerTable: true,
   renderDefault,

@@ -232,8 +232,15 @@ async function setCounter(session: Session, table: TableName, column: string, ne
   );
 }
 
+/** Indexes share the schema's namespace with tables, sequences and views. */
+async function takenNames(session: Session, schema = 'public'): Promise<string[]> {
+  const r = await session.query('SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1', [schema]);
+  return r.rows.map(([n]) => valueText(n));
+}
+
 export const postgresSchema: SchemaSupport = {
   readTable,
+  takenNames,
   otherObjects,
   indexNamesPerTable: false,
   renderDefault,

@@ -211,8 +211,14 @@ async function setCounter(session: Session, table: TableName, _column: string, n
   if (changed === 0) await session.execute('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)', [table.name, seq]);
 }
 
+/** Index names are unique in the database, among its tables, views and triggers too. */
+async function takenNames(session: Session): Promise<string[]> {
+  return (await rows(session, 'SELECT name FROM sqlite_master', [])).map(([n]) => n!);
+}
+
 export const sqliteSchema: SchemaSupport = {
   readTable,
+  takenNames,
   otherObjects,
   indexNamesPerTable: false,
   renderDefault,
