@@ -211,3 +211,21 @@ it('a foreign key MySQL would refuse (int → bigint) is named in the plan, and 
     await target.drop();
   }
 });
+
+it('into MariaDB, where DDL commits on its own, a schema the target refuses removes the tables the run created', async () => {
+  const source = await createTestDb('postgres', dir);
+  const target = await createTestDb('mysql', dir);
+  try {
+    // Unique in PostgreSQL; equal under MariaDB's PAD SPACE collations, so its unique index cannot be built.
+    await source.exec(`CREATE TABLE plain (id int PRIMARY KEY); INSERT INTO plain VALUES (1);
+      CREATE TABLE tag (id int PRIMARY KEY, name varchar(10) NOT NULL UNIQUE); INSERT INTO tag VALUES (1, 'a'), (2, 'a ');`);
+    const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: '*' }, 'job-refused.json');
+    const run = await dbferry(['run', job, '--json', '--state', tempDir('dbferry-schema-state-')]);
+    expect(run.code).toBe(1);
+    expect(String(run.events.at(-1)!.error)).toMatch(/building the new tables' indexes and keys failed \(.*Duplicate entry.*\); the tables this run created were removed/);
+    expect((await target.tables()).filter((t) => !t.startsWith('_dbferry_'))).toEqual([]);
+  } finally {
+    await source.drop();
+    await target.drop();
+  }
+});
