@@ -95,6 +95,11 @@ export interface TableDef {
   name: TableName;
   columns: ColumnDef[];
   primaryKey: string[];
+  /**
+   * A column that generates keys from the start, where making it do so later
+   * copies the table (MySQL's AUTO_INCREMENT); engines that add it cheaply later ignore this.
+   */
+  generatedKey?: string;
 }
 
 /**

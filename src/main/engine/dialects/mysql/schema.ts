@@ -214,27 +214,24 @@ function columnList(session: Session, columns: TargetIndex['columns']): string {
   return columns.map((c) => `${session.quoteIdentifier(c.name)}${c.prefix !== undefined ? `(${Math.floor(c.prefix)})` : ''}${c.descending ? ' DESC' : ''}`).join(', ');
 }
 
-/** One ALTER TABLE: InnoDB rebuilds the table (AUTO_INCREMENT) once, building every index in the same pass. */
+/**
+ * One ALTER TABLE, built in place (indexes sorted once the rows are in). The
+ * generated key was declared with the staging table where it could be: made
+ * AUTO_INCREMENT now, InnoDB would copy the table. (Every dbferry session keeps
+ * an explicit 0 as 0 in such a column: NO_AUTO_VALUE_ON_ZERO, connect.ts.)
+ */
 async function buildTable(session: Session, work: TableWork): Promise<void> {
   const q = (n: string) => session.quoteIdentifier(n);
   const changes = work.defaults.map((d) => `ALTER COLUMN ${q(d.column)} SET DEFAULT ${d.sql}`);
   const key = work.generatedKey && work.columns.find((c) => c.name === work.generatedKey!.column);
-  if (key) changes.push(`MODIFY ${q(key.name)} ${key.nativeType} NOT NULL AUTO_INCREMENT`);
+  if (key && !(await generatesKeys(session, work.table, key.name))) changes.push(`MODIFY ${q(key.name)} ${key.nativeType} NOT NULL AUTO_INCREMENT`);
   for (const index of work.indexes) changes.push(`ADD ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} (${columnList(session, index.columns)})`);
-  if (changes.length === 0) return;
-  const statement = `ALTER TABLE ${session.quoteTable(work.table)} ${changes.join(', ')}`;
-  if (!key) {
-    await session.execute(statement);
-    return;
-  }
-  // Making a column AUTO_INCREMENT would give a row whose key is 0 a new one; not with NO_AUTO_VALUE_ON_ZERO.
-  const [[mode]] = (await session.query('SELECT @@SESSION.sql_mode')).rows;
-  await session.execute(`SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')`);
-  try {
-    await session.execute(statement);
-  } finally {
-    await session.execute('SET SESSION sql_mode = ?', [mode]);
-  }
+  if (changes.length) await session.execute(`ALTER TABLE ${session.quoteTable(work.table)} ${changes.join(', ')}`);
+}
+
+async function generatesKeys(session: Session, table: TableName, column: string): Promise<boolean> {
+  const r = await session.query(`SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${DB} AND TABLE_NAME = ? AND COLUMN_NAME = ?`, [table.schema ?? null, table.name, column]);
+  return /auto_increment/i.test(valueText(r.rows[0]?.[0] ?? ''));
 }
 
 /** Checked for orphans by a query before (schema/apply.ts): added without InnoDB's row-by-row check and table copy. */
