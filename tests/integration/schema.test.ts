@@ -27,7 +27,8 @@ const SCHEMAS: Record<EngineName, string[]> = {
     `CREATE VIEW long_tracks AS SELECT * FROM track WHERE ms > 1000`,
   ],
   mysql: [
-    `CREATE TABLE genre (id int AUTO_INCREMENT PRIMARY KEY, name varchar(50) NOT NULL, rating int NOT NULL DEFAULT 3, created_at datetime DEFAULT CURRENT_TIMESTAMP, UNIQUE KEY genre_name_key (name)) ENGINE=InnoDB`,
+    `CREATE TABLE genre (id int AUTO_INCREMENT PRIMARY KEY, name varchar(50) NOT NULL, rating int NOT NULL DEFAULT 3, created_at datetime DEFAULT CURRENT_TIMESTAMP,
+       updated_at datetime NULL ON UPDATE CURRENT_TIMESTAMP, UNIQUE KEY genre_name_key (name)) ENGINE=InnoDB`,
     `CREATE TABLE employee (id int AUTO_INCREMENT PRIMARY KEY, name varchar(50) NOT NULL, manager_id int, genre_id int,
        FOREIGN KEY (manager_id) REFERENCES employee (id), FOREIGN KEY (genre_id) REFERENCES genre (id) ON DELETE SET NULL) ENGINE=InnoDB`,
     `CREATE TABLE album (artist_id int, album_no int, title varchar(100) NOT NULL, PRIMARY KEY (artist_id, album_no)) ENGINE=InnoDB`,
@@ -153,6 +154,12 @@ describe.each(ENGINES)('from %s', (from) => {
       expect(created).not.toBeNull();
       await target.exec(`INSERT INTO track (artist_id, album_no, title) VALUES (2, 1, 'new')`);
       expect((await target.rows(`SELECT id FROM track WHERE title = 'new'`)).map(([v]) => Number(v))).toEqual([4]);
+      if (from === 'mysql') {
+        // MySQL's ON UPDATE CURRENT_TIMESTAMP: a trigger where the target has no such clause.
+        await target.exec(`UPDATE genre SET rating = 4 WHERE name = 'Jazz'`);
+        expect((await target.rows(`SELECT updated_at FROM genre WHERE name = 'Jazz'`))[0][0]).not.toBeNull();
+        expect((await target.rows(`SELECT updated_at FROM genre WHERE name = 'Rock'`))[0][0]).toBeNull();
+      }
       // The keys hold: a duplicate name, a track of no album.
       expect(await fails(target.exec(`INSERT INTO genre (name) VALUES ('Rock')`))).toBe(true);
       expect(await fails(target.exec(`INSERT INTO track (artist_id, album_no, title) VALUES (9, 9, 'none')`))).toBe(true);

@@ -23,6 +23,10 @@ export function missingInTarget(source: TableSchema, target: TableSchema, target
     if (d.value?.kind === 'null' || defaulted.has(d.column.toLowerCase())) continue;
     out.push({ object: 'default', name: d.column, detail: `${d.column} DEFAULT ${d.expression}`, fate: 'missing', note });
   }
+  const stamped = new Set(target.onUpdateNow.map((c) => c.toLowerCase()));
+  for (const c of source.onUpdateNow) {
+    if (!stamped.has(c.toLowerCase())) out.push({ object: 'on update', name: c, detail: `${c} ON UPDATE CURRENT_TIMESTAMP`, fate: 'missing', note });
+  }
   if (source.generatedKey && !target.generatedKey) {
     out.push({ object: 'generated key', name: source.generatedKey.column, detail: `${source.generatedKey.column}, ${source.generatedKey.kind}`, fate: 'missing', note });
   }

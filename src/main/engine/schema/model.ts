@@ -70,6 +70,8 @@ export interface TableSchema {
   foreignKeys: ForeignKeyDef[];
   defaults: ColumnDefault[];
   generatedKey?: GeneratedKey;
+  /** Columns set to the current time whenever their row changes (MySQL's ON UPDATE CURRENT_TIMESTAMP). */
+  onUpdateNow: string[];
   /** CHECK constraints, by name and text: read to be named, not translated. */
   checks: { name: string; expression: string }[];
   /** Triggers on the table, by name: never carried. */
@@ -103,6 +105,8 @@ export interface TableWork {
   generatedKey?: { column: string; next?: string };
   indexes: TargetIndex[];
   foreignKeys: TargetForeignKey[];
+  /** Columns the target sets to the current time when their row changes (a trigger where the engine has no ON UPDATE). */
+  onUpdateNow: string[];
 }
 
 /**
@@ -124,6 +128,8 @@ export interface SchemaSupport {
   adaptIndex(index: IndexDef, columns: Column[]): { index: TargetIndex; adaptation?: string } | { reason: string };
   /** Can this engine make this column generate keys (with a counter where it has one)? A reason when not, an adaptation when changed. */
   adaptGeneratedKey(column: Column, primaryKey: string[]): { adaptation?: string } | { reason: string };
+  /** How this engine sets a column to the current time when its row changes; a reason when it cannot. */
+  adaptOnUpdateNow(column: Column): { adaptation: string } | { reason: string };
   /** Referential actions the engine refuses (InnoDB: SET DEFAULT): carried as NO ACTION, named. */
   unsupportedActions: ReferentialAction[];
   /** Why this engine would refuse a foreign key between columns of these types (InnoDB: not the same type); undefined: it takes it. */

@@ -73,7 +73,7 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
 }
 
 function emptyWork(plan: TablePlan): TableWork {
-  return { table: plan.targetName, columns: plan.targetColumns, primaryKey: plan.key, defaults: [], indexes: [], foreignKeys: [] };
+  return { table: plan.targetName, columns: plan.targetColumns, primaryKey: plan.key, defaults: [], indexes: [], foreignKeys: [], onUpdateNow: [] };
 }
 
 /** The target column a source column becomes, if the run copies it. */
@@ -109,6 +109,16 @@ function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, n
       work.defaults.push({ column: column.name, sql: rendered.sql });
       const same = rendered.sql.toLowerCase() === d.expression.toLowerCase();
       items.push({ object: 'default', name: column.name, detail, fate: same ? 'carried' : 'adapted', ...(same ? {} : { note: `DEFAULT ${rendered.sql}` }) });
+    }
+  }
+  for (const name of schema.onUpdateNow) {
+    const column = targetColumn(plan, name);
+    const detail = `${name} ON UPDATE CURRENT_TIMESTAMP`;
+    const fit = column ? to.adaptOnUpdateNow(column) : { reason: `column ${name} is not copied` };
+    if ('reason' in fit) items.push({ object: 'on update', name, detail, fate: 'not carried', note: fit.reason });
+    else {
+      work.onUpdateNow.push(column!.name);
+      items.push({ object: 'on update', name: column!.name, detail, fate: 'adapted', note: fit.adaptation });
     }
   }
   const pk = new Set(plan.sourceInfo.primaryKey);

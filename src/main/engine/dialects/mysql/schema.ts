@@ -94,7 +94,7 @@ export function parseMysqlDefault(raw: string, mariadb: boolean, expression: boo
 
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', Z: '\x1a' };
 
-async function readColumns(session: Session, table: TableName): Promise<{ defaults: ColumnDefault[]; generatedKey?: GeneratedKey }> {
+async function readColumns(session: Session, table: TableName): Promise<{ defaults: ColumnDefault[]; generatedKey?: GeneratedKey; onUpdateNow: string[] }> {
   const found = await rows(
     session,
     `SELECT c.COLUMN_NAME, c.COLUMN_DEFAULT, c.EXTRA, c.DATA_TYPE, t.AUTO_INCREMENT
@@ -105,8 +105,10 @@ async function readColumns(session: Session, table: TableName): Promise<{ defaul
   );
   const mariadb = /mariadb/i.test(session.serverVersion);
   const defaults: ColumnDefault[] = [];
+  const onUpdateNow: string[] = [];
   let generatedKey: GeneratedKey | undefined;
   for (const [column, raw, extra, dataType, counter] of found) {
+    if (/on update (current_timestamp|now)/i.test(extra ?? '')) onUpdateNow.push(column!);
     if (/auto_increment/i.test(extra ?? '')) {
       generatedKey = { column: column!, kind: 'auto_increment', ...(counter !== null ? { next: counter } : {}) };
       continue;
@@ -116,7 +118,7 @@ async function readColumns(session: Session, table: TableName): Promise<{ defaul
     const numeric = /int|decimal|numeric|float|double|real|bit|year/i.test(dataType ?? '');
     defaults.push({ column: column!, expression: raw, value: parseMysqlDefault(raw, mariadb, /DEFAULT_GENERATED/i.test(extra ?? ''), numeric) });
   }
-  return { defaults, generatedKey };
+  return { defaults, generatedKey, onUpdateNow };
 }
 
 async function readChecks(session: Session, table: TableName): Promise<{ name: string; expression: string }[]> {
@@ -210,6 +212,11 @@ function adaptGeneratedKey(column: Column, primaryKey: string[]): { adaptation?:
   return { adaptation: 'AUTO_INCREMENT' };
 }
 
+function adaptOnUpdateNow(column: Column): { adaptation: string } | { reason: string } {
+  if (column.type.kind !== 'timestamp') return { reason: `ON UPDATE CURRENT_TIMESTAMP needs a DATETIME or TIMESTAMP column, and ${column.name} is ${column.nativeType}` };
+  return { adaptation: 'ON UPDATE CURRENT_TIMESTAMP' };
+}
+
 function columnList(session: Session, columns: TargetIndex['columns']): string {
   return columns.map((c) => `${session.quoteIdentifier(c.name)}${c.prefix !== undefined ? `(${Math.floor(c.prefix)})` : ''}${c.descending ? ' DESC' : ''}`).join(', ');
 }
@@ -222,7 +229,14 @@ function columnList(session: Session, columns: TargetIndex['columns']): string {
  */
 async function buildTable(session: Session, work: TableWork): Promise<void> {
   const q = (n: string) => session.quoteIdentifier(n);
-  const changes = work.defaults.map((d) => `ALTER COLUMN ${q(d.column)} SET DEFAULT ${d.sql}`);
+  const stamped = new Set(work.onUpdateNow);
+  const changes = work.defaults.filter((d) => !stamped.has(d.column)).map((d) => `ALTER COLUMN ${q(d.column)} SET DEFAULT ${d.sql}`);
+  // ON UPDATE is part of the column's definition: stated again whole, with its default.
+  for (const column of work.columns.filter((c) => stamped.has(c.name))) {
+    const d = work.defaults.find((x) => x.column === column.name);
+    const p = fractionalDigits(column.nativeType);
+    changes.push(`MODIFY ${q(column.name)} ${column.nativeType}${column.nullable ? ' NULL' : ' NOT NULL'}${d ? ` DEFAULT ${d.sql}` : ''} ON UPDATE CURRENT_TIMESTAMP${p ? `(${p})` : ''}`);
+  }
   const key = work.generatedKey && work.columns.find((c) => c.name === work.generatedKey!.column);
   if (key && !(await generatesKeys(session, work.table, key.name))) changes.push(`MODIFY ${q(key.name)} ${key.nativeType} NOT NULL AUTO_INCREMENT`);
   for (const index of work.indexes) changes.push(`ADD ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} (${columnList(session, index.columns)})`);
@@ -278,6 +292,7 @@ export const mysqlSchema: SchemaSupport = {
   renderDefault,
   adaptIndex,
   adaptGeneratedKey,
+  adaptOnUpdateNow,
   foreignKeysWithTable: false,
   unsupportedActions: ['SET DEFAULT'],
   buildTable,

@@ -104,7 +104,7 @@ async function readTable(session: Session, table: TableName): Promise<TableSchem
   const triggers = await rows(session, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name", [table.name]);
   // SQLite keeps no catalog of CHECK constraints: their presence in the table's text is named.
   const checks = /\bCHECK\s*\(/i.test(sql ?? '') ? [{ name: '(in the table definition)', expression: sql! }] : [];
-  return { indexes, foreignKeys, ...columns, checks, triggers: triggers.map(([t]) => t!) };
+  return { indexes, foreignKeys, ...columns, onUpdateNow: [], checks, triggers: triggers.map(([t]) => t!) };
 }
 
 async function otherObjects(session: Session): Promise<OtherObject[]> {
@@ -155,6 +155,11 @@ function adaptGeneratedKey(column: Column, key: string[]): { adaptation?: string
   return { adaptation: `INTEGER PRIMARY KEY AUTOINCREMENT${column.nativeType.toUpperCase() === 'INTEGER' ? '' : ` (declared INTEGER instead of ${column.nativeType}: SQLite generates keys only there)`}` };
 }
 
+function adaptOnUpdateNow(column: Column): { adaptation: string } | { reason: string } {
+  if (column.type.kind !== 'timestamp') return { reason: `${column.name} is ${column.nativeType || 'typeless'}, not a timestamp` };
+  return { adaptation: 'an AFTER UPDATE trigger sets it to CURRENT_TIMESTAMP (UTC) when an update leaves it alone' };
+}
+
 function createSql(session: Session, name: TableName, work: TableWork): string {
   const q = (n: string) => session.quoteIdentifier(n);
   const defaults = new Map(work.defaults.map((d) => [d.column, d.sql]));
@@ -201,6 +206,13 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
     const cols = index.columns.map((c) => `${q(c.name)}${c.descending ? ' DESC' : ''}`).join(', ');
     await session.execute(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} ON ${session.quoteTable(work.table)} (${cols})`);
   }
+  // MySQL's ON UPDATE CURRENT_TIMESTAMP: the trigger's own UPDATE does not fire it again (recursive_triggers is off).
+  const t = session.quoteTable(work.table);
+  for (const c of work.onUpdateNow) {
+    await session.execute(
+      `CREATE TRIGGER ${q(`${work.table.name}_${c}_on_update`)} AFTER UPDATE ON ${t} FOR EACH ROW WHEN NEW.${q(c)} IS OLD.${q(c)} BEGIN UPDATE ${t} SET ${q(c)} = CURRENT_TIMESTAMP WHERE rowid = NEW.rowid; END`,
+    );
+  }
 }
 
 /** AUTOINCREMENT hands out past sqlite_sequence's value for the table (which the rebuild's copy set to its largest key). */
@@ -224,6 +236,7 @@ export const sqliteSchema: SchemaSupport = {
   renderDefault,
   adaptIndex,
   adaptGeneratedKey,
+  adaptOnUpdateNow,
   foreignKeysWithTable: true,
   unsupportedActions: [],
   buildTable,
