@@ -10,7 +10,7 @@ import type { Session } from '../dialects/dialect.js';
 import { errorMessage, isTransient } from '../errors.js';
 import { tableLabel, type Value } from '../types.js';
 import type { TablePlan } from '../pipeline/plan.js';
-import type { TableWork, TargetForeignKey } from './model.js';
+import type { EnumCheck, SchemaSupport, TableWork, TargetForeignKey } from './model.js';
 
 export async function carrySchema(target: Session, plans: TablePlan[], warn: (message: string) => void): Promise<void> {
   const support = target.dialect.schema;
@@ -30,6 +30,7 @@ export async function carrySchema(target: Session, plans: TablePlan[], warn: (me
       }
     }
     work.foreignKeys = kept;
+    work.enumChecks = await checksTheRowsKeep(target, support, work, warn);
   }
   // Parents first (the plan's order): a table rebuilt with its keys (SQLite) finds its parents in place.
   for (const work of works) await support.buildTable(target, work);
@@ -63,6 +64,20 @@ async function attempt(target: Session, fn: () => Promise<void>): Promise<string
     }
     return errorMessage(err);
   }
+}
+
+/** ENUM checks whose labels every row holds (MySQL's non-strict mode stores '' for a value it refused); the others are reported. */
+async function checksTheRowsKeep(target: Session, support: SchemaSupport, work: TableWork, warn: (message: string) => void): Promise<EnumCheck[]> {
+  const kept: EnumCheck[] = [];
+  for (const check of work.enumChecks) {
+    const c = target.quoteIdentifier(check.column);
+    const marks = check.values.map((_, i) => support.placeholder(i + 1));
+    const sql = `SELECT COUNT(*), MIN(${c}) FROM ${target.quoteTable(work.table)} WHERE ${c} IS NOT NULL AND ${c} NOT IN (${marks.join(', ')})`;
+    const [[count, example]] = (await target.query(sql, check.values)).rows;
+    if (Number(count) === 0) kept.push(check);
+    else warn(`${tableLabel(work.table)}: the check ${check.name} on ${check.column}'s labels was not created: ${String(count)} rows hold another value, e.g. '${String(example)}'`);
+  }
+  return kept;
 }
 
 /** Rows whose key columns are all set and match no parent row (MATCH SIMPLE, as every engine checks them): how many, and the first. */

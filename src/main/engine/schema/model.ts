@@ -107,6 +107,14 @@ export interface TableWork {
   foreignKeys: TargetForeignKey[];
   /** Columns the target sets to the current time when their row changes (a trigger where the engine has no ON UPDATE). */
   onUpdateNow: string[];
+  /** A source ENUM held as text: a CHECK that keeps its values to the labels. */
+  enumChecks: EnumCheck[];
+}
+
+export interface EnumCheck {
+  name: string;
+  column: string;
+  values: string[];
 }
 
 /**
@@ -120,6 +128,8 @@ export interface SchemaSupport {
   otherObjects(session: Session, schema?: string): Promise<OtherObject[]>;
   /** Names in the target that an index or constraint may not take (relations of the schema, constraint names of the database). */
   takenNames(session: Session, schema?: string): Promise<string[]>;
+  /** The n-th (1-based) parameter of a statement. */
+  placeholder(n: number): string;
   /** Index names are unique per table (MySQL), or per schema/database (PostgreSQL, SQLite). */
   indexNamesPerTable: boolean;
   /** A default in this engine's SQL for a column of this type; a reason string when it has no equivalent. */

@@ -73,7 +73,7 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
 }
 
 function emptyWork(plan: TablePlan): TableWork {
-  return { table: plan.targetName, columns: plan.targetColumns, primaryKey: plan.key, defaults: [], indexes: [], foreignKeys: [], onUpdateNow: [] };
+  return { table: plan.targetName, columns: plan.targetColumns, primaryKey: plan.key, defaults: [], indexes: [], foreignKeys: [], onUpdateNow: [], enumChecks: [] };
 }
 
 /** The target column a source column becomes, if the run copies it. */
@@ -111,6 +111,14 @@ function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, n
       items.push({ object: 'default', name: column.name, detail, fate: same ? 'carried' : 'adapted', ...(same ? {} : { note: `DEFAULT ${rendered.sql}` }) });
     }
   }
+  // An ENUM the target holds as text: its labels become a CHECK (into MySQL it stays an ENUM).
+  plan.columns.forEach((c, i) => {
+    const into = plan.targetColumns[i];
+    if (c.type.kind !== 'enum' || into.type.kind === 'enum' || into.type.kind !== 'text') return;
+    const name = `${table.slice(0, 40)}_${into.name.slice(0, 16)}_check`;
+    work.enumChecks.push({ name, column: into.name, values: c.type.values });
+    items.push({ object: 'check', name, detail: `${into.name} IN (${c.type.values.map((v) => `'${v}'`).join(', ')})`, fate: 'adapted', note: `${c.nativeType} becomes ${into.nativeType} with a CHECK on its labels` });
+  });
   for (const name of schema.onUpdateNow) {
     const column = targetColumn(plan, name);
     const detail = `${name} ON UPDATE CURRENT_TIMESTAMP`;

@@ -15,12 +15,20 @@ const MAX_KEY_BYTES = 3072;
 
 const text = (v: Value): string | null => (v === null ? null : valueText(v));
 
+/**
+ * `sql`'s rows for the table, whose database and name fill each `?` pair in
+ * turn. Both are constants in every information_schema condition: MariaDB
+ * then opens that one table, not every table of the server (which waits on any
+ * other session's lock on any of them).
+ */
 async function rows(session: Session, sql: string, table: TableName): Promise<(string | null)[][]> {
-  const r = await session.query(sql, [table.schema ?? null, table.name]);
+  const db = table.schema ?? valueText((await session.query('SELECT DATABASE()')).rows[0][0]);
+  const pairs = (sql.match(/\?/g) ?? []).length / 2;
+  const r = await session.query(sql, Array.from({ length: pairs }, () => [db, table.name]).flat());
   return r.rows.map((row) => row.map(text));
 }
 
-const DB = 'COALESCE(?, DATABASE())';
+const DB = '?';
 
 async function readIndexes(session: Session, table: TableName): Promise<IndexDef[]> {
   const found = await rows(
@@ -50,7 +58,7 @@ async function readForeignKeys(session: Session, table: TableName): Promise<Fore
        FROM information_schema.KEY_COLUMN_USAGE k
        JOIN information_schema.REFERENTIAL_CONSTRAINTS r
          ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
-      WHERE k.TABLE_SCHEMA = ${DB} AND k.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+      WHERE k.TABLE_SCHEMA = ${DB} AND k.TABLE_NAME = ? AND r.CONSTRAINT_SCHEMA = ${DB} AND r.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
       ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
     table,
   );
@@ -100,7 +108,7 @@ async function readColumns(session: Session, table: TableName): Promise<{ defaul
     `SELECT c.COLUMN_NAME, c.COLUMN_DEFAULT, c.EXTRA, c.DATA_TYPE, t.AUTO_INCREMENT
        FROM information_schema.COLUMNS c
        JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
-      WHERE c.TABLE_SCHEMA = ${DB} AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION`,
+      WHERE c.TABLE_SCHEMA = ${DB} AND c.TABLE_NAME = ? AND t.TABLE_SCHEMA = ${DB} AND t.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION`,
     table,
   );
   const mariadb = /mariadb/i.test(session.serverVersion);
@@ -142,10 +150,12 @@ async function readTable(session: Session, table: TableName): Promise<TableSchem
 }
 
 async function otherObjects(session: Session): Promise<OtherObject[]> {
+  const db = valueText((await session.query('SELECT DATABASE()')).rows[0][0]);
   const r = await session.query(
-    `SELECT 'view', TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
-     UNION ALL SELECT 'routine', ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()
+    `SELECT 'view', TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?
+     UNION ALL SELECT 'routine', ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
      ORDER BY 1, 2`,
+    [db, db],
   );
   return r.rows.map(([kind, name]) => ({ kind: valueText(kind) as OtherObject['kind'], name: valueText(name) }));
 }
@@ -239,13 +249,14 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
   }
   const key = work.generatedKey && work.columns.find((c) => c.name === work.generatedKey!.column);
   if (key && !(await generatesKeys(session, work.table, key.name))) changes.push(`MODIFY ${q(key.name)} ${key.nativeType} NOT NULL AUTO_INCREMENT`);
+  for (const check of work.enumChecks) changes.push(`ADD CONSTRAINT ${q(check.name)} CHECK (${q(check.column)} IN (${check.values.map((v) => stringLiteral(v, true)).join(', ')}))`);
   for (const index of work.indexes) changes.push(`ADD ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} (${columnList(session, index.columns)})`);
   if (changes.length) await session.execute(`ALTER TABLE ${session.quoteTable(work.table)} ${changes.join(', ')}`);
 }
 
 async function generatesKeys(session: Session, table: TableName, column: string): Promise<boolean> {
-  const r = await session.query(`SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${DB} AND TABLE_NAME = ? AND COLUMN_NAME = ?`, [table.schema ?? null, table.name, column]);
-  return /auto_increment/i.test(valueText(r.rows[0]?.[0] ?? ''));
+  const found = await rows(session, `SELECT COLUMN_NAME, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${DB} AND TABLE_NAME = ?`, table);
+  return found.some(([name, extra]) => name === column && /auto_increment/i.test(extra ?? ''));
 }
 
 /** Checked for orphans by a query before (schema/apply.ts): added without InnoDB's row-by-row check and table copy. */
@@ -271,7 +282,8 @@ async function setCounter(session: Session, table: TableName, column: string, ne
 
 /** Foreign key names are unique per database. */
 async function takenNames(session: Session): Promise<string[]> {
-  const r = await session.query("SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'");
+  const db = valueText((await session.query('SELECT DATABASE()')).rows[0][0]);
+  const r = await session.query("SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND CONSTRAINT_TYPE = 'FOREIGN KEY'", [db]);
   return r.rows.map(([n]) => valueText(n));
 }
 
@@ -284,6 +296,7 @@ function foreignKeyProblem(columns: Column[], referenced: Column[]): string | un
 }
 
 export const mysqlSchema: SchemaSupport = {
+  placeholder: () => '?',
   foreignKeyProblem,
   readTable,
   takenNames,

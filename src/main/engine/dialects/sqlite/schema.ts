@@ -170,6 +170,7 @@ function createSql(session: Session, name: TableName, work: TableWork): string {
     return `${q(c.name)}${c.nativeType ? ` ${c.nativeType}` : ''}${c.nullable ? '' : ' NOT NULL'}${d !== undefined ? ` DEFAULT ${d}` : ''}`;
   });
   if (!generated && work.primaryKey.length) lines.push(`PRIMARY KEY (${work.primaryKey.map(q).join(', ')})`);
+  for (const check of work.enumChecks) lines.push(`CONSTRAINT ${q(check.name)} CHECK (${q(check.column)} IN (${check.values.map((v) => stringLiteral(v)).join(', ')}))`);
   for (const fk of work.foreignKeys) {
     lines.push(
       `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${fk.columns.map(q).join(', ')}) REFERENCES ${q(fk.references.name)} (${fk.referencedColumns.map(q).join(', ')}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`,
@@ -200,7 +201,7 @@ async function rebuild(session: Session, work: TableWork): Promise<void> {
 }
 
 async function buildTable(session: Session, work: TableWork): Promise<void> {
-  if (work.defaults.length || work.generatedKey || work.foreignKeys.length) await rebuild(session, work);
+  if (work.defaults.length || work.generatedKey || work.foreignKeys.length || work.enumChecks.length) await rebuild(session, work);
   const q = (n: string) => session.quoteIdentifier(n);
   for (const index of work.indexes) {
     const cols = index.columns.map((c) => `${q(c.name)}${c.descending ? ' DESC' : ''}`).join(', ');
@@ -229,6 +230,7 @@ async function takenNames(session: Session): Promise<string[]> {
 }
 
 export const sqliteSchema: SchemaSupport = {
+  placeholder: () => '?',
   readTable,
   takenNames,
   otherObjects,
