@@ -69,7 +69,8 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
       if (item.fate === 'not carried') warnings.push(`${p.plan.targetLabel}: ${item.object} ${item.name} (${item.detail}) is not carried: ${item.note}`);
     }
   }
-  await listOtherObjects(source, from, tables, warnings);
+  // A migration's concern: a sync into tables that exist is not told again each run.
+  if (creating.length) await listOtherObjects(source, from, tables, warnings);
 }
 
 function emptyWork(plan: TablePlan): TableWork {
