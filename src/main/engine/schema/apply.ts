@@ -1,8 +1,9 @@
 /**
  * Build the schema of the tables a run created, once every table's rows are
  * in, in the order the fast tools use: each table's defaults, generated key
- * and indexes; then the foreign keys (after a query for orphan rows: a key
- * the rows break is left out and reported, never a bare failure); then the
+ * and indexes; then the foreign keys (a query for orphan rows first, or, where
+ * adding the key checks the rows itself, once it refuses: a key the rows break
+ * is left out and reported, never a bare failure); then the
  * key counters. The caller runs it inside the apply transaction where DDL is
  * transactional, and removes the run's tables if it fails where it is not.
  */
@@ -16,20 +17,14 @@ export async function carrySchema(target: Session, plans: TablePlan[], warn: (me
   const support = target.dialect.schema;
   const works = plans.map((p) => p.schemaWork).filter((w): w is TableWork => w !== undefined);
   if (!support || works.length === 0) return;
+  // Where adding a key checks the rows itself (PostgreSQL's VALIDATE), orphans are looked for only when it refuses.
+  const checkFirst = !support.validatesForeignKeys;
   for (const work of works) {
-    const kept: TargetForeignKey[] = [];
-    for (const fk of work.foreignKeys) {
-      const orphans = await findOrphans(target, work, fk);
-      if (orphans.count === 0) kept.push(fk);
-      else {
-        warn(
-          `${tableLabel(work.table)}: foreign key ${fk.name} (${fk.columns.join(', ')}) → ${tableLabel(fk.references)} (${fk.referencedColumns.join(', ')}) was not created: ` +
-            `${orphans.count} row${orphans.count === 1 ? '' : 's'} reference${orphans.count === 1 ? 's' : ''} a missing ${tableLabel(fk.references)} row, e.g. ${orphans.example}; ` +
-            'fix or delete them, then add the key by hand',
-        );
-      }
+    if (checkFirst) {
+      const kept: TargetForeignKey[] = [];
+      for (const fk of work.foreignKeys) if (await hasNoOrphans(target, work, fk, warn)) kept.push(fk);
+      work.foreignKeys = kept;
     }
-    work.foreignKeys = kept;
     work.enumChecks = await checksTheRowsKeep(target, support, work, warn);
   }
   // Parents first (the plan's order): a table rebuilt with its keys (SQLite) finds its parents in place.
@@ -38,7 +33,9 @@ export async function carrySchema(target: Session, plans: TablePlan[], warn: (me
     for (const work of works) {
       for (const fk of work.foreignKeys) {
         const failed = await attempt(target, () => support.addForeignKey!(target, work.table, fk));
-        if (failed) warn(`${tableLabel(work.table)}: foreign key ${fk.name} (${fk.columns.join(', ')}) → ${tableLabel(fk.references)} was not created: the target refused it (${failed}); the rows are in, add the key by hand`);
+        if (failed && (checkFirst || (await hasNoOrphans(target, work, fk, warn)))) {
+          warn(`${tableLabel(work.table)}: foreign key ${fk.name} (${fk.columns.join(', ')}) → ${tableLabel(fk.references)} was not created: the target refused it (${failed}); the rows are in, add the key by hand`);
+        }
       }
     }
   }
@@ -78,6 +75,18 @@ async function checksTheRowsKeep(target: Session, support: SchemaSupport, work: 
     else warn(`${tableLabel(work.table)}: the check ${check.name} on ${check.column}'s labels was not created: ${String(count)} rows hold another value, e.g. '${String(example)}'`);
   }
   return kept;
+}
+
+/** True when no row breaks the key; otherwise the orphans are reported by constraint, count and an example key. */
+async function hasNoOrphans(target: Session, work: TableWork, fk: TargetForeignKey, warn: (message: string) => void): Promise<boolean> {
+  const orphans = await findOrphans(target, work, fk);
+  if (orphans.count === 0) return true;
+  warn(
+    `${tableLabel(work.table)}: foreign key ${fk.name} (${fk.columns.join(', ')}) → ${tableLabel(fk.references)} (${fk.referencedColumns.join(', ')}) was not created: ` +
+      `${orphans.count} row${orphans.count === 1 ? '' : 's'} reference${orphans.count === 1 ? 's' : ''} a missing ${tableLabel(fk.references)} row, e.g. ${orphans.example}; ` +
+      'fix or delete them, then add the key by hand',
+  );
+  return false;
 }
 
 /** Rows whose key columns are all set and match no parent row (MATCH SIMPLE, as every engine checks them): how many, and the first. */

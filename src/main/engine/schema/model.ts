@@ -144,6 +144,8 @@ export interface SchemaSupport {
   unsupportedActions: ReferentialAction[];
   /** Why this engine would refuse a foreign key between columns of these types (InnoDB: not the same type); undefined: it takes it. */
   foreignKeyProblem?(columns: Column[], referenced: Column[]): string | undefined;
+  /** Adding a foreign key checks the rows (and refuses orphans) in one pass of its own: no query for them first. */
+  validatesForeignKeys?: boolean;
   /** Foreign keys exist only as part of the table's definition (SQLite): buildTable declares them. */
   foreignKeysWithTable: boolean;
   /** Defaults, the generated key, its indexes (and, foreignKeysWithTable, its foreign keys) on a table the run created. */

@@ -280,6 +280,7 @@ export const postgresSchema: SchemaSupport = {
   adaptGeneratedKey,
   adaptOnUpdateNow,
   foreignKeysWithTable: false,
+  validatesForeignKeys: true,
   unsupportedActions: [],
   buildTable,
   addForeignKey,
