@@ -28,6 +28,8 @@ export interface IndexDef {
   method?: string;
   /** The source's own text of it, shown when it is not carried. */
   definition?: string;
+  /** Its method, key parts and condition in the engine's own SQL (PostgreSQL `USING gin (…) WHERE …`): a target of the same engine builds it from that. */
+  native?: string;
 }
 
 export interface ForeignKeyDef {
@@ -72,7 +74,7 @@ export interface TableSchema {
   generatedKey?: GeneratedKey;
   /** Columns set to the current time whenever their row changes (MySQL's ON UPDATE CURRENT_TIMESTAMP). */
   onUpdateNow: string[];
-  /** CHECK constraints, by name and text: read to be named, not translated. */
+  /** CHECK constraints, by name and text (`CHECK (…)` in the engine's SQL): carried between engines of one kind, else named. */
   checks: { name: string; expression: string }[];
   /** Triggers on the table, by name: never carried. */
   triggers: string[];
@@ -89,6 +91,8 @@ export interface TargetIndex {
   name: string;
   unique: boolean;
   columns: IndexColumn[];
+  /** Built from the source's own text (IndexDef.native) instead of `columns`. */
+  native?: string;
 }
 
 export interface TargetForeignKey extends Omit<ForeignKeyDef, 'references'> {
@@ -109,6 +113,8 @@ export interface TableWork {
   onUpdateNow: string[];
   /** A source ENUM held as text: a CHECK that keeps its values to the labels. */
   enumChecks: EnumCheck[];
+  /** CHECK constraints as the source (an engine of the same kind) has them: name and `CHECK (…)`. */
+  checks: { name: string; expression: string }[];
 }
 
 export interface EnumCheck {
@@ -135,7 +141,7 @@ export interface SchemaSupport {
   /** A default in this engine's SQL for a column of this type; a reason string when it has no equivalent. */
   renderDefault(value: DefaultValue, column: Column): { sql: string } | { reason: string };
   /** An index this engine cannot build as it is: the one it builds, and the adaptation named; or the reason it cannot. */
-  adaptIndex(index: IndexDef, columns: Column[]): { index: TargetIndex; adaptation?: string } | { reason: string };
+  adaptIndex(index: IndexDef, columns: Column[], sameEngine: boolean): { index: TargetIndex; adaptation?: string } | { reason: string };
   /** Can this engine make this column generate keys (with a counter where it has one)? A reason when not, an adaptation when changed. */
   adaptGeneratedKey(column: Column, primaryKey: string[]): { adaptation?: string } | { reason: string };
   /** How this engine sets a column to the current time when its row changes; a reason when it cannot. */

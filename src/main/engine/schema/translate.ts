@@ -60,7 +60,8 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
   } catch (err) {
     warnings.push(`could not list the target's names in use (${errorMessage(err)}); an index name that is taken fails the run, which is rolled back`);
   }
-  for (const p of planning) planTable(p, to, to.indexNamesPerTable ? new NameSpace(max) : shared);
+  const sameEngine = source.dialect.engine === target.dialect.engine;
+  for (const p of planning) planTable(p, to, to.indexNamesPerTable ? new NameSpace(max) : shared, sameEngine);
   for (const p of planning) planForeignKeys(p, planning, tables, to, foreignKeyNames);
   for (const p of planning) {
     p.plan.schemaWork = p.work;
@@ -74,7 +75,7 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
 }
 
 function emptyWork(plan: TablePlan): TableWork {
-  return { table: plan.targetName, columns: plan.targetColumns, primaryKey: plan.key, defaults: [], indexes: [], foreignKeys: [], onUpdateNow: [], enumChecks: [] };
+  return { table: plan.targetName, columns: plan.targetColumns, primaryKey: plan.key, defaults: [], indexes: [], foreignKeys: [], onUpdateNow: [], enumChecks: [], checks: [] };
 }
 
 /** The target column a source column becomes, if the run copies it. */
@@ -83,7 +84,10 @@ function targetColumn(plan: TablePlan, name: string): Column | undefined {
   return i < 0 ? undefined : plan.targetColumns[i];
 }
 
-function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, names: NameSpace): void {
+function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, names: NameSpace, sameEngine: boolean): void {
+  // Between engines of one kind, what is written in the engine's own SQL (a CHECK, an expression index) is carried as
+  // written: only when every column is copied under its own name, which that text names.
+  const verbatim = sameEngine && plan.columns.length === plan.sourceInfo.columns.length && plan.columns.every((c, i) => plan.targetColumns[i].name === c.name);
   const table = plan.targetName.name;
   const key = schema.generatedKey;
   if (key) {
@@ -143,7 +147,7 @@ function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, n
     }
     const columns = index.columns.map((c) => targetColumn(plan, c.name)!);
     const renamed = { ...index, columns: index.columns.map((c, i) => ({ ...c, name: columns[i].name })) };
-    const fit = to.adaptIndex(renamed, plan.targetColumns);
+    const fit = to.adaptIndex(renamed, plan.targetColumns, verbatim);
     if ('reason' in fit) {
       items.push({ object, name: index.name, detail, fate: 'not carried', note: fit.reason });
       continue;
@@ -153,7 +157,12 @@ function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, n
     const notes = [...(name !== index.name ? [`named ${name} (${index.name} is taken or too long)`] : []), ...(fit.adaptation ? [fit.adaptation] : [])];
     items.push({ object, name, detail, fate: notes.length ? 'adapted' : 'carried', ...(notes.length ? { note: notes.join('; ') } : {}) });
   }
-  for (const check of schema.checks) items.push({ object: 'check', name: check.name, detail: check.expression, fate: 'not carried', note: 'CHECK constraints are not translated yet; the rows were checked by the source' });
+  for (const check of schema.checks) {
+    if (verbatim && /^CHECK\s*\(/i.test(check.expression)) {
+      work.checks.push(check);
+      items.push({ object: 'check', name: check.name, detail: check.expression, fate: 'carried' });
+    } else items.push({ object: 'check', name: check.name, detail: check.expression, fate: 'not carried', note: 'CHECK constraints are carried between engines of one kind only (and with every column copied)' });
+  }
   for (const trigger of schema.triggers) items.push({ object: 'trigger', name: trigger, detail: 'trigger', fate: 'not carried', note: 'triggers are code in the source engine’s language: rewrite it for the target' });
 }
 

@@ -133,7 +133,7 @@ async function readChecks(session: Session, table: TableName): Promise<{ name: s
   try {
     const found = await rows(session, `SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ${DB} AND TABLE_NAME = ?`, table);
     // MariaDB's JSON columns carry a CHECK (json_valid(`col`)): part of the type, not the user's.
-    return found.filter(([, clause]) => !/^json_valid\(`(?:[^`]|``)+`\)$/i.test(String(clause).trim())).map(([name, clause]) => ({ name: name!, expression: clause! }));
+    return found.filter(([, clause]) => !/^json_valid\(`(?:[^`]|``)+`\)$/i.test(String(clause).trim())).map(([name, clause]) => ({ name: name!, expression: `CHECK (${clause!})` }));
   } catch {
     return []; // MySQL before 8.0.16 has no CHECK_CONSTRAINTS (nor checks)
   }
@@ -196,7 +196,11 @@ function needsPrefix(column: Column): boolean {
   return t.kind !== 'json' && (t.maxLength === undefined || t.maxLength * charBytes(column) > MAX_KEY_BYTES);
 }
 
-function adaptIndex(index: IndexDef, columns: Column[]): { index: TargetIndex; adaptation?: string } | { reason: string } {
+function adaptIndex(index: IndexDef, columns: Column[], sameEngine: boolean): { index: TargetIndex; adaptation?: string } | { reason: string } {
+  // Between MySQL databases a FULLTEXT or SPATIAL index is built as it was ("native" holds its kind).
+  if (sameEngine && (index.fullText || index.spatial) && !index.expression) {
+    return { index: { name: index.name, unique: false, columns: index.columns, native: index.fullText ? 'FULLTEXT' : 'SPATIAL' } };
+  }
   const not = notTranslatable({ ...index, fullText: undefined, spatial: undefined });
   if (not) return { reason: not };
   if (index.fullText || index.spatial) return { reason: `a ${index.fullText ? 'full-text' : 'spatial'} index: only B-tree indexes are translated${index.definition ? ` (source: ${index.definition})` : ''}` };
@@ -249,8 +253,9 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
   }
   const key = work.generatedKey && work.columns.find((c) => c.name === work.generatedKey!.column);
   if (key && !(await generatesKeys(session, work.table, key.name))) changes.push(`MODIFY ${q(key.name)} ${key.nativeType} NOT NULL AUTO_INCREMENT`);
+  for (const check of work.checks) changes.push(`ADD CONSTRAINT ${q(check.name)} ${check.expression}`);
   for (const check of work.enumChecks) changes.push(`ADD CONSTRAINT ${q(check.name)} CHECK (${q(check.column)} IN (${check.values.map((v) => stringLiteral(v, true)).join(', ')}))`);
-  for (const index of work.indexes) changes.push(`ADD ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} (${columnList(session, index.columns)})`);
+  for (const index of work.indexes) changes.push(`ADD ${index.native ? `${index.native} ` : index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} (${columnList(session, index.columns)})`);
   if (changes.length) await session.execute(`ALTER TABLE ${session.quoteTable(work.table)} ${changes.join(', ')}`);
 }
 
