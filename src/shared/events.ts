@@ -115,6 +115,19 @@ export interface PlannedTable {
   fastPath?: string;
   /** Incremental: the cursor, and the watermark rows must be past (none: the first run copies every row). */
   incremental?: { cursor: string; since?: string };
+  /** The table's indexes, keys, defaults and generated key, and what becomes of each (options.schema "full"). */
+  schema?: PlannedSchemaItem[];
+}
+
+export interface PlannedSchemaItem {
+  object: 'index' | 'unique index' | 'foreign key' | 'default' | 'generated key' | 'on update' | 'check' | 'trigger';
+  /** Its name in the target where it is built, else in the source. */
+  name: string;
+  /** What it is: columns, referenced table, expression. */
+  detail: string;
+  /** carried: as it is; adapted: changed as `note` says; not carried: `note` says why; missing: the existing target lacks it (nothing is changed). */
+  fate: 'carried' | 'adapted' | 'not carried' | 'missing';
+  note?: string;
 }
 
 export const EXIT = {

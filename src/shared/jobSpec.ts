@@ -58,6 +58,11 @@ export const ISOLATION_LEVELS = ['serializable', 'repeatable-read', 'read-commit
 
 export const optionsSchema = z.strictObject({
   createTables: z.boolean().default(true),
+  /**
+   * What a table the run creates gets besides its columns and primary key: "full", its indexes, unique
+   * and foreign keys, defaults and generated key, built once its rows are in; "tables", nothing more.
+   */
+  schema: z.enum(['full', 'tables']).default('full'),
   /** Chunks copied at once (default: cores + 1). */
   parallel: z.number().int().min(1).max(64).optional(),
   /** Rows per key-range chunk of a big table (default: enough chunks for every lane, 100k to 1M rows each). */

@@ -127,6 +127,12 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium', () => {
     await expect.poll(() => page.getByText(/Ready: 3 tables/).isVisible(), { timeout: 30_000 }).toBe(true);
     await expect.poll(() => page.getByRole('article', { name: 'Plan for orders' }).isVisible()).toBe(true);
     await shot(page, '06-plan-preview');
+    // The schema the new tables get: orders' generated key and its foreign key to customers.
+    const schema = page.getByRole('article', { name: 'Plan for orders' }).getByRole('group', { name: 'Schema for orders' });
+    await schema.locator('summary').click();
+    await expect.poll(() => schema.textContent()).toMatch(/foreign key.*\(customer_id\) → customers \(id\).*carried/);
+    await schema.scrollIntoViewIfNeeded();
+    await shot(page, '06-plan-schema');
   });
 
   it('runs the job and watches it reach 100%', async () => {

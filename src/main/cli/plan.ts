@@ -2,6 +2,7 @@ import { EXIT } from '../../shared/events.js';
 import { planJob } from '../engine/pipeline/plan.js';
 import { megabytes, n } from './display.js';
 import { requireJob } from './jobFile.js';
+import { schemaLines } from './schemaLines.js';
 
 export async function planCommand(args: string[], opts: { json?: boolean }): Promise<number> {
   const job = requireJob(args, 'dbferry plan JOB.json [--json]', (problems) => {
@@ -27,6 +28,7 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
         const flag = c.lossy ? `  ${c.accepted ? 'accepted: ' : 'LOSSY: '}${c.lossy}` : c.mayNotFit ? `  may not fit: ${c.mayNotFit} (such rows are dead-lettered)` : '';
         process.stdout.write(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(20)} → ${c.targetName ? `"${c.targetName}" ` : ''}${c.targetType}${flag}\n`);
       }
+      for (const line of schemaLines(t.schema ?? [])) process.stdout.write(`    ${line}\n`);
     }
     for (const w of report.warnings) process.stdout.write(`warning: ${w}\n`);
     const all = [...report.problems, ...report.accessProblems];

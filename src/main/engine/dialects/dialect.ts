@@ -6,6 +6,7 @@
  * overrides, never `if (engine === ...)` in the pipeline.
  */
 import type { ConnectionInfo, Engine } from '../../../shared/connectionUrl.js';
+import type { SchemaSupport } from '../schema/model.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeKind, TypeMapping, Value } from '../types.js';
 
 export interface Capabilities {
@@ -110,6 +111,11 @@ export interface TableDef {
   name: TableName;
   columns: ColumnDef[];
   primaryKey: string[];
+  /**
+   * A column that generates keys from the start, where making it do so later
+   * copies the table (MySQL's AUTO_INCREMENT); engines that add it cheaply later ignore this.
+   */
+  generatedKey?: string;
 }
 
 /**
@@ -280,5 +286,7 @@ export interface Session {
 export interface Dialect {
   readonly engine: Engine;
   readonly capabilities: Capabilities;
+  /** Reads and builds indexes, foreign keys, defaults and generated keys (schema/); absent: only tables are carried. */
+  readonly schema?: SchemaSupport;
   open(info: ConnectionInfo, options: OpenOptions): Promise<Session>;
 }

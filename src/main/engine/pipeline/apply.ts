@@ -16,6 +16,8 @@ import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
 import { BATCH_COLUMN, ROW_COLUMN, keyAtStaging, promotable, stagedInFinalShape } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
+import { carrySchema } from '../schema/apply.js';
+import { carrySchemaOutside } from '../schema/outside.js';
 
 export interface AppliedCounts {
   inserted: number;
@@ -98,6 +100,8 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
         counts.get(s)!.updated += c.updated;
         rejected.push(...c.rejected);
       }
+      // Every new table is in under its own name: its indexes, keys and defaults, in this transaction.
+      if (!ddlOutside) await carrySchema(target, staged.map((s) => s.plan), opts.onWarning);
       opts.checkRejected?.(rejected);
       await markApplied(target, opts.runId, opts.markerSchema);
       // The watermark moves with the rows it covers: in the same transaction.
@@ -112,6 +116,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
     await promoteStagedTargets(target, staged);
+    await carrySchemaOutside(target, staged.map((s) => s.plan), opts);
   }
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };

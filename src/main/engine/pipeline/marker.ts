@@ -47,3 +47,8 @@ export async function wasApplied(target: Session, runId: string, schema?: string
   const r = await target.query(`SELECT 1 FROM ${target.quoteTable(name)} WHERE ${target.quoteIdentifier('run_id')} = '${checkedRunId(runId)}'`);
   return r.rows.length > 0;
 }
+
+/** The run was undone after its commit (MySQL: its schema could not be built): it is no longer applied. */
+export async function unmarkApplied(target: Session, runId: string, schema?: string): Promise<void> {
+  await target.execute(`DELETE FROM ${target.quoteTable(markerTable(target, schema))} WHERE ${target.quoteIdentifier('run_id')} = '${checkedRunId(runId)}'`);
+}

@@ -12,6 +12,8 @@ import { FerryError, errorMessage } from '../errors.js';
 import { STAGING_PREFIX } from '../naming.js';
 import { tableLabel, type Column, type TableInfo, type TableName, type Value } from '../types.js';
 import { parentsFirst } from './order.js';
+import type { TableWork } from '../schema/model.js';
+import { planSchemas } from '../schema/translate.js';
 import { BATCH_COLUMN, ROW_COLUMN } from './stage.js';
 import { describeType, fitProblem, fitReason, type Fit } from './typeFit.js';
 import { ruleProblems } from './validate/index.js';
@@ -55,6 +57,8 @@ export interface TablePlan {
    */
   rawFormat?: string;
   planned: PlannedTable;
+  /** options.schema "full", a table the run creates: what it gets once its rows are in (schema/apply.ts). */
+  schemaWork?: TableWork;
 }
 
 export interface IncrementalPlan {
@@ -144,6 +148,7 @@ export async function buildPlan(spec: JobSpec, source: Session, target: Session)
     }
   }
   const ordered = parentsFirst(tables, (t) => t.targetInfo ?? t.sourceInfo, (t) => t.targetName.name);
+  if (problems.length === 0) await planSchemas(ordered, spec, source, target, warnings);
   const accessProblems = await privilegeProblems(ordered, source, target, warnings);
   return { tables: ordered, warnings, problems, accessProblems };
 }

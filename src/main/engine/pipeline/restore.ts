@@ -1,7 +1,8 @@
 /**
  * Undo a run: put every table it changed back as it was, from the backups
  * taken just before its apply step, in one transaction (children's deletes
- * first, parents' inserts first). Tables the run created are dropped.
+ * first, parents' inserts first; overwritten rows are updated back in place).
+ * Tables the run created are dropped.
  */
 import type { Session, TargetIsolation } from '../dialects/dialect.js';
 import { FerryError } from '../errors.js';
@@ -36,7 +37,6 @@ export async function restoreBackups(target: Session, records: BackupRecord[], i
       const out = results.get(r)!;
       if (r.kind === 'table') out.deleted += await target.execute(sql.deleteAll(r.target));
       if ((r.kind === 'rows' || r.kind === 'keys') && r.keysTable) out.deleted += await target.execute(sql.deleteMatching(r.target, r.keysTable, r.key));
-      if (r.kind === 'rows' && r.rowsTable) out.deleted += await target.execute(sql.deleteMatching(r.target, r.rowsTable, r.key));
     }
     for (const r of [...ordered].reverse()) {
       if ((r.kind === 'table' || r.kind === 'rows') && r.rowsTable) {
@@ -44,7 +44,14 @@ export async function restoreBackups(target: Session, records: BackupRecord[], i
         // A table the run rebuilt (plan.rebuild) no longer has dbferry's leftover columns: its rows go back without them.
         const now = new Set((await target.describeTable(r.target))?.columns.map((c) => c.name));
         const columns = info!.columns.map((c) => c.name).filter((c) => now.has(c));
-        results.get(r)!.inserted += await target.execute(sql.insertFromStaging(r.target, r.rowsTable, columns));
+        if (r.kind === 'table') results.get(r)!.inserted += await target.execute(sql.insertFromStaging(r.target, r.rowsTable, columns));
+        else {
+          // Overwritten rows get their old values in place: deleted and inserted again, a parent row
+          // would break the foreign keys of rows that still reference it.
+          const update = sql.updateFromStaging(r.target, r.rowsTable, columns, r.key);
+          if (update) results.get(r)!.inserted += await target.execute(update);
+          results.get(r)!.inserted += await target.execute(sql.insertMissingFromStaging(r.target, r.rowsTable, columns, r.key));
+        }
       }
     }
     // Rows past the old watermark are gone again: the next run copies them again.

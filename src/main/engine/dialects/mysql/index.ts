@@ -3,12 +3,14 @@
  */
 import type { ConnectionInfo } from '../../../../shared/connectionUrl.js';
 import { FerryError } from '../../errors.js';
+import { mysqlSchema } from './schema.js';
 import type { Dialect, OpenOptions, Session } from '../dialect.js';
 import { connect } from './connect.js';
 import { MysqlSession } from './session.js';
 
 export const mysqlDialect: Dialect = {
   engine: 'mysql',
+  schema: mysqlSchema,
   capabilities: {
     // DDL commits the open transaction implicitly.
     transactionalDdl: false,

@@ -34,7 +34,7 @@ export interface WriteContext {
 const MAX_KEY_BYTES = 3072;
 
 export async function createTable(ctx: WriteContext, def: TableDef): Promise<void> {
-  const columns = def.columns.map((c) => `${quoteBacktick(c.name)} ${c.nativeType}${c.nullable ? ' NULL' : ' NOT NULL'}`);
+  const columns = def.columns.map((c) => `${quoteBacktick(c.name)} ${c.nativeType}${c.nullable ? ' NULL' : ' NOT NULL'}${c.name === def.generatedKey ? ' AUTO_INCREMENT' : ''}`);
   if (def.primaryKey.length) {
     const types = def.primaryKey.map((k) => def.columns.find((c) => c.name === k)?.nativeType ?? '');
     columns.push(`PRIMARY KEY (${keyList(def.primaryKey, types)})`);

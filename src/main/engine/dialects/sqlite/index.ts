@@ -1,9 +1,11 @@
+import { sqliteSchema } from './schema.js';
 import type { Dialect } from '../dialect.js';
 import { FerryError } from '../../errors.js';
 import { SqliteSession } from './session.js';
 
 export const sqliteDialect: Dialect = {
   engine: 'sqlite',
+  schema: sqliteSchema,
   capabilities: {
     transactionalDdl: true,
     schemas: false,

@@ -2,6 +2,7 @@ import type { PlannedTable } from '../../../../shared/events';
 import { useApp } from '../../app/store';
 import { fmtBytes, fmtInt } from '../../components/format';
 import { IconArrow } from '../../components/icons';
+import { SchemaPlan } from './SchemaPlan';
 import { useJobs } from './store';
 
 function TablePlan({ t }: { t: PlannedTable }) {
@@ -70,6 +71,7 @@ function TablePlan({ t }: { t: PlannedTable }) {
           ))}
         </tbody>
       </table>
+      {t.schema ? <SchemaPlan items={t.schema} table={t.source} /> : null}
       {t.ddl ? (
         <details>
           <summary>DDL to be run on the target</summary>
