@@ -2,7 +2,7 @@
  * Defaults shared by the dialects: ANSI identifier quoting and the apply SQL,
  * which every engine speaks the same way except where it overrides.
  */
-import type { TableName } from '../types.js';
+import type { Column, TableName } from '../types.js';
 import type { ApplySql, ReadRequest } from './dialect.js';
 
 /** "name" with embedded quotes doubled (PostgreSQL, SQLite). */
@@ -52,6 +52,46 @@ export class StandardApplySql implements ApplySql {
     const t = this.table(target);
     const assignments = set.map((c) => `${this.quote(c)} = s.${this.quote(c)}`).join(', ');
     return `UPDATE ${t} SET ${assignments} FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)}${this.and(filter)}`;
+  }
+
+  /** How the target table is named inside updateFromStaging's conditions (MySQL aliases it). */
+  protected updatedTarget(target: TableName): string {
+    return this.table(target);
+  }
+
+  /**
+   * Null-safe "these two values differ", exactly for the column's type: an
+   * engine whose plain comparison misses a change (case under a _ci collation,
+   * 1.10 = 1.1, json without equality) overrides it.
+   */
+  protected differs(column: Column, left: string, right: string): string {
+    const c = this.quote(column.name);
+    return `${left}.${c} IS DISTINCT FROM ${right}.${c}`;
+  }
+
+  /** Some non-key column differs between the rows `left` and `right`; false when there is none. */
+  protected rowDiffers(columns: Column[], key: string[], left: string, right: string): string {
+    const compared = columns.filter((c) => !key.includes(c.name));
+    return compared.length ? `(${compared.map((c) => this.differs(c, left, right)).join(' OR ')})` : '1 = 0';
+  }
+
+  updateChangedFromStaging(target: TableName, staging: TableName, columns: Column[], key: string[], filter?: string): string {
+    if (columns.every((c) => key.includes(c.name))) return '';
+    const changed = this.rowDiffers(columns, key, this.updatedTarget(target), 's');
+    return this.updateFromStaging(target, staging, columns.map((c) => c.name), key, filter ? `${changed} AND (${filter})` : changed);
+  }
+
+  copyChanged(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string {
+    const t = this.table(target);
+    return (
+      `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${t} ` +
+      `WHERE EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)} AND ${this.rowDiffers(columns, key, t, 's')})`
+    );
+  }
+
+  copyAbsent(target: TableName, staging: TableName, to: TableName, key: string[]): string {
+    const t = this.table(target);
+    return `INSERT INTO ${this.table(to)} SELECT * FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`;
   }
 
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
@@ -118,11 +158,6 @@ export class StandardApplySql implements ApplySql {
 
   copyTable(from: TableName, to: TableName): string {
     return `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${this.table(from)}`;
-  }
-
-  copyMatching(target: TableName, staging: TableName, to: TableName, key: string[]): string {
-    const t = this.table(target);
-    return `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${t} WHERE EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`;
   }
 
   copyNewKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string {

@@ -106,6 +106,16 @@ export interface ApplySql {
   insertFromStaging(target: TableName, staging: TableName, columns: string[], filter?: string): string;
   /** Update target rows whose key is in staging to the staged values. */
   updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
+  /**
+   * Update only the target rows whose key is in staging and whose values
+   * differ from the staged ones (null-safe, exactly: case, trailing zeros,
+   * fractions), so an unchanged row costs no write. '' when nothing can differ.
+   */
+  updateChangedFromStaging(target: TableName, staging: TableName, columns: Column[], key: string[], filter?: string): string;
+  /** New table with the target rows whose key is in staging and whose values differ: what an upsert overwrites (its backup). */
+  copyChanged(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string;
+  /** Add to a backup table the target rows whose key is absent from staging (what a mirror deletes). */
+  copyAbsent(target: TableName, staging: TableName, to: TableName, key: string[]): string;
   /** Insert staged rows whose key is not in the target. */
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
   /** A condition on `s`: staged row numbers from `from` to `to`, inclusive. */
@@ -121,8 +131,6 @@ export interface ApplySql {
   deleteMatching(target: TableName, keys: TableName, key: string[]): string;
   /** Copy a whole table into a new one (a backup before replace/mirror). */
   copyTable(from: TableName, to: TableName): string;
-  /** New table with the target rows whose key is in staging (pre-images before upsert). */
-  copyMatching(target: TableName, staging: TableName, to: TableName, key: string[]): string;
   /** New table with the staged keys absent from the target (rows an upsert/append will insert). */
   copyNewKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string;
   /** Delete staged rows of batches after `after` up to `through` (a resumed chunk's tail, or one retried batch). */

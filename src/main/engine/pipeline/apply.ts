@@ -21,6 +21,8 @@ export interface AppliedCounts {
   inserted: number;
   updated: number;
   deleted: number;
+  /** Staged rows the target already held as they are (upsert, mirror): not written. */
+  unchanged: number;
 }
 
 export interface StagedTable {
@@ -75,7 +77,7 @@ export async function applyAll(target: Endpoint, staged: StagedTable[], opts: Ap
 async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOptions): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
   const ddlOutside = !target.dialect.capabilities.transactionalDdl;
   const sideEffects: TableName[] = [];
-  const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0 }]));
+  const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0, unchanged: 0 }]));
   let backups: BackupRecord[] = [];
   const rejected: RejectedRow[] = [];
   await ensureMarkerTable(target, opts.markerSchema);
@@ -96,6 +98,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
         const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (n) => opts.countRejected?.(rejected.length + n));
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
+        if (s.plan.mode === 'upsert' || s.plan.mode === 'mirror') counts.get(s)!.unchanged = Math.max(0, s.rows - c.inserted - c.updated - c.rejected.length);
         rejected.push(...c.rejected);
       }
       opts.checkRejected?.(rejected);
@@ -161,7 +164,7 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
     };
     if (plan.createTarget) {
       out.push({ ...record, kind: 'created' });
-    } else if (plan.mode === 'replace' || plan.mode === 'mirror') {
+    } else if (plan.mode === 'replace') {
       await target.execute(sql.copyTable(plan.targetName, rowsTable));
       created.push(rowsTable);
       out.push({ ...record, kind: 'table', rowsTable });
@@ -170,9 +173,11 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
     } else {
       await target.execute(sql.copyNewKeys(plan.targetName, staging, keysTable, plan.key));
       created.push(keysTable);
-      if (plan.mode === 'upsert') {
-        await target.execute(sql.copyMatching(plan.targetName, staging, rowsTable, plan.key));
+      if (plan.mode === 'upsert' || plan.mode === 'mirror') {
+        // Only what the apply overwrites (rows that differ) or deletes: an unchanged row costs no backup either.
+        await target.execute(sql.copyChanged(plan.targetName, staging, rowsTable, plan.targetColumns, plan.key));
         created.push(rowsTable);
+        if (plan.mode === 'mirror') await target.execute(sql.copyAbsent(plan.targetName, staging, rowsTable, plan.key));
         out.push({ ...record, kind: 'rows', rowsTable, keysTable });
       } else {
         out.push({ ...record, kind: 'keys', keysTable });
@@ -205,7 +210,7 @@ async function writePhase(target: Session, staged: StagedTable, isolate: boolean
     if (plan.mode === 'replace' || plan.mode === 'append') {
       return { inserted: await target.execute(sql.insertFromStaging(plan.targetName, staging, columns, filter)), updated: 0 };
     }
-    const update = sql.updateFromStaging(plan.targetName, staging, columns, plan.key, filter);
+    const update = sql.updateChangedFromStaging(plan.targetName, staging, plan.targetColumns, plan.key, filter);
     const updated = update ? await target.execute(update) : 0;
     const inserted = await target.execute(sql.insertMissingFromStaging(plan.targetName, staging, columns, plan.key, filter));
     return { inserted, updated };

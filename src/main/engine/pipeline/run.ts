@@ -488,7 +488,9 @@ class Run {
         ctx.pendingDeadLetters?.(refused.map((r) => this.applyDeadLetter(r)));
       },
       onApplied: (s, counts) => {
-        this.setPhase(this.tables.find((x) => x.plan === s.plan)!, 'applied');
+        const t = this.tables.find((x) => x.plan === s.plan)!;
+        t.summary.applied = counts;
+        this.setPhase(t, 'applied');
         ctx.emit({ type: 'table-applied', runId: ctx.runId, table: s.plan.sourceLabel, ...counts });
       },
     });

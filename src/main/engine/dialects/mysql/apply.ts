@@ -1,10 +1,11 @@
 /**
- * Apply SQL for MySQL/MariaDB. Only the update differs from the standard
- * form: MySQL has no UPDATE ... FROM, it joins instead. The other statements
+ * Apply SQL for MySQL/MariaDB. The update differs from the standard form
+ * (MySQL has no UPDATE ... FROM, it joins instead), and so does comparing
+ * values (`<=>`, in bytes for text). The other statements
  * (INSERT ... SELECT ... WHERE NOT EXISTS on the target, DELETE ... WHERE NOT
  * EXISTS on the staging table) are valid MySQL as they are.
  */
-import type { TableName } from '../../types.js';
+import type { Column, TableName } from '../../types.js';
 import { quoteBacktick, StandardApplySql } from '../base.js';
 
 export class MysqlApplySql extends StandardApplySql {
@@ -20,6 +21,24 @@ export class MysqlApplySql extends StandardApplySql {
   override promoteStaging(staging: TableName, target: TableName, drop: string[]): string[] {
     const s = this.table(staging);
     return [...(drop.length ? [`ALTER TABLE ${s} ${drop.map((c) => `DROP COLUMN ${this.quote(c)}`).join(', ')}`] : []), `RENAME TABLE ${s} TO ${this.table(target)}`];
+  }
+
+  protected override updatedTarget(): string {
+    return 't';
+  }
+
+  /**
+   * `<=>` is MySQL's null-safe equality. Text compares under its collation,
+   * where 'a' = 'A' (_ci) and 'a' = 'a ' (PAD SPACE): bytes tell every change.
+   * Numbers, dates and times compare exactly as they are (a DECIMAL has its
+   * column's scale; a double as text could round two values to one).
+   */
+  protected override differs(column: Column, left: string, right: string): string {
+    const c = this.quote(column.name);
+    if (['text', 'enum', 'json', 'any', 'binary', 'uuid'].includes(column.type.kind)) {
+      return `NOT (CAST(${left}.${c} AS BINARY) <=> CAST(${right}.${c} AS BINARY))`;
+    }
+    return `NOT (${left}.${c} <=> ${right}.${c})`;
   }
 
   override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {

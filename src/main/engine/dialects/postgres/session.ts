@@ -21,6 +21,19 @@ class PostgresApplySql extends StandardApplySql {
   protected override placeholder(n: number): string {
     return `$${n}`;
   }
+
+  /**
+   * Values whose equality is looser than their text compare as text: numeric
+   * (1.10 = 1.1), floats (-0 = 0), json (no equality at all) and types
+   * dbferry does not know; text in bytes ("C"), whatever the column's collation.
+   */
+  protected override differs(column: Column, left: string, right: string): string {
+    const c = this.quote(column.name);
+    const kind = column.type.kind;
+    if (kind === 'text') return `${left}.${c}::text COLLATE "C" IS DISTINCT FROM ${right}.${c}::text COLLATE "C"`;
+    if (kind === 'decimal' || kind === 'float' || kind === 'any' || (kind === 'json' && !column.type.parsed)) return `${left}.${c}::text IS DISTINCT FROM ${right}.${c}::text`;
+    return super.differs(column, left, right);
+  }
 }
 
 export class PostgresSession implements Session {

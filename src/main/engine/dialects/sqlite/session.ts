@@ -29,6 +29,19 @@ const ATTACHED = 'dbferry_source';
  * is a rename, transactional like all of SQLite's DDL.
  */
 class SqliteApplySql extends StandardApplySql {
+  /**
+   * `IS NOT` is null-safe; text compares in bytes whatever the column's
+   * collation (NOCASE). Where values of any storage class may sit (no type,
+   * NUMERIC), 1 = 1.0 holds: the storage class tells that change.
+   */
+  protected override differs(column: Column, left: string, right: string): string {
+    const c = this.quote(column.name);
+    const a = `${left}.${c}`;
+    const b = `${right}.${c}`;
+    const plain = `${a} IS NOT ${b} COLLATE BINARY`;
+    return ['any', 'decimal', 'float'].includes(column.type.kind) ? `(${plain} OR typeof(${a}) <> typeof(${b}))` : plain;
+  }
+
   override promoteStaging(staging: TableName, target: TableName): string[] {
     return [`ALTER TABLE ${this.table(staging)} RENAME TO ${this.quote(target.name)}`];
   }
