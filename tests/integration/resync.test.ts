@@ -77,7 +77,7 @@ describe.each(PAIRS)('re-sync %s → %s', (sourceEngine, targetEngine) => {
   const run = async (mode: string) => {
     const r = await dbferry(['run', job(mode), '--json', '--state', state]);
     expect(r.code, r.stderr).toBe(0);
-    const summary = r.events.at(-1) as { tables: Array<{ applied?: Record<string, number> }> };
+    const summary = r.events.at(-1) as unknown as { tables: Array<{ applied?: Record<string, number> }> };
     return { runId: r.events[0].runId as string, applied: summary.tables[0].applied!, stdout: r.stdout };
   };
 

@@ -134,6 +134,17 @@ export class StandardApplySql implements ApplySql {
     ];
   }
 
+  /** PostgreSQL form: renames and the key are transactional catalog changes, run inside the apply transaction. */
+  swapStaging(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string): string[] {
+    const b = { schema: target.schema, name: backup.name };
+    return [
+      `ALTER TABLE ${this.table(target)} RENAME TO ${this.quote(backup.name)}`,
+      // Constraint (and index) names are unique per schema: the new table's key takes the old one's name.
+      ...(primaryKeyName ? [`ALTER TABLE ${this.table(b)} RENAME CONSTRAINT ${this.quote(primaryKeyName)} TO ${this.quote(`${backup.name.slice(0, 58)}_pkey`)}`] : []),
+      ...this.promoteStaging(staging, target, drop, notNull, key),
+    ];
+  }
+
   savepoint(name: string): string {
     return `SAVEPOINT ${this.quote(name)}`;
   }

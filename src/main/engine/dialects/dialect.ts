@@ -122,6 +122,11 @@ export interface ApplySql {
   rowRange(column: string, from: number, to: number): string;
   /** Statements that turn a staging table into the new target table (capabilities.promoteStaging). */
   promoteStaging?(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[]): string[];
+  /**
+   * Replace by swap: the old table becomes `backup` and the staged one takes
+   * its place (promoteStaging's arguments); `primaryKeyName` as SwapCheck's.
+   */
+  swapStaging?(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string): string[];
   savepoint(name: string): string;
   rollbackToSavepoint(name: string): string;
   releaseSavepoint(name: string): string;
@@ -150,6 +155,12 @@ export interface PrivilegeRequest {
   tables: TableName[];
   /** Target only: the run will create tables (in this schema, where the engine has schemas). */
   createIn?: { schema?: string };
+}
+
+export interface SwapCheck {
+  blockers: string[];
+  /** The old table's primary key constraint, renamed with it so the new table's can take the name. */
+  primaryKeyName?: string;
 }
 
 export interface QueryResult {
@@ -182,6 +193,14 @@ export interface Session {
    * and insert, update, delete on each existing table.
    */
   privilegeProblems?(request: PrivilegeRequest): Promise<string[]>;
+
+  /**
+   * Replace by swap: what would pin the old table, or be lost, if a staged
+   * table took its place by rename (views, foreign keys, triggers, grants,
+   * policies, indexes, defaults…), one line each; none: it can be swapped.
+   * Absent: this engine does not swap (replace runs in place).
+   */
+  swapCheck?(table: TableName): Promise<SwapCheck>;
 
   // -- types -----------------------------------------------------------------
   /** The native type this engine uses to hold a logical type, and what it loses. */

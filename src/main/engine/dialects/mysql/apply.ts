@@ -41,6 +41,12 @@ export class MysqlApplySql extends StandardApplySql {
     return `NOT (${left}.${c} <=> ${right}.${c})`;
   }
 
+  /** One RENAME TABLE renames both at once: no moment without the target. */
+  override swapStaging(staging: TableName, target: TableName, backup: TableName, drop: string[]): string[] {
+    const s = this.table(staging);
+    return [...(drop.length ? [`ALTER TABLE ${s} ${drop.map((c) => `DROP COLUMN ${this.quote(c)}`).join(', ')}`] : []), `RENAME TABLE ${this.table(target)} TO ${this.table(backup)}, ${s} TO ${this.table(target)}`];
+  }
+
   override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const set = columns.filter((c) => !key.includes(c));
     if (set.length === 0) return '';

@@ -3,7 +3,8 @@ import type pg from 'pg';
 import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
-import type { Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
+import { swapCheck } from './swap.js';
+import type { Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
@@ -94,6 +95,10 @@ export class PostgresSession implements Session {
 
   privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
     return privilegeProblems(this.ctx, this.schema, request);
+  }
+
+  swapCheck(table: TableName): Promise<SwapCheck> {
+    return swapCheck((sql, params) => this.query(sql, params), this.quoteTable({ schema: table.schema ?? this.schema, name: table.name }));
   }
 
   mapType(type: LogicalType): TypeMapping {
