@@ -99,6 +99,8 @@ export interface PlannedTable {
   mode: string;
   key: string[];
   createTarget: boolean;
+  /** How the rows reach the table (fresh copy, swap, in place) and why. */
+  path?: string;
   estimate?: number;
   /** Size the source engine reports for the table, in bytes. */
   bytes?: number;

@@ -78,7 +78,8 @@ describe.each(PAIRS)('re-sync %s → %s', (sourceEngine, targetEngine) => {
     const r = await dbferry(['run', job(mode), '--json', '--state', state]);
     expect(r.code, r.stderr).toBe(0);
     const summary = r.events.at(-1) as unknown as { tables: Array<{ applied?: Record<string, number> }> };
-    return { runId: r.events[0].runId as string, applied: summary.tables[0].applied!, stdout: r.stdout };
+    const plan = r.events.find((e) => e.type === 'plan') as unknown as { tables: Array<{ path?: string }> };
+    return { runId: r.events[0].runId as string, applied: summary.tables[0].applied!, stdout: r.stdout, path: plan.tables[0].path ?? '' };
   };
 
   beforeAll(async () => {
@@ -153,5 +154,36 @@ describe.each(PAIRS)('re-sync %s → %s', (sourceEngine, targetEngine) => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(`(0 inserted, 1 updated, 1 deleted, ${ROWS - 2} unchanged)`);
     await expectTargetEqualsSource();
+  });
+
+  it('replaces an existing table by swapping it, keeps the old one as the backup, and stays in place where something pins it', async () => {
+    const first = await run('replace');
+    if (targetEngine === 'mysql') {
+      // The collation the test above gave a column would not come with a table dbferry creates.
+      expect(first.path).toMatch(/^in place.*collation.*name/);
+      await target.exec('ALTER TABLE items MODIFY name varchar(40) COLLATE utf8mb4_bin NOT NULL');
+    }
+    const before = await content(target);
+    const rows = (before as unknown[]).length;
+    await source.exec("UPDATE items SET name = 'swapped' WHERE id = 1");
+    const swapped = await run('replace');
+    // SQLite does not swap yet: its replace stays in place, and says so.
+    expect(swapped.path).toMatch(targetEngine === 'sqlite' ? /^in place/ : /^swap/);
+    expect(swapped.applied).toMatchObject({ inserted: rows, deleted: rows });
+    await expectTargetEqualsSource();
+    const undo = await dbferry(['backups', 'restore', swapped.runId, '--state', state]);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(await content(target)).toEqual(before);
+    if (targetEngine === 'sqlite') return;
+
+    // PostgreSQL binds a view to the table itself; MySQL to its name, but a trigger stays with the renamed table.
+    if (targetEngine === 'postgres') await target.exec('CREATE VIEW first_items AS SELECT id, name FROM items WHERE id <= 2');
+    else await target.exec('CREATE TRIGGER items_touch BEFORE INSERT ON items FOR EACH ROW SET NEW.note = NEW.note');
+    await source.exec("UPDATE items SET name = 'in place' WHERE id = 2");
+    const inPlace = await run('replace');
+    expect(inPlace.path).toMatch(targetEngine === 'postgres' ? /^in place.*views.*first_items/ : /^in place.*triggers.*items_touch/);
+    await expectTargetEqualsSource();
+    if (targetEngine === 'postgres') expect(await target.rows('SELECT id, name FROM first_items ORDER BY id')).toEqual([['1', 'swapped'], ['2', 'in place']]);
+    else expect(await target.rows("SELECT trigger_name FROM information_schema.triggers WHERE event_object_schema = DATABASE() AND event_object_table = 'items'")).toEqual([['items_touch']]);
   });
 });

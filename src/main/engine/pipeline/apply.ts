@@ -95,7 +95,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
       for (const s of staged) {
         if (ddlOutside && promotable(target, s.plan)) continue;
-        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (n) => opts.countRejected?.(rejected.length + n));
+        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (n) => opts.countRejected?.(rejected.length + n), opts.runId);
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
         if (s.plan.mode === 'upsert' || s.plan.mode === 'mirror') counts.get(s)!.unchanged = Math.max(0, s.rows - c.inserted - c.updated - c.rejected.length);
@@ -114,8 +114,10 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   }
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
-    await promoteStagedTargets(target, staged);
+    await promoteStagedTargets(target, staged, opts.runId);
   }
+  // Without backups, the table a swap replaced is not kept.
+  if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };
 }
@@ -126,12 +128,24 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
  * before the rename is finished by `resume`, which calls this again (a table
  * already promoted has no staging table left).
  */
-export async function promoteStagedTargets(target: Session, staged: StagedTable[]): Promise<void> {
+export async function promoteStagedTargets(target: Session, staged: StagedTable[], runId: string): Promise<void> {
   for (const s of staged) {
     if (!promotable(target, s.plan) || target.dialect.capabilities.transactionalDdl) continue;
     if (!(await target.describeTable(s.staging))) continue;
-    for (const statement of target.applySql.promoteStaging!(s.staging, s.plan.targetName, runColumns(target, s.plan), [], s.plan.key)) await target.execute(statement);
+    for (const statement of promoteStatements(target, s, [], [], runId)) await target.execute(statement);
   }
+}
+
+/** The name the table a swap replaced takes: the run's backup of it. */
+function swappedOut(plan: TablePlan, runId: string): TableName {
+  return { schema: plan.targetName.schema, name: backupTableName(runId, plan.index) };
+}
+
+/** A new table's staging table renamed into place; for a swap, the old table renamed away first. */
+function promoteStatements(target: Session, { plan, staging }: StagedTable, notNull: string[], key: string[], runId: string): string[] {
+  const sql = target.applySql;
+  if (!plan.swap) return sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, key);
+  return sql.swapStaging!(staging, plan.targetName, swappedOut(plan, runId), runColumns(target, plan), notNull, key, plan.swap.primaryKeyName);
 }
 
 /** dbferry's columns in a staging table to promote, which promotion drops (none in final shape). */
@@ -162,7 +176,10 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
       columns: plan.targetColumns.map((c) => c.name),
       ...(plan.incremental && cursorMax !== undefined && cursorMax !== null ? { watermark: { flow: plan.incremental.flow, targetTable: plan.targetLabel, previous: plan.incremental.since === undefined ? undefined : encodeWatermark(plan.incremental.since) } } : {}),
     };
-    if (plan.createTarget) {
+    if (plan.swap) {
+      // The old table itself, renamed at apply: nothing is copied.
+      out.push({ ...record, kind: 'table', rowsTable });
+    } else if (plan.createTarget) {
       out.push({ ...record, kind: 'created' });
     } else if (plan.mode === 'replace') {
       await target.execute(sql.copyTable(plan.targetName, rowsTable));
@@ -191,19 +208,21 @@ async function deletePhase(target: Session, { plan, staging }: StagedTable): Pro
   const sql = target.applySql;
   // A table this run creates starts empty (and a promoted one does not exist until its write phase).
   if (plan.createTarget) return 0;
+  // A swap deletes nothing: the old table, whose rows these are, becomes the backup.
+  if (plan.swap) return target.countRows(plan.targetName);
   if (plan.mode === 'replace') return target.execute(sql.deleteAll(plan.targetName));
   if (plan.mode === 'mirror') return target.execute(sql.deleteAbsentFromStaging(plan.targetName, staging, plan.key));
   return 0;
 }
 
-async function writePhase(target: Session, staged: StagedTable, isolate: boolean, countRejected: (n: number) => void): Promise<WriteResult> {
+async function writePhase(target: Session, staged: StagedTable, isolate: boolean, countRejected: (n: number) => void, runId: string): Promise<WriteResult> {
   const sql = target.applySql;
   const { plan, staging } = staged;
   const columns = plan.targetColumns.map((c) => c.name);
   if (promotable(target, plan)) {
     const final = stagedInFinalShape(target, plan);
     const notNull = final ? [] : plan.targetColumns.filter((c) => !c.nullable && !plan.key.includes(c.name)).map((c) => c.name);
-    for (const statement of sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, keyAtStaging(target, plan) ? [] : plan.key)) await target.execute(statement);
+    for (const statement of promoteStatements(target, staged, notNull, keyAtStaging(target, plan) ? [] : plan.key, runId)) await target.execute(statement);
     return { inserted: staged.rows, updated: 0, rejected: [] };
   }
   const write = async (filter?: string) => {

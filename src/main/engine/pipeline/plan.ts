@@ -15,6 +15,7 @@ import { parentsFirst } from './order.js';
 import { describeType, fitReason } from './typeFit.js';
 import { ruleProblems } from './validate/index.js';
 import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
+import { describePath, planSwap, type SwapPlan } from './swap.js';
 
 export interface TablePlan {
   index: number;
@@ -34,6 +35,8 @@ export interface TablePlan {
   /** Source columns to order reads by (the key), empty when there is none. */
   orderBy: string[];
   createTarget: boolean;
+  /** Replace into an existing table by swapping a staged table in (swap.ts); undefined: in place. */
+  swap?: SwapPlan;
   targetInfo?: TableInfo;
   estimate?: number;
   /** An incremental table: only rows whose cursor is past the watermark of the last applied run. */
@@ -282,12 +285,14 @@ async function planTable(
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
   const rawFormat = rawFormatFor(t, sourceInfo, columns, targetColumns, source, target);
+  const route = problems.length ? { reasons: [] } : await planSwap(target, { mode, targetInfo, targetColumns, key, incremental, targetName });
   const planned: PlannedTable = {
     source: tableLabel(sourceName),
     target: tableLabel(targetName),
     mode,
     key,
     createTarget,
+    path: describePath({ createTarget, mode, swap: route.swap }, route.reasons),
     estimate,
     ...(incremental ? { incremental: { cursor: incremental.cursor, since: incremental.since === undefined ? undefined : encodeWatermark(incremental.since) } } : {}),
     bytes: sourceInfo.byteEstimate,
@@ -309,6 +314,7 @@ async function planTable(
       key,
       orderBy,
       createTarget,
+      swap: route.swap,
       targetInfo,
       estimate,
       incremental,

@@ -536,6 +536,7 @@ class Run {
     await promoteStagedTargets(
       this.target!.session,
       this.tables.map((t) => ({ plan: t.plan, staging: this.stagingName(t.plan), rows: this.ctx.resume?.get(t.plan.index)?.checkpoint.rowsWritten ?? 0 })),
+      this.ctx.runId,
     );
     for (const t of this.tables) {
       const c = this.ctx.resume?.get(t.plan.index)?.checkpoint;

@@ -62,9 +62,10 @@ export interface StageHooks {
 /**
  * A table the run creates, on an engine whose ALTER TABLE is cheap and
  * transactional, becomes the staging table itself: no second copy of its rows.
+ * So does the new version of a table replaced by swap (swap.ts).
  */
 export function promotable(target: Session, plan: TablePlan): boolean {
-  return plan.createTarget && target.dialect.capabilities.promoteStaging === true && target.applySql.promoteStaging !== undefined;
+  return (plan.createTarget || plan.swap !== undefined) && target.dialect.capabilities.promoteStaging === true && target.applySql.promoteStaging !== undefined;
 }
 
 /**
