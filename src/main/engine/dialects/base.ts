@@ -89,6 +89,14 @@ export class StandardApplySql implements ApplySql {
     );
   }
 
+  copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string {
+    const t = this.table(target);
+    return (
+      `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${this.table(staging)} AS s ` +
+      `WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)} AND NOT (${this.rowDiffers(columns, key, t, 's')}))`
+    );
+  }
+
   copyAbsent(target: TableName, staging: TableName, to: TableName, key: string[]): string {
     const t = this.table(target);
     return `INSERT INTO ${this.table(to)} SELECT * FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`;

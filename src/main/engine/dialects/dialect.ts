@@ -112,6 +112,12 @@ export interface ApplySql {
    * fractions), so an unchanged row costs no write. '' when nothing can differ.
    */
   updateChangedFromStaging(target: TableName, staging: TableName, columns: Column[], key: string[], filter?: string): string;
+  /**
+   * New table with the staged rows the target does not hold as they are (new
+   * keys, or values that differ): all an upsert or mirror writes, found in
+   * one pass over both tables, so that backups and writes touch only those.
+   */
+  copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string;
   /** New table with the target rows whose key is in staging and whose values differ: what an upsert overwrites (its backup). */
   copyChanged(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string;
   /** Add to a backup table the target rows whose key is absent from staging (what a mirror deletes). */

@@ -16,6 +16,7 @@ import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
 import { BATCH_COLUMN, ROW_COLUMN, keyAtStaging, promotable, stagedInFinalShape } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
+import { deltaTableName, needsDelta, stageDelta } from './delta.js';
 
 export interface AppliedCounts {
   inserted: number;
@@ -32,6 +33,8 @@ export interface StagedTable {
   rows: number;
   /** Incremental tables: the largest cursor value staged, the watermark the apply writes. */
   cursorMax?: Value;
+  /** Upsert, mirror: the staged rows that are new or differ (delta.ts), which alone are backed up and written. */
+  delta?: TableName;
 }
 
 
@@ -84,6 +87,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   const watermarks = staged.filter((s) => s.plan.incremental && s.cursorMax !== undefined && s.cursorMax !== null);
   for (const schema of new Set(watermarks.map((s) => s.plan.targetName.schema))) await ensureWatermarkTable(target, schema);
   const prepare = async () => {
+    for (const s of staged) if (needsDelta(target, s.plan)) sideEffects.push((s.delta = await stageDelta(target, s)));
     for (const s of staged) if (s.plan.createTarget && !promotable(target, s.plan)) sideEffects.push(await createTarget(target, s.plan));
     if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects);
   };
@@ -111,7 +115,11 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   } catch (err) {
     if (ddlOutside) for (const name of sideEffects.reverse()) await target.dropTable(name).catch(() => undefined);
     throw err;
+  } finally {
+    for (const s of staged) s.delta = undefined;
   }
+  // Delta tables are the run's own: gone once the apply is in (or rolled back with it).
+  for (const s of staged) if (needsDelta(target, s.plan)) await target.dropTable(deltaTableName(s.staging));
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
     await promoteStagedTargets(target, staged, opts.runId);
@@ -165,7 +173,7 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
 async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[]): Promise<BackupRecord[]> {
   const sql = target.applySql;
   const out: BackupRecord[] = [];
-  for (const { plan, staging, cursorMax } of staged) {
+  for (const { plan, staging, cursorMax, delta } of staged) {
     const base = backupTableName(opts.runId, plan.index);
     const rowsTable = { schema: plan.targetName.schema, name: base };
     const keysTable = { schema: plan.targetName.schema, name: `${base}_k` };
@@ -188,11 +196,11 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
     } else if (plan.key.length === 0) {
       opts.onWarning(`${tableLabel(plan.targetName)}: appending to a table without a key cannot be undone (no backup kept); give "key" to make it undoable`);
     } else {
-      await target.execute(sql.copyNewKeys(plan.targetName, staging, keysTable, plan.key));
+      await target.execute(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
       created.push(keysTable);
       if (plan.mode === 'upsert' || plan.mode === 'mirror') {
         // Only what the apply overwrites (rows that differ) or deletes: an unchanged row costs no backup either.
-        await target.execute(sql.copyChanged(plan.targetName, staging, rowsTable, plan.targetColumns, plan.key));
+        await target.execute(sql.copyChanged(plan.targetName, delta ?? staging, rowsTable, plan.targetColumns, plan.key));
         created.push(rowsTable);
         if (plan.mode === 'mirror') await target.execute(sql.copyAbsent(plan.targetName, staging, rowsTable, plan.key));
         out.push({ ...record, kind: 'rows', rowsTable, keysTable });
@@ -217,7 +225,8 @@ async function deletePhase(target: Session, { plan, staging }: StagedTable): Pro
 
 async function writePhase(target: Session, staged: StagedTable, isolate: boolean, countRejected: (n: number) => void, runId: string): Promise<WriteResult> {
   const sql = target.applySql;
-  const { plan, staging } = staged;
+  const { plan } = staged;
+  const staging = staged.delta ?? staged.staging;
   const columns = plan.targetColumns.map((c) => c.name);
   if (promotable(target, plan)) {
     const final = stagedInFinalShape(target, plan);
@@ -237,7 +246,7 @@ async function writePhase(target: Session, staged: StagedTable, isolate: boolean
   if (!isolate) return { ...(await write()), rejected: [] };
   const whole = await attempt(target, () => write());
   if (whole.ok) return { ...whole.value, rejected: [] };
-  return isolateRejected(target, staged, write, countRejected);
+  return isolateRejected(target, { ...staged, staging }, write, countRejected);
 }
 
 interface WriteResult {

@@ -344,9 +344,13 @@ function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, stat
   return out ?? rows;
 }
 
-/** The apply step joins staging to the target by key: index it once every chunk is in. */
+/**
+ * A mirror looks up target keys in staging (what to delete): index it once
+ * every chunk is in. An upsert only looks staged keys up in the target
+ * (delta.ts), by the target's own key.
+ */
 export async function indexStaging(plan: TablePlan, target: Session, staging: TableName): Promise<void> {
-  if (plan.key.length) await target.createIndex(staging, `${staging.name}_key`, plan.key);
+  if (plan.key.length && plan.mode !== 'upsert') await target.createIndex(staging, `${staging.name}_key`, plan.key);
 }
 
 export function yieldToEventLoop(): Promise<void> {

@@ -1,0 +1,27 @@
+/**
+ * Upsert and mirror into a table that exists write only the rows that differ.
+ * One pass over the staged rows and the target finds them (new keys, or any
+ * column that differs, compared exactly by the dialect), into a table of
+ * their own: the backup, the update and the insert then read only that, and
+ * an unchanged row costs one comparison, no write and no backup.
+ */
+import type { Session } from '../dialects/dialect.js';
+import type { TableName } from '../types.js';
+import type { StagedTable } from './apply.js';
+import type { TablePlan } from './plan.js';
+import { promotable } from './stage.js';
+
+export function needsDelta(target: Session, plan: TablePlan): boolean {
+  return (plan.mode === 'upsert' || plan.mode === 'mirror') && plan.key.length > 0 && !plan.createTarget && !promotable(target, plan);
+}
+
+export function deltaTableName(staging: TableName): TableName {
+  return { schema: staging.schema, name: `${staging.name}_d` };
+}
+
+export async function stageDelta(target: Session, { plan, staging }: StagedTable): Promise<TableName> {
+  const delta = deltaTableName(staging);
+  await target.dropTable(delta);
+  await target.execute(target.applySql.copyDiffering(plan.targetName, staging, delta, plan.targetColumns, plan.key));
+  return delta;
+}
