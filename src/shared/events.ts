@@ -53,6 +53,8 @@ export interface TableProgress {
   rowsPerSecond: number;
   /** Phase "verifying": the source rows compared so far (of `estimate`); rowsPerSecond is then the comparison's rate. */
   rowsVerified?: number;
+  /** Phase "applying": the staged rows applied so far (of `estimate`, the rows staged), table by table and step by step. */
+  rowsApplied?: number;
 }
 
 export type RunEvent =

@@ -272,9 +272,11 @@ describe('mysql dialect', () => {
       { name: 'id', nativeType: 'int', type: { kind: 'integer', bytes: 4 }, nullable: false },
       { name: 'v', nativeType: 'varchar(10)', type: { kind: 'text', maxLength: 10 }, nullable: true },
     ];
-    // Only rows that differ are backed up: a case-only change differs (the default collation is _ci).
+    // The staged rows that differ: a case-only change differs whatever the collation, and a new key.
     await session.execute("UPDATE `target` SET v = 'KEEP' WHERE id = 2");
-    await session.execute(session.applySql.copyChanged(t, s, { name: 'bk_matching' }, columns, ['id']));
+    for (const sql of session.applySql.copyDiffering(t, s, { name: 'delta' }, columns, ['id'])) await session.execute(sql);
+    expect((await session.query('SELECT id, v FROM delta ORDER BY id')).rows).toEqual([[2, 'keep'], [5, 'five']]);
+    await session.execute(session.applySql.copyMatching(t, { name: 'delta' }, { name: 'bk_matching' }, ['id']));
     await session.execute(session.applySql.copyNewKeys(t, s, { name: 'bk_new' }, ['id']));
     await session.execute("UPDATE `target` SET v = 'keep' WHERE id = 2");
     expect(await session.countRows({ name: 'bk_all' })).toBe(3);

@@ -79,7 +79,8 @@ describe.each(PAIRS)('re-sync %s → %s', (sourceEngine, targetEngine) => {
     expect(r.code, r.stderr).toBe(0);
     const summary = r.events.at(-1) as unknown as { tables: Array<{ applied?: Record<string, number> }> };
     const plan = r.events.find((e) => e.type === 'plan') as unknown as { tables: Array<{ path?: string }> };
-    return { runId: r.events[0].runId as string, applied: summary.tables[0].applied!, stdout: r.stdout, path: plan.tables[0].path ?? '' };
+    const applying = r.events.filter((e) => e.type === 'progress' && e.phase === 'applying').map((e) => [e.rowsApplied, e.estimate]);
+    return { runId: r.events[0].runId as string, applied: summary.tables[0].applied!, stdout: r.stdout, path: plan.tables[0].path ?? '', applying };
   };
 
   beforeAll(async () => {
@@ -131,6 +132,11 @@ describe.each(PAIRS)('re-sync %s → %s', (sourceEngine, targetEngine) => {
     const updates = changes.filter((c) => c.startsWith('UPDATE')).length;
     const mirror = await run('mirror');
     expect(mirror.applied).toEqual({ inserted: 1, updated: updates, deleted: 1, unchanged: ROWS - 1 - updates });
+    // The apply phase says how far it got: rows applied of rows staged.
+    expect(mirror.applying).toEqual([
+      [0, ROWS],
+      [ROWS, ROWS],
+    ]);
     await expectTargetEqualsSource();
     if (versions) {
       const after = await rowVersions(target);

@@ -37,7 +37,7 @@ export class ProgressDisplay {
       case 'progress': {
         const line = this.lines.get(e.table);
         // Verifying, the bar counts the rows compared.
-        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsVerified ?? e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate });
+        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsVerified ?? e.rowsApplied ?? e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate });
         this.draw(false);
         break;
       }

@@ -81,20 +81,18 @@ export class StandardApplySql implements ApplySql {
     return this.updateFromStaging(target, staging, columns.map((c) => c.name), key, filter ? `${changed} AND (${filter})` : changed);
   }
 
-  copyChanged(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string {
-    const t = this.table(target);
-    return (
-      `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${t} ` +
-      `WHERE EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)} AND ${this.rowDiffers(columns, key, t, 's')})`
-    );
+  copyMatching(target: TableName, rows: TableName, to: TableName, key: string[]): string {
+    const keys = key.length === 1 ? this.quote(key[0]) : `(${this.list(key)})`;
+    return `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${this.table(target)} WHERE ${keys} IN (SELECT ${this.list(key)} FROM ${this.table(rows)})`;
   }
 
-  copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string {
+  copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string[] {
+    return [`CREATE TABLE ${this.table(to)} AS ${this.differingRows(target, staging, columns, key)}`];
+  }
+
+  protected differingRows(target: TableName, staging: TableName, columns: Column[], key: string[]): string {
     const t = this.table(target);
-    return (
-      `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${this.table(staging)} AS s ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)} AND NOT (${this.rowDiffers(columns, key, t, 's')}))`
-    );
+    return `SELECT * FROM ${this.table(staging)} AS s WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)} AND NOT (${this.rowDiffers(columns, key, t, 's')}))`;
   }
 
   copyAbsent(target: TableName, staging: TableName, to: TableName, key: string[]): string {

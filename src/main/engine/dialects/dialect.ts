@@ -117,9 +117,14 @@ export interface ApplySql {
    * keys, or values that differ): all an upsert or mirror writes, found in
    * one pass over both tables, so that backups and writes touch only those.
    */
-  copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string;
-  /** New table with the target rows whose key is in staging and whose values differ: what an upsert overwrites (its backup). */
-  copyChanged(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string;
+  copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string[];
+  /**
+   * New table with the target rows whose key is in `rows` (pre-images before
+   * upsert; `rows` is the delta, so these are the rows it overwrites). An
+   * uncorrelated IN: every engine looks the few keys up, none scans `rows`
+   * once per target row.
+   */
+  copyMatching(target: TableName, rows: TableName, to: TableName, key: string[]): string;
   /** Add to a backup table the target rows whose key is absent from staging (what a mirror deletes). */
   copyAbsent(target: TableName, staging: TableName, to: TableName, key: string[]): string;
   /** Insert staged rows whose key is not in the target. */

@@ -59,6 +59,8 @@ export interface ApplyOptions {
   options: JobOptions;
   retry: RetryPolicy;
   onApplied(table: StagedTable, counts: AppliedCounts): void;
+  /** Inside the apply transaction, after each step: the table's staged rows applied so far. */
+  onProgress?(table: StagedTable, rowsApplied: number): void;
   onWarning(message: string): void;
   /** Rows refused at apply, just before the commit; throw to roll the whole apply back (limits). */
   checkRejected?(rejected: RejectedRow[]): void;
@@ -99,11 +101,13 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
       for (const s of staged) {
         if (ddlOutside && promotable(target, s.plan)) continue;
+        opts.onProgress?.(s, 0);
         const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (n) => opts.countRejected?.(rejected.length + n), opts.runId);
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
         if (s.plan.mode === 'upsert' || s.plan.mode === 'mirror') counts.get(s)!.unchanged = Math.max(0, s.rows - c.inserted - c.updated - c.rejected.length);
         rejected.push(...c.rejected);
+        opts.onProgress?.(s, s.rows - c.rejected.length);
       }
       opts.checkRejected?.(rejected);
       await markApplied(target, opts.runId, opts.markerSchema);
@@ -199,8 +203,8 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
       await target.execute(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
       created.push(keysTable);
       if (plan.mode === 'upsert' || plan.mode === 'mirror') {
-        // Only what the apply overwrites (rows that differ) or deletes: an unchanged row costs no backup either.
-        await target.execute(sql.copyChanged(plan.targetName, delta ?? staging, rowsTable, plan.targetColumns, plan.key));
+        // Only what the apply overwrites (the delta's rows that the target has) or deletes: an unchanged row costs no backup either.
+        await target.execute(sql.copyMatching(plan.targetName, delta ?? staging, rowsTable, plan.key));
         created.push(rowsTable);
         if (plan.mode === 'mirror') await target.execute(sql.copyAbsent(plan.targetName, staging, rowsTable, plan.key));
         out.push({ ...record, kind: 'rows', rowsTable, keysTable });

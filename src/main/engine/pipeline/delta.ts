@@ -22,6 +22,6 @@ export function deltaTableName(staging: TableName): TableName {
 export async function stageDelta(target: Session, { plan, staging }: StagedTable): Promise<TableName> {
   const delta = deltaTableName(staging);
   await target.dropTable(delta);
-  await target.execute(target.applySql.copyDiffering(plan.targetName, staging, delta, plan.targetColumns, plan.key));
+  for (const sql of target.applySql.copyDiffering(plan.targetName, staging, delta, plan.targetColumns, plan.key)) await target.execute(sql);
   return delta;
 }

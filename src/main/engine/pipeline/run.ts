@@ -487,6 +487,10 @@ class Run {
         this.checkApplyRejections(refused.length);
         ctx.pendingDeadLetters?.(refused.map((r) => this.applyDeadLetter(r)));
       },
+      onProgress: (s, rowsApplied) => {
+        const t = this.tables.find((x) => x.plan === s.plan)!;
+        ctx.emit({ type: 'progress', runId: ctx.runId, table: s.plan.sourceLabel, phase: 'applying', rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, estimate: s.rows, rowsPerSecond: 0, rowsApplied });
+      },
       onApplied: (s, counts) => {
         const t = this.tables.find((x) => x.plan === s.plan)!;
         t.summary.applied = counts;

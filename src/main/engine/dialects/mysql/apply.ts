@@ -47,6 +47,15 @@ export class MysqlApplySql extends StandardApplySql {
     return [...(drop.length ? [`ALTER TABLE ${s} ${drop.map((c) => `DROP COLUMN ${this.quote(c)}`).join(', ')}`] : []), `RENAME TABLE ${this.table(target)} TO ${this.table(backup)}, ${s} TO ${this.table(target)}`];
   }
 
+  /**
+   * CREATE TABLE … SELECT holds the new table's exclusive metadata lock while
+   * it reads every staged row, and information_schema queries of every other
+   * session wait on it: create the table first, then fill it.
+   */
+  override copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string[] {
+    return [`CREATE TABLE ${this.table(to)} LIKE ${this.table(staging)}`, `INSERT INTO ${this.table(to)} ${this.differingRows(target, staging, columns, key)}`];
+  }
+
   override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const set = columns.filter((c) => !key.includes(c));
     if (set.length === 0) return '';

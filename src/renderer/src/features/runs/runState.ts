@@ -85,6 +85,7 @@ export function reduceRun(v: RunView, e: RunEvent, at: number): RunView {
         rowsWritten: e.rowsWritten,
         rowsPerSecond: e.rowsPerSecond,
         rowsVerified: e.rowsVerified,
+        rowsApplied: e.rowsApplied,
         ...(e.estimate !== undefined ? { estimate: e.estimate } : {}),
       });
       return { ...base, tables, samples: sample(base, tables, at) };
