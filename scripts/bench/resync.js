@@ -46,16 +46,16 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function rowsWritten(cfg, engine, db) {
   if (engine === 'pg') {
     const read = async () => {
-      const out = await pgQuery(cfg, db, "SELECT coalesce(sum(n_tup_ins), 0), coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_del), 0) FROM pg_stat_user_tables WHERE relname = 'orders'");
-      const [ins, upd, del] = out.split('\t').map(Number);
-      return { ins, upd, del };
+      const out = await pgQuery(cfg, db, "SELECT relid, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables WHERE relname = 'orders' AND schemaname = 'public'");
+      const [relid, ins, upd, del] = out ? out.split('\t') : ['', 0, 0, 0];
+      return { relid, ins: Number(ins), upd: Number(upd), del: Number(del) };
     };
     // A backend reports its counts when it ends or idles: read until two readings agree.
     let last = await read();
     for (let i = 0; i < 15; i++) {
       await sleep(200);
       const now = await read();
-      if (now.ins === last.ins && now.upd === last.upd && now.del === last.del) return now;
+      if (now.relid === last.relid && now.ins === last.ins && now.upd === last.upd && now.del === last.del) return now;
       last = now;
     }
     return last;
@@ -64,9 +64,15 @@ async function rowsWritten(cfg, engine, db) {
   return { changed: Number(out || 0) };
 }
 
+/**
+ * Rows written between two readings. A swapped-in table is another relation
+ * (PostgreSQL counts per relation): its counts are all this run's (the rows
+ * loaded into it), and the old table's writes are none.
+ */
 function delta(before, after) {
   if (!before || !after) return undefined;
-  const d = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
+  const same = before.relid === after.relid;
+  const d = Object.fromEntries(Object.keys(after).filter((k) => k !== 'relid').map((k) => [k, after[k] - (same ? (before[k] ?? 0) : 0)]));
   d.total = Object.entries(d).reduce((a, [, v]) => a + v, 0);
   return d;
 }

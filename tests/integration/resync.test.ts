@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
+import { dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
 import { createTestDb, digest, sqliteDb, type EngineName, type TestDb } from '../helpers/targets.js';
 
 const PAIRS: Array<[EngineName, EngineName]> = [
@@ -191,5 +191,34 @@ describe.each(PAIRS)('re-sync %s → %s', (sourceEngine, targetEngine) => {
     await expectTargetEqualsSource();
     if (targetEngine === 'postgres') expect(await target.rows('SELECT id, name FROM first_items ORDER BY id')).toEqual([['1', 'swapped'], ['2', 'in place']]);
     else expect(await target.rows("SELECT trigger_name FROM information_schema.triggers WHERE event_object_schema = DATABASE() AND event_object_table = 'items'")).toEqual([['items_touch']]);
+  });
+
+  // A swap's renames and the run's marker commit together (PostgreSQL), or the renames follow the commit and resume finishes them (MySQL).
+  it.runIf(same && targetEngine !== 'sqlite')('SIGKILL around a swap, then resume: the target is the old table or the new one, and after resume the source', async () => {
+    if (targetEngine === 'postgres') await target.exec('DROP VIEW first_items');
+    else await target.exec('DROP TRIGGER items_touch');
+    const points: Array<[string, number]> = [
+      ['plan', 0],
+      ['apply-started', 0],
+      ['apply-started', 5],
+      ['apply-committed', 0],
+    ];
+    for (const [i, [at, delayMs]] of points.entries()) {
+      await source.exec(`UPDATE items SET note = 'kill ${i}' WHERE id = 20`);
+      const old = await content(target);
+      const fresh = await content(source);
+      const killed = await dbferryUntil(['run', job('replace'), '--state', state], (e) => e.type === at, (c) => void c.kill('SIGKILL'), { delayMs });
+      const name = `${at} +${delayMs} ms`;
+      const plan = killed.events.find((e) => e.type === 'plan') as unknown as { tables: Array<{ path?: string }> } | undefined;
+      if (plan) expect(plan.tables[0].path, name).toMatch(/^swap/);
+      const now = await content(target);
+      expect(JSON.stringify(now) === JSON.stringify(old) || JSON.stringify(now) === JSON.stringify(fresh), `${name}: the target is neither the old table nor the new one`).toBe(true);
+      if (killed.signal === 'SIGKILL') {
+        const resumed = await dbferry(['resume', killed.events[0].runId as string, '--json', '--state', state]);
+        const finished = resumed.code === 2 && /nothing to resume/.test(resumed.stderr);
+        if (!finished) expect(resumed.code, `${name}: ${resumed.stderr}`).toBe(0);
+      }
+      expect(await content(target), name).toEqual(fresh);
+    }
   });
 });
