@@ -95,9 +95,22 @@ export class StandardApplySql implements ApplySql {
     return `SELECT * FROM ${this.table(staging)} AS s WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)} AND NOT (${this.rowDiffers(columns, key, t, 's')}))`;
   }
 
-  copyAbsent(target: TableName, staging: TableName, to: TableName, key: string[]): string {
+  /** Created empty first, then filled: a long CREATE TABLE … SELECT holds the new table's exclusive lock (MySQL) while it reads. */
+  copyAbsentKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string[] {
     const t = this.table(target);
-    return `INSERT INTO ${this.table(to)} SELECT * FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`;
+    return [
+      `CREATE TABLE ${this.table(to)} AS SELECT ${this.list(key)} FROM ${t} WHERE 1 = 0`,
+      `INSERT INTO ${this.table(to)} SELECT ${this.list(key, `${t}.`)} FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`,
+    ];
+  }
+
+  copyRowsOfKeys(target: TableName, keys: TableName, to: TableName, key: string[]): string {
+    return `INSERT INTO ${this.table(to)} SELECT x.* FROM ${this.table(keys)} AS g JOIN ${this.table(target)} AS x ON ${this.keyMatch(key, 'g', 'x')}`;
+  }
+
+  deleteRowsOfKeys(target: TableName, keys: TableName, key: string[]): string {
+    const k = key.length === 1 ? this.quote(key[0]) : `(${this.list(key)})`;
+    return `DELETE FROM ${this.table(target)} WHERE ${k} IN (SELECT ${this.list(key)} FROM ${this.table(keys)})`;
   }
 
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {

@@ -126,7 +126,12 @@ export interface ApplySql {
    */
   copyMatching(target: TableName, rows: TableName, to: TableName, key: string[]): string;
   /** Add to a backup table the target rows whose key is absent from staging (what a mirror deletes). */
-  copyAbsent(target: TableName, staging: TableName, to: TableName, key: string[]): string;
+  /** New table with the keys of the target rows absent from staging: what a mirror deletes, found once for its backup and its delete. */
+  copyAbsentKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string[];
+  /** Add to the table `to` the target rows whose key is in `keys` (a table of unique keys). */
+  copyRowsOfKeys(target: TableName, keys: TableName, to: TableName, key: string[]): string;
+  /** Delete the target rows whose key is in `keys` (a table of unique keys). */
+  deleteRowsOfKeys(target: TableName, keys: TableName, key: string[]): string;
   /** Insert staged rows whose key is not in the target. */
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
   /** A condition on `s`: staged row numbers from `from` to `to`, inclusive. */

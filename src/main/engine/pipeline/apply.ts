@@ -16,7 +16,7 @@ import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
 import { BATCH_COLUMN, ROW_COLUMN, keyAtStaging, promotable, stagedInFinalShape } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
-import { deltaTableName, needsDelta, stageDelta } from './delta.js';
+import { deltaTableName, goneTableName, needsDelta, stageDelta } from './delta.js';
 
 export interface AppliedCounts {
   inserted: number;
@@ -35,6 +35,8 @@ export interface StagedTable {
   cursorMax?: Value;
   /** Upsert, mirror: the staged rows that are new or differ (delta.ts), which alone are backed up and written. */
   delta?: TableName;
+  /** Mirror: the keys of the target rows absent from staging (delta.ts), which alone are backed up and deleted. */
+  gone?: TableName;
 }
 
 
@@ -89,7 +91,11 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   const watermarks = staged.filter((s) => s.plan.incremental && s.cursorMax !== undefined && s.cursorMax !== null);
   for (const schema of new Set(watermarks.map((s) => s.plan.targetName.schema))) await ensureWatermarkTable(target, schema);
   const prepare = async () => {
-    for (const s of staged) if (needsDelta(target, s.plan)) sideEffects.push((s.delta = await stageDelta(target, s)));
+    for (const s of staged) {
+      if (!needsDelta(target, s.plan)) continue;
+      Object.assign(s, await stageDelta(target, s));
+      sideEffects.push(...[s.delta, s.gone].filter((t): t is TableName => t !== undefined));
+    }
     for (const s of staged) if (s.plan.createTarget && !promotable(target, s.plan)) sideEffects.push(await createTarget(target, s.plan));
     if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects);
   };
@@ -120,10 +126,14 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
     if (ddlOutside) for (const name of sideEffects.reverse()) await target.dropTable(name).catch(() => undefined);
     throw err;
   } finally {
-    for (const s of staged) s.delta = undefined;
+    for (const s of staged) Object.assign(s, { delta: undefined, gone: undefined });
   }
   // Delta tables are the run's own: gone once the apply is in (or rolled back with it).
-  for (const s of staged) if (needsDelta(target, s.plan)) await target.dropTable(deltaTableName(s.staging));
+  for (const s of staged) {
+    if (!needsDelta(target, s.plan)) continue;
+    await target.dropTable(deltaTableName(s.staging));
+    if (s.plan.mode === 'mirror') await target.dropTable(goneTableName(s.staging));
+  }
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
     await promoteStagedTargets(target, staged, opts.runId);
@@ -177,7 +187,7 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
 async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[]): Promise<BackupRecord[]> {
   const sql = target.applySql;
   const out: BackupRecord[] = [];
-  for (const { plan, staging, cursorMax, delta } of staged) {
+  for (const { plan, staging, cursorMax, delta, gone } of staged) {
     const base = backupTableName(opts.runId, plan.index);
     const rowsTable = { schema: plan.targetName.schema, name: base };
     const keysTable = { schema: plan.targetName.schema, name: `${base}_k` };
@@ -206,7 +216,7 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
         // Only what the apply overwrites (the delta's rows that the target has) or deletes: an unchanged row costs no backup either.
         await target.execute(sql.copyMatching(plan.targetName, delta ?? staging, rowsTable, plan.key));
         created.push(rowsTable);
-        if (plan.mode === 'mirror') await target.execute(sql.copyAbsent(plan.targetName, staging, rowsTable, plan.key));
+        if (plan.mode === 'mirror' && gone) await target.execute(sql.copyRowsOfKeys(plan.targetName, gone, rowsTable, plan.key));
         out.push({ ...record, kind: 'rows', rowsTable, keysTable });
       } else {
         out.push({ ...record, kind: 'keys', keysTable });
@@ -216,14 +226,14 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
   return out;
 }
 
-async function deletePhase(target: Session, { plan, staging }: StagedTable): Promise<number> {
+async function deletePhase(target: Session, { plan, staging, gone }: StagedTable): Promise<number> {
   const sql = target.applySql;
   // A table this run creates starts empty (and a promoted one does not exist until its write phase).
   if (plan.createTarget) return 0;
   // A swap deletes nothing: the old table, whose rows these are, becomes the backup.
   if (plan.swap) return target.countRows(plan.targetName);
   if (plan.mode === 'replace') return target.execute(sql.deleteAll(plan.targetName));
-  if (plan.mode === 'mirror') return target.execute(sql.deleteAbsentFromStaging(plan.targetName, staging, plan.key));
+  if (plan.mode === 'mirror') return target.execute(gone ? sql.deleteRowsOfKeys(plan.targetName, gone, plan.key) : sql.deleteAbsentFromStaging(plan.targetName, staging, plan.key));
   return 0;
 }
 

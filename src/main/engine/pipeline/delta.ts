@@ -19,9 +19,19 @@ export function deltaTableName(staging: TableName): TableName {
   return { schema: staging.schema, name: `${staging.name}_d` };
 }
 
-export async function stageDelta(target: Session, { plan, staging }: StagedTable): Promise<TableName> {
+/** Mirror: the keys of the target rows the source no longer has, found once for the backup and the delete. */
+export function goneTableName(staging: TableName): TableName {
+  return { schema: staging.schema, name: `${staging.name}_g` };
+}
+
+/** The delta table, and for a mirror the gone keys' table: the tables it created. */
+export async function stageDelta(target: Session, { plan, staging }: StagedTable): Promise<{ delta: TableName; gone?: TableName }> {
   const delta = deltaTableName(staging);
   await target.dropTable(delta);
   for (const sql of target.applySql.copyDiffering(plan.targetName, staging, delta, plan.targetColumns, plan.key)) await target.execute(sql);
-  return delta;
+  if (plan.mode !== 'mirror') return { delta };
+  const gone = goneTableName(staging);
+  await target.dropTable(gone);
+  for (const sql of target.applySql.copyAbsentKeys(plan.targetName, staging, gone, plan.key)) await target.execute(sql);
+  return { delta, gone };
 }

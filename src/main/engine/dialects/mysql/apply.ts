@@ -56,6 +56,11 @@ export class MysqlApplySql extends StandardApplySql {
     return [`CREATE TABLE ${this.table(to)} LIKE ${this.table(staging)}`, `INSERT INTO ${this.table(to)} ${this.differingRows(target, staging, columns, key)}`];
   }
 
+  /** A multi-table DELETE joins the few keys to the target's key (an IN subquery in a DELETE is run per target row before MariaDB 11.1). */
+  override deleteRowsOfKeys(target: TableName, keys: TableName, key: string[]): string {
+    return `DELETE x FROM ${this.table(keys)} AS g JOIN ${this.table(target)} AS x ON ${this.keyMatch(key, 'g', 'x')}`;
+  }
+
   override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const set = columns.filter((c) => !key.includes(c));
     if (set.length === 0) return '';
