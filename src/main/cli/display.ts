@@ -140,7 +140,7 @@ export function formatSummary(s: RunSummary): string {
   for (const t of s.tables) {
     lines.push(
       `  ${t.source} → ${t.target} [${t.mode}${t.created ? ', created' : ''}]: ${n(t.rowsWritten)} rows${t.chunks && t.chunks > 1 ? ` in ${t.chunks} chunks` : ''}` +
-        `${t.applied && !t.created ? ` (${n(t.applied.inserted)} inserted, ${n(t.applied.updated)} updated, ${n(t.applied.deleted)} deleted, ${n(t.applied.unchanged)} unchanged)` : ''}` +
+        `${t.applied && !t.created ? ` (${n(t.applied.inserted)} inserted, ${n(t.applied.updated)} updated, ${n(t.applied.deleted)} deleted${t.mode === 'upsert' || t.mode === 'mirror' ? `, ${n(t.applied.unchanged)} unchanged` : ''})` : ''}` +
         `${t.verified ? `, ${t.verified === 'mismatch' ? 'VERIFY MISMATCH' : t.verified === 'skipped' ? 'not verified' : `verified (${t.verified})`}` : ''}`,
     );
   }
