@@ -3,10 +3,11 @@ import type Database from 'better-sqlite3';
 import type { SqliteConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { StandardApplySql, quoteAnsi, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
+import { swapCheck } from './swap.js';
 import { keysetBounds, readSqliteRows, readSqliteTsv, selectSql } from './read.js';
 import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
@@ -105,6 +106,10 @@ export class SqliteSession implements Session {
 
   privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
     return privilegeProblems({ path: this.path, readonly: this.db.readonly }, request);
+  }
+
+  swapCheck(table: TableName): Promise<SwapCheck> {
+    return swapCheck((sql, params) => this.query(sql, params), table.name);
   }
 
   mapType(type: LogicalType): TypeMapping {
