@@ -15,6 +15,9 @@
 //            my-my, memory-wide on pg-pg and pg-my, memory-big on pg-pg.
 //   RATE_SECONDS=15   rate limit: capped runs are sized to stage for about this long (1 round)
 //   WIDE_ROWS=40 WIDE_MB=10   memory: the wide table's rows and MB per value (1 round)
+//   TOOLS=resync      only the re-sync section (scripts/bench/resync.js): into an existing table,
+//            replace again / upsert / mirror after 0.1% changed, against TRUNCATE + bulk load and
+//            pt-table-sync; PATHS picks its paths (default pg-pg and my-my)
 //   BIG=10000000      memory: also one pg-pg round on BIG rows of orders (off by default: minutes)
 //   BENCH_PG_URL, BENCH_MYSQL_URL (server URLs), BENCH_KEEP=1 (keep databases)
 //   BENCH_OUT=file.json (default bench-results/latest.json)
@@ -26,6 +29,7 @@ import { loadConfig, ROOT } from './bench/config.js';
 import { run, stopLive, which } from './bench/exec.js';
 import { createDb, dropDb, fingerprint, fpDiff, listRunDbs, myQuery, pgQuery } from './bench/db.js';
 import { extrasNeed, planExtras, runExtras } from './bench/extras.js';
+import { formatResync, planResync, resyncNeed, runResync } from './bench/resync.js';
 import { measure } from './bench/measure.js';
 import { buildMy, buildPg, buildSqlite } from './bench/workload.js';
 import { buildCases, makeContext, PATHS } from './bench/cases.js';
@@ -127,6 +131,8 @@ async function main() {
   const needed = new Set(paths.flatMap((p) => [p.from, p.to]).filter((e) => e !== 'sqlite' || paths.some((p) => p.from === 'sqlite')));
   const extrasPlan = planExtras(cfg);
   for (const e of extrasNeed(extrasPlan)) needed.add(e);
+  const resyncPlan = planResync(cfg);
+  for (const e of resyncNeed(resyncPlan)) needed.add(e);
   const ctx = makeContext(cfg);
   const machine = await versions();
   machine.availableParallelism = availableParallelism();
@@ -155,12 +161,13 @@ async function main() {
 
   const summary = summarize(cases, measurements, cfg.rows);
   const { extras, measurements: extraMeasurements } = await runExtras(ctx, extrasPlan, { expected, mainResults: summary.results, log });
+  const resync = await runResync(ctx, resyncPlan, { expected, log });
   const loads = [...measurements, ...extraMeasurements].map((m) => m.loadBefore);
   if (loads.length) machine.loadAverage = { min: Math.min(...loads), max: Math.max(...loads), cores: machine.cpus };
   const meta = { rows: cfg.rows, rounds: cfg.rounds, machine };
-  const text = [formatReport(summary, meta), formatExtras(extras)].filter(Boolean).join('\n');
+  const text = [formatReport(summary, meta), formatExtras(extras), formatResync(resync)].filter(Boolean).join('\n');
   process.stdout.write(`\n${text}\n`);
-  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras });
+  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras, ...(resync ? { resync } : {}) });
   log(`\nwritten: ${cfg.out}`);
 }
 

@@ -19,6 +19,8 @@ export interface TableSummary {
   /** Rows in the target after apply (for replace/mirror: the table; otherwise the rows applied). */
   created: boolean;
   verified?: 'count' | 'checksum' | 'skipped' | 'mismatch';
+  /** What the apply did to the target's rows: unchanged = staged rows it already held as they are (not written). */
+  applied?: { inserted: number; updated: number; deleted: number; unchanged: number };
   durationMs: number;
   /** Bytes read from the source (about: text and binary by length, other values by width). */
   bytes?: number;
@@ -53,6 +55,8 @@ export interface TableProgress {
   rowsPerSecond: number;
   /** Phase "verifying": the source rows compared so far (of `estimate`); rowsPerSecond is then the comparison's rate. */
   rowsVerified?: number;
+  /** Phase "applying": the staged rows applied so far (of `estimate`, the rows staged), table by table and step by step. */
+  rowsApplied?: number;
 }
 
 export type RunEvent =
@@ -62,7 +66,7 @@ export type RunEvent =
   | ({ type: 'progress'; runId: string; table: string } & TableProgress)
   | { type: 'table-staged'; runId: string; table: string; rowsRead: number; rowsWritten: number; durationMs: number; bytes?: number }
   | { type: 'apply-started'; runId: string; tables: string[] }
-  | { type: 'table-applied'; runId: string; table: string; inserted: number; updated: number; deleted: number }
+  | { type: 'table-applied'; runId: string; table: string; inserted: number; updated: number; deleted: number; unchanged?: number }
   | { type: 'apply-committed'; runId: string; durationMs: number }
   | { type: 'verify'; runId: string; table: string; method: 'count' | 'checksum'; ok: boolean; sourceRows: number; targetRows: number; mismatches: string[] }
   | { type: 'warning'; runId: string; table?: string; message: string }
@@ -106,6 +110,8 @@ export interface PlannedTable {
   mode: string;
   key: string[];
   createTarget: boolean;
+  /** How the rows reach the table (fresh copy, swap, in place) and why. */
+  path?: string;
   estimate?: number;
   /** Size the source engine reports for the table, in bytes. */
   bytes?: number;

@@ -268,10 +268,19 @@ describe('mysql dialect', () => {
     const s = { name: 'staging' };
     await session.execute("INSERT INTO `staging` VALUES (5, 'five')");
     await session.execute(session.applySql.copyTable(t, { name: 'bk_all' }));
-    await session.execute(session.applySql.copyMatching(t, s, { name: 'bk_matching' }, ['id']));
+    const columns: Column[] = [
+      { name: 'id', nativeType: 'int', type: { kind: 'integer', bytes: 4 }, nullable: false },
+      { name: 'v', nativeType: 'varchar(10)', type: { kind: 'text', maxLength: 10 }, nullable: true },
+    ];
+    // The staged rows that differ: a case-only change differs whatever the collation, and a new key.
+    await session.execute("UPDATE `target` SET v = 'KEEP' WHERE id = 2");
+    for (const sql of session.applySql.copyDiffering(t, s, { name: 'delta' }, columns, ['id'])) await session.execute(sql);
+    expect((await session.query('SELECT id, v FROM delta ORDER BY id')).rows).toEqual([[2, 'keep'], [5, 'five']]);
+    await session.execute(session.applySql.copyMatching(t, { name: 'delta' }, { name: 'bk_matching' }, ['id']));
     await session.execute(session.applySql.copyNewKeys(t, s, { name: 'bk_new' }, ['id']));
+    await session.execute("UPDATE `target` SET v = 'keep' WHERE id = 2");
     expect(await session.countRows({ name: 'bk_all' })).toBe(3);
-    expect(await session.countRows({ name: 'bk_matching' })).toBe(3);
+    expect((await session.query('SELECT id, v FROM bk_matching')).rows).toEqual([[2, 'KEEP']]);
     expect((await session.query('SELECT id FROM bk_new')).rows).toEqual([[5]]);
     await session.execute('CREATE TABLE `batched` (`id` int PRIMARY KEY, `_batch` int)');
     await session.execute('INSERT INTO `batched` VALUES (1, 1), (2, 2), (3, 3), (4, 4)');
@@ -280,7 +289,7 @@ describe('mysql dialect', () => {
     await session.execute(session.applySql.deleteStagedBatches({ name: 'batched' }, 0, 1, '_batch'));
     expect((await session.query('SELECT id FROM batched')).rows).toEqual([[2], [4]]);
     await session.execute(session.applySql.deleteMatching({ name: 'bk_all' }, { name: 'bk_matching' }, ['id']));
-    expect(await session.countRows({ name: 'bk_all' })).toBe(0);
+    expect((await session.query('SELECT id FROM bk_all ORDER BY id')).rows).toEqual([[1], [4]]);
     await session.execute('DELETE FROM `staging` WHERE id = 5');
   });
 

@@ -37,7 +37,7 @@ export class ProgressDisplay {
       case 'progress': {
         const line = this.lines.get(e.table);
         // Verifying, the bar counts the rows compared.
-        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsVerified ?? e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate });
+        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsVerified ?? e.rowsApplied ?? e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate });
         this.draw(false);
         break;
       }
@@ -52,7 +52,7 @@ export class ProgressDisplay {
         this.print(`  applying ${e.tables.length} table${e.tables.length === 1 ? '' : 's'} in one transaction…`);
         break;
       case 'table-applied':
-        this.print(`  ${e.table}: ${n(e.inserted)} inserted, ${n(e.updated)} updated, ${n(e.deleted)} deleted`);
+        this.print(`  ${e.table}: ${n(e.inserted)} inserted, ${n(e.updated)} updated, ${n(e.deleted)} deleted${e.unchanged ? `, ${n(e.unchanged)} unchanged` : ''}`);
         break;
       case 'apply-committed':
         this.print(`  committed in ${(e.durationMs / 1000).toFixed(2)} s`);
@@ -140,6 +140,7 @@ export function formatSummary(s: RunSummary): string {
   for (const t of s.tables) {
     lines.push(
       `  ${t.source} → ${t.target} [${t.mode}${t.created ? ', created' : ''}]: ${t.rowsStaged !== undefined ? `${n(t.rowsStaged)} rows staged, none applied` : `${n(t.rowsWritten)} rows`}${t.chunks && t.chunks > 1 ? ` in ${t.chunks} chunks` : ''}` +
+        `${t.applied && !t.created ? ` (${n(t.applied.inserted)} inserted, ${n(t.applied.updated)} updated, ${n(t.applied.deleted)} deleted${t.mode === 'upsert' || t.mode === 'mirror' ? `, ${n(t.applied.unchanged)} unchanged` : ''})` : ''}` +
         `${t.verified ? `, ${t.verified === 'mismatch' ? 'VERIFY MISMATCH' : t.verified === 'skipped' ? 'not verified' : `verified (${t.verified})`}` : ''}`,
     );
   }

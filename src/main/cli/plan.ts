@@ -18,6 +18,7 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
         `${t.source} → ${t.target}  [${t.mode}${t.key.length ? `, key ${t.key.join(', ')}` : ''}]  ${t.createTarget ? 'will be CREATED' : 'exists'}` +
           `${t.estimate !== undefined ? `, ~${n(t.estimate)} rows` : ''}${t.bytes !== undefined ? `, ~${megabytes(t.bytes)}` : ''}\n`,
       );
+      if (t.path) process.stdout.write(`    path: ${t.path}\n`);
       if (t.fastPath) process.stdout.write(`    fast path: ${t.fastPath}\n`);
       if (t.incremental) {
         process.stdout.write(

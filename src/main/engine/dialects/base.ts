@@ -2,7 +2,7 @@
  * Defaults shared by the dialects: ANSI identifier quoting and the apply SQL,
  * which every engine speaks the same way except where it overrides.
  */
-import type { TableName } from '../types.js';
+import type { Column, TableName } from '../types.js';
 import type { ApplySql, ReadRequest } from './dialect.js';
 
 /** "name" with embedded quotes doubled (PostgreSQL, SQLite). */
@@ -54,6 +54,65 @@ export class StandardApplySql implements ApplySql {
     return `UPDATE ${t} SET ${assignments} FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)}${this.and(filter)}`;
   }
 
+  /** How the target table is named inside updateFromStaging's conditions (MySQL aliases it). */
+  protected updatedTarget(target: TableName): string {
+    return this.table(target);
+  }
+
+  /**
+   * Null-safe "these two values differ", exactly for the column's type: an
+   * engine whose plain comparison misses a change (case under a _ci collation,
+   * 1.10 = 1.1, json without equality) overrides it.
+   */
+  protected differs(column: Column, left: string, right: string): string {
+    const c = this.quote(column.name);
+    return `${left}.${c} IS DISTINCT FROM ${right}.${c}`;
+  }
+
+  /** Some non-key column differs between the rows `left` and `right`; false when there is none. */
+  protected rowDiffers(columns: Column[], key: string[], left: string, right: string): string {
+    const compared = columns.filter((c) => !key.includes(c.name));
+    return compared.length ? `(${compared.map((c) => this.differs(c, left, right)).join(' OR ')})` : '1 = 0';
+  }
+
+  updateChangedFromStaging(target: TableName, staging: TableName, columns: Column[], key: string[], filter?: string): string {
+    if (columns.every((c) => key.includes(c.name))) return '';
+    const changed = this.rowDiffers(columns, key, this.updatedTarget(target), 's');
+    return this.updateFromStaging(target, staging, columns.map((c) => c.name), key, filter ? `${changed} AND (${filter})` : changed);
+  }
+
+  copyMatching(target: TableName, rows: TableName, to: TableName, key: string[]): string {
+    const keys = key.length === 1 ? this.quote(key[0]) : `(${this.list(key)})`;
+    return `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${this.table(target)} WHERE ${keys} IN (SELECT ${this.list(key)} FROM ${this.table(rows)})`;
+  }
+
+  copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string[] {
+    return [`CREATE TABLE ${this.table(to)} AS ${this.differingRows(target, staging, columns, key)}`];
+  }
+
+  protected differingRows(target: TableName, staging: TableName, columns: Column[], key: string[]): string {
+    const t = this.table(target);
+    return `SELECT * FROM ${this.table(staging)} AS s WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${this.keyMatch(key, 's', t)} AND NOT (${this.rowDiffers(columns, key, t, 's')}))`;
+  }
+
+  /** Created empty first, then filled: a long CREATE TABLE … SELECT holds the new table's exclusive lock (MySQL) while it reads. */
+  copyAbsentKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string[] {
+    const t = this.table(target);
+    return [
+      `CREATE TABLE ${this.table(to)} AS SELECT ${this.list(key)} FROM ${t} WHERE 1 = 0`,
+      `INSERT INTO ${this.table(to)} SELECT ${this.list(key, `${t}.`)} FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`,
+    ];
+  }
+
+  copyRowsOfKeys(target: TableName, keys: TableName, to: TableName, key: string[]): string {
+    return `INSERT INTO ${this.table(to)} SELECT x.* FROM ${this.table(keys)} AS g JOIN ${this.table(target)} AS x ON ${this.keyMatch(key, 'g', 'x')}`;
+  }
+
+  deleteRowsOfKeys(target: TableName, keys: TableName, key: string[]): string {
+    const k = key.length === 1 ? this.quote(key[0]) : `(${this.list(key)})`;
+    return `DELETE FROM ${this.table(target)} WHERE ${k} IN (SELECT ${this.list(key)} FROM ${this.table(keys)})`;
+  }
+
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const t = this.table(target);
     return (
@@ -94,6 +153,17 @@ export class StandardApplySql implements ApplySql {
     ];
   }
 
+  /** PostgreSQL form: renames and the key are transactional catalog changes, run inside the apply transaction. */
+  swapStaging(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string): string[] {
+    const b = { schema: target.schema, name: backup.name };
+    return [
+      `ALTER TABLE ${this.table(target)} RENAME TO ${this.quote(backup.name)}`,
+      // Constraint (and index) names are unique per schema: the new table's key takes the old one's name.
+      ...(primaryKeyName ? [`ALTER TABLE ${this.table(b)} RENAME CONSTRAINT ${this.quote(primaryKeyName)} TO ${this.quote(`${backup.name.slice(0, 58)}_pkey`)}`] : []),
+      ...this.promoteStaging(staging, target, drop, notNull, key),
+    ];
+  }
+
   savepoint(name: string): string {
     return `SAVEPOINT ${this.quote(name)}`;
   }
@@ -118,11 +188,6 @@ export class StandardApplySql implements ApplySql {
 
   copyTable(from: TableName, to: TableName): string {
     return `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${this.table(from)}`;
-  }
-
-  copyMatching(target: TableName, staging: TableName, to: TableName, key: string[]): string {
-    const t = this.table(target);
-    return `CREATE TABLE ${this.table(to)} AS SELECT * FROM ${t} WHERE EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch(key, 's', t)})`;
   }
 
   copyNewKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string {

@@ -128,12 +128,43 @@ export interface ApplySql {
   insertFromStaging(target: TableName, staging: TableName, columns: string[], filter?: string): string;
   /** Update target rows whose key is in staging to the staged values. */
   updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
+  /**
+   * Update only the target rows whose key is in staging and whose values
+   * differ from the staged ones (null-safe, exactly: case, trailing zeros,
+   * fractions), so an unchanged row costs no write. '' when nothing can differ.
+   */
+  updateChangedFromStaging(target: TableName, staging: TableName, columns: Column[], key: string[], filter?: string): string;
+  /**
+   * New table with the staged rows the target does not hold as they are (new
+   * keys, or values that differ): all an upsert or mirror writes, found in
+   * one pass over both tables, so that backups and writes touch only those.
+   */
+  copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string[];
+  /**
+   * New table with the target rows whose key is in `rows` (pre-images before
+   * upsert; `rows` is the delta, so these are the rows it overwrites). An
+   * uncorrelated IN: every engine looks the few keys up, none scans `rows`
+   * once per target row.
+   */
+  copyMatching(target: TableName, rows: TableName, to: TableName, key: string[]): string;
+  /** Add to a backup table the target rows whose key is absent from staging (what a mirror deletes). */
+  /** New table with the keys of the target rows absent from staging: what a mirror deletes, found once for its backup and its delete. */
+  copyAbsentKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string[];
+  /** Add to the table `to` the target rows whose key is in `keys` (a table of unique keys). */
+  copyRowsOfKeys(target: TableName, keys: TableName, to: TableName, key: string[]): string;
+  /** Delete the target rows whose key is in `keys` (a table of unique keys). */
+  deleteRowsOfKeys(target: TableName, keys: TableName, key: string[]): string;
   /** Insert staged rows whose key is not in the target. */
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
   /** A condition on `s`: staged row numbers from `from` to `to`, inclusive. */
   rowRange(column: string, from: number, to: number): string;
   /** Statements that turn a staging table into the new target table (capabilities.promoteStaging). */
   promoteStaging?(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[]): string[];
+  /**
+   * Replace by swap: the old table becomes `backup` and the staged one takes
+   * its place (promoteStaging's arguments); `primaryKeyName` as SwapCheck's.
+   */
+  swapStaging?(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string): string[];
   savepoint(name: string): string;
   rollbackToSavepoint(name: string): string;
   releaseSavepoint(name: string): string;
@@ -143,8 +174,6 @@ export interface ApplySql {
   deleteMatching(target: TableName, keys: TableName, key: string[]): string;
   /** Copy a whole table into a new one (a backup before replace/mirror). */
   copyTable(from: TableName, to: TableName): string;
-  /** New table with the target rows whose key is in staging (pre-images before upsert). */
-  copyMatching(target: TableName, staging: TableName, to: TableName, key: string[]): string;
   /** New table with the staged keys absent from the target (rows an upsert/append will insert). */
   copyNewKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string;
   /** Delete staged rows of batches after `after` up to `through` (a resumed chunk's tail, or one retried batch). */
@@ -164,6 +193,12 @@ export interface PrivilegeRequest {
   tables: TableName[];
   /** Target only: the run will create tables (in this schema, where the engine has schemas). */
   createIn?: { schema?: string };
+}
+
+export interface SwapCheck {
+  blockers: string[];
+  /** The old table's primary key constraint, renamed with it so the new table's can take the name. */
+  primaryKeyName?: string;
 }
 
 export interface QueryResult {
@@ -196,6 +231,14 @@ export interface Session {
    * and insert, update, delete on each existing table.
    */
   privilegeProblems?(request: PrivilegeRequest): Promise<string[]>;
+
+  /**
+   * Replace by swap: what would pin the old table, or be lost, if a staged
+   * table took its place by rename (views, foreign keys, triggers, grants,
+   * policies, indexes, defaults…), one line each; none: it can be swapped.
+   * Absent: this engine does not swap (replace runs in place).
+   */
+  swapCheck?(table: TableName): Promise<SwapCheck>;
 
   // -- types -----------------------------------------------------------------
   /** The native type this engine uses to hold a logical type, and what it loses. */

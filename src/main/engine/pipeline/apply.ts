@@ -18,11 +18,14 @@ import { BATCH_COLUMN, ROW_COLUMN, keyAtStaging, promotable, stagedInFinalShape 
 import { withRetries, type RetryPolicy } from './retry.js';
 import { carrySchema } from '../schema/apply.js';
 import { carrySchemaOutside } from '../schema/outside.js';
+import { deltaTableName, goneTableName, needsDelta, stageDelta } from './delta.js';
 
 export interface AppliedCounts {
   inserted: number;
   updated: number;
   deleted: number;
+  /** Staged rows the target already held as they are (upsert, mirror): not written. */
+  unchanged: number;
 }
 
 export interface StagedTable {
@@ -32,6 +35,10 @@ export interface StagedTable {
   rows: number;
   /** Incremental tables: the largest cursor value staged, the watermark the apply writes. */
   cursorMax?: Value;
+  /** Upsert, mirror: the staged rows that are new or differ (delta.ts), which alone are backed up and written. */
+  delta?: TableName;
+  /** Mirror: the keys of the target rows absent from staging (delta.ts), which alone are backed up and deleted. */
+  gone?: TableName;
 }
 
 
@@ -56,6 +63,8 @@ export interface ApplyOptions {
   options: JobOptions;
   retry: RetryPolicy;
   onApplied(table: StagedTable, counts: AppliedCounts): void;
+  /** Inside the apply transaction, after each step: the table's staged rows applied so far. */
+  onProgress?(table: StagedTable, rowsApplied: number): void;
   onWarning(message: string): void;
   /** Rows refused at apply, just before the commit; throw to roll the whole apply back (limits). */
   checkRejected?(rejected: RejectedRow[]): void;
@@ -77,13 +86,18 @@ export async function applyAll(target: Endpoint, staged: StagedTable[], opts: Ap
 async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOptions): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
   const ddlOutside = !target.dialect.capabilities.transactionalDdl;
   const sideEffects: TableName[] = [];
-  const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0 }]));
+  const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0, unchanged: 0 }]));
   let backups: BackupRecord[] = [];
   const rejected: RejectedRow[] = [];
   await ensureMarkerTable(target, opts.markerSchema);
   const watermarks = staged.filter((s) => s.plan.incremental && s.cursorMax !== undefined && s.cursorMax !== null);
   for (const schema of new Set(watermarks.map((s) => s.plan.targetName.schema))) await ensureWatermarkTable(target, schema);
   const prepare = async () => {
+    for (const s of staged) {
+      if (!needsDelta(target, s.plan)) continue;
+      Object.assign(s, await stageDelta(target, s));
+      sideEffects.push(...[s.delta, s.gone].filter((t): t is TableName => t !== undefined));
+    }
     for (const s of staged) if (s.plan.createTarget && !promotable(target, s.plan)) sideEffects.push(await createTarget(target, s.plan));
     if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects);
   };
@@ -95,10 +109,13 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
       for (const s of staged) {
         if (ddlOutside && promotable(target, s.plan)) continue;
-        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (found) => opts.countRejected?.([...rejected, ...found]));
+        opts.onProgress?.(s, 0);
+        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (found) => opts.countRejected?.([...rejected, ...found]), opts.runId);
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
+        if (s.plan.mode === 'upsert' || s.plan.mode === 'mirror') counts.get(s)!.unchanged = Math.max(0, s.rows - c.inserted - c.updated - c.rejected.length);
         rejected.push(...c.rejected);
+        opts.onProgress?.(s, s.rows - c.rejected.length);
       }
       // Every new table is in under its own name: its indexes, keys and defaults, in this transaction.
       if (!ddlOutside) await carrySchema(target, staged.map((s) => s.plan), opts.onWarning);
@@ -112,12 +129,22 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   } catch (err) {
     if (ddlOutside) for (const name of sideEffects.reverse()) await target.dropTable(name).catch(() => undefined);
     throw err;
+  } finally {
+    for (const s of staged) Object.assign(s, { delta: undefined, gone: undefined });
+  }
+  // Delta tables are the run's own: gone once the apply is in (or rolled back with it).
+  for (const s of staged) {
+    if (!needsDelta(target, s.plan)) continue;
+    await target.dropTable(deltaTableName(s.staging));
+    if (s.plan.mode === 'mirror') await target.dropTable(goneTableName(s.staging));
   }
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
-    await promoteStagedTargets(target, staged);
+    await promoteStagedTargets(target, staged, opts.runId);
     await carrySchemaOutside(target, staged.map((s) => s.plan), opts);
   }
+  // Without backups, the table a swap replaced is not kept.
+  if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };
 }
@@ -128,12 +155,24 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
  * before the rename is finished by `resume`, which calls this again (a table
  * already promoted has no staging table left).
  */
-export async function promoteStagedTargets(target: Session, staged: StagedTable[]): Promise<void> {
+export async function promoteStagedTargets(target: Session, staged: StagedTable[], runId: string): Promise<void> {
   for (const s of staged) {
     if (!promotable(target, s.plan) || target.dialect.capabilities.transactionalDdl) continue;
     if (!(await target.describeTable(s.staging))) continue;
-    for (const statement of target.applySql.promoteStaging!(s.staging, s.plan.targetName, runColumns(target, s.plan), [], s.plan.key)) await target.execute(statement);
+    for (const statement of promoteStatements(target, s, [], [], runId)) await target.execute(statement);
   }
+}
+
+/** The name the table a swap replaced takes: the run's backup of it. */
+function swappedOut(plan: TablePlan, runId: string): TableName {
+  return { schema: plan.targetName.schema, name: backupTableName(runId, plan.index) };
+}
+
+/** A new table's staging table renamed into place; for a swap, the old table renamed away first. */
+function promoteStatements(target: Session, { plan, staging }: StagedTable, notNull: string[], key: string[], runId: string): string[] {
+  const sql = target.applySql;
+  if (!plan.swap) return sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, key);
+  return sql.swapStaging!(staging, plan.targetName, swappedOut(plan, runId), runColumns(target, plan), notNull, key, plan.swap.primaryKeyName);
 }
 
 /** dbferry's columns in a staging table to promote, which promotion drops (none in final shape). */
@@ -153,7 +192,7 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
 async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[]): Promise<BackupRecord[]> {
   const sql = target.applySql;
   const out: BackupRecord[] = [];
-  for (const { plan, staging, cursorMax } of staged) {
+  for (const { plan, staging, cursorMax, delta, gone } of staged) {
     const base = backupTableName(opts.runId, plan.index);
     const rowsTable = { schema: plan.targetName.schema, name: base };
     const keysTable = { schema: plan.targetName.schema, name: `${base}_k` };
@@ -164,20 +203,25 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
       columns: plan.targetColumns.map((c) => c.name),
       ...(plan.incremental && cursorMax !== undefined && cursorMax !== null ? { watermark: { flow: plan.incremental.flow, targetTable: plan.targetLabel, previous: plan.incremental.since === undefined ? undefined : encodeWatermark(plan.incremental.since) } } : {}),
     };
-    if (plan.createTarget) {
+    if (plan.swap) {
+      // The old table itself, renamed at apply: nothing is copied.
+      out.push({ ...record, kind: 'table', rowsTable });
+    } else if (plan.createTarget) {
       out.push({ ...record, kind: 'created' });
-    } else if (plan.mode === 'replace' || plan.mode === 'mirror') {
+    } else if (plan.mode === 'replace') {
       await target.execute(sql.copyTable(plan.targetName, rowsTable));
       created.push(rowsTable);
       out.push({ ...record, kind: 'table', rowsTable });
     } else if (plan.key.length === 0) {
       opts.onWarning(`${tableLabel(plan.targetName)}: appending to a table without a key cannot be undone (no backup kept); give "key" to make it undoable`);
     } else {
-      await target.execute(sql.copyNewKeys(plan.targetName, staging, keysTable, plan.key));
+      await target.execute(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
       created.push(keysTable);
-      if (plan.mode === 'upsert') {
-        await target.execute(sql.copyMatching(plan.targetName, staging, rowsTable, plan.key));
+      if (plan.mode === 'upsert' || plan.mode === 'mirror') {
+        // Only what the apply overwrites (the delta's rows that the target has) or deletes: an unchanged row costs no backup either.
+        await target.execute(sql.copyMatching(plan.targetName, delta ?? staging, rowsTable, plan.key));
         created.push(rowsTable);
+        if (plan.mode === 'mirror' && gone) await target.execute(sql.copyRowsOfKeys(plan.targetName, gone, rowsTable, plan.key));
         out.push({ ...record, kind: 'rows', rowsTable, keysTable });
       } else {
         out.push({ ...record, kind: 'keys', keysTable });
@@ -187,7 +231,7 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
   return out;
 }
 
-async function deletePhase(target: Session, { plan, staging }: StagedTable): Promise<number> {
+async function deletePhase(target: Session, { plan, staging, gone }: StagedTable): Promise<number> {
   const sql = target.applySql;
   // A table this run creates starts empty (and a promoted one does not exist until its write phase).
   if (plan.createTarget) return 0;
@@ -197,26 +241,29 @@ async function deletePhase(target: Session, { plan, staging }: StagedTable): Pro
     await createTarget(target, plan);
     return rows;
   }
+  // A swap deletes nothing: the old table, whose rows these are, becomes the backup.
+  if (plan.swap) return target.countRows(plan.targetName);
   if (plan.mode === 'replace') return target.execute(sql.deleteAll(plan.targetName));
-  if (plan.mode === 'mirror') return target.execute(sql.deleteAbsentFromStaging(plan.targetName, staging, plan.key));
+  if (plan.mode === 'mirror') return target.execute(gone ? sql.deleteRowsOfKeys(plan.targetName, gone, plan.key) : sql.deleteAbsentFromStaging(plan.targetName, staging, plan.key));
   return 0;
 }
 
-async function writePhase(target: Session, staged: StagedTable, isolate: boolean, countRejected: (found: readonly RejectedRow[]) => void): Promise<WriteResult> {
+async function writePhase(target: Session, staged: StagedTable, isolate: boolean, countRejected: (found: readonly RejectedRow[]) => void, runId: string): Promise<WriteResult> {
   const sql = target.applySql;
-  const { plan, staging } = staged;
+  const { plan } = staged;
+  const staging = staged.delta ?? staged.staging;
   const columns = plan.targetColumns.map((c) => c.name);
   if (promotable(target, plan)) {
     const final = stagedInFinalShape(target, plan);
     const notNull = final ? [] : plan.targetColumns.filter((c) => !c.nullable && !plan.key.includes(c.name)).map((c) => c.name);
-    for (const statement of sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, keyAtStaging(target, plan) ? [] : plan.key)) await target.execute(statement);
+    for (const statement of promoteStatements(target, staged, notNull, keyAtStaging(target, plan) ? [] : plan.key, runId)) await target.execute(statement);
     return { inserted: staged.rows, updated: 0, rejected: [] };
   }
   const write = async (filter?: string) => {
     if (plan.mode === 'replace' || plan.mode === 'append') {
       return { inserted: await target.execute(sql.insertFromStaging(plan.targetName, staging, columns, filter)), updated: 0 };
     }
-    const update = sql.updateFromStaging(plan.targetName, staging, columns, plan.key, filter);
+    const update = sql.updateChangedFromStaging(plan.targetName, staging, plan.targetColumns, plan.key, filter);
     const updated = update ? await target.execute(update) : 0;
     const inserted = await target.execute(sql.insertMissingFromStaging(plan.targetName, staging, columns, plan.key, filter));
     return { inserted, updated };
@@ -224,7 +271,7 @@ async function writePhase(target: Session, staged: StagedTable, isolate: boolean
   if (!isolate) return { ...(await write()), rejected: [] };
   const whole = await attempt(target, () => write());
   if (whole.ok) return { ...whole.value, rejected: [] };
-  return isolateRejected(target, staged, write, countRejected);
+  return isolateRejected(target, { ...staged, staging }, write, countRejected);
 }
 
 interface WriteResult {

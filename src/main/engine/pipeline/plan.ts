@@ -20,6 +20,7 @@ import { ruleProblems } from './validate/index.js';
 import { validatorOptionsFor } from './validate/options.js';
 import { keyFold, mergeWarning } from './validate/collation.js';
 import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
+import { describePath, planSwap, type SwapPlan } from './swap.js';
 
 export interface TablePlan {
   index: number;
@@ -45,6 +46,8 @@ export interface TablePlan {
    * drops it and creates it as planned, in its transaction.
    */
   rebuild?: boolean;
+  /** Replace into an existing table by swapping a staged table in (swap.ts); undefined: in place. */
+  swap?: SwapPlan;
   targetInfo?: TableInfo;
   estimate?: number;
   /** An incremental table: only rows whose cursor is past the watermark of the last applied run. */
@@ -313,12 +316,14 @@ async function planTable(
   const estimate = sourceInfo.rowEstimate;
   // Keys the target's collation would merge are told apart row by row, by validation.
   const rawFormat = merges.length ? undefined : rawFormatFor(t, sourceInfo, columns, targetColumns, source, target);
+  const route = problems.length ? { reasons: [] } : await planSwap(target, { mode, targetInfo, targetColumns, key, incremental, targetName });
   const planned: PlannedTable = {
     source: tableLabel(sourceName),
     target: tableLabel(targetName),
     mode,
     key,
     createTarget,
+    path: describePath({ createTarget, mode, swap: route.swap }, route.reasons),
     estimate,
     ...(incremental ? { incremental: { cursor: incremental.cursor, since: incremental.since === undefined ? undefined : encodeWatermark(incremental.since) } } : {}),
     bytes: sourceInfo.byteEstimate,
@@ -341,6 +346,8 @@ async function planTable(
       orderBy,
       createTarget,
       ...(rebuild ? { rebuild } : {}),
+      // A table rebuilt as planned is not swapped: the staged copy would take its damaged shape.
+      swap: rebuild ? undefined : route.swap,
       targetInfo,
       estimate,
       incremental,

@@ -498,8 +498,14 @@ class Run {
         this.checkApplyRejections(refused);
         ctx.pendingDeadLetters?.(refused.map((r) => this.applyDeadLetter(r)));
       },
+      onProgress: (s, rowsApplied) => {
+        const t = this.tables.find((x) => x.plan === s.plan)!;
+        ctx.emit({ type: 'progress', runId: ctx.runId, table: s.plan.sourceLabel, phase: 'applying', rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, estimate: s.rows, rowsPerSecond: 0, rowsApplied });
+      },
       onApplied: (s, counts) => {
-        this.setPhase(this.tables.find((x) => x.plan === s.plan)!, 'applied');
+        const t = this.tables.find((x) => x.plan === s.plan)!;
+        t.summary.applied = counts;
+        this.setPhase(t, 'applied');
         ctx.emit({ type: 'table-applied', runId: ctx.runId, table: s.plan.sourceLabel, ...counts });
       },
     });
@@ -551,6 +557,7 @@ class Run {
     await promoteStagedTargets(
       this.target!.session,
       this.tables.map((t) => ({ plan: t.plan, staging: this.stagingName(t.plan), rows: this.ctx.resume?.get(t.plan.index)?.checkpoint.rowsWritten ?? 0 })),
+      this.ctx.runId,
     );
     for (const t of this.tables) {
       const c = this.ctx.resume?.get(t.plan.index)?.checkpoint;

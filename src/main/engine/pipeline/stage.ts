@@ -64,10 +64,11 @@ export interface StageHooks {
  * transactional, becomes the staging table itself: no second copy of its rows.
  * Where promotion cannot reshape the table (SQLite), only a table staged in its
  * final shape is promoted; another is created as planned and filled from staging.
+ * So does the new version of a table replaced by swap (swap.ts).
  */
 export function promotable(target: Session, plan: TablePlan): boolean {
   const caps = target.dialect.capabilities;
-  if (!plan.createTarget || caps.promoteStaging !== true || target.applySql.promoteStaging === undefined) return false;
+  if (!freshTable(plan) || caps.promoteStaging !== true || target.applySql.promoteStaging === undefined) return false;
   return caps.promoteReshapes === true || finalShapeFits(target, plan);
 }
 
@@ -84,9 +85,14 @@ export function stagedInFinalShape(target: Session, plan: TablePlan): boolean {
   return promotable(target, plan) && finalShapeFits(target, plan);
 }
 
+/** A table the run makes whole: a new one, or the new version of a table replaced by swap. */
+function freshTable(plan: TablePlan): boolean {
+  return plan.createTarget || plan.swap !== undefined;
+}
+
 function finalShapeFits(target: Session, plan: TablePlan): boolean {
   const caps = target.dialect.capabilities;
-  if (!plan.createTarget || !caps.stagingInFinalShape || !target.applySql.deleteStagedKeys) return false;
+  if (!freshTable(plan) || !caps.stagingInFinalShape || !target.applySql.deleteStagedKeys) return false;
   if (plan.orderBy.length === 0) return plan.key.length === 0;
   const kinds: readonly string[] = caps.finalShapeKeys ?? ['integer'];
   const bothSides = (k: string, i: number) => kinds.includes(plan.targetColumns.find((c) => c.name === k)?.type.kind ?? '') && kinds.includes(plan.columns.find((c) => c.name === plan.orderBy[i])?.type.kind ?? '');
@@ -357,9 +363,13 @@ function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, stat
   return out ?? rows;
 }
 
-/** The apply step joins staging to the target by key: index it once every chunk is in. */
+/**
+ * A mirror looks up target keys in staging (what to delete): index it once
+ * every chunk is in. An upsert only looks staged keys up in the target
+ * (delta.ts), by the target's own key.
+ */
 export async function indexStaging(plan: TablePlan, target: Session, staging: TableName): Promise<void> {
-  if (plan.key.length) await target.createIndex(staging, `${staging.name}_key`, plan.key);
+  if (plan.key.length && plan.mode !== 'upsert') await target.createIndex(staging, `${staging.name}_key`, plan.key);
 }
 
 export function yieldToEventLoop(): Promise<void> {

@@ -1,10 +1,11 @@
 /**
- * Apply SQL for MySQL/MariaDB. Only the update differs from the standard
- * form: MySQL has no UPDATE ... FROM, it joins instead. The other statements
+ * Apply SQL for MySQL/MariaDB. The update differs from the standard form
+ * (MySQL has no UPDATE ... FROM, it joins instead), and so does comparing
+ * values (`<=>`, in bytes for text). The other statements
  * (INSERT ... SELECT ... WHERE NOT EXISTS on the target, DELETE ... WHERE NOT
  * EXISTS on the staging table) are valid MySQL as they are.
  */
-import type { TableName } from '../../types.js';
+import type { Column, TableName } from '../../types.js';
 import { quoteBacktick, StandardApplySql } from '../base.js';
 
 export class MysqlApplySql extends StandardApplySql {
@@ -20,6 +21,44 @@ export class MysqlApplySql extends StandardApplySql {
   override promoteStaging(staging: TableName, target: TableName, drop: string[]): string[] {
     const s = this.table(staging);
     return [...(drop.length ? [`ALTER TABLE ${s} ${drop.map((c) => `DROP COLUMN ${this.quote(c)}`).join(', ')}`] : []), `RENAME TABLE ${s} TO ${this.table(target)}`];
+  }
+
+  protected override updatedTarget(): string {
+    return 't';
+  }
+
+  /**
+   * `<=>` is MySQL's null-safe equality. Text compares under its collation,
+   * where 'a' = 'A' (_ci) and 'a' = 'a ' (PAD SPACE): bytes tell every change.
+   * Numbers, dates and times compare exactly as they are (a DECIMAL has its
+   * column's scale; a double as text could round two values to one).
+   */
+  protected override differs(column: Column, left: string, right: string): string {
+    const c = this.quote(column.name);
+    if (['text', 'enum', 'json', 'any', 'binary', 'uuid'].includes(column.type.kind)) {
+      return `NOT (CAST(${left}.${c} AS BINARY) <=> CAST(${right}.${c} AS BINARY))`;
+    }
+    return `NOT (${left}.${c} <=> ${right}.${c})`;
+  }
+
+  /** One RENAME TABLE renames both at once: no moment without the target. */
+  override swapStaging(staging: TableName, target: TableName, backup: TableName, drop: string[]): string[] {
+    const s = this.table(staging);
+    return [...(drop.length ? [`ALTER TABLE ${s} ${drop.map((c) => `DROP COLUMN ${this.quote(c)}`).join(', ')}`] : []), `RENAME TABLE ${this.table(target)} TO ${this.table(backup)}, ${s} TO ${this.table(target)}`];
+  }
+
+  /**
+   * CREATE TABLE … SELECT holds the new table's exclusive metadata lock while
+   * it reads every staged row, and information_schema queries of every other
+   * session wait on it: create the table first, then fill it.
+   */
+  override copyDiffering(target: TableName, staging: TableName, to: TableName, columns: Column[], key: string[]): string[] {
+    return [`CREATE TABLE ${this.table(to)} LIKE ${this.table(staging)}`, `INSERT INTO ${this.table(to)} ${this.differingRows(target, staging, columns, key)}`];
+  }
+
+  /** A multi-table DELETE joins the few keys to the target's key (an IN subquery in a DELETE is run per target row before MariaDB 11.1). */
+  override deleteRowsOfKeys(target: TableName, keys: TableName, key: string[]): string {
+    return `DELETE x FROM ${this.table(keys)} AS g JOIN ${this.table(target)} AS x ON ${this.keyMatch(key, 'g', 'x')}`;
   }
 
   override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {

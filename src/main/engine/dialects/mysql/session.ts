@@ -6,8 +6,9 @@ import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { ServerConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { quoteBacktick, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { ApplySql, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { MysqlApplySql } from './apply.js';
+import { swapCheck } from './swap.js';
 import type { Link, ServerFacts } from './connect.js';
 import { mysqlError } from './errors.js';
 import * as introspect from './introspect.js';
@@ -71,6 +72,10 @@ export class MysqlSession implements Session {
 
   privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
     return privilegeProblems(this, request);
+  }
+
+  swapCheck(table: TableName): Promise<SwapCheck> {
+    return swapCheck((sql, params) => this.query(sql, params), table.schema, table.name);
   }
 
   mapType(type: LogicalType): TypeMapping {

@@ -3,7 +3,8 @@ import type pg from 'pg';
 import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
-import type { Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
+import { swapCheck } from './swap.js';
+import type { Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
@@ -20,6 +21,19 @@ import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
 class PostgresApplySql extends StandardApplySql {
   protected override placeholder(n: number): string {
     return `$${n}`;
+  }
+
+  /**
+   * Values whose equality is looser than their text compare as text: numeric
+   * (1.10 = 1.1), floats (-0 = 0), json (no equality at all) and types
+   * dbferry does not know; text in bytes ("C"), whatever the column's collation.
+   */
+  protected override differs(column: Column, left: string, right: string): string {
+    const c = this.quote(column.name);
+    const kind = column.type.kind;
+    if (kind === 'text') return `${left}.${c}::text COLLATE "C" IS DISTINCT FROM ${right}.${c}::text COLLATE "C"`;
+    if (kind === 'decimal' || kind === 'float' || kind === 'any' || (kind === 'json' && !column.type.parsed)) return `${left}.${c}::text IS DISTINCT FROM ${right}.${c}::text`;
+    return super.differs(column, left, right);
   }
 }
 
@@ -81,6 +95,10 @@ export class PostgresSession implements Session {
 
   privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
     return privilegeProblems(this.ctx, this.schema, request);
+  }
+
+  swapCheck(table: TableName): Promise<SwapCheck> {
+    return swapCheck((sql, params) => this.query(sql, params), this.quoteTable({ schema: table.schema ?? this.schema, name: table.name }));
   }
 
   mapType(type: LogicalType): TypeMapping {

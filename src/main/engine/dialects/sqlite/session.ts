@@ -3,10 +3,11 @@ import type Database from 'better-sqlite3';
 import type { SqliteConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { StandardApplySql, quoteAnsi, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, TableDef, TargetIsolation } from '../dialect.js';
+import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
+import { swapCheck } from './swap.js';
 import { keysetBounds, readSqliteRows, readSqliteTsv, selectSql } from './read.js';
 import { beginSqliteSnapshot, endSqliteSnapshot } from './snapshot.js';
 import { parseSqliteType, sqliteTypeFor } from './types.js';
@@ -29,6 +30,19 @@ const ATTACHED = 'dbferry_source';
  * is a rename, transactional like all of SQLite's DDL.
  */
 class SqliteApplySql extends StandardApplySql {
+  /**
+   * `IS NOT` is null-safe; text compares in bytes whatever the column's
+   * collation (NOCASE). Where values of any storage class may sit (no type,
+   * NUMERIC), 1 = 1.0 holds: the storage class tells that change.
+   */
+  protected override differs(column: Column, left: string, right: string): string {
+    const c = this.quote(column.name);
+    const a = `${left}.${c}`;
+    const b = `${right}.${c}`;
+    const plain = `${a} IS NOT ${b} COLLATE BINARY`;
+    return ['any', 'decimal', 'float'].includes(column.type.kind) ? `(${plain} OR typeof(${a}) <> typeof(${b}))` : plain;
+  }
+
   override promoteStaging(staging: TableName, target: TableName): string[] {
     return [`ALTER TABLE ${this.table(staging)} RENAME TO ${this.quote(target.name)}`];
   }
@@ -92,6 +106,10 @@ export class SqliteSession implements Session {
 
   privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
     return privilegeProblems({ path: this.path, readonly: this.db.readonly }, request);
+  }
+
+  swapCheck(table: TableName): Promise<SwapCheck> {
+    return swapCheck((sql, params) => this.query(sql, params), table.name);
   }
 
   mapType(type: LogicalType): TypeMapping {

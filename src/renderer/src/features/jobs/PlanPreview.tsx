@@ -15,6 +15,11 @@ function TablePlan({ t }: { t: PlannedTable }) {
         </h3>
         <span className="chip">{t.mode}</span>
         {t.createTarget ? <span className="chip chip-info">creates the table</span> : <span className="chip">existing table</span>}
+        {t.path ? (
+          <span className="chip" title={t.path}>
+            {t.path.split(':')[0]}
+          </span>
+        ) : null}
         {t.fastPath ? (
           <span className="chip chip-ok" title={t.fastPath}>
             fast path

@@ -79,7 +79,14 @@ function TableRow({ t }: { t: TableView }) {
       <td className="num">{t.phase === 'staging' || t.phase === 'verifying' ? fmtRate(t.rowsPerSecond) : '—'}</td>
       <td className="num">{eta !== undefined ? fmtDuration(eta) : '—'}</td>
       <td className="small">
-        {t.inserted !== undefined ? `+${fmtInt(t.inserted)} ~${fmtInt(t.updated)} −${fmtInt(t.deleted)}` : '—'}
+        {t.inserted !== undefined ? (
+          <span title="inserted, updated, deleted, unchanged">
+            +{fmtInt(t.inserted)} ~{fmtInt(t.updated)} −{fmtInt(t.deleted)}
+            {t.unchanged ? <span className="muted"> ={fmtInt(t.unchanged)}</span> : null}
+          </span>
+        ) : (
+          '—'
+        )}
         {t.rowsDeadLettered ? <span className="warn-text"> · {fmtInt(t.rowsDeadLettered)} dead</span> : null}
       </td>
       <td className="small">

@@ -18,7 +18,7 @@ export function describeEvent(e: RunEvent): string {
     case 'apply-started':
       return `Applying ${e.tables.length} table${e.tables.length === 1 ? '' : 's'} in one transaction`;
     case 'table-applied':
-      return `Applied: ${fmtInt(e.inserted)} inserted, ${fmtInt(e.updated)} updated, ${fmtInt(e.deleted)} deleted`;
+      return `Applied: ${fmtInt(e.inserted)} inserted, ${fmtInt(e.updated)} updated, ${fmtInt(e.deleted)} deleted${e.unchanged ? `, ${fmtInt(e.unchanged)} unchanged` : ''}`;
     case 'apply-committed':
       return `Committed in ${fmtDuration(e.durationMs)}`;
     case 'verify':

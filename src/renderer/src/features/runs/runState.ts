@@ -14,6 +14,7 @@ export interface TableView extends TableProgress {
   inserted?: number;
   updated?: number;
   deleted?: number;
+  unchanged?: number;
   rowsDeadLettered?: number;
   verify?: { method: string; ok: boolean; sourceRows: number; targetRows: number; mismatches: string[] };
 }
@@ -84,6 +85,7 @@ export function reduceRun(v: RunView, e: RunEvent, at: number): RunView {
         rowsWritten: e.rowsWritten,
         rowsPerSecond: e.rowsPerSecond,
         rowsVerified: e.rowsVerified,
+        rowsApplied: e.rowsApplied,
         ...(e.estimate !== undefined ? { estimate: e.estimate } : {}),
       });
       return { ...base, tables, samples: sample(base, tables, at) };
@@ -102,7 +104,7 @@ export function reduceRun(v: RunView, e: RunEvent, at: number): RunView {
       return { ...base, tables };
     }
     case 'table-applied':
-      return { ...base, tables: upsertTable(base, e.table, { phase: 'applied', inserted: e.inserted, updated: e.updated, deleted: e.deleted }) };
+      return { ...base, tables: upsertTable(base, e.table, { phase: 'applied', inserted: e.inserted, updated: e.updated, deleted: e.deleted, unchanged: e.unchanged }) };
     case 'apply-committed':
       return base;
     case 'verify':
