@@ -37,6 +37,10 @@ export interface StartRunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Rows to stage instead of reading the source (dead-letter retry). */
   rowsFor?: RunContext['rowsFor'];
+  /** After the store recorded a checkpoint or dead letter (a queued run copies them where other workers find them). */
+  onStateSaved?: () => void;
+  /** Which leftover staging tables may be dropped (default: those no resumable run of this store needs). */
+  isAbandoned?: (stagingTable: string) => boolean;
 }
 
 export class RunError extends Error {}
@@ -58,7 +62,7 @@ export function startRun(store: Store, spec: JobSpec, opts: StartRunOptions): { 
     source: redactUrl(spec.source.url),
     target: redactUrl(spec.target.url),
   });
-  return { runId, done: execute(store, spec, runId, opts) };
+  return { runId, done: executeRun(store, spec, runId, opts) };
 }
 
 /**
@@ -76,7 +80,7 @@ export function resumeRun(store: Store, idOrPrefix: string, opts: Omit<StartRunO
   const spec = resolveSpec(run, opts.spec);
   store.db.prepare("UPDATE runs SET status = 'running', pid = ?, finished_at = NULL WHERE id = ?").run(process.pid, run.id);
   const resume = new Map<number, TableCheckpoint>(loadCheckpoints(store, run.id).map((c) => [c.tableIndex, { staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks }]));
-  return { runId: run.id, done: execute(store, spec, run.id, { ...opts, baseDir: run.baseDir }, resume) };
+  return { runId: run.id, done: executeRun(store, spec, run.id, { ...opts, baseDir: run.baseDir }, resume) };
 }
 
 function resolveSpec(run: RunRecord, given?: JobSpec): JobSpec {
@@ -93,7 +97,8 @@ function resolveSpec(run: RunRecord, given?: JobSpec): JobSpec {
   return stored;
 }
 
-function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptions, resume?: Map<number, TableCheckpoint>): Promise<RunSummary> {
+/** Run `runId`, already recorded in the store, to its end (resume: continue from these checkpoints). */
+export function executeRun(store: Store, spec: JobSpec, runId: string, opts: StartRunOptions, resume?: Map<number, TableCheckpoint>): Promise<RunSummary> {
   const targetUrl = redactUrl(spec.target.url);
   const resumable = resumableStagingTables(store);
   const record = (event: RunEvent) => {
@@ -117,9 +122,18 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
     emit: (event) => {
       if (event.type !== 'summary') record(event);
     },
-    checkpoint: (tableIndex, c) => saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks }),
-    deadLetter: (d) => addDeadLetter(store, runId, d),
-    pendingDeadLetters: (letters) => setPendingDeadLetters(store, runId, letters),
+    checkpoint: (tableIndex, c) => {
+      saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks });
+      opts.onStateSaved?.();
+    },
+    deadLetter: (d) => {
+      addDeadLetter(store, runId, d);
+      opts.onStateSaved?.();
+    },
+    pendingDeadLetters: (letters) => {
+      setPendingDeadLetters(store, runId, letters);
+      opts.onStateSaved?.();
+    },
     confirmDeadLetters: () => confirmPendingDeadLetters(store, runId),
     discardPendingDeadLetters: () => discardPendingDeadLetters(store, runId),
     discardDeadLettersAfter: (tableIndex, after, through) => discardDeadLettersAfter(store, runId, tableIndex, after, through),
@@ -128,7 +142,7 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
         .filter((d) => d.tableIndex === tableIndex && d.key)
         .map((d) => d.key!),
     backups: (records) => pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep),
-    isAbandoned: (name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name)),
+    isAbandoned: opts.isAbandoned ?? ((name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name))),
   };
   return runJob(spec, ctx).then(async (summary) => {
     const failure = await sendWebhook(spec, { ...summary, job: spec.name, source: redactUrl(spec.source.url), target: targetUrl });

@@ -1,0 +1,110 @@
+/**
+ * A worker: takes runs from the queue and executes them with the same engine
+ * as `dbferry run`, recording each in its own store. What it does reaches
+ * Redis through the job (progress, log, return value, and the run's state in
+ * the job's data, see jobPublisher.ts).
+ *
+ * - A worker that dies loses its lock; BullMQ puts the job back as stalled and
+ *   the next worker continues the run from the state the job carries.
+ * - stop() cancels the runs at hand (the engine checkpoints the current
+ *   chunk), writes their state to their jobs and puts them back in the queue.
+ */
+import { hostname } from 'node:os';
+import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { RunEvent, RunSummary } from '../../shared/events.js';
+import { runFromQueue } from '../runs/queued.js';
+import { exportRunState } from '../store/portableRunState.js';
+import type { Store } from '../store/store.js';
+import { JobPublisher } from './jobPublisher.js';
+import type { QueuedRunData } from './queuedRun.js';
+import { QUEUE_NAME, type QueueLocation } from './redisUrl.js';
+import { describeRedisError } from './redisProbe.js';
+
+export interface RunWorkerOptions {
+  location: QueueLocation;
+  store: Store;
+  concurrency: number;
+  name?: string;
+  /** How long a run's lock lasts without renewal; a dead worker's run is taken over after about this long. */
+  lockMs?: number;
+  log: (line: string) => void;
+}
+
+export interface RunWorker {
+  name: string;
+  /** Checkpoint and give back the runs at hand, then disconnect. */
+  stop(): Promise<void>;
+}
+
+export function defaultWorkerName(): string {
+  return `${hostname()}-${process.pid}`;
+}
+
+export function startRunWorker(opts: RunWorkerOptions): RunWorker {
+  const name = opts.name ?? defaultWorkerName();
+  const stopping = new AbortController();
+  const lockMs = opts.lockMs ?? 30_000;
+
+  const processor = async (job: Job<QueuedRunData>, token?: string): Promise<RunSummary> => {
+    const data = job.data;
+    const continuing = data.state !== undefined || job.attemptsStarted > 1;
+    opts.log(`${continuing ? 'continuing' : 'starting'} run ${data.runId} (${data.spec.name})${continuing && data.worker ? `, last run by ${data.worker}` : ''}`);
+    const publisher = new JobPublisher(job, name, () => exportRunState(opts.store, data.runId), (m) => opts.log(m));
+    if (continuing) publisher.event({ type: 'warning', runId: data.runId, message: `worker ${name} continues this run${data.worker ? ` after ${data.worker} stopped` : ''}` });
+    const summary = await runFromQueue(
+      opts.store,
+      { runId: data.runId, spec: data.spec, baseDir: data.baseDir, state: data.state, continuing },
+      {
+        signal: stopping.signal,
+        onEvent: (e: RunEvent) => publisher.event(e),
+        onStateSaved: () => publisher.stateChanged(),
+      },
+    );
+    // The state once more, whatever the run's outcome: a cancelled run continues from it elsewhere.
+    publisher.stateChanged();
+    await publisher.flush();
+    opts.log(`run ${data.runId}: ${summary.status}`);
+    if (summary.status === 'cancelled' && stopping.signal.aborted) {
+      await job.moveToWait(token);
+      opts.log(`run ${data.runId} is back in the queue for another worker`);
+      throw new WaitingError();
+    }
+    // A failed run was rolled back: trying it again is a new run, the failed set keeps this one.
+    if (summary.status === 'failed' || summary.status === 'cancelled') throw new UnrecoverableError(summary.error ?? `the run ${summary.status}`);
+    return summary;
+  };
+
+  const worker = new Worker<QueuedRunData, RunSummary>(QUEUE_NAME, processor, {
+    connection: opts.location.connection,
+    prefix: opts.location.prefix,
+    concurrency: opts.concurrency,
+    name,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    // A run may be taken over several times (several workers dying) before it counts as failed.
+    maxStalledCount: 5,
+  });
+  let lastError = '';
+  let lastErrorAt = 0;
+  worker.on('error', (err) => {
+    const message = describeRedisError(err);
+    // Reconnecting repeats the same error every few seconds: say it once a minute.
+    if (message === lastError && Date.now() - lastErrorAt < 60_000) return;
+    lastError = message;
+    lastErrorAt = Date.now();
+    opts.log(`Redis at ${opts.location.label}: ${message}; reconnecting`);
+  });
+  worker.on('ready', () => {
+    if (lastError) opts.log(`Redis at ${opts.location.label} answers again`);
+    lastError = '';
+  });
+  worker.on('stalled', (jobId) => opts.log(`run ${jobId} lost its worker; it goes back to the queue`));
+
+  return {
+    name,
+    async stop() {
+      stopping.abort();
+      await worker.close();
+    },
+  };
+}
