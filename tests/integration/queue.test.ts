@@ -1,0 +1,275 @@
+/**
+ * Runs queued on BullMQ (issue 17), against the local Redis and real
+ * databases, with several `dbferry worker` processes: each run exactly once,
+ * a dead worker's run finished by another with an exact target, the same exit
+ * codes as a local run, and no password in Redis.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
+import { createTestDb, type TestDb } from '../helpers/targets.js';
+import { redisAnswers, startWorker, stopWorkers, testQueue, waitFor, type TestQueue, type TestWorker } from '../helpers/queue.js';
+
+const redis = await redisAnswers();
+const redisServer = spawnSync('redis-server', ['--version']).status === 0;
+type Ev = Record<string, unknown> & { type: string };
+
+let dir: string;
+let queue: TestQueue;
+let source: TestDb;
+const workers: TestWorker[] = [];
+const worker = (name: string, opts?: Parameters<typeof startWorker>[3]) => {
+  const w = startWorker(queue.url, dir, name, opts);
+  workers.push(w);
+  return w;
+};
+
+async function queued(): Promise<Ev[]> {
+  const r = await dbferry(['runs', '--queue', queue.url, '--json', '--limit', '1000']);
+  expect(r.code, r.stderr).toBe(0);
+  return r.events;
+}
+
+describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', () => {
+  beforeAll(async () => {
+    dir = tempDir('dbferry-queue-');
+    queue = testQueue();
+    source = await createTestDb('postgres', dir);
+    // Twelve small tables for the fleet, and one larger for the runs that get interrupted.
+    for (let t = 0; t < 12; t++) {
+      await source.exec(`CREATE TABLE t${t} (id int PRIMARY KEY, v text NOT NULL); INSERT INTO t${t} SELECT i, 't${t} row ' || i FROM generate_series(1, 200) i`);
+    }
+    await source.exec(`CREATE TABLE big (id int PRIMARY KEY, v text, n numeric(10,2)); INSERT INTO big SELECT i, 'row ' || i, i / 7.0 FROM generate_series(1, 6000) i`);
+  });
+  afterEach(async () => {
+    await stopWorkers(workers.splice(0));
+  });
+  afterAll(async () => {
+    await source?.drop();
+    await queue?.drop();
+  });
+
+  it('twelve runs queued across three workers each succeed exactly once', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      const fleet = ['w1', 'w2', 'w3'].map((n) => worker(n));
+      await Promise.all(fleet.map((w) => w.ready));
+      const ids = await Promise.all(
+        Array.from({ length: 12 }, async (_, t) => {
+          const job = writeJob(dir, { name: `fleet t${t}`, source: { url: source.url }, target: { url: target.url }, tables: [{ source: `t${t}`, mode: 'upsert' }] }, `fleet-${t}.json`);
+          const r = await dbferry(['run', job, '--queue', queue.url, '--detach']);
+          expect(r.code, r.stderr).toBe(0);
+          return r.stdout.trim();
+        }),
+      );
+      expect(new Set(ids).size).toBe(12);
+      const runs = await waitFor('12 finished runs', async () => {
+        const all = (await queued()).filter((r) => ids.includes(r.runId as string));
+        return all.length === 12 && all.every((r) => r.state === 'completed' || r.state === 'failed') ? all : undefined;
+      });
+      for (const r of runs) expect(r, r.job as string).toMatchObject({ state: 'completed', status: 'succeeded', rowsWritten: 200, starts: 1 });
+      for (let t = 0; t < 12; t++) expect(await target.checksum(`t${t}`, 'id'), `t${t}`).toEqual(await source.checksum(`t${t}`, 'id'));
+      // Each run is in exactly one worker's history, and the work was shared.
+      const histories = await Promise.all(fleet.map(async (w) => (await dbferry(['runs', '--json', '--state', w.state])).events.map((e) => e.id as string)));
+      expect(histories.flat().sort()).toEqual([...ids].sort());
+      expect(histories.filter((h) => h.length > 0).length).toBeGreaterThanOrEqual(2);
+      expect((await target.tables()).filter((t) => t.startsWith('_dbferry_stg_'))).toEqual([]);
+    } finally {
+      await target.drop();
+    }
+  }, 120_000);
+
+  it('run --queue ends with the same events, summary and exit code as a local run', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      await worker('follow').ready;
+      const jobs = {
+        ok: { tables: [{ source: 't0', mode: 'replace' }] },
+        // Rows 1-9 break the rule: done with dead letters (3).
+        deadLettered: { tables: [{ source: 't1', target: 't1dl', mode: 'upsert', rules: { v: { pattern: '[0-9]{2}$' } } }], options: { maxInvalidRows: '10%' } },
+        // A table the source lacks: the spec does not fit (2), nothing touched.
+        missing: { tables: [{ source: 'no_such_table', mode: 'upsert' }] },
+      };
+      for (const [name, body] of Object.entries(jobs)) {
+        const local = writeJob(dir, { name, source: { url: source.url }, target: { url: target.url }, ...body }, `cmp-${name}.json`);
+        const a = await dbferry(['run', local, '--json', '--state', `${dir}/local-state`]);
+        const b = await dbferry(['run', local, '--json', '--queue', queue.url]);
+        expect(b.code, `${name}: ${b.stderr}`).toBe(a.code);
+        expect(b.events[0], name).toMatchObject({ type: 'run-started', job: name });
+        const [sa, sb] = [a.events.at(-1)!, b.events.at(-1)!];
+        expect(sb.type, name).toBe('summary');
+        for (const k of ['status', 'rowsRead', 'rowsWritten', 'rowsDeadLettered', 'error'] as const) expect(sb[k], `${name}: ${k}`).toEqual(sa[k]);
+        expect(b.events.map((e) => e.type).filter((t) => t !== 'progress'), name).toEqual(a.events.map((e) => e.type).filter((t) => t !== 'progress'));
+      }
+      // Without --json a person sees the progress on stderr and the summary on stdout.
+      const human = await dbferry(['run', `${dir}/cmp-ok.json`, '--queue', queue.url]);
+      expect(human.code).toBe(0);
+      expect(human.stderr).toMatch(/waiting for a worker/);
+      expect(human.stderr).toMatch(/t0: verified by checksum/);
+      expect(human.stdout).toMatch(/^done: 200 rows read, 200 written/);
+    } finally {
+      await target.drop();
+    }
+  }, 90_000);
+
+  it('a worker SIGKILLed mid-run is replaced by another that finishes the run: every row once', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      // No primary key in the target: a row applied twice would show as a duplicate.
+      await target.exec('CREATE TABLE big (id int, v text, n numeric(10,2))');
+      const job = writeJob(dir, {
+        name: 'killed worker',
+        source: { url: source.url },
+        target: { url: target.url },
+        tables: [{ source: 'big', mode: 'append' }],
+        // Slow enough to be killed mid-staging, one checkpoint per 300 rows.
+        options: { batch: { maxRows: 300 }, rateLimit: { rowsPerSecond: 2500 } },
+      }, 'killed.json');
+      const first = worker('doomed');
+      await first.ready;
+      let replacement: TestWorker | undefined;
+      const followed = await dbferryUntil(
+        ['run', job, '--queue', queue.url],
+        (e) => e.type === 'progress' && (e.rowsWritten as number) >= 1800,
+        () => {
+          first.child.kill('SIGKILL');
+          replacement = worker('heir');
+        },
+      );
+      expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
+      expect(followed.code, followed.stderr + followed.stdout.slice(-1500)).toBe(0);
+      expect(followed.events.filter((e) => e.type === 'run-started')).toHaveLength(1);
+      expect(followed.events.at(-1)).toMatchObject({ type: 'summary', status: 'succeeded', rowsRead: 6000, rowsWritten: 6000, rowsDeadLettered: 0 });
+      expect(followed.events.some((e) => e.type === 'warning' && /worker heir continues this run after doomed stopped/.test(e.message as string))).toBe(true);
+      expect(replacement!.log()).toMatch(/continuing run/);
+      const [run] = (await queued()).filter((r) => r.runId === followed.events[0].runId);
+      expect(run).toMatchObject({ state: 'completed', worker: 'heir', starts: 2 });
+      expect(await target.rows('SELECT count(*), count(DISTINCT id) FROM big')).toEqual([['6000', '6000']]);
+      expect(await target.checksum('big', 'id')).toEqual(await source.checksum('big', 'id'));
+      expect((await target.tables()).filter((t) => t.startsWith('_dbferry_stg_'))).toEqual([]);
+    } finally {
+      await target.drop();
+    }
+  }, 90_000);
+
+  it('SIGTERM: the worker checkpoints, gives the run back and exits; another finishes it', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      const job = writeJob(dir, {
+        name: 'stopped worker',
+        source: { url: source.url },
+        target: { url: target.url },
+        tables: [{ source: 'big', mode: 'upsert' }],
+        options: { batch: { maxRows: 300 }, rateLimit: { rowsPerSecond: 2500 } },
+      }, 'stopped.json');
+      const first = worker('leaving');
+      await first.ready;
+      const followed = await dbferryUntil(
+        ['run', job, '--queue', queue.url],
+        (e) => e.type === 'progress' && (e.rowsWritten as number) >= 1500,
+        () => {
+          first.child.kill('SIGTERM');
+          void first.exited.then(() => worker('staying'));
+        },
+      );
+      expect(await first.exited).toMatchObject({ code: 0 });
+      expect(first.log()).toMatch(/is back in the queue/);
+      expect(followed.code, followed.stderr + followed.stdout.slice(-1500)).toBe(0);
+      expect(followed.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 6000, rowsWritten: 6000 });
+      expect(await target.checksum('big', 'id')).toEqual(await source.checksum('big', 'id'));
+    } finally {
+      await target.drop();
+    }
+  }, 90_000);
+
+  it('passwords stay out of Redis: an inline one is refused, a passwordEnv run leaves no trace of it', async () => {
+    const target = await createTestDb('mysql', dir);
+    const user = `dbf_q_${Math.random().toString(36).slice(2, 8)}`;
+    const password = `pw-${Math.random().toString(36).slice(2)}-secret`;
+    try {
+      await target.exec(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
+      const db = new URL(target.url).pathname.slice(1);
+      await target.exec(`GRANT ALL ON \`${db}\`.* TO '${user}'@'%'`);
+      const inline = writeJob(dir, { name: 'inline', source: { url: source.url }, target: { url: `mysql://${user}:${password}@127.0.0.1:3306/${db}` }, tables: [{ source: 't2', mode: 'upsert' }] }, 'inline.json');
+      const refused = await dbferry(['run', inline, '--queue', queue.url]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/target\.url has its password inline.*passwordEnv=/s);
+      expect(refused.stderr + refused.stdout).not.toContain(password);
+
+      await worker('keyed', { env: { DBF_QUEUE_TEST_PW: password } }).ready;
+      const viaEnv = writeJob(dir, { name: 'password from env', source: { url: source.url }, target: { url: `mysql://${user}@127.0.0.1:3306/${db}?passwordEnv=DBF_QUEUE_TEST_PW` }, tables: [{ source: 't2', mode: 'upsert' }] }, 'env.json');
+      const r = await dbferry(['run', viaEnv, '--queue', queue.url, '--json']);
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+      expect(await target.checksum('t2', 'id')).toEqual(await source.checksum('t2', 'id'));
+      const everything = await queue.dataset();
+      expect(everything).toContain('password from env'); // the dump does hold the queued job
+      expect(everything).toContain('passwordEnv=DBF_QUEUE_TEST_PW');
+      expect(everything).not.toContain(password);
+    } finally {
+      await target.exec(`DROP USER IF EXISTS '${user}'@'%'`);
+      await target.drop();
+    }
+  }, 60_000);
+});
+
+describe('Redis unreachable', () => {
+  it('run --queue and runs --queue say so at once, without printing the password', async () => {
+    const d = tempDir('dbferry-queue-down-');
+    const job = writeJob(d, { name: 'nowhere', source: { url: 'sqlite:a.db' }, target: { url: 'sqlite:b.db' }, tables: [{ source: 't', mode: 'replace' }] });
+    const r = await dbferry(['run', job, '--queue', 'redis://:hunter2-secret@127.0.0.1:1/0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach Redis at redis:\/\/:••••@127\.0\.0\.1:1\/0: nothing listens there/);
+    expect(r.stderr + r.stdout).not.toContain('hunter2');
+    const list = await dbferry(['runs', '--queue', 'redis://127.0.0.1:1']);
+    expect(list.code).toBe(1);
+    expect(list.stderr).toMatch(/cannot reach Redis/);
+    const bad = await dbferry(['run', job, '--queue', 'postgres://127.0.0.1:6379']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--queue takes a redis:\/\/ or rediss:\/\/ URL/);
+  });
+});
+
+describe.skipIf(!redisServer)('a private redis-server with a password', () => {
+  it('a worker started before Redis connects when it comes up; redis://:password@ works and the password is never printed', async () => {
+    const d = tempDir('dbferry-queue-auth-');
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const secret = `rs-${Math.random().toString(36).slice(2)}`;
+    const url = `redis://:${secret}@127.0.0.1:${port}/0`;
+    const w = startWorker(url, d, 'early');
+    let server: ReturnType<typeof spawn> | undefined;
+    try {
+      await w.ready;
+      expect(w.log()).toMatch(new RegExp(`cannot reach Redis at redis://:••••@127\\.0\\.0\\.1:${port}/0: nothing listens there.*retrying until it answers`));
+      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', secret, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 300));
+      const wrong = await dbferry(['runs', '--queue', `redis://:not-it@127.0.0.1:${port}`]);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/Redis refused the login/);
+      execSqlite(d);
+      const job = writeJob(d, { name: 'behind a password', source: { url: 'sqlite:src.db' }, target: { url: 'sqlite:dst.db' }, tables: [{ source: 't', mode: 'replace' }], options: { createTables: true } });
+      const r = await dbferry(['run', job, '--queue', url]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^done: 50 rows read, 50 written/);
+      const list = await dbferry(['runs', '--queue', url]);
+      expect(list.stdout).toMatch(/completed {2}succeeded/);
+      for (const out of [r.stdout, r.stderr, list.stdout, list.stderr, w.log()]) expect(out).not.toContain(secret);
+    } finally {
+      server?.kill('SIGKILL');
+      await stopWorkers([w]);
+    }
+  }, 60_000);
+});
+
+function execSqlite(d: string): void {
+  const db = new Database(join(d, 'src.db'));
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50) INSERT INTO t SELECT i, 'v' || i FROM c");
+  db.close();
+}
