@@ -84,12 +84,12 @@ export interface TestWorker {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `dbferry worker --queue URL --name NAME --state DIR/NAME`; a short lock so a dead worker's run is taken over in seconds. */
+/** `dbferry worker --queue URL --name NAME --state DIR/NAME`; a 3 s lock so a dead worker's run is taken over in seconds. */
 export function startWorker(queueUrl: string, dir: string, name: string, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): TestWorker {
   const state = join(dir, `state-${name}`);
   const child = spawn(process.execPath, [BIN, 'worker', '--queue', queueUrl, '--name', name, '--state', state, ...(opts.args ?? [])], {
     cwd: ROOT,
-    env: { ...process.env, DBFERRY_QUEUE_LOCK_MS: '2000', ...opts.env },
+    env: { ...process.env, DBFERRY_QUEUE_LOCK_MS: '3000', ...opts.env },
   });
   let log = '';
   let onReady: () => void;

@@ -22,6 +22,7 @@ export class JobPublisher {
   private readonly lastProgress = new Map<string, number>();
   private stateQueued = false;
   private failure?: string;
+  private halted = false;
 
   constructor(
     private readonly job: Job<QueuedRunData>,
@@ -53,6 +54,14 @@ export class JobPublisher {
     });
   }
 
+  /**
+   * The worker lost the run's lock: another worker may own the run now, and
+   * this one's state must not overwrite what that one will record.
+   */
+  halt(): void {
+    this.halted = true;
+  }
+
   /** Everything handed over so far is in Redis (or failed: the first failure is returned). */
   async flush(): Promise<string | undefined> {
     await this.chain;
@@ -60,7 +69,7 @@ export class JobPublisher {
   }
 
   private then(write: () => Promise<void>): void {
-    this.chain = this.chain.then(write).catch((err: unknown) => {
+    this.chain = this.chain.then(() => (this.halted ? undefined : write())).catch((err: unknown) => {
       const message = `could not update run ${this.job.id} in Redis: ${(err as Error).message}`;
       this.failure ??= message;
       this.onError(message);

@@ -36,6 +36,11 @@ export interface RunWorker {
   stop(): Promise<void>;
 }
 
+function isConnectionError(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return Boolean(e.code && /^E[A-Z]+$/.test(e.code)) || /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND/.test(e.message ?? '');
+}
+
 export function defaultWorkerName(): string {
   return `${hostname()}-${process.pid}`;
 }
@@ -44,26 +49,35 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
   const name = opts.name ?? defaultWorkerName();
   const stopping = new AbortController();
   const lockMs = opts.lockMs ?? 30_000;
+  /** Runs at hand, by job id: a run whose lock could not be renewed is stopped here. */
+  const lockLost = new Map<string, () => void>();
 
   const processor = async (job: Job<QueuedRunData>, token?: string): Promise<RunSummary> => {
     const data = job.data;
     const continuing = data.state !== undefined || job.attemptsStarted > 1;
     opts.log(`${continuing ? 'continuing' : 'starting'} run ${data.runId} (${data.spec.name})${continuing && data.worker ? `, last run by ${data.worker}` : ''}`);
     const publisher = new JobPublisher(job, name, () => exportRunState(opts.store, data.runId), (m) => opts.log(m));
+    const lost = new AbortController();
+    lockLost.set(job.id!, () => {
+      publisher.halt();
+      lost.abort();
+    });
     if (continuing) publisher.event({ type: 'warning', runId: data.runId, message: `worker ${name} continues this run${data.worker ? ` after ${data.worker} stopped` : ''}` });
     const summary = await runFromQueue(
       opts.store,
       { runId: data.runId, spec: data.spec, baseDir: data.baseDir, state: data.state, continuing },
       {
-        signal: stopping.signal,
+        signal: AbortSignal.any([stopping.signal, lost.signal]),
         onEvent: (e: RunEvent) => publisher.event(e),
         onStateSaved: () => publisher.stateChanged(),
       },
     );
+    const stillOurs = lockLost.delete(job.id!);
     // The state once more, whatever the run's outcome: a cancelled run continues from it elsewhere.
     publisher.stateChanged();
     await publisher.flush();
     opts.log(`run ${data.runId}: ${summary.status}`);
+    if (!stillOurs || lost.signal.aborted) throw new Error(`worker ${name} lost the lock on run ${data.runId}; another worker continues it`);
     if (summary.status === 'cancelled' && stopping.signal.aborted) {
       await job.moveToWait(token);
       opts.log(`run ${data.runId} is back in the queue for another worker`);
@@ -88,6 +102,10 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
   let lastErrorAt = 0;
   worker.on('error', (err) => {
     const message = describeRedisError(err);
+    if (!isConnectionError(err)) {
+      opts.log(`BullMQ: ${message}`);
+      return;
+    }
     // Reconnecting repeats the same error every few seconds: say it once a minute.
     if (message === lastError && Date.now() - lastErrorAt < 60_000) return;
     lastError = message;
@@ -97,6 +115,17 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
   worker.on('ready', () => {
     if (lastError) opts.log(`Redis at ${opts.location.label} answers again`);
     lastError = '';
+  });
+  // Redis did not renew the lock in time (this process stalled, or Redis was away): BullMQ may give
+  // the run to another worker, so this one stops it after the current batch and records nothing more.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) {
+      const stop = lockLost.get(id);
+      if (!stop) continue;
+      lockLost.delete(id);
+      opts.log(`lost the lock on run ${id}: stopping it here, another worker may continue it`);
+      stop();
+    }
   });
   worker.on('stalled', (jobId) => opts.log(`run ${jobId} lost its worker; it goes back to the queue`));
 
