@@ -12,6 +12,7 @@
 import { hostname } from 'node:os';
 import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
+import { parseJobSpec } from '../../shared/jobSpec.js';
 import { runFromQueue } from '../runs/queued.js';
 import { exportRunState } from '../store/portableRunState.js';
 import type { Store } from '../store/store.js';
@@ -53,7 +54,10 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
   const lockLost = new Map<string, () => void>();
 
   const processor = async (job: Job<QueuedRunData>, token?: string): Promise<RunSummary> => {
-    const data = job.data;
+    // Whoever queued it, the spec is parsed here like a job file: defaults filled in, every problem named.
+    const parsed = parseJobSpec(job.data.spec);
+    if (!parsed.ok) return refuse(job, parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+    const data = { ...job.data, spec: parsed.spec };
     const continuing = data.state !== undefined || job.attemptsStarted > 1;
     opts.log(`${continuing ? 'continuing' : 'starting'} run ${data.runId} (${data.spec.name})${continuing && data.worker ? `, last run by ${data.worker}` : ''}`);
     const publisher = new JobPublisher(job, name, () => exportRunState(opts.store, data.runId), (m) => opts.log(m));
@@ -86,6 +90,16 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
     // A failed run was rolled back: trying it again is a new run, the failed set keeps this one.
     if (summary.status === 'failed' || summary.status === 'cancelled') throw new UnrecoverableError(summary.error ?? `the run ${summary.status}`);
     return summary;
+  };
+
+  /** A job this worker cannot run: its summary says why (exit 2 for whoever follows), and it fails. */
+  const refuse = async (job: Job<QueuedRunData>, why: string): Promise<never> => {
+    const runId = String(job.data?.runId ?? job.id);
+    const summary: RunSummary = { type: 'summary', runId, status: 'failed', rowsRead: 0, rowsWritten: 0, rowsDeadLettered: 0, durationMs: 0, tables: [], error: `the queued job spec is invalid: ${why}`, errorKind: 'spec' };
+    opts.log(`run ${runId}: ${summary.error}`);
+    await job.updateProgress(summary as object);
+    await job.log(JSON.stringify(summary));
+    throw new UnrecoverableError(summary.error);
   };
 
   const worker = new Worker<QueuedRunData, RunSummary>(QUEUE_NAME, processor, {
