@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Queue, QueueEvents } from 'bullmq';
@@ -144,6 +145,7 @@ export async function runQueue(cfg, log) {
     for (const k of [1, 2, 3]) {
       const fleet = Array.from({ length: k }, (_, i) => startWorker(cfg, queueUrl, dir, `bench-${k}-${i}`));
       await Promise.all(fleet.map((f) => f.ready));
+      const load = Number(loadavg()[0].toFixed(2));
       const t0 = Date.now();
       const targets = Array.from({ length: count }, (_, i) => join(dir, `big-${k}-${i}.db`));
       const ids = [];
@@ -160,7 +162,7 @@ export async function runQueue(cfg, log) {
           db.close();
         }
       });
-      const entry = { workers: k, seconds: Number(seconds.toFixed(2)), rowsPerSecond: Math.round((rows * count) / seconds), failed: failed.length, wrongTargets: wrong.length };
+      const entry = { workers: k, seconds: Number(seconds.toFixed(2)), rowsPerSecond: Math.round((rows * count) / seconds), failed: failed.length, wrongTargets: wrong.length, loadBefore: load };
       section.throughput.workers.push(entry);
       log(`[queue] ${count} runs of ${rows} rows on ${k} worker${k > 1 ? 's' : ''}: ${entry.seconds} s (${entry.rowsPerSecond} rows/s)${failed.length || wrong.length ? `, ${failed.length} failed, ${wrong.length} wrong targets` : ''}`);
     }
@@ -190,7 +192,7 @@ export function formatQueue(q) {
   if (t) {
     out.push(`  ${t.runs} runs of ${t.rows.toLocaleString('en-US')} rows (SQLite → SQLite, a target file each), queued at once:`);
     for (const w of t.workers) {
-      out.push(`    ${w.workers} worker${w.workers > 1 ? 's' : ' '}  ${w.seconds.toFixed(2).padStart(7)} s  ${w.rowsPerSecond.toLocaleString('en-US').padStart(10)} rows/s${w.failed || w.wrongTargets ? `  ${w.failed} FAILED, ${w.wrongTargets} WRONG` : ''}`);
+      out.push(`    ${w.workers} worker${w.workers > 1 ? 's' : ' '}  ${w.seconds.toFixed(2).padStart(7)} s  ${w.rowsPerSecond.toLocaleString('en-US').padStart(10)} rows/s  (load ${w.loadBefore})${w.failed || w.wrongTargets ? `  ${w.failed} FAILED, ${w.wrongTargets} WRONG` : ''}`);
     }
     out.push('  On two shared cores more workers cannot go faster: each run already keeps a core busy. What would');
     out.push('  scale is workers on other machines (each with its cores and its disk), up to what the servers take.');

@@ -203,6 +203,41 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
     }
   }, 90_000);
 
+  it('a failed run stays in the failed set with its reason; requeue runs it again under its id', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      await worker('retrier').ready;
+      const job = writeJob(dir, { name: 'late table', source: { url: source.url }, target: { url: target.url }, tables: [{ source: 'late', mode: 'upsert' }] }, 'late.json');
+      const first = await dbferry(['run', job, '--queue', queue.url, '--json']);
+      expect(first.code).toBe(2);
+      const runId = first.events[0].runId as string;
+      const listed = (await queued()).find((r) => r.runId === runId)!;
+      expect(listed).toMatchObject({ state: 'failed', status: 'failed' });
+      expect(listed.error).toMatch(/late/);
+      const human = await dbferry(['runs', '--queue', queue.url]);
+      expect(human.stdout).toMatch(new RegExp(`${runId.slice(0, 8)} .*failed .*late table`));
+      const unknown = await dbferry(['requeue', 'ffffffff', '--queue', queue.url]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/no run "ffffffff" on the queue/);
+      await source.exec('CREATE TABLE late (id int PRIMARY KEY, v text); INSERT INTO late SELECT i, i::text FROM generate_series(1, 50) i');
+      const again = await dbferry(['requeue', runId.slice(0, 8), '--queue', queue.url]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toBe(`run ${runId} is back on the queue\n`);
+      const done = await waitFor('the requeued run', async () => {
+        const r = (await queued()).find((q) => q.runId === runId);
+        return r?.state === 'completed' || r?.state === 'failed' ? r : undefined;
+      });
+      expect(done).toMatchObject({ state: 'completed', status: 'succeeded', rowsWritten: 50, starts: 2 });
+      expect(await target.checksum('late', 'id')).toEqual(await source.checksum('late', 'id'));
+      // A finished run does not go back.
+      const twice = await dbferry(['requeue', runId, '--queue', queue.url]);
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toMatch(/is completed: only a failed run can be put back/);
+    } finally {
+      await target.drop();
+    }
+  }, 60_000);
+
   it('passwords stay out of Redis: an inline one is refused, a passwordEnv run leaves no trace of it', async () => {
     const target = await createTestDb('mysql', dir);
     const user = `dbf_q_${Math.random().toString(36).slice(2, 8)}`;

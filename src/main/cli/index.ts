@@ -24,6 +24,7 @@ const USAGE = `usage: dbferry <command> [options]
   ui [--port N]                         the app in a browser (127.0.0.1); runs schedules
   worker --queue redis://host:6379[/db] [--concurrency N] [--name NAME]
                                         execute queued runs here (SIGTERM: checkpoint, give back)
+  requeue RUN_ID --queue redis://…      put a failed queued run back on the queue
 
 Options:
   --state DIR   where history lives (default: the app's data folder; or DBFERRY_HOME)
@@ -84,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./backups.js')).backupsCommand(positionals, values);
     case 'dead-letters':
       return (await import('./deadLetters.js')).deadLettersCommand(positionals, values);
+    case 'requeue':
+      return (await import('./queuedRuns.js')).requeueCommand(positionals, values);
     case 'worker':
       return (await import('./worker.js')).workerCommand(values);
     case 'ui': {

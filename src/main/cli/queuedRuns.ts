@@ -32,3 +32,26 @@ export async function queuedRunsCommand(opts: { json?: boolean; limit?: string; 
     await queue.close();
   }
 }
+
+/** `dbferry requeue RUN_ID --queue redis://…`: a failed run back on the queue (BullMQ's failed set is the dead-letter queue of runs). */
+export async function requeueCommand(args: string[], opts: { json?: boolean; queue?: string }): Promise<number> {
+  if (args.length !== 1 || !opts.queue) {
+    process.stderr.write('usage: dbferry requeue RUN_ID --queue redis://host:6379[/db]\n');
+    return EXIT.invalid;
+  }
+  const location = queueLocation('requeue', opts.queue);
+  if (!location) return EXIT.invalid;
+  const queue = await openRunQueue('requeue', location);
+  if (!queue) return EXIT.failed;
+  try {
+    const r = await queue.requeue(args[0]);
+    if ('problem' in r) {
+      process.stderr.write(`dbferry requeue: ${r.problem}\n`);
+      return EXIT.invalid;
+    }
+    process.stdout.write(opts.json ? `${JSON.stringify({ type: 'queued', runId: r.runId, queue: location.label })}\n` : `run ${r.runId} is back on the queue\n`);
+    return EXIT.ok;
+  } finally {
+    await queue.close();
+  }
+}

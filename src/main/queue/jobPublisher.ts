@@ -55,6 +55,17 @@ export class JobPublisher {
   }
 
   /**
+   * The run ended: the job keeps no state (refused rows' values are user data, and nothing
+   * resumes a finished run), written after every earlier update.
+   */
+  clearState(): void {
+    this.then(async () => {
+      const { state: _state, ...rest } = this.job.data;
+      await this.job.updateData({ ...rest, worker: this.worker });
+    });
+  }
+
+  /**
    * The worker lost the run's lock: another worker may own the run now, and
    * this one's state must not overwrite what that one will record.
    */

@@ -114,6 +114,26 @@ export class RunQueue {
     return out.sort((a, b) => b.queuedAt.localeCompare(a.queuedAt)).slice(0, limit);
   }
 
+  /**
+   * Put a failed run back on the queue, under its id (BullMQ's retry). It was
+   * rolled back when it failed, so the worker that takes it runs it anew; one
+   * whose apply had committed (it failed verification) is found applied by the
+   * target's marker and verified again.
+   */
+  async requeue(idOrPrefix: string): Promise<{ runId: string } | { problem: string }> {
+    let job = await this.queue.getJob(idOrPrefix);
+    if (!job) {
+      const matches = (await this.queue.getJobs(['failed', 'completed', 'active', 'waiting', 'delayed'], 0, 10_000)).filter((j) => j.id?.startsWith(idOrPrefix));
+      if (matches.length > 1) return { problem: `"${idOrPrefix}" names ${matches.length} runs; give more of the run id` };
+      job = matches[0];
+    }
+    if (!job) return { problem: `no run "${idOrPrefix}" on the queue (see \`dbferry runs --queue …\`)` };
+    const state = await job.getState();
+    if (state !== 'failed') return { problem: `run ${job.id} is ${state}: only a failed run can be put back on the queue` };
+    await job.retry('failed');
+    return { runId: job.id! };
+  }
+
   close(): Promise<void> {
     return this.queue.close();
   }

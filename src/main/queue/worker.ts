@@ -77,8 +77,10 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
       },
     );
     const stillOurs = lockLost.delete(job.id!);
-    // The state once more, whatever the run's outcome: a cancelled run continues from it elsewhere.
-    publisher.stateChanged();
+    // A cancelled run continues elsewhere from its state, written once more; a finished one needs none.
+    const givenBack = summary.status === 'cancelled';
+    if (givenBack) publisher.stateChanged();
+    else publisher.clearState();
     await publisher.flush();
     opts.log(`run ${data.runId}: ${summary.status}`);
     if (!stillOurs || lost.signal.aborted) throw new Error(`worker ${name} lost the lock on run ${data.runId}; another worker continues it`);
