@@ -238,6 +238,35 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
     }
   }, 60_000);
 
+  it('--per-server 1: runs against one server never overlap, whichever workers hold them', async () => {
+    const target = await createTestDb('postgres', dir);
+    try {
+      const fleet = ['cap1', 'cap2', 'cap3'].map((n) => worker(n, { args: ['--per-server', '1'] }));
+      await Promise.all(fleet.map((w) => w.ready));
+      // Source and target are on the same PostgreSQL server: one slot for both.
+      const ids = await Promise.all(
+        [3, 4, 5, 6].map(async (t) => {
+          const job = writeJob(dir, { name: `capped t${t}`, source: { url: source.url }, target: { url: target.url }, tables: [{ source: `t${t}`, mode: 'upsert' }], options: { rateLimit: { rowsPerSecond: 500 } } }, `cap-${t}.json`);
+          const r = await dbferry(['run', job, '--queue', queue.url, '--detach']);
+          expect(r.code, r.stderr).toBe(0);
+          return r.stdout.trim();
+        }),
+      );
+      await waitFor('4 capped runs', async () => {
+        const all = (await queued()).filter((r) => ids.includes(r.runId as string));
+        return all.length === 4 && all.every((r) => r.state === 'completed' || r.state === 'failed') ? all : undefined;
+      });
+      const runs = (await Promise.all(fleet.map(async (w) => (await dbferry(['runs', '--json', '--state', w.state])).events))).flat().filter((r) => ids.includes(r.id as string));
+      expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+      const spans = runs.map((r) => [Date.parse(r.startedAt as string), Date.parse(r.finishedAt as string)]).sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < spans.length; i++) expect(spans[i][0], 'a run started before the previous one on the same server ended').toBeGreaterThanOrEqual(spans[i - 1][1]);
+      expect(fleet.map((w) => w.log()).join('')).toMatch(/waits for a slot on postgres:\/\/127\.0\.0\.1:5432 \(at most 1 runs each\)/);
+      for (const t of [3, 4, 5, 6]) expect(await target.checksum(`t${t}`, 'id')).toEqual(await source.checksum(`t${t}`, 'id'));
+    } finally {
+      await target.drop();
+    }
+  }, 90_000);
+
   it('passwords stay out of Redis: an inline one is refused, a passwordEnv run leaves no trace of it', async () => {
     const target = await createTestDb('mysql', dir);
     const user = `dbf_q_${Math.random().toString(36).slice(2, 8)}`;

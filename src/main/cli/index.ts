@@ -22,7 +22,7 @@ const USAGE = `usage: dbferry <command> [options]
   dead-letters list|retry|discard|export [--run ID]   rows that did not make it
   backups list|restore RUN_ID           undo a run
   ui [--port N]                         the app in a browser (127.0.0.1); runs schedules
-  worker --queue redis://host:6379[/db] [--concurrency N] [--name NAME]
+  worker --queue redis://host:6379[/db] [--concurrency N] [--per-server N] [--name NAME]
                                         execute queued runs here (SIGTERM: checkpoint, give back)
   requeue RUN_ID --queue redis://…      put a failed queued run back on the queue
 
@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
         queue: { type: 'string' },
         detach: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
+        'per-server': { type: 'string' },
         name: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },

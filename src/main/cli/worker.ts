@@ -9,9 +9,9 @@ import { startRunWorker } from '../queue/worker.js';
 import { queueLocation } from './queued.js';
 import { openStore } from './state.js';
 
-export async function workerCommand(opts: { queue?: string; concurrency?: string; name?: string; state?: string }): Promise<number> {
+export async function workerCommand(opts: { queue?: string; concurrency?: string; name?: string; state?: string; 'per-server'?: string }): Promise<number> {
   if (!opts.queue) {
-    process.stderr.write('usage: dbferry worker --queue redis://host:6379[/db] [--concurrency N] [--name NAME] [--state DIR]\n');
+    process.stderr.write('usage: dbferry worker --queue redis://host:6379[/db] [--concurrency N] [--per-server N] [--name NAME] [--state DIR]\n');
     return EXIT.invalid;
   }
   const location = queueLocation('worker', opts.queue);
@@ -21,6 +21,11 @@ export async function workerCommand(opts: { queue?: string; concurrency?: string
     process.stderr.write(`dbferry worker: --concurrency must be a whole number of runs at once (1 or more), not "${opts.concurrency}"\n`);
     return EXIT.invalid;
   }
+  const perServer = opts['per-server'] === undefined ? undefined : Number(opts['per-server']);
+  if (perServer !== undefined && !(Number.isInteger(perServer) && perServer >= 1)) {
+    process.stderr.write(`dbferry worker: --per-server must be a whole number of runs against one server at once (1 or more), not "${opts['per-server']}"\n`);
+    return EXIT.invalid;
+  }
   const store = openStore(opts.state);
   if (!store) return EXIT.failed;
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -28,8 +33,8 @@ export async function workerCommand(opts: { queue?: string; concurrency?: string
   const unreachable = await probeRedis(location);
   if (unreachable) log(`${unreachable}; retrying until it answers`);
   const lockMs = Number(process.env.DBFERRY_QUEUE_LOCK_MS) || undefined;
-  const worker = startRunWorker({ location, store, concurrency, name: opts.name, lockMs, log });
-  log(`worker ${worker.name}: taking runs from ${location.label} (${concurrency} at once); history in ${store.path}`);
+  const worker = startRunWorker({ location, store, concurrency, perServer, name: opts.name, lockMs, log });
+  log(`worker ${worker.name}: taking runs from ${location.label} (${concurrency} at once${perServer ? `, at most ${perServer} per database server across workers` : ''}); history in ${store.path}`);
   await new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = () => {

@@ -56,12 +56,13 @@ export class JobPublisher {
 
   /**
    * The run ended: the job keeps no state (refused rows' values are user data, and nothing
-   * resumes a finished run), written after every earlier update.
+   * resumes a finished run) and no worker (a failed run put back on the queue starts anew),
+   * written after every earlier update.
    */
   clearState(): void {
     this.then(async () => {
-      const { state: _state, ...rest } = this.job.data;
-      await this.job.updateData({ ...rest, worker: this.worker });
+      const { state: _state, worker: _worker, ...rest } = this.job.data;
+      await this.job.updateData(rest);
     });
   }
 

@@ -10,7 +10,7 @@
  *   chunk), writes their state to their jobs and puts them back in the queue.
  */
 import { hostname } from 'node:os';
-import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { DelayedError, Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
 import { parseJobSpec } from '../../shared/jobSpec.js';
 import { runFromQueue } from '../runs/queued.js';
@@ -20,6 +20,7 @@ import { JobPublisher } from './jobPublisher.js';
 import type { QueuedRunData } from './queuedRun.js';
 import { QUEUE_NAME, type QueueLocation } from './redisUrl.js';
 import { describeRedisError } from './redisProbe.js';
+import { ServerSlots, serversOf } from './serverSlots.js';
 
 export interface RunWorkerOptions {
   location: QueueLocation;
@@ -28,6 +29,8 @@ export interface RunWorkerOptions {
   name?: string;
   /** How long a run's lock lasts without renewal; a dead worker's run is taken over after about this long. */
   lockMs?: number;
+  /** At most this many runs against one database server at once, across every worker that has the same cap. */
+  perServer?: number;
   log: (line: string) => void;
 }
 
@@ -52,24 +55,47 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
   const lockMs = opts.lockMs ?? 30_000;
   /** Runs at hand, by job id: a run whose lock could not be renewed is stopped here. */
   const lockLost = new Map<string, () => void>();
+  const slots = opts.perServer ? new ServerSlots(opts.location, opts.perServer, lockMs) : undefined;
+  /** Runs this worker said wait for a server slot (said once). */
+  const waitingForSlot = new Set<string>();
 
   const processor = async (job: Job<QueuedRunData>, token?: string): Promise<RunSummary> => {
     // Whoever queued it, the spec is parsed here like a job file: defaults filled in, every problem named.
     const parsed = parseJobSpec(job.data.spec);
     if (!parsed.ok) return refuse(job, parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
     const data = { ...job.data, spec: parsed.spec };
-    const continuing = data.state !== undefined || job.attemptsStarted > 1;
-    opts.log(`${continuing ? 'continuing' : 'starting'} run ${data.runId} (${data.spec.name})${continuing && data.worker ? `, last run by ${data.worker}` : ''}`);
+    const servers = slots ? serversOf(data.spec) : [];
+    if (slots && !(await slots.take(data.runId, servers))) {
+      if (!waitingForSlot.has(data.runId)) opts.log(`run ${data.runId} waits for a slot on ${servers.join(', ')} (at most ${opts.perServer} runs each)`);
+      waitingForSlot.add(data.runId);
+      // Back in the queue for a second or two, for this or another worker to try again.
+      await job.moveToDelayed(Date.now() + 1000 + Math.round(Math.random() * 1000), token);
+      throw new DelayedError();
+    }
+    waitingForSlot.delete(data.runId);
+    const release = slots?.hold(data.runId, servers);
+    try {
+      return await execute(job, data, token);
+    } finally {
+      await release?.();
+    }
+  };
+
+  const execute = async (job: Job<QueuedRunData>, data: QueuedRunData, token?: string): Promise<RunSummary> => {
+    // A worker recorded in the job started this run before (it died, lost its lock, or gave it back).
+    const before = data.worker;
+    opts.log(`${before ? 'continuing' : 'starting'} run ${data.runId} (${data.spec.name})${before ? `, last run by ${before}` : ''}`);
+    await job.updateData({ ...job.data, worker: name });
     const publisher = new JobPublisher(job, name, () => exportRunState(opts.store, data.runId), (m) => opts.log(m));
     const lost = new AbortController();
     lockLost.set(job.id!, () => {
       publisher.halt();
       lost.abort();
     });
-    if (continuing) publisher.event({ type: 'warning', runId: data.runId, message: `worker ${name} continues this run${data.worker ? ` after ${data.worker} stopped` : ''}` });
+    if (before) publisher.event({ type: 'warning', runId: data.runId, message: `worker ${name} continues this run after ${before} stopped` });
     const summary = await runFromQueue(
       opts.store,
-      { runId: data.runId, spec: data.spec, baseDir: data.baseDir, state: data.state, continuing },
+      { runId: data.runId, spec: data.spec, baseDir: data.baseDir, state: data.state },
       {
         signal: AbortSignal.any([stopping.signal, lost.signal]),
         onEvent: (e: RunEvent) => publisher.event(e),
@@ -78,8 +104,7 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
     );
     const stillOurs = lockLost.delete(job.id!);
     // A cancelled run continues elsewhere from its state, written once more; a finished one needs none.
-    const givenBack = summary.status === 'cancelled';
-    if (givenBack) publisher.stateChanged();
+    if (summary.status === 'cancelled') publisher.stateChanged();
     else publisher.clearState();
     await publisher.flush();
     opts.log(`run ${data.runId}: ${summary.status}`);
@@ -89,7 +114,7 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
       opts.log(`run ${data.runId} is back in the queue for another worker`);
       throw new WaitingError();
     }
-    // A failed run was rolled back: trying it again is a new run, the failed set keeps this one.
+    // A failed run was rolled back; it stays in the failed set (`dbferry requeue` puts it back).
     if (summary.status === 'failed' || summary.status === 'cancelled') throw new UnrecoverableError(summary.error ?? `the run ${summary.status}`);
     return summary;
   };
@@ -150,6 +175,7 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
     async stop() {
       stopping.abort();
       await worker.close();
+      slots?.close();
     },
   };
 }

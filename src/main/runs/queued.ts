@@ -17,11 +17,11 @@ export interface QueuedRunInput {
   runId: string;
   spec: JobSpec;
   baseDir: string;
-  /** What the worker that ran it before recorded, if any. */
+  /** What the worker that ran it before recorded in the queue, if any. */
   state?: PortableRunState;
-  /** A worker took this run before (it died, or gave it back): look for its work in the target. */
-  continuing: boolean;
 }
+
+const NO_STATE: PortableRunState = { checkpoints: [], deadLetters: [] };
 
 export function runFromQueue(store: Store, q: QueuedRunInput, opts: Omit<StartRunOptions, 'baseDir' | 'isAbandoned'>): Promise<RunSummary> {
   markInterruptedRuns(store);
@@ -37,11 +37,13 @@ export function runFromQueue(store: Store, q: QueuedRunInput, opts: Omit<StartRu
       target: redactUrl(q.spec.target.url),
     });
   }
-  if (q.state) importRunState(store, q.runId, q.state);
-  // A run continued from the queue passes a resume map even when empty: the engine then checks the
-  // target's applied-runs marker, so a run whose apply committed before its worker died is only verified.
-  const resume = q.continuing || q.state ? new Map<number, TableCheckpoint>(loadCheckpoints(store, q.runId).map((c) => [c.tableIndex, { staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks }])) : undefined;
-  const kept = new Set([...(resume?.values() ?? [])].map((c) => c.staging));
+  // The queue's copy of the run's state is the one that counts, even when empty: this store may hold
+  // checkpoints from an earlier turn of this worker that another worker has since staged over.
+  importRunState(store, q.runId, q.state ?? NO_STATE);
+  // Always a resume map, even empty: the engine then checks the target's applied-runs marker, so a run
+  // whose apply committed before its worker died is only verified; a fresh run is simply not found there.
+  const resume = new Map<number, TableCheckpoint>(loadCheckpoints(store, q.runId).map((c) => [c.tableIndex, { staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks }]));
+  const kept = new Set([...resume.values()].map((c) => c.staging));
   const ownPrefix = stagingTableName(q.runId, 0).replace(/0$/, '');
   return executeRun(store, q.spec, q.runId, {
     ...opts,
