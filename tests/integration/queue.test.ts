@@ -314,15 +314,58 @@ describe('Redis unreachable', () => {
   });
 });
 
-describe.skipIf(!redisServer)('a private redis-server with a password', () => {
+async function sparePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+describe.skipIf(!redisServer)('a private redis-server', () => {
+  it('restarted mid-run (crash, append-only file): the run completes, every row once', async () => {
+    const d = tempDir('dbferry-queue-restart-');
+    const port = await sparePort();
+    const url = `redis://127.0.0.1:${port}/0`;
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', d, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'];
+    const servers = [spawn('redis-server', args, { stdio: 'ignore' })];
+    const w = startWorker(url, d, 'through-restart');
+    try {
+      await w.ready;
+      const db = new Database(join(d, 'src.db'));
+      db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000) INSERT INTO t SELECT i, 'v' || i FROM c");
+      db.close();
+      // No key in the target: a row written twice would show.
+      const out = new Database(join(d, 'dst.db'));
+      out.exec('CREATE TABLE t (id INTEGER, v TEXT)');
+      out.close();
+      const job = writeJob(d, { name: 'through a restart', source: { url: 'sqlite:src.db' }, target: { url: 'sqlite:dst.db' }, tables: [{ source: 't', mode: 'append' }], options: { batch: { maxRows: 300 }, rateLimit: { rowsPerSecond: 1500 } } });
+      const r = await dbferryUntil(['run', job, '--queue', url], (e) => e.type === 'progress' && (e.rowsRead as number) >= 900, async () => {
+        const first = servers[0];
+        first.kill('SIGKILL');
+        await new Promise((res) => first.once('exit', res));
+        // Down for a second: the worker notices, and reconnects on its own.
+        await new Promise((res) => setTimeout(res, 1000));
+        servers.push(spawn('redis-server', args, { stdio: 'ignore' }));
+      });
+      expect(r.code, r.stderr + r.stdout.slice(-1500)).toBe(0);
+      expect(r.events.at(-1)).toMatchObject({ type: 'summary', status: 'succeeded', rowsRead: 3000, rowsWritten: 3000 });
+      const check = new Database(join(d, 'dst.db'), { readonly: true });
+      expect(check.prepare('SELECT count(*), count(DISTINCT id) FROM t').raw(true).get()).toEqual([3000, 3000]);
+      check.close();
+      expect(servers).toHaveLength(2);
+      expect(w.log()).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+\/0: nothing listens there.*reconnecting\n.*answers again/s);
+    } finally {
+      for (const s of servers) s.kill('SIGKILL');
+      await stopWorkers([w]);
+    }
+  }, 60_000);
+
+
   it('a worker started before Redis connects when it comes up; redis://:password@ works and the password is never printed', async () => {
     const d = tempDir('dbferry-queue-auth-');
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await sparePort();
     const secret = `rs-${Math.random().toString(36).slice(2)}`;
     const url = `redis://:${secret}@127.0.0.1:${port}/0`;
     const w = startWorker(url, d, 'early');

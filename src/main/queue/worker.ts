@@ -153,10 +153,16 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
     lastErrorAt = Date.now();
     opts.log(`Redis at ${opts.location.label}: ${message}; reconnecting`);
   });
-  worker.on('ready', () => {
-    if (lastError) opts.log(`Redis at ${opts.location.label} answers again`);
-    lastError = '';
-  });
+  // BullMQ's worker says nothing when its connection comes back: its Redis client does.
+  void worker
+    .getBackend()
+    .client.then((client) =>
+      client.on('ready', () => {
+        if (lastError) opts.log(`Redis at ${opts.location.label} answers again`);
+        lastError = '';
+      }),
+    )
+    .catch(() => undefined);
   // Redis did not renew the lock in time (this process stalled, or Redis was away): BullMQ may give
   // the run to another worker, so this one stops it after the current batch and records nothing more.
   worker.on('lockRenewalFailed', (jobIds) => {
