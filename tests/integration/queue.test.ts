@@ -197,6 +197,9 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
       expect(first.log()).toMatch(/is back in the queue/);
       expect(followed.code, followed.stderr + followed.stdout.slice(-1500)).toBe(0);
       expect(followed.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: 4000, rowsWritten: 4000 });
+      // One summary, the run's last word; the hand-over is a warning on the way.
+      expect(followed.events.filter((e) => e.type === 'summary')).toHaveLength(1);
+      expect(followed.events.some((e) => e.type === 'warning' && /worker leaving is stopping: the run goes back to the queue/.test(e.message as string))).toBe(true);
       expect(await target.checksum('big', 'id')).toEqual(await source.checksum('big', 'id'));
     } finally {
       await target.drop();

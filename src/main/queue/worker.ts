@@ -98,7 +98,13 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
       { runId: data.runId, spec: data.spec, baseDir: data.baseDir, state: data.state },
       {
         signal: AbortSignal.any([stopping.signal, lost.signal]),
-        onEvent: (e: RunEvent) => publisher.event(e),
+        // A run given back on SIGTERM ends here as 'cancelled', but not for whoever follows it: it goes on elsewhere.
+        onEvent: (e: RunEvent) =>
+          publisher.event(
+            e.type === 'summary' && e.status === 'cancelled' && stopping.signal.aborted
+              ? { type: 'warning', runId: e.runId, message: `worker ${name} is stopping: the run goes back to the queue from its checkpoints` }
+              : e,
+          ),
         onStateSaved: () => publisher.stateChanged(),
       },
     );
