@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
+import { BIN, ROOT, dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
 import { createTestDb, digest, type TestDb } from '../helpers/targets.js';
 import { redisAnswers, startWorker, stopWorkers, testQueue, waitFor, type TestQueue, type TestWorker } from '../helpers/queue.js';
 
@@ -269,6 +269,56 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
       await target.drop();
     }
   }, 90_000);
+
+  it('dbferry ui --queue: Run now goes to the queue, a worker runs it, the app records its job log and summary', async () => {
+    const target = await createTestDb('postgres', dir);
+    const ui = spawn(process.execPath, [BIN, 'ui', '--queue', queue.url, '--state', `${dir}/ui-state`, '--port', '0'], { cwd: ROOT, env: process.env });
+    try {
+      await worker('for-the-app').ready;
+      const url = new URL(
+        await new Promise<string>((resolve, reject) => {
+          let out = '';
+          ui.stdout.on('data', (d) => {
+            out += d;
+            const line = /^(http:\/\/\S+)$/m.exec(out);
+            if (line) resolve(line[1]);
+          });
+          ui.on('exit', (code) => reject(new Error(`dbferry ui exited (${code})`)));
+        }),
+      );
+      const api = async (command: string, body: unknown) =>
+        (await (await fetch(`${url.origin}/api/${command}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Dbferry-Token': url.searchParams.get('token')! }, body: JSON.stringify(body) })).json()) as {
+          ok: boolean;
+          value?: Record<string, unknown> & { run?: Record<string, unknown>; events?: { event: Ev }[] };
+          error?: { message: string };
+        };
+      const spec = { name: 'from the app', source: { url: source.url }, target: { url: target.url }, tables: [{ source: 't7', mode: 'upsert' }] };
+      const started = await api('runs/start', { spec });
+      expect(started.ok, started.error?.message).toBe(true);
+      const runId = started.value!.runId as string;
+      const detail = await waitFor('the queued run in the app', async () => {
+        const d = await api('runs/get', { runId });
+        return d.value?.run?.status !== 'running' ? d.value : undefined;
+      });
+      expect(detail.run).toMatchObject({ status: 'succeeded', rowsWritten: 200 });
+      const types = detail.events!.map((e) => e.event.type);
+      expect(types[0]).toBe('warning');
+      expect(types).toEqual(expect.arrayContaining(['run-started', 'plan', 'table-staged', 'apply-committed', 'verify', 'summary']));
+      expect(types.at(-1)).toBe('summary');
+      expect(await target.checksum('t7', 'id')).toEqual(await source.checksum('t7', 'id'));
+      // The worker ran it, not the app.
+      expect((await queued()).find((r) => r.runId === runId)).toMatchObject({ state: 'completed', worker: 'for-the-app' });
+      // A password the app would hold is refused for the queue, with the fix.
+      const inline = await api('runs/start', { spec: { ...spec, target: { url: target.url.replace('postgres@', 'postgres:app-only-pw@') } } });
+      expect(inline.ok).toBe(false);
+      expect(inline.error!.message).toMatch(/cannot go to the queue .*target's password is written in its URL.*passwordEnv=NAME/);
+      expect(await queue.dataset()).not.toContain('app-only-pw');
+    } finally {
+      ui.kill('SIGTERM');
+      await new Promise((r) => ui.once('exit', r));
+      await target.drop();
+    }
+  }, 60_000);
 
   it('passwords stay out of Redis: an inline one is refused, a passwordEnv run leaves no trace of it', async () => {
     const target = await createTestDb('mysql', dir);

@@ -21,7 +21,8 @@ const USAGE = `usage: dbferry <command> [options]
   schedules [--json]                    saved jobs' cron schedules and their next runs
   dead-letters list|retry|discard|export [--run ID]   rows that did not make it
   backups list|restore RUN_ID           undo a run
-  ui [--port N]                         the app in a browser (127.0.0.1); runs schedules
+  ui [--port N] [--queue redis://…]     the app in a browser (127.0.0.1); runs schedules
+                                        (with --queue: Run now and schedules go to the queue)
   worker --queue redis://host:6379[/db] [--concurrency N] [--per-server N] [--name NAME]
                                         execute queued runs here (SIGTERM: checkpoint, give back)
   requeue RUN_ID --queue redis://…      put a failed queued run back on the queue
@@ -98,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.invalid;
       }
       const { stateDir } = await import('./state.js');
-      return uiCommand({ port, stateDir: stateDir(values.state) });
+      return uiCommand({ port, stateDir: stateDir(values.state), queue: values.queue });
     }
     default:
       process.stderr.write(`dbferry: unknown command "${command}"\n\n${USAGE}`);
