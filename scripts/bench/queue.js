@@ -48,6 +48,8 @@ function makeSource(path, rows) {
   db.close();
 }
 
+const started = new Set();
+
 function startWorker(cfg, queueUrl, dir, name) {
   const child = spawn(process.execPath, [cfg.bin, 'worker', '--queue', queueUrl, '--name', name, '--state', join(dir, `state-${name}`)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -58,13 +60,16 @@ function startWorker(cfg, queueUrl, dir, name) {
     });
     child.on('exit', (code) => reject(new Error(`worker ${name} exited (${code}): ${log}`)));
   });
+  ready.catch(() => undefined);
   const stop = () =>
     new Promise((resolve) => {
+      started.delete(stop);
       if (child.exitCode !== null) return resolve();
       child.removeAllListeners('exit');
       child.on('exit', resolve);
       child.kill('SIGTERM');
     });
+  started.add(stop);
   return { ready, stop };
 }
 
@@ -167,6 +172,8 @@ export async function runQueue(cfg, log) {
       log(`[queue] ${count} runs of ${rows} rows on ${k} worker${k > 1 ? 's' : ''}: ${entry.seconds} s (${entry.rowsPerSecond} rows/s)${failed.length || wrong.length ? `, ${failed.length} failed, ${wrong.length} wrong targets` : ''}`);
     }
   } finally {
+    // A section that failed half-way leaves no worker behind.
+    await Promise.all([...started].map((stop) => stop()));
     await events.close();
     const r = new Redis(REDIS_URL);
     const keys = await r.keys(`${prefix}:*`);
