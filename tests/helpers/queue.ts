@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BIN, ROOT } from './cli.js';
 
@@ -30,6 +31,8 @@ export interface TestQueue {
   prefix: string;
   /** Every key of this prefix with everything it holds, as text (strings, hashes, lists, sets, streams, and DUMP's bytes). */
   dataset(): Promise<string>;
+  /** Wait until every run has finished (completed or failed), looking at Redis in-process: cheaper than a `dbferry runs` process a poll. */
+  finished(runIds: string[], ms?: number): Promise<void>;
   /** Remove every key of the prefix. */
   drop(): Promise<void>;
 }
@@ -66,6 +69,17 @@ export function testQueue(): TestQueue {
         }
         return parts.join('\n');
       }),
+    finished: async (runIds, ms = 60_000) => {
+      const q = new Queue('runs', { connection: { url: REDIS_URL }, prefix });
+      try {
+        await waitFor(`${runIds.length} finished runs`, async () => {
+          const states = await Promise.all(runIds.map((id) => q.getJobState(id)));
+          return states.every((s) => s === 'completed' || s === 'failed') ? true : undefined;
+        }, ms);
+      } finally {
+        await q.close();
+      }
+    },
     drop: () =>
       withRedis(async (r) => {
         const all = await keys(r);
@@ -116,6 +130,6 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     const v = await check();
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

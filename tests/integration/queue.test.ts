@@ -68,10 +68,9 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
         }),
       );
       expect(new Set(ids).size).toBe(12);
-      const runs = await waitFor('12 finished runs', async () => {
-        const all = (await queued()).filter((r) => ids.includes(r.runId as string));
-        return all.length === 12 && all.every((r) => r.state === 'completed' || r.state === 'failed') ? all : undefined;
-      });
+      await queue.finished(ids);
+      const runs = (await queued()).filter((r) => ids.includes(r.runId as string));
+      expect(runs).toHaveLength(12);
       for (const r of runs) expect(r, `${r.job as string}: ${r.error as string}`).toMatchObject({ state: 'completed', status: 'succeeded', rowsWritten: 200, starts: 1 });
       for (let t = 0; t < 12; t++) expect(await target.checksum(`t${t}`, 'id'), `t${t}`).toEqual(await source.checksum(`t${t}`, 'id'));
       // Each run is in exactly one worker's history, and the work was shared.
@@ -226,10 +225,8 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
       const again = await dbferry(['requeue', runId.slice(0, 8), '--queue', queue.url]);
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toBe(`run ${runId} is back on the queue\n`);
-      const done = await waitFor('the requeued run', async () => {
-        const r = (await queued()).find((q) => q.runId === runId);
-        return r?.state === 'completed' || r?.state === 'failed' ? r : undefined;
-      });
+      await queue.finished([runId]);
+      const done = (await queued()).find((q) => q.runId === runId);
       expect(done).toMatchObject({ state: 'completed', status: 'succeeded', rowsWritten: 50, starts: 2 });
       expect(await target.checksum('late', 'id')).toEqual(await source.checksum('late', 'id'));
       // A finished run does not go back.
@@ -249,16 +246,13 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
       // Source and target are on the same PostgreSQL server: one slot for both.
       const ids = await Promise.all(
         [3, 4, 5, 6].map(async (t) => {
-          const job = writeJob(dir, { name: `capped t${t}`, source: { url: source.url }, target: { url: target.url }, tables: [{ source: `t${t}`, mode: 'upsert' }], options: { rateLimit: { rowsPerSecond: 500 } } }, `cap-${t}.json`);
+          const job = writeJob(dir, { name: `capped t${t}`, source: { url: source.url }, target: { url: target.url }, tables: [{ source: `t${t}`, mode: 'upsert' }], options: { rateLimit: { rowsPerSecond: 1000 } } }, `cap-${t}.json`);
           const r = await dbferry(['run', job, '--queue', queue.url, '--detach']);
           expect(r.code, r.stderr).toBe(0);
           return r.stdout.trim();
         }),
       );
-      await waitFor('4 capped runs', async () => {
-        const all = (await queued()).filter((r) => ids.includes(r.runId as string));
-        return all.length === 4 && all.every((r) => r.state === 'completed' || r.state === 'failed') ? all : undefined;
-      });
+      await queue.finished(ids);
       const runs = (await Promise.all(fleet.map(async (w) => (await dbferry(['runs', '--json', '--state', w.state])).events))).flat().filter((r) => ids.includes(r.id as string));
       expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
       const spans = runs.map((r) => [Date.parse(r.startedAt as string), Date.parse(r.finishedAt as string)]).sort((a, b) => a[0] - b[0]);
