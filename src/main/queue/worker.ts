@@ -93,22 +93,27 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
       lost.abort();
     });
     if (before) publisher.event({ type: 'warning', runId: data.runId, message: `worker ${name} continues this run after ${before} stopped` });
-    const summary = await runFromQueue(
-      opts.store,
-      { runId: data.runId, spec: data.spec, baseDir: data.baseDir, state: data.state },
-      {
-        signal: AbortSignal.any([stopping.signal, lost.signal]),
-        // A run given back on SIGTERM ends here as 'cancelled', but not for whoever follows it: it goes on elsewhere.
-        onEvent: (e: RunEvent) =>
-          publisher.event(
-            e.type === 'summary' && e.status === 'cancelled' && stopping.signal.aborted
-              ? { type: 'warning', runId: e.runId, message: `worker ${name} is stopping: the run goes back to the queue from its checkpoints` }
-              : e,
-          ),
-        onStateSaved: () => publisher.stateChanged(),
-      },
-    );
-    const stillOurs = lockLost.delete(job.id!);
+    let summary: RunSummary;
+    let stillOurs: boolean;
+    try {
+      summary = await runFromQueue(
+        opts.store,
+        { runId: data.runId, spec: data.spec, baseDir: data.baseDir, state: data.state },
+        {
+          signal: AbortSignal.any([stopping.signal, lost.signal]),
+          // A run given back on SIGTERM ends here as 'cancelled', but not for whoever follows it: it goes on elsewhere.
+          onEvent: (e: RunEvent) =>
+            publisher.event(
+              e.type === 'summary' && e.status === 'cancelled' && stopping.signal.aborted
+                ? { type: 'warning', runId: e.runId, message: `worker ${name} is stopping: the run goes back to the queue from its checkpoints` }
+                : e,
+            ),
+          onStateSaved: () => publisher.stateChanged(),
+        },
+      );
+    } finally {
+      stillOurs = lockLost.delete(job.id!);
+    }
     // A cancelled run continues elsewhere from its state, written once more; a finished one needs none.
     if (summary.status === 'cancelled') publisher.stateChanged();
     else publisher.clearState();
