@@ -98,12 +98,16 @@ export interface TestWorker {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `dbferry worker --queue URL --name NAME --state DIR/NAME`; a 3 s lock so a dead worker's run is taken over in seconds. */
+/**
+ * `dbferry worker --queue URL --name NAME --state DIR/NAME`, with BullMQ's 30 s lock unless the test
+ * sets DBFERRY_QUEUE_LOCK_MS (a test that kills workers: a short lock, so the run is taken over in
+ * seconds; on two busy cores a short lock can also be lost by a live worker).
+ */
 export function startWorker(queueUrl: string, dir: string, name: string, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): TestWorker {
   const state = join(dir, `state-${name}`);
   const child = spawn(process.execPath, [BIN, 'worker', '--queue', queueUrl, '--name', name, '--state', state, ...(opts.args ?? [])], {
     cwd: ROOT,
-    env: { ...process.env, DBFERRY_QUEUE_LOCK_MS: '3000', ...opts.env },
+    env: { ...process.env, ...opts.env },
   });
   let log = '';
   let onReady: () => void;

@@ -21,6 +21,8 @@ let dir: string;
 let queue: TestQueue;
 let source: TestDb;
 const workers: TestWorker[] = [];
+/** For tests that kill workers: a dead worker's run is taken over after about this long. */
+const SHORT_LOCK = { env: { DBFERRY_QUEUE_LOCK_MS: '3000' } };
 const worker = (name: string, opts?: Parameters<typeof startWorker>[3]) => {
   const w = startWorker(queue.url, dir, name, opts);
   workers.push(w);
@@ -57,7 +59,7 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
     try {
       // BullMQ's own 30 s lock: on two busy cores a worker starting its first run can miss a short
       // lock's renewal, and the run is then (correctly) handed to another worker: 'starts' would be 2.
-      const fleet = ['w1', 'w2', 'w3'].map((n) => worker(n, { env: { DBFERRY_QUEUE_LOCK_MS: '' } }));
+      const fleet = ['w1', 'w2', 'w3'].map((n) => worker(n));
       await Promise.all(fleet.map((w) => w.ready));
       const ids = await Promise.all(
         Array.from({ length: 12 }, async (_, t) => {
@@ -136,12 +138,12 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
         // Slow enough to be killed mid-staging, one checkpoint per 300 rows.
         options: { batch: { maxRows: 300 }, rateLimit: { rowsPerSecond: 2000 }, maxInvalidRows: '20%' },
       }, `killed-${rules}.json`);
-      const doomed = worker(`doomed${Number(rules)}`);
+      const doomed = worker(`doomed${Number(rules)}`, SHORT_LOCK);
       await doomed.ready;
       const heir = `heir${Number(rules)}`;
       const followed = await dbferryUntil(['run', job, '--queue', queue.url], at, () => {
         doomed.child.kill('SIGKILL');
-        worker(heir);
+        worker(heir, SHORT_LOCK);
       });
       expect(await doomed.exited).toMatchObject({ signal: 'SIGKILL' });
       const refused = rules ? 400 : 0;
@@ -182,14 +184,14 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
         tables: [{ source: 'big', mode: 'upsert' }],
         options: { batch: { maxRows: 300 }, rateLimit: { rowsPerSecond: 2000 } },
       }, 'stopped.json');
-      const first = worker('leaving');
+      const first = worker('leaving', SHORT_LOCK);
       await first.ready;
       const followed = await dbferryUntil(
         ['run', job, '--queue', queue.url],
         (e) => e.type === 'progress' && (e.rowsWritten as number) >= 1000,
         () => {
           first.child.kill('SIGTERM');
-          void first.exited.then(() => worker('staying'));
+          void first.exited.then(() => worker('staying', SHORT_LOCK));
         },
       );
       expect(await first.exited).toMatchObject({ code: 0 });

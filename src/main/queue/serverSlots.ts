@@ -3,8 +3,8 @@
  * them (`dbferry worker --per-server N`): two hundred refreshes do not open
  * two hundred connections to one production server.
  *
- * Each server (engine, host, port) has a sorted set in Redis of the runs that
- * hold a slot on it, scored by when their lease ends. A run takes a slot on
+ * Each server (engine, host, port) has a sorted set in Redis of the runs (run
+ * id and worker) that hold a slot on it, scored by when their lease ends. A run takes a slot on
  * every server it touches at once, or none (one Lua script: no two runs each
  * holding one of the other's servers), renews its leases while it runs, and
  * gives them back at its end. A worker that dies stops renewing: its slots
@@ -16,13 +16,13 @@ import type { JobSpec } from '../../shared/jobSpec.js';
 import type { QueueLocation } from './redisUrl.js';
 
 const TAKE = `
-local now, expiry, cap, run = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local now, expiry, cap, holder = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
 for _, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  if not redis.call('ZSCORE', key, run) and redis.call('ZCARD', key) >= cap then return 0 end
+  if not redis.call('ZSCORE', key, holder) and redis.call('ZCARD', key) >= cap then return 0 end
 end
 for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, expiry, run)
+  redis.call('ZADD', key, expiry, holder)
   redis.call('PEXPIREAT', key, expiry)
 end
 return 1`;
@@ -57,22 +57,22 @@ export class ServerSlots {
   private readonly prefix: string;
 
   /** Take a slot on every server, or none: false when one of them is at its cap. */
-  async take(runId: string, servers: string[]): Promise<boolean> {
+  async take(holder: string, servers: string[]): Promise<boolean> {
     if (servers.length === 0) return true;
     const now = Date.now();
-    const took = await this.redis.eval(TAKE, servers.length, ...servers.map((s) => this.prefix + s), now, now + this.leaseMs, this.perServer, runId);
+    const took = await this.redis.eval(TAKE, servers.length, ...servers.map((s) => this.prefix + s), now, now + this.leaseMs, this.perServer, holder);
     return took === 1;
   }
 
   /** Keep the slots while the run goes on; returns the function that gives them back. */
-  hold(runId: string, servers: string[]): () => Promise<void> {
+  hold(holder: string, servers: string[]): () => Promise<void> {
     const renew = setInterval(() => {
       const expiry = Date.now() + this.leaseMs;
-      for (const s of servers) void this.redis.zadd(this.prefix + s, 'XX', expiry, runId).catch(() => undefined);
+      for (const s of servers) void this.redis.zadd(this.prefix + s, 'XX', expiry, holder).catch(() => undefined);
     }, Math.max(250, this.leaseMs / 3));
     return async () => {
       clearInterval(renew);
-      await Promise.all(servers.map((s) => this.redis.zrem(this.prefix + s, runId).catch(() => undefined)));
+      await Promise.all(servers.map((s) => this.redis.zrem(this.prefix + s, holder).catch(() => undefined)));
     };
   }
 

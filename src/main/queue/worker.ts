@@ -65,7 +65,9 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
     if (!parsed.ok) return refuse(job, parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
     const data = { ...job.data, spec: parsed.spec };
     const servers = slots ? serversOf(data.spec) : [];
-    if (slots && !(await slots.take(data.runId, servers))) {
+    // The holder is the run on this worker: a run another worker still stops (it lost its lock) keeps its slot until then.
+    const holder = `${data.runId} ${name}`;
+    if (slots && !(await slots.take(holder, servers))) {
       if (!waitingForSlot.has(data.runId)) opts.log(`run ${data.runId} waits for a slot on ${servers.join(', ')} (at most ${opts.perServer} runs each)`);
       waitingForSlot.add(data.runId);
       // Back in the queue for a second or two, for this or another worker to try again.
@@ -73,7 +75,7 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
       throw new DelayedError();
     }
     waitingForSlot.delete(data.runId);
-    const release = slots?.hold(data.runId, servers);
+    const release = slots?.hold(holder, servers);
     try {
       return await execute(job, data, token);
     } finally {
