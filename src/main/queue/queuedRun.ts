@@ -21,7 +21,7 @@ export interface QueuedRunData {
 }
 
 /**
- * Why the spec cannot go to the queue, or undefined. Redis is shared and
+ * Why the spec cannot go to the queue (none: it can). Redis is shared and
  * persisted: a password written inline in a URL would sit there for anyone
  * with access, so a queued run names the variable the worker reads it from.
  */

@@ -22,7 +22,8 @@ export class RunQueue {
   async add(data: Omit<QueuedRunData, 'queuedBy'>): Promise<void> {
     await this.queue.add(data.spec.name, { ...data, queuedBy: hostname() }, {
       jobId: data.runId,
-      // A failed run was rolled back; trying again is a new run (the failed set keeps this one to look at).
+      // BullMQ does not try a failed run again by itself: it was rolled back, and stays in the failed set
+      // with its reason until `dbferry requeue` puts it back (a stalled run, whose worker died, is continued).
       attempts: 1,
       removeOnComplete: { age: 14 * DAY_S, count: 10_000 },
       removeOnFail: { age: 30 * DAY_S },
