@@ -5,6 +5,7 @@
  * codes as a local run, and no password in Redis.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -174,13 +175,24 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
     }
   }, 90_000);
 
-  it('SIGTERM: the worker checkpoints, gives the run back and exits; another finishes it', async () => {
+  it('SIGTERM: the worker checkpoints, gives the run back and exits; another finishes it; the webhook hears once', async () => {
     const target = await createTestDb('postgres', dir);
+    const heard: Ev[] = [];
+    const hook = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        heard.push(JSON.parse(body) as Ev);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     try {
       const job = writeJob(dir, {
         name: 'stopped worker',
         source: { url: source.url },
         target: { url: target.url },
+        notify: { webhook: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook` },
         tables: [{ source: 'big', mode: 'upsert' }],
         options: { batch: { maxRows: 300 }, rateLimit: { rowsPerSecond: 2000 } },
       }, 'stopped.json');
@@ -202,7 +214,10 @@ describe.skipIf(!redis)('queued runs (needs redis-server on 127.0.0.1:6379)', ()
       expect(followed.events.filter((e) => e.type === 'summary')).toHaveLength(1);
       expect(followed.events.some((e) => e.type === 'warning' && /worker leaving is stopping: the run goes back to the queue/.test(e.message as string))).toBe(true);
       expect(await target.checksum('big', 'id')).toEqual(await source.checksum('big', 'id'));
+      // Told once, of the run's end: not of the worker that gave it back.
+      expect(heard.map((h) => h.status)).toEqual(['succeeded']);
     } finally {
+      hook.close();
       await target.drop();
     }
   }, 90_000);

@@ -111,6 +111,8 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
                 : e,
             ),
           onStateSaved: () => publisher.stateChanged(),
+          // The webhook hears of a run once, at its end, not of each worker that gave it back or lost it.
+          isFinal: (s) => !(s.status === 'cancelled' && (stopping.signal.aborted || lost.signal.aborted)),
         },
       );
     } finally {

@@ -41,6 +41,8 @@ export interface StartRunOptions {
   onStateSaved?: () => void;
   /** Which leftover staging tables may be dropped (default: those no resumable run of this store needs). */
   isAbandoned?: (stagingTable: string) => boolean;
+  /** Is this end the run's end, to tell the webhook? (A queued run handed to another worker is not.) Default: yes. */
+  isFinal?: (summary: RunSummary) => boolean;
 }
 
 export class RunError extends Error {}
@@ -145,7 +147,8 @@ export function executeRun(store: Store, spec: JobSpec, runId: string, opts: Sta
     isAbandoned: opts.isAbandoned ?? ((name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name))),
   };
   return runJob(spec, ctx).then(async (summary) => {
-    const failure = await sendWebhook(spec, { ...summary, job: spec.name, source: redactUrl(spec.source.url), target: targetUrl });
+    const final = opts.isFinal?.(summary) ?? true;
+    const failure = final ? await sendWebhook(spec, { ...summary, job: spec.name, source: redactUrl(spec.source.url), target: targetUrl }) : undefined;
     if (failure) record({ type: 'warning', runId, message: failure });
     record(summary);
     return summary;
