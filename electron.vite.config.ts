@@ -3,7 +3,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
 
 // Native and driver modules stay external: they load from node_modules at run time.
-const external = ['better-sqlite3', 'pg', 'pg-copy-streams', 'mysql2', 'ws', 'yaml', 'zod', 'cron-parser', 'cronstrue', 'electron'];
+const external = ['better-sqlite3', 'pg', 'pg-copy-streams', 'mysql2', 'ws', 'yaml', 'zod', 'cron-parser', 'cronstrue', 'bullmq', 'ioredis', 'electron'];
 
 export default defineConfig({
   main: {

@@ -8,6 +8,8 @@
 //                two tables of ROWS/2: parallel 1 vs 2
 //   memory-wide  a table of WIDE_ROWS values of WIDE_MB MB each: peak RSS
 //   memory-big   BIG rows of `orders` (only with BIG=…): peak RSS next to ROWS'
+//   queue        runs on BullMQ through `dbferry worker`: the queue's own cost per run, and
+//                runs spread over 1, 2, 3 workers (scripts/bench/queue.js; needs Redis)
 //
 // TOOLS selects them by these names (substring: TOOLS=rate, TOOLS=parallel,
 // TOOLS=memory); with TOOLS unset every section runs. PATHS picks their paths;
@@ -18,10 +20,11 @@ import { createDb, dropDb, fingerprint, fpDiff, wideChecksum, wideDiff } from '.
 import { measure } from './measure.js';
 import { median } from './report.js';
 import { buildMy, buildPg, buildWidePg } from './workload.js';
+import { runQueue } from './queue.js';
 
 const PATH = Object.fromEntries(PATHS.map((p) => [p.id, p]));
 
-export const SECTIONS = ['rate-limit', 'parallel', 'memory-wide', 'memory-big'];
+export const SECTIONS = ['rate-limit', 'parallel', 'memory-wide', 'memory-big', 'queue'];
 
 function wanted(cfg, name) {
   return !cfg.tools || [...cfg.tools].some((t) => name.includes(t));
@@ -55,6 +58,7 @@ export function planExtras(cfg) {
     else if (cfg.paths && !cfg.paths.has('pg-pg')) plan.big = { skip: 'runs on pg-pg only, which PATHS leaves out' };
     else plan.big = { p: PATH['pg-pg'] };
   }
+  if (wanted(cfg, 'queue')) plan.queue = true;
   return plan;
 }
 
@@ -355,5 +359,6 @@ export async function runExtras(ctx, plan, { expected, mainResults, log }) {
     if (plan.wide) extras.memory.wide = add(await runWide(ctx, plan.wide, log));
     if (plan.big) extras.memory.big = add(await runBig(ctx, plan.big, expected, mainResults, log));
   }
+  if (plan.queue) extras.queue = add(await runQueue(ctx.cfg ?? ctx, log));
   return { extras, measurements };
 }

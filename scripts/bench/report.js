@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CROSS_REFERENCES, PATHS } from './cases.js';
+import { formatQueue } from './queue.js';
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -350,5 +351,6 @@ export function formatExtras(extras) {
       out.push(`peak RSS from ${b.base.rows.toLocaleString('en-US')} to ${b.big.rows.toLocaleString('en-US')} rows: ${b.growthMb >= 0 ? '+' : ''}${b.growthMb.toFixed(0)} MB`);
     }
   }
+  out.push(...formatQueue(extras.queue));
   return out.join('\n');
 }

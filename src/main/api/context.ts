@@ -5,6 +5,19 @@ import { Schedules } from '../store/schedules.js';
 import type { ApiEvents, EventName } from '../../shared/api.js';
 import type { SecretKeeper } from './secrets.js';
 import type { SchedulerOptions } from '../queue/scheduler.js';
+import type { JobSpec } from '../../shared/jobSpec.js';
+import type { RunEvent, RunSummary } from '../../shared/events.js';
+
+/**
+ * `dbferry ui --queue`: "Run now" and schedules put runs on the queue for
+ * workers instead of running them here; the host provides this.
+ */
+export interface QueuedRuns {
+  /** Where runs go, for messages (no password). */
+  label: string;
+  /** Queue the run, record it in this store and follow it there; done resolves with its summary. */
+  start(spec: JobSpec, opts: { jobId?: string; baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }): { runId: string; done: Promise<RunSummary> };
+}
 
 export interface ActiveRun {
   runId: string;
@@ -25,6 +38,8 @@ export interface ApiContext {
   schedules: Schedules;
   secrets: SecretKeeper;
   activeRuns: Map<string, ActiveRun>;
+  /** Set when runs go to a queue (dbferry ui --queue). */
+  queued?: QueuedRuns;
   /** Schedules changed: the scheduler of this process (if it runs one) looks again. */
   wakeScheduler(): void;
   emit<E extends EventName>(event: E, payload: ApiEvents[E]): void;
@@ -41,6 +56,7 @@ export interface ContextOptions {
   secrets: SecretKeeper;
   /** The scheduler's clock, retry policy and log (it starts only when the host calls router.scheduler.start()). */
   scheduler?: SchedulerOptions;
+  queued?: QueuedRuns;
 }
 
 export function createContext(opts: ContextOptions, listeners: Set<EventListener>): ApiContext {
@@ -55,6 +71,7 @@ export function createContext(opts: ContextOptions, listeners: Set<EventListener
     schedules: new Schedules(opts.store.db),
     secrets: opts.secrets,
     activeRuns: new Map(),
+    queued: opts.queued,
     wakeScheduler() {},
     emit(event, payload) {
       for (const l of listeners) {

@@ -73,3 +73,26 @@ function resolveEndpoint(ctx: ApiContext, endpoint: Endpoint): Endpoint {
   u.searchParams.set('passwordEnv', envName);
   return { ...endpoint, url: u.toString() };
 }
+
+/**
+ * Why a spec cannot be queued (dbferry ui --queue): a queued run gets its
+ * passwords on the worker, so an endpoint whose password this app holds (a
+ * saved connection's, or one written in the URL) would reach the worker
+ * without it, and a password must never be written to Redis.
+ */
+export function queueingProblems(ctx: ApiContext, spec: JobSpec): string[] {
+  const problems: string[] = [];
+  for (const role of ['source', 'target'] as const) {
+    const url = spec[role].url;
+    if (!isServerUrl(url)) continue;
+    const { url: bare, password: written } = splitPassword(url);
+    const connection = ctx.connections.findByUrl(bare);
+    const held = written ?? (connection ? ctx.secrets.get(connection.id) : undefined);
+    if (held === undefined) continue;
+    problems.push(
+      `the ${role}'s password ${written ? 'is written in its URL' : `of the connection "${connection!.name}" is kept only by this app`}; ` +
+        'queued runs get passwords on the worker: add ?passwordEnv=NAME to the connection URL (without the password) and set NAME in every worker\'s environment',
+    );
+  }
+  return problems;
+}

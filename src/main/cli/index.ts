@@ -12,14 +12,20 @@ import { runsCommand } from './runs.js';
 const USAGE = `usage: dbferry <command> [options]
 
   run JOB.json [--json] [--state DIR]   run a job; progress on stderr
+      [--queue redis://… [--detach]]    … or put it on a queue for workers and follow it
   plan JOB.json [--json]                preflight: what would change, every problem at once
   resume RUN_ID [--job JOB.json]        continue an interrupted or cancelled run
   verify JOB.json [--json]              compare source and target now
   runs [--json] [--limit N]             history of runs
+      [--queue redis://…]               … or the queue's runs: queued, active, finished, failed
   schedules [--json]                    saved jobs' cron schedules and their next runs
   dead-letters list|retry|discard|export [--run ID]   rows that did not make it
   backups list|restore RUN_ID           undo a run
-  ui [--port N]                         the app in a browser (127.0.0.1); runs schedules
+  ui [--port N] [--queue redis://…]     the app in a browser (127.0.0.1); runs schedules
+                                        (with --queue: Run now and schedules go to the queue)
+  worker --queue redis://host:6379[/db] [--concurrency N] [--per-server N] [--name NAME]
+                                        execute queued runs here (SIGTERM: checkpoint, give back)
+  requeue RUN_ID --queue redis://…      put a failed queued run back on the queue
 
 Options:
   --state DIR   where history lives (default: the app's data folder; or DBFERRY_HOME)
@@ -47,6 +53,11 @@ export async function main(argv: string[]): Promise<number> {
         run: { type: 'string' },
         out: { type: 'string' },
         all: { type: 'boolean', default: false },
+        queue: { type: 'string' },
+        detach: { type: 'boolean', default: false },
+        concurrency: { type: 'string' },
+        'per-server': { type: 'string' },
+        name: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -76,6 +87,10 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./backups.js')).backupsCommand(positionals, values);
     case 'dead-letters':
       return (await import('./deadLetters.js')).deadLettersCommand(positionals, values);
+    case 'requeue':
+      return (await import('./queuedRuns.js')).requeueCommand(positionals, values);
+    case 'worker':
+      return (await import('./worker.js')).workerCommand(values);
     case 'ui': {
       const { uiCommand } = await import('./ui.js');
       const port = values.port === undefined ? undefined : Number(values.port);
@@ -84,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.invalid;
       }
       const { stateDir } = await import('./state.js');
-      return uiCommand({ port, stateDir: stateDir(values.state) });
+      return uiCommand({ port, stateDir: stateDir(values.state), queue: values.queue });
     }
     default:
       process.stderr.write(`dbferry: unknown command "${command}"\n\n${USAGE}`);

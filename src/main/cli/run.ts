@@ -4,9 +4,15 @@ import { ProgressDisplay, formatSummary } from './display.js';
 import { requireJob } from './jobFile.js';
 import { openStore } from './state.js';
 
-export async function runCommand(args: string[], opts: { json?: boolean; state?: string }): Promise<number> {
-  const job = requireJob(args, 'dbferry run JOB.json [--json] [--state DIR]');
+export async function runCommand(args: string[], opts: { json?: boolean; state?: string; queue?: string; detach?: boolean }): Promise<number> {
+  if (opts.detach && !opts.queue) {
+    process.stderr.write('dbferry run: --detach goes with --queue redis://… (a local run ends with its process)\n');
+    return EXIT.invalid;
+  }
+  const job = requireJob(args, 'dbferry run JOB.json [--json] [--state DIR] [--queue redis://… [--detach]]');
   if (!job) return EXIT.invalid;
+  // Loaded only when asked for: a local run does not pay for BullMQ's start.
+  if (opts.queue) return (await import('./queued.js')).queuedRunCommand(job, { ...opts, queue: opts.queue });
   const store = openStore(opts.state);
   if (!store) return EXIT.failed;
   try {

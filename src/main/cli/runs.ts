@@ -3,7 +3,8 @@ import { n } from './display.js';
 import { openStore } from './state.js';
 import { markInterruptedRuns } from '../store/runState.js';
 
-export async function runsCommand(opts: { json?: boolean; state?: string; limit?: string }): Promise<number> {
+export async function runsCommand(opts: { json?: boolean; state?: string; limit?: string; queue?: string }): Promise<number> {
+  if (opts.queue) return (await import('./queuedRuns.js')).queuedRunsCommand({ ...opts, queue: opts.queue });
   const store = openStore(opts.state);
   if (!store) return EXIT.failed;
   try {

@@ -5,7 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { platform } from 'node:os';
+import type { AppQueuedRuns } from '../queue/appRuns.js';
 import { startBrowserMode } from '../server/browserMode.js';
+import type { Store } from '../store/store.js';
 
 function openInBrowser(url: string): void {
   const [cmd, args] =
@@ -19,13 +21,31 @@ function openInBrowser(url: string): void {
   }
 }
 
-export async function uiCommand(opts: { port?: number; stateDir: string; open?: boolean }): Promise<number> {
+export async function uiCommand(opts: { port?: number; stateDir: string; open?: boolean; queue?: string }): Promise<number> {
+  let queued: ((store: Store) => AppQueuedRuns) | undefined;
+  let label = '';
+  if (opts.queue) {
+    // Loaded only with --queue: the app alone does not pay for BullMQ's start.
+    const { queueLocation } = await import('./queued.js');
+    const { probeRedis } = await import('../queue/redisProbe.js');
+    const { AppQueuedRuns } = await import('../queue/appRuns.js');
+    const location = queueLocation('ui', opts.queue);
+    if (!location) return 2;
+    const unreachable = await probeRedis(location);
+    if (unreachable) {
+      process.stderr.write(`dbferry ui: ${unreachable}\n`);
+      return 1;
+    }
+    label = location.label;
+    queued = (store) => new AppQueuedRuns(location, store);
+  }
   let app;
   try {
     app = await startBrowserMode({
       stateDir: opts.stateDir,
       port: opts.port,
       scheduler: { log: (line) => process.stderr.write(`dbferry ui: ${line}\n`) },
+      queued,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -33,7 +53,8 @@ export async function uiCommand(opts: { port?: number; stateDir: string; open?: 
     process.stderr.write(`dbferry ui: cannot start: ${why}\n`);
     return 1;
   }
-  process.stderr.write(`dbferry ui: serving on 127.0.0.1:${app.port} (state: ${opts.stateDir}); saved jobs run on their schedules while it runs. Open this URL; Ctrl+C stops:\n`);
+  const where = label ? `saved jobs go to the queue ${label} on their schedules and with Run now; workers run them` : 'saved jobs run on their schedules while it runs';
+  process.stderr.write(`dbferry ui: serving on 127.0.0.1:${app.port} (state: ${opts.stateDir}); ${where}. Open this URL; Ctrl+C stops:\n`);
   process.stdout.write(`${app.url}\n`);
   if (opts.open) openInBrowser(app.url);
 

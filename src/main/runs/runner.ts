@@ -38,6 +38,12 @@ export interface StartRunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Rows to stage instead of reading the source (dead-letter retry). */
   rowsFor?: RunContext['rowsFor'];
+  /** After the store recorded a checkpoint or dead letter (a queued run copies them where other workers find them). */
+  onStateSaved?: () => void;
+  /** Which leftover staging tables may be dropped (default: those no resumable run of this store needs). */
+  isAbandoned?: (stagingTable: string) => boolean;
+  /** Is this end the run's end, to tell the webhook? (A queued run handed to another worker is not.) Default: yes. */
+  isFinal?: (summary: RunSummary) => boolean;
 }
 
 export class RunError extends Error {}
@@ -59,7 +65,7 @@ export function startRun(store: Store, spec: JobSpec, opts: StartRunOptions): { 
     source: redactUrl(spec.source.url),
     target: redactUrl(spec.target.url),
   });
-  return { runId, done: execute(store, spec, runId, opts) };
+  return { runId, done: executeRun(store, spec, runId, opts) };
 }
 
 /**
@@ -77,7 +83,7 @@ export function resumeRun(store: Store, idOrPrefix: string, opts: Omit<StartRunO
   const spec = resolveSpec(run, opts.spec);
   store.db.prepare("UPDATE runs SET status = 'running', pid = ?, finished_at = NULL WHERE id = ?").run(process.pid, run.id);
   const resume = new Map<number, TableCheckpoint>(loadCheckpoints(store, run.id).map((c) => [c.tableIndex, { staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks }]));
-  return { runId: run.id, done: execute(store, spec, run.id, { ...opts, baseDir: run.baseDir }, resume) };
+  return { runId: run.id, done: executeRun(store, spec, run.id, { ...opts, baseDir: run.baseDir }, resume) };
 }
 
 function resolveSpec(run: RunRecord, given?: JobSpec): JobSpec {
@@ -94,7 +100,8 @@ function resolveSpec(run: RunRecord, given?: JobSpec): JobSpec {
   return stored;
 }
 
-function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptions, resume?: Map<number, TableCheckpoint>): Promise<RunSummary> {
+/** Run `runId`, already recorded in the store, to its end (resume: continue from these checkpoints). */
+export function executeRun(store: Store, spec: JobSpec, runId: string, opts: StartRunOptions, resume?: Map<number, TableCheckpoint>): Promise<RunSummary> {
   const targetUrl = redactUrl(spec.target.url);
   const resumable = resumableStagingTables(store);
   const record = (event: RunEvent) => {
@@ -118,9 +125,18 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
     emit: (event) => {
       if (event.type !== 'summary') record(event);
     },
-    checkpoint: (tableIndex, c) => saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks }),
-    deadLetter: (d) => addDeadLetter(store, runId, d),
-    pendingDeadLetters: (letters) => setPendingDeadLetters(store, runId, letters),
+    checkpoint: (tableIndex, c) => {
+      saveCheckpoint(store, runId, { tableIndex, staging: c.staging, checkpoint: c.checkpoint, done: c.done, chunks: c.chunks });
+      opts.onStateSaved?.();
+    },
+    deadLetter: (d) => {
+      addDeadLetter(store, runId, d);
+      opts.onStateSaved?.();
+    },
+    pendingDeadLetters: (letters) => {
+      setPendingDeadLetters(store, runId, letters);
+      opts.onStateSaved?.();
+    },
     confirmDeadLetters: () => confirmPendingDeadLetters(store, runId),
     discardPendingDeadLetters: () => discardPendingDeadLetters(store, runId),
     discardDeadLettersAfter: (tableIndex, after, through) => discardDeadLettersAfter(store, runId, tableIndex, after, through),
@@ -129,13 +145,14 @@ function execute(store: Store, spec: JobSpec, runId: string, opts: StartRunOptio
         .filter((d) => d.tableIndex === tableIndex && d.key)
         .map((d) => d.key!),
     backups: (records) => pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep),
-    isAbandoned: (name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name)),
+    isAbandoned: opts.isAbandoned ?? ((name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name))),
   };
   // Held while this process runs it: `resume` elsewhere tells a live run from a killed one by it.
   const release = holdRunLock(store, runId);
   return runJob(spec, ctx)
     .then(async (summary) => {
-      const failure = await sendWebhook(spec, { ...summary, job: spec.name, source: redactUrl(spec.source.url), target: targetUrl });
+      const final = opts.isFinal?.(summary) ?? true;
+      const failure = final ? await sendWebhook(spec, { ...summary, job: spec.name, source: redactUrl(spec.source.url), target: targetUrl }) : undefined;
       if (failure) record({ type: 'warning', runId, message: failure });
       record(summary);
       return summary;

@@ -2,6 +2,7 @@
  * `dbferry ui` as a function: the state store, the API router with passwords
  * kept in memory only, and the loopback server. Tests start it in-process.
  */
+import type { QueuedRuns } from '../api/context.js';
 import { MemorySecrets } from '../api/secrets.js';
 import { type Router, createRouter } from '../api/router.js';
 import type { SchedulerOptions } from '../queue/scheduler.js';
@@ -18,6 +19,8 @@ export interface BrowserModeOptions {
   token?: string;
   /** The scheduler's log (where `dbferry ui` writes what it started or skipped), clock and retry policy. */
   scheduler?: SchedulerOptions;
+  /** `dbferry ui --queue`: Run now and schedules put runs on this queue (made with the store). */
+  queued?: (store: Store) => QueuedRuns & { close(): Promise<void> };
 }
 
 export interface BrowserMode extends RunningServer {
@@ -27,11 +30,13 @@ export interface BrowserMode extends RunningServer {
 
 export async function startBrowserMode(opts: BrowserModeOptions): Promise<BrowserMode> {
   const store = Store.open(opts.stateDir);
-  const router = createRouter({ mode: 'browser', stateDir: opts.stateDir, baseDir: opts.baseDir, store, secrets: new MemorySecrets(), scheduler: opts.scheduler });
+  const queued = opts.queued?.(store);
+  const router = createRouter({ mode: 'browser', stateDir: opts.stateDir, baseDir: opts.baseDir, store, secrets: new MemorySecrets(), scheduler: opts.scheduler, queued });
   let server: RunningServer;
   try {
     server = await startServer({ router, port: opts.port, token: opts.token, rendererDir: opts.rendererDir ?? findRendererDir() });
   } catch (err) {
+    await queued?.close();
     store.close();
     throw err;
   }
@@ -44,6 +49,7 @@ export async function startBrowserMode(opts: BrowserModeOptions): Promise<Browse
     async close() {
       await server.close();
       await router.close();
+      await queued?.close();
       store.close();
     },
   };

@@ -5,7 +5,7 @@ import type { ApiContext } from '../context.js';
 import { resumeRun, startRun } from '../engine.js';
 import { HandlerError, notFound } from '../errors.js';
 import type { Handlers } from '../handlers.js';
-import { provideStoredPasswords, resolveSpec } from '../specs.js';
+import { provideStoredPasswords, queueingProblems, resolveSpec } from '../specs.js';
 import { toRunDto } from './dto.js';
 
 type Started = { runId: string; done: Promise<RunSummary> };
@@ -53,6 +53,13 @@ function runOptions(ctx: ApiContext, controller: AbortController, jobId?: string
  */
 export function startJobRun(ctx: ApiContext, spec: JobSpec, jobId?: string): Started {
   const controller = new AbortController();
+  if (ctx.queued) {
+    const refused = queueingProblems(ctx, spec);
+    if (refused.length) throw new HandlerError('failed', `this job cannot go to the queue ${ctx.queued.label}: ${refused.join('; ')}`);
+    const started = ctx.queued.start(spec, { ...runOptions(ctx, controller, jobId), baseDir: ctx.baseDir, signal: controller.signal });
+    track(ctx, controller, started);
+    return started;
+  }
   const started = startRun(ctx.store, resolveSpec(ctx, spec), runOptions(ctx, controller, jobId));
   track(ctx, controller, started);
   return started;

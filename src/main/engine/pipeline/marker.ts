@@ -6,6 +6,7 @@
 import type { Session } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { TableName } from '../types.js';
+import { ensureOwnTable } from './ownTable.js';
 
 const RUN_ID = /^[0-9a-f-]{36}$/i;
 
@@ -21,10 +22,8 @@ function checkedRunId(runId: string): string {
 }
 
 export async function ensureMarkerTable(target: Session, schema?: string): Promise<void> {
-  const name = markerTable(target, schema);
-  if (await target.describeTable(name)) return;
-  await target.createTable({
-    name,
+  await ensureOwnTable(target, {
+    name: markerTable(target, schema),
     columns: [
       { name: 'run_id', nativeType: target.mapType({ kind: 'text', maxLength: 36 }).nativeType, nullable: false },
       { name: 'applied_at', nativeType: target.mapType({ kind: 'text', maxLength: 32 }).nativeType, nullable: false },

@@ -10,6 +10,7 @@ import { parseConnectionUrl } from '../../../shared/connectionUrl.js';
 import type { Session } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { Column, LogicalType, TableName, Value } from '../types.js';
+import { ensureOwnTable } from './ownTable.js';
 
 /** Types whose order the engines and dbferry agree on (canonical dates and timestamps sort as text). */
 export function cursorTypeProblem(type: LogicalType): string | undefined {
@@ -84,9 +85,7 @@ function watermarkColumns(target: Session): Column[] {
 }
 
 export async function ensureWatermarkTable(target: Session, schema?: string): Promise<void> {
-  const name = watermarkTable(schema);
-  if (await target.describeTable(name)) return;
-  await target.createTable({ name, columns: watermarkColumns(target), primaryKey: ['flow'] });
+  await ensureOwnTable(target, { name: watermarkTable(schema), columns: watermarkColumns(target), primaryKey: ['flow'] });
 }
 
 /** Inside the apply transaction: the new watermark replaces the old one (none: the flow starts over). */

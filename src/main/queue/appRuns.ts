@@ -1,0 +1,85 @@
+/**
+ * The app's side of queued runs (`dbferry ui --queue`): "Run now" and
+ * scheduled runs go to the queue, and each is recorded in the app's store
+ * under its run id, its events ingested as they arrive from whichever worker
+ * runs it (job progress through BullMQ), so the app shows it like a local run:
+ * live progress, the job log, the summary and metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import { redactUrl } from '../../shared/connectionUrl.js';
+import type { RunEvent, RunSummary } from '../../shared/events.js';
+import type { JobSpec } from '../../shared/jobSpec.js';
+import type { QueuedRuns } from '../api/context.js';
+import { redactSpec } from '../runs/runner.js';
+import type { Store } from '../store/store.js';
+import type { QueueLocation } from './redisUrl.js';
+import { RunQueue } from './runQueue.js';
+
+export class AppQueuedRuns implements QueuedRuns {
+  readonly label: string;
+  private readonly queue: RunQueue;
+
+  constructor(
+    location: QueueLocation,
+    private readonly store: Store,
+  ) {
+    this.label = location.label;
+    this.queue = new RunQueue(location);
+  }
+
+  start(spec: JobSpec, opts: { jobId?: string; baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }): { runId: string; done: Promise<RunSummary> } {
+    const runId = randomUUID();
+    this.store.createRun({
+      id: runId,
+      jobId: opts.jobId,
+      jobName: spec.name,
+      specJson: JSON.stringify(redactSpec(spec)),
+      baseDir: opts.baseDir,
+      source: redactUrl(spec.source.url),
+      target: redactUrl(spec.target.url),
+    });
+    const done = this.run(runId, spec, opts);
+    return { runId, done };
+  }
+
+  private async run(runId: string, spec: JobSpec, opts: { baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<RunSummary> {
+    let finished = false;
+    const ingest = (e: RunEvent) => {
+      if (e.type !== 'progress') this.store.appendEvent(runId, e);
+      if (e.type === 'summary') {
+        this.store.finishRun(e);
+        finished = true;
+      }
+      opts.onEvent(e);
+    };
+    try {
+      const since = await this.queue.lastEventId();
+      await this.queue.add({ runId, spec, baseDir: opts.baseDir });
+      ingest({ type: 'warning', runId, message: `queued on ${this.label}; a worker will take it` });
+      const summary = await this.queue.follow(runId, ingest, { since, signal: opts.signal });
+      if (!finished) ingest(summary);
+      return summary;
+    } catch (err) {
+      // No longer followed (the app closing, Redis gone): the run stays queued or running on its worker.
+      // Recorded as failed here, not interrupted: `resume` in this app must not run it a second time.
+      const summary: RunSummary = {
+        type: 'summary',
+        runId,
+        status: 'failed',
+        errorKind: 'queue',
+        rowsRead: 0,
+        rowsWritten: 0,
+        rowsDeadLettered: 0,
+        durationMs: 0,
+        tables: [],
+        error: `${opts.signal.aborted ? 'no longer followed here' : `lost the queue ${this.label}: ${(err as Error).message}`}; the run goes on there, \`dbferry runs --queue …\` shows how it ends`,
+      };
+      if (!finished) ingest(summary);
+      return summary;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

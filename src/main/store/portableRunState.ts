@@ -1,0 +1,62 @@
+/**
+ * A run's checkpoints and dead letters as plain JSON, to carry to another
+ * store: a queued run's state travels in its queue job, so the worker that
+ * takes over a run whose worker died continues where that one stopped.
+ * Values stay in the store's own tagged encoding (bigints, bytes).
+ */
+import type { Store } from './store.js';
+import { now } from './store.js';
+
+export interface PortableCheckpoint {
+  tableIndex: number;
+  staging: string;
+  checkpointJson: string;
+  done: boolean;
+}
+
+export interface PortableDeadLetter {
+  tableIndex: number | null;
+  table: string | null;
+  columnsJson: string | null;
+  keyJson: string | null;
+  rowJson: string | null;
+  reasonsJson: string;
+  stage: string;
+  batch: number | null;
+  status: string;
+}
+
+export interface PortableRunState {
+  checkpoints: PortableCheckpoint[];
+  deadLetters: PortableDeadLetter[];
+}
+
+export function exportRunState(store: Store, runId: string): PortableRunState {
+  const checkpoints = store.db
+    .prepare('SELECT table_index AS tableIndex, staging_table AS staging, checkpoint_json AS checkpointJson, done FROM checkpoints WHERE run_id = ? ORDER BY table_index')
+    .all(runId) as (Omit<PortableCheckpoint, 'done'> & { done: number })[];
+  const deadLetters = store.db
+    .prepare(
+      `SELECT table_index AS tableIndex, table_name AS "table", columns_json AS columnsJson, key_json AS keyJson, row_json AS rowJson,
+              reasons_json AS reasonsJson, stage, batch, status
+       FROM dead_letters WHERE run_id = ? AND status IN ('open', 'pending') ORDER BY id`,
+    )
+    .all(runId) as PortableDeadLetter[];
+  return { checkpoints: checkpoints.map((c) => ({ ...c, done: c.done === 1 })), deadLetters };
+}
+
+/** Replace what this store knows of the run's checkpoints and dead letters by `state`. */
+export function importRunState(store: Store, runId: string, state: PortableRunState): void {
+  store.db.transaction(() => {
+    store.db.prepare('DELETE FROM checkpoints WHERE run_id = ?').run(runId);
+    store.db.prepare("DELETE FROM dead_letters WHERE run_id = ? AND status IN ('open', 'pending')").run(runId);
+    const at = now();
+    const addCheckpoint = store.db.prepare('INSERT INTO checkpoints (run_id, table_index, staging_table, checkpoint_json, done, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const c of state.checkpoints) addCheckpoint.run(runId, c.tableIndex, c.staging, c.checkpointJson, c.done ? 1 : 0, at);
+    const addLetter = store.db.prepare(
+      `INSERT INTO dead_letters (run_id, table_index, table_name, columns_json, key_json, row_json, reasons_json, stage, batch, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const d of state.deadLetters) addLetter.run(runId, d.tableIndex, d.table, d.columnsJson, d.keyJson, d.rowJson, d.reasonsJson, d.stage, d.batch, d.status, at);
+  })();
+}
