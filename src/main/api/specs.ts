@@ -66,10 +66,12 @@ function resolveEndpoint(ctx: ApiContext, endpoint: Endpoint): Endpoint {
   const { url, password: written } = splitPassword(endpoint.url);
   const connection = ctx.connections.findByUrl(url);
   const password = written ?? (connection ? ctx.secrets.get(connection.id) : undefined);
-  if (password === undefined) return { ...endpoint, url };
+  // A saved connection's SSH tunnel goes with it into every job that names it.
+  const ssh = endpoint.ssh ?? connection?.ssh ?? undefined;
+  if (password === undefined) return { ...endpoint, url, ssh };
   const u = new URL(url);
   const envName = `${ENV_PREFIX}${createHash('sha256').update(url).digest('hex').slice(0, 12).toUpperCase()}`;
   process.env[envName] = password;
   u.searchParams.set('passwordEnv', envName);
-  return { ...endpoint, url: u.toString() };
+  return { ...endpoint, url: u.toString(), ssh };
 }

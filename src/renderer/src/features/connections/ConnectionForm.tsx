@@ -4,9 +4,10 @@ import type { Engine } from '../../../../shared/connectionUrl';
 import { api, messageOf } from '../../api';
 import { useApp } from '../../app/store';
 import { Dialog } from '../../components/Dialog';
-import { TestResult } from './TestResult';
+import { SshSection } from './SshSection';
+import { TestResult, TrustHostKey } from './TestResult';
 import { ENGINE_LABEL, useConnections } from './store';
-import { type ConnectionFields, DEFAULT_PORT, emptyFields, fieldsFrom, fieldsFromUrl, suggestName, urlOf } from './urlForm';
+import { type ConnectionFields, DEFAULT_PORT, emptyFields, fieldsFrom, fieldsFromUrl, sshOf, suggestName, urlOf } from './urlForm';
 
 const SSL_MODES: Record<Engine, { value: string; label: string }[]> = {
   postgres: [
@@ -70,6 +71,7 @@ export function ConnectionForm({ editing, onClose }: { editing?: ConnectionDto; 
         password: 'password' in input ? input.password : undefined,
         passwordEnv: 'passwordEnv' in input ? input.passwordEnv : undefined,
         id: editing && f.passwordMode === 'typed' && !f.password ? editing.id : undefined,
+        ssh: sshOf(f),
       })
       .catch((err: Error): ConnectionTestDto => ({ ok: false, error: err.message, latencyMs: 0 }));
     setTest({ pending: false, result });
@@ -79,7 +81,7 @@ export function ConnectionForm({ editing, onClose }: { editing?: ConnectionDto; 
     setSaving(true);
     setError('');
     try {
-      await save({ id: editing?.id, name: f.name.trim() || suggestName(f), url: urlOf(f), ...passwordInput() });
+      await save({ id: editing?.id, name: f.name.trim() || suggestName(f), url: urlOf(f), ...passwordInput(), ssh: sshOf(f) });
       onClose();
     } catch (err) {
       setError(messageOf(err));
@@ -213,6 +215,9 @@ export function ConnectionForm({ editing, onClose }: { editing?: ConnectionDto; 
                 </label>
               ) : null}
             </div>
+
+            <SshSection ssh={f.ssh} onChange={(patch) => set({ ssh: { ...f.ssh, ...patch } })} />
+            {test.result?.ssh?.hostKey?.status === 'unknown' ? <TrustHostKey hostKey={test.result.ssh.hostKey} onTrusted={() => void runTest()} /> : null}
           </>
         ) : (
           <>
