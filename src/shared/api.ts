@@ -409,10 +409,12 @@ export interface ApiEvents {
   'data/changed': { what: 'connections' | 'jobs' | 'schedules' };
   /** A schedule was due: the scheduler started a run, skipped the slot (a run of the job was still going), or could not start. */
   'schedule/fired': { scheduleId: string; jobId: string; jobName: string; outcome: ScheduleOutcomeKind; runId?: string; message: string; at: string };
+  /** The desktop shell asks its window to show a run (its "run finished" notification was clicked). */
+  'app/openRun': { runId: string };
 }
 
 export type EventName = keyof ApiEvents;
-export const EVENT_NAMES: EventName[] = ['run/event', 'run/finished', 'deadLetters/added', 'data/changed', 'schedule/fired'];
+export const EVENT_NAMES: EventName[] = ['run/event', 'run/finished', 'deadLetters/added', 'data/changed', 'schedule/fired', 'app/openRun'];
 
 // -- errors and envelopes ----------------------------------------------------
 
