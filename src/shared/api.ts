@@ -60,6 +60,9 @@ export const commands = {
     clearPassword: z.boolean().optional(),
     /** Reach the server through an SSH tunnel: names of secrets only (files, environment variables). */
     ssh: sshSchema.optional(),
+    /** SSH password / key passphrase typed for this session (kept in memory, never saved). Omitted: keep the one known. */
+    sshPassword: z.string().optional(),
+    sshPassphrase: z.string().optional(),
   }),
   'connections/delete': z.strictObject({ id }),
   /** Test a saved connection (`id`) or an unsaved form (`url` and password). */
@@ -70,6 +73,8 @@ export const commands = {
       password: z.string().optional(),
       passwordEnv: z.string().optional(),
       ssh: sshSchema.optional(),
+      sshPassword: z.string().optional(),
+      sshPassphrase: z.string().optional(),
     })
     .refine((v) => v.id !== undefined || v.url !== undefined, { message: 'give a connection id or a url', path: ['id'] }),
   /**
@@ -179,6 +184,8 @@ export interface ConnectionDto {
   passwordEnv?: string;
   /** The SSH tunnel it goes through, if any. */
   ssh?: SshSpec;
+  /** An SSH password or passphrase typed for this session is known (the secret itself never leaves the main process). */
+  sshSecretTyped?: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -10,6 +10,7 @@ import { notFound } from '../errors.js';
 import type { Handlers } from '../handlers.js';
 import { scrubSecrets } from '../secrets.js';
 import { rememberHostKey, trustHostKey } from './hostKeys.js';
+import { sshSessionSecrets } from './sshSecrets.js';
 import { connectionInfo, openSession, withPassword, withSession } from './sessions.js';
 import { passwordSource, storableUrl, toConnectionDto } from './urls.js';
 
@@ -20,7 +21,14 @@ function record(ctx: ApiContext, id: string): ConnectionRecord {
 }
 
 function dto(ctx: ApiContext, r: ConnectionRecord) {
-  return toConnectionDto(r, passwordSource(r, ctx.secrets.get(r.id) !== undefined, ctx.secrets.persistent));
+  const out = toConnectionDto(r, passwordSource(r, ctx.secrets.get(r.id) !== undefined, ctx.secrets.persistent));
+  return r.ssh && sshSessionSecrets.get(r.id) ? { ...out, sshSecretTyped: true } : out;
+}
+
+/** Typed SSH secrets of a form, over those already known for the connection. */
+function typedSsh(input: { id?: string; sshPassword?: string; sshPassphrase?: string }) {
+  const known = input.id ? sshSessionSecrets.get(input.id) : undefined;
+  return { password: input.sshPassword || known?.password, passphrase: input.sshPassphrase || known?.passphrase };
 }
 
 /**
@@ -59,20 +67,23 @@ export const connectionHandlers: Pick<
     const password = input.password || clean.password;
     if (input.clearPassword || input.passwordEnv || clean.info.engine === 'sqlite') ctx.secrets.delete(saved.id);
     if (password && !input.passwordEnv && clean.info.engine !== 'sqlite') ctx.secrets.set(saved.id, password);
+    if (!input.ssh) sshSessionSecrets.delete(saved.id);
+    else sshSessionSecrets.set(saved.id, { password: input.sshPassword || undefined, passphrase: input.sshPassphrase || undefined });
     ctx.emit('data/changed', { what: 'connections' });
     return dto(ctx, ctx.connections.get(saved.id)!);
   },
 
   'connections/delete': (input, ctx) => {
     ctx.secrets.delete(input.id);
+    sshSessionSecrets.delete(input.id);
     const deleted = ctx.connections.delete(input.id);
     if (deleted) ctx.emit('data/changed', { what: 'connections' });
     return { deleted };
   },
 
   'connections/test': async (input, ctx) => {
-    const typed = input.password ? [input.password] : [];
-    const scrub = (err: unknown) => scrubSecrets(errorMessage(err), [...ctx.secrets.known(), ...typed]);
+    const typed = [input.password, input.sshPassword, input.sshPassphrase].filter((v): v is string => !!v);
+    const scrub = (err: unknown) => scrubSecrets(errorMessage(err), [...ctx.secrets.known(), ...sshSessionSecrets.known(), ...typed]);
     const started = performance.now();
     let sshHop: SshHopDto | undefined;
     try {
@@ -88,7 +99,7 @@ export const connectionHandlers: Pick<
       // Two hops, reported apart: the SSH login (host key, credentials), then the database through it.
       let tunnel: Tunnel;
       try {
-        tunnel = await Tunnel.open(ssh, { host: info.host, port: info.port }, { baseDir: ctx.baseDir });
+        tunnel = await Tunnel.open(ssh, { host: info.host, port: info.port }, { baseDir: ctx.baseDir, secrets: typedSsh(input) });
       } catch (err) {
         const latencyMs = Math.round(performance.now() - started);
         const hostKey = err instanceof SshHostKeyError ? rememberHostKey(err.hostKey) : undefined;
@@ -115,7 +126,7 @@ export const connectionHandlers: Pick<
       return tables
         .map((t) => ({ name: tableLabel(t), schema: t.schema }))
         .sort((a, b) => a.name.localeCompare(b.name));
-    }, r.ssh);
+    }, r.ssh, sshSessionSecrets.get(r.id));
   },
 
   'connections/describe': async (input, ctx) => {
@@ -138,7 +149,7 @@ export const connectionHandlers: Pick<
         );
       }
       return out;
-    }, r.ssh);
+    }, r.ssh, sshSessionSecrets.get(r.id));
   },
 };
 

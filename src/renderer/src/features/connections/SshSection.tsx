@@ -4,8 +4,52 @@ import type { SshFields } from './urlForm';
 const AUTH: [SshFields['auth'], string][] = [
   ['key', 'Private key'],
   ['agent', 'ssh-agent'],
-  ['password', 'Password from an environment variable'],
+  ['password', 'Password'],
 ];
+
+/** A key's passphrase or the SSH password: from an environment variable, or typed for this session only. */
+function Secret({
+  ssh,
+  onChange,
+  what,
+  envField,
+  envPlaceholder,
+}: {
+  ssh: SshFields;
+  onChange(patch: Partial<SshFields>): void;
+  what: 'Passphrase' | 'Password';
+  envField: 'passphraseEnv' | 'passwordEnv';
+  envPlaceholder: string;
+}) {
+  return (
+    <div className="field-row">
+      <label className="field">
+        <span>{what}</span>
+        <select aria-label={`SSH ${what.toLowerCase()} source`} value={ssh.secretMode} onChange={(e) => onChange({ secretMode: e.target.value as SshFields['secretMode'] })}>
+          <option value="env">from an environment variable</option>
+          <option value="typed">typed (this session only)</option>
+        </select>
+      </label>
+      {ssh.secretMode === 'env' ? (
+        <label className="field grow">
+          <span>Variable</span>
+          <input value={ssh[envField]} placeholder={envPlaceholder} spellCheck={false} onChange={(e) => onChange({ [envField]: e.target.value })} />
+        </label>
+      ) : (
+        <label className="field grow">
+          <span>SSH {what.toLowerCase()}</span>
+          <input
+            type="password"
+            value={ssh.secret}
+            placeholder={ssh.secretKnown ? '•••• unchanged' : ''}
+            autoComplete="new-password"
+            onChange={(e) => onChange({ secret: e.target.value })}
+          />
+        </label>
+      )}
+    </div>
+  );
+}
 
 export function SshSection({ ssh, onChange }: { ssh: SshFields; onChange(patch: Partial<SshFields>): void }) {
   return (
@@ -40,21 +84,15 @@ export function SshSection({ ssh, onChange }: { ssh: SshFields; onChange(patch: 
             ))}
           </div>
           {ssh.auth === 'key' ? (
-            <div className="field-row">
-              <label className="field grow">
+            <>
+              <label className="field">
                 <span>Private key file</span>
                 <input value={ssh.privateKey} placeholder="~/.ssh/id_ed25519" spellCheck={false} onChange={(e) => onChange({ privateKey: e.target.value })} />
               </label>
-              <label className="field grow">
-                <span>Passphrase from variable</span>
-                <input value={ssh.passphraseEnv} placeholder="none (unencrypted key)" spellCheck={false} onChange={(e) => onChange({ passphraseEnv: e.target.value })} />
-              </label>
-            </div>
+              <Secret ssh={ssh} onChange={onChange} what="Passphrase" envField="passphraseEnv" envPlaceholder="none (unencrypted key)" />
+            </>
           ) : ssh.auth === 'password' ? (
-            <label className="field">
-              <span>Password from variable</span>
-              <input value={ssh.passwordEnv} placeholder="BASTION_PASSWORD" spellCheck={false} onChange={(e) => onChange({ passwordEnv: e.target.value })} />
-            </label>
+            <Secret ssh={ssh} onChange={onChange} what="Password" envField="passwordEnv" envPlaceholder="BASTION_PASSWORD" />
           ) : null}
           <label className="field">
             <span>known_hosts file</span>

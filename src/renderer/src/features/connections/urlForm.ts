@@ -11,19 +11,41 @@ export interface SshFields {
   user: string;
   auth: 'agent' | 'key' | 'password';
   privateKey: string;
+  /** Where the key's passphrase, or the password, comes from: a variable, or typed for this session. */
+  secretMode: 'env' | 'typed';
   passphraseEnv: string;
   passwordEnv: string;
+  /** Typed for this session: sent to the main process, kept in memory there, never saved. */
+  secret: string;
   knownHosts: string;
+  /** The main process already holds a typed secret for this connection. */
+  secretKnown: boolean;
 }
 
 export function emptySsh(): SshFields {
-  return { enabled: false, host: '', port: '22', user: '', auth: 'key', privateKey: '~/.ssh/id_ed25519', passphraseEnv: '', passwordEnv: '', knownHosts: '' };
+  return {
+    enabled: false,
+    host: '',
+    port: '22',
+    user: '',
+    auth: 'key',
+    privateKey: '~/.ssh/id_ed25519',
+    secretMode: 'env',
+    passphraseEnv: '',
+    passwordEnv: '',
+    secret: '',
+    knownHosts: '',
+    secretKnown: false,
+  };
 }
 
-function sshFieldsFrom(ssh: SshSpec | undefined): SshFields {
+function sshFieldsFrom(ssh: SshSpec | undefined, typed: boolean): SshFields {
   if (!ssh) return emptySsh();
   return {
+    ...emptySsh(),
     enabled: true,
+    secretMode: typed ? 'typed' : 'env',
+    secretKnown: typed,
     host: ssh.host,
     port: String(ssh.port),
     user: ssh.user,
@@ -33,6 +55,15 @@ function sshFieldsFrom(ssh: SshSpec | undefined): SshFields {
     passwordEnv: ssh.passwordEnv ?? '',
     knownHosts: ssh.knownHosts ?? '',
   };
+}
+
+/** An SSH password or passphrase typed in the form, for the session: what the API takes. */
+export function sshTyped(f: ConnectionFields): { sshPassword?: string; sshPassphrase?: string } {
+  const s = f.ssh;
+  if (!s.enabled || s.secretMode !== 'typed' || !s.secret) return {};
+  if (s.auth === 'password') return { sshPassword: s.secret };
+  if (s.auth === 'key') return { sshPassphrase: s.secret };
+  return {};
 }
 
 /** The job spec's "ssh" block the form makes, or undefined without a tunnel. */
@@ -45,8 +76,8 @@ export function sshOf(f: ConnectionFields): SshSpec | undefined {
     port: Number(s.port) || 22,
     user: s.user.trim(),
     privateKey: s.auth === 'key' ? opt(s.privateKey) : undefined,
-    passphraseEnv: s.auth === 'key' ? opt(s.passphraseEnv) : undefined,
-    passwordEnv: s.auth === 'password' ? opt(s.passwordEnv) : undefined,
+    passphraseEnv: s.auth === 'key' && s.secretMode === 'env' ? opt(s.passphraseEnv) : undefined,
+    passwordEnv: s.auth === 'password' && s.secretMode === 'env' ? opt(s.passwordEnv) : undefined,
     agent: s.auth === 'agent' ? true : undefined,
     knownHosts: opt(s.knownHosts),
   };
@@ -105,7 +136,7 @@ export function fieldsFrom(c: ConnectionDto): ConnectionFields {
     sslrootcert: c.params.sslrootcert ?? '',
     path: c.path ?? '',
     readonly: c.params.mode === 'ro',
-    ssh: sshFieldsFrom(c.ssh),
+    ssh: sshFieldsFrom(c.ssh, Boolean(c.sshSecretTyped)),
   };
 }
 
