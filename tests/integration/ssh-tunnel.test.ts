@@ -198,6 +198,31 @@ describe.skipIf(sshdMissing)(`SSH tunnels${sshdMissing ? ` (${sshdMissing})` : '
     expect(row).toEqual({ n: String(ROWS), d: String(ROWS) });
   });
 
+  it('sshd killed mid-run and not back: the run fails after its retries, naming the SSH host, and the target is as it was', async () => {
+    const target = await createPgDatabase();
+    cleanups.push(() => target.drop());
+    await pgQuery(target.url, 'CREATE TABLE orders (id bigint PRIMARY KEY, sku varchar(32) NOT NULL, qty int, price numeric(12,2), note text, created_at timestamp)');
+    const job = writeJob(dir, {
+      source: { url: pgSource.url },
+      target: { url: target.url, ssh: keyAuth() },
+      tables: [{ source: 'public.orders', target: 'orders', mode: 'append' }],
+      options: { ...slow, retries: { max: 2, baseDelayMs: 200 } },
+    }, 'gone.json');
+    try {
+      const r = await dbferryUntil(['run', job, '--state', join(dir, 'state6')], midStaging, (child) => {
+        sshd.kill();
+        setTimeout(() => child.kill('SIGKILL'), 40_000).unref();
+      });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.events.at(-1)).toMatchObject({ type: 'summary', status: 'failed' });
+      expect(String((r.events.at(-1) as { error?: string }).error)).toMatch(new RegExp(`SSH root@127\\.0\\.0\\.1:${sshd.port}`));
+      const [row] = await pgQuery<{ n: string }>(target.url, 'SELECT COUNT(*) AS n FROM orders');
+      expect(row.n).toBe('0');
+    } finally {
+      await sshd.start();
+    }
+  });
+
   it('sshd killed mid-run, the run killed while the tunnel is down, sshd restarted: dbferry resume completes with every row once', async () => {
     const target = await createPgDatabase();
     cleanups.push(() => target.drop());

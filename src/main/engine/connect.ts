@@ -2,7 +2,7 @@ import { parseConnectionUrl, redactUrl, type ConnectionInfo } from '../../shared
 import { ConnectionUrlError } from '../../shared/connectionUrl.js';
 import type { OpenOptions, Session } from './dialects/dialect.js';
 import { dialectFor } from './dialects/index.js';
-import { FerryError } from './errors.js';
+import { FerryError, isTransient } from './errors.js';
 import { Tunnel } from './ssh/tunnel.js';
 
 /** Open a session for a job endpoint URL. */
@@ -20,6 +20,7 @@ export async function openEndpoint(url: string, options: OpenOptions): Promise<S
   try {
     return await dialect.open(info, options);
   } catch (err) {
+    if (options.tunnel) throw throughTunnel(err, Tunnel.at(options.tunnel.port), options.tunnel.label);
     if (err instanceof FerryError) throw err;
     throw new FerryError('connection', `cannot connect to the ${options.role} ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
   }
@@ -29,7 +30,7 @@ export async function openEndpoint(url: string, options: OpenOptions): Promise<S
 async function openThroughOwnTunnel(url: string, info: ConnectionInfo & { engine: 'postgres' | 'mysql' }, options: OpenOptions): Promise<Session> {
   const tunnel = await Tunnel.open(options.ssh!, { host: info.host, port: info.port }, { baseDir: options.baseDir, secrets: options.sshSecrets });
   try {
-    const session = await openEndpoint(url, { ...options, ssh: undefined, sshSecrets: undefined, tunnel: tunnel.address });
+    const session = await openEndpoint(url, { ...options, ssh: undefined, sshSecrets: undefined, tunnel: { ...tunnel.address, label: tunnel.label } });
     const close = session.close.bind(session);
     session.close = async () => {
       try {
@@ -45,13 +46,23 @@ async function openThroughOwnTunnel(url: string, info: ConnectionInfo & { engine
   }
 }
 
-/** A database hop that failed because of the SSH side says so. */
-export function throughTunnel(err: unknown, tunnel: Tunnel): unknown {
-  if (!tunnel.lastError) return err;
+/**
+ * A database hop through a tunnel says so, and why the SSH side failed when
+ * this thread holds the tunnel (lanes in worker threads know only its label).
+ */
+export function throughTunnel(err: unknown, tunnel?: Tunnel, label = tunnel?.label): unknown {
   const message = err instanceof Error ? err.message : String(err);
-  return new FerryError('connection', `${message} (through ${tunnel.label}: ${tunnel.lastError.message})`, {
-    hint: tunnel.lastError.hint,
-    transient: tunnel.lastError.transient,
+  if (tunnel?.lastError) {
+    return new FerryError('connection', `${message} (through ${tunnel.label}: ${tunnel.lastError.message})`, {
+      hint: tunnel.lastError.hint,
+      transient: tunnel.lastError.transient,
+      cause: err,
+    });
+  }
+  if (!label || (err instanceof FerryError && err.kind !== 'connection')) return err;
+  return new FerryError('connection', `${message} (through the SSH tunnel ${label})`, {
+    hint: err instanceof FerryError && err.hint ? err.hint : `check that ${label.replace(/^SSH /, '')} is up; dbferry logs in to it again on the next retry`,
+    transient: isTransient(err),
     cause: err,
   });
 }

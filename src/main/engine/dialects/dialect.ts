@@ -67,8 +67,8 @@ export interface OpenOptions {
   ssh?: SshSpec;
   /** Secrets typed in the app for the SSH login (session only; never passed to workers). */
   sshSecrets?: SshSecrets;
-  /** The local end of an SSH tunnel the caller keeps open (a run's lanes all go through one). */
-  tunnel?: { host: string; port: number };
+  /** The local end of an SSH tunnel the caller keeps open (a run's lanes all go through one), and its label for messages. */
+  tunnel?: { host: string; port: number; label?: string };
 }
 
 /** dbferry's two counters a raw read appends to each row: the batch, and rowBase + the row's number. */

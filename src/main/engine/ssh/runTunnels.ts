@@ -28,8 +28,9 @@ export class RunTunnels {
   }
 
   /** The local end a role's connections go to, if it has a tunnel. */
-  address(role: Role): { host: string; port: number } | undefined {
-    return this.byRole[role]?.address;
+  address(role: Role): { host: string; port: number; label: string } | undefined {
+    const tunnel = this.byRole[role];
+    return tunnel && { ...tunnel.address, label: tunnel.label };
   }
 
   tunnel(role: Role): Tunnel | undefined {

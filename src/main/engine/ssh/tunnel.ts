@@ -165,7 +165,15 @@ export function connectSsh(ssh: SshSpec, options: TunnelOptions): Promise<Client
   });
 }
 
+/** This thread's open tunnels by local port: a failed database hop through one can say why. */
+const open = new Map<number, Tunnel>();
+
 export class Tunnel {
+  /** The tunnel listening on this local port in this thread, if any. */
+  static at(port: number): Tunnel | undefined {
+    return open.get(port);
+  }
+
   private client?: Client;
   private connecting?: Promise<Client>;
   private readonly server = net.createServer((socket) => this.forward(socket));
@@ -191,6 +199,7 @@ export class Tunnel {
         tunnel.server.once('error', reject);
         tunnel.server.listen(0, '127.0.0.1', () => resolve());
       });
+      open.set(tunnel.address.port, tunnel);
     } catch (err) {
       await tunnel.close();
       throw err;
@@ -261,6 +270,7 @@ export class Tunnel {
       )
       .then(
         (stream) => {
+          this.lastError = undefined;
           if (socket.destroyed) {
             stream.close();
             return;
@@ -286,6 +296,7 @@ export class Tunnel {
   }
 
   async close(): Promise<void> {
+    if (this.server.listening) open.delete(this.address.port);
     this.closed = true;
     for (const s of this.sockets) s.destroy();
     this.client?.end();
