@@ -5,9 +5,10 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Notification, app, dialog, session } from 'electron';
+import { BrowserWindow, app, dialog, session } from 'electron';
 import type { Router } from './api/router.js';
 import { SafeStorageSecrets } from './ipc/safeStorageSecrets.js';
+import { notifyRunFinished } from './ipc/notifications.js';
 import { registerIpc } from './ipc/register.js';
 import { createMainWindow } from './ipc/window.js';
 import { defaultStateDir } from './store/location.js';
@@ -18,20 +19,6 @@ const devServerUrl = process.env.ELECTRON_RENDERER_URL;
 
 let store: Store | undefined;
 let router: Router | undefined;
-
-function notifyRunFinished(r: Router): void {
-  r.subscribe((event, payload) => {
-    if (event !== 'run/finished' || !Notification.isSupported()) return;
-    const summary = payload as { status: string; rowsWritten: number; rowsDeadLettered: number; error?: string };
-    const body =
-      summary.status === 'succeeded'
-        ? `${summary.rowsWritten.toLocaleString()} rows written and verified`
-        : summary.status === 'dead-lettered'
-          ? `${summary.rowsDeadLettered.toLocaleString()} rows in the dead-letter queue`
-          : (summary.error ?? summary.status);
-    new Notification({ title: `dbferry: run ${summary.status}`, body }).show();
-  });
-}
 
 // DBFERRY_HOME moves all of the app's data, Chromium's included, as it moves the
 // CLI's: a second profile (or a test) then runs beside the usual one.

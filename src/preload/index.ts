@@ -8,7 +8,7 @@ import type { ApiResult, DbferryBridge, EventName } from '../shared/api.js';
 
 const INVOKE = 'dbferry:invoke';
 const EVENT = 'dbferry:event';
-const EVENTS: ReadonlySet<string> = new Set<EventName>(['run/event', 'run/finished', 'deadLetters/added', 'data/changed', 'schedule/fired']);
+const EVENTS: ReadonlySet<string> = new Set<EventName>(['run/event', 'run/finished', 'deadLetters/added', 'data/changed', 'schedule/fired', 'app/openRun']);
 
 const bridge: DbferryBridge = {
   invoke(command, input) {

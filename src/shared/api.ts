@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { Engine } from './connectionUrl.js';
 import type { PlannedTable, RunEvent, RunStatus, RunSummary, TableSummary } from './events.js';
-import { type JobSpec, type JobSpecInput, parseJobSpec } from './jobSpec.js';
+import { type JobSpec, type JobSpecInput, type SshSpec, parseJobSpec, sshSchema } from './jobSpec.js';
 
 // -- input building blocks ----------------------------------------------------
 
@@ -58,6 +58,11 @@ export const commands = {
       .optional(),
     /** Forget any saved or session password. */
     clearPassword: z.boolean().optional(),
+    /** Reach the server through an SSH tunnel: names of secrets only (files, environment variables). */
+    ssh: sshSchema.optional(),
+    /** SSH password / key passphrase typed for this session (kept in memory, never saved). Omitted: keep the one known. */
+    sshPassword: z.string().optional(),
+    sshPassphrase: z.string().optional(),
   }),
   'connections/delete': z.strictObject({ id }),
   /** Test a saved connection (`id`) or an unsaved form (`url` and password). */
@@ -67,8 +72,20 @@ export const commands = {
       url: z.string().min(1).optional(),
       password: z.string().optional(),
       passwordEnv: z.string().optional(),
+      ssh: sshSchema.optional(),
+      sshPassword: z.string().optional(),
+      sshPassphrase: z.string().optional(),
     })
     .refine((v) => v.id !== undefined || v.url !== undefined, { message: 'give a connection id or a url', path: ['id'] }),
+  /**
+   * Trust the SSH host key a test just showed (by its fingerprint): it is added
+   * to the known_hosts file, as `ssh` does when its user answers "yes".
+   */
+  'connections/trustHostKey': z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    fingerprint: z.string().min(1),
+  }),
   'connections/tables': z.strictObject({ id }),
   /** Columns, primary key and row estimate of some tables, over one session. */
   'connections/describe': z.strictObject({ id, tables: z.array(z.string().min(1, 'must not be empty')).min(1).max(1000) }),
@@ -165,13 +182,39 @@ export interface ConnectionDto {
   params: Record<string, string>;
   passwordSource: PasswordSource;
   passwordEnv?: string;
+  /** The SSH tunnel it goes through, if any. */
+  ssh?: SshSpec;
+  /** An SSH password or passphrase typed for this session is known (the secret itself never leaves the main process). */
+  sshSecretTyped?: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
+/** An SSH host key that is not (or no longer) trusted: shown before asking. */
+export interface HostKeyDto {
+  host: string;
+  port: number;
+  status: 'unknown' | 'changed' | 'revoked';
+  /** e.g. ssh-ed25519 */
+  type: string;
+  /** SHA256:… as ssh-keygen -l prints it. */
+  fingerprint: string;
+  knownHosts: string;
+}
+
+/** The SSH hop of a connection test, when the connection has a tunnel. */
+export interface SshHopDto {
+  ok: boolean;
+  /** e.g. "SSH deploy@bastion:22". */
+  label: string;
+  latencyMs: number;
+  error?: string;
+  hostKey?: HostKeyDto;
+}
+
 export type ConnectionTestDto =
-  | { ok: true; serverVersion: string; latencyMs: number; tableCount: number }
-  | { ok: false; error: string; latencyMs: number };
+  | { ok: true; serverVersion: string; latencyMs: number; tableCount: number; ssh?: SshHopDto }
+  | { ok: false; error: string; latencyMs: number; ssh?: SshHopDto };
 
 export interface TableRefDto {
   /** As a job spec names it: "public.orders" or "orders". */
@@ -330,6 +373,7 @@ export interface CommandOutputs {
   'connections/save': ConnectionDto;
   'connections/delete': { deleted: boolean };
   'connections/test': ConnectionTestDto;
+  'connections/trustHostKey': { knownHosts: string };
   'connections/tables': TableRefDto[];
   'connections/describe': TableDetailDto[];
   'jobs/list': JobDto[];
@@ -372,10 +416,12 @@ export interface ApiEvents {
   'data/changed': { what: 'connections' | 'jobs' | 'schedules' };
   /** A schedule was due: the scheduler started a run, skipped the slot (a run of the job was still going), or could not start. */
   'schedule/fired': { scheduleId: string; jobId: string; jobName: string; outcome: ScheduleOutcomeKind; runId?: string; message: string; at: string };
+  /** The desktop shell asks its window to show a run (its "run finished" notification was clicked). */
+  'app/openRun': { runId: string };
 }
 
 export type EventName = keyof ApiEvents;
-export const EVENT_NAMES: EventName[] = ['run/event', 'run/finished', 'deadLetters/added', 'data/changed', 'schedule/fired'];
+export const EVENT_NAMES: EventName[] = ['run/event', 'run/finished', 'deadLetters/added', 'data/changed', 'schedule/fired', 'app/openRun'];
 
 // -- errors and envelopes ----------------------------------------------------
 

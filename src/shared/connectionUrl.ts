@@ -15,6 +15,11 @@ export interface ServerConnection {
   database?: string;
   /** Remaining query parameters (sslmode, sslrootcert, ...). */
   params: Record<string, string>;
+  /**
+   * Where the driver dials instead: the local end of an SSH tunnel. `host` and
+   * `port` stay the server's as the SSH host sees it, for messages.
+   */
+  via?: { host: string; port: number };
 }
 
 export interface SqliteConnection {

@@ -17,10 +17,32 @@ const connectionUrl = z
     message: 'must start with postgres://, mysql://, mariadb:// or sqlite:',
   });
 
+/**
+ * An SSH tunnel to reach a database behind a bastion host. Only names of
+ * secrets belong here (files, environment variables), never the secrets.
+ */
+export const sshSchema = z.strictObject({
+  host: z.string().min(1, 'must not be empty'),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().min(1, 'must not be empty'),
+  /** Path of a private key file (OpenSSH or PEM); relative to the job file's folder. */
+  privateKey: z.string().min(1).optional(),
+  /** Environment variable holding the private key's passphrase. */
+  passphraseEnv: z.string().min(1).optional(),
+  /** Environment variable holding the SSH password. */
+  passwordEnv: z.string().min(1).optional(),
+  /** Use the running ssh-agent ($SSH_AUTH_SOCK); the default when neither a key nor a password is given. */
+  agent: z.boolean().optional(),
+  /** known_hosts file the host key is checked against (default ~/.ssh/known_hosts). */
+  knownHosts: z.string().min(1).optional(),
+});
+
 export const endpointSchema = z.strictObject({
   url: connectionUrl,
   /** Schema (PostgreSQL) the tables live in when a name is not qualified. */
   schema: z.string().min(1).optional(),
+  /** Reach the server through an SSH tunnel (PostgreSQL, MySQL/MariaDB). */
+  ssh: sshSchema.optional(),
 });
 
 export const columnRuleSchema = z.strictObject({
@@ -130,6 +152,7 @@ export type JobSpec = z.output<typeof jobSpecSchema>;
 export type TableSpec = z.output<typeof tableSpecSchema>;
 export type JobOptions = z.output<typeof optionsSchema>;
 export type ColumnRule = z.output<typeof columnRuleSchema>;
+export type SshSpec = z.output<typeof sshSchema>;
 
 export interface SpecProblem {
   path: string;
@@ -213,6 +236,11 @@ export function parseJobSpec(input: unknown): SpecParseResult {
 
 function crossFieldProblems(spec: JobSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
+  for (const role of ['source', 'target'] as const) {
+    if (spec[role].ssh && /^sqlite:/i.test(spec[role].url)) {
+      problems.push({ path: `${role}.ssh`, message: 'a SQLite file is opened on this machine, not through an SSH tunnel; remove "ssh" or use a server URL' });
+    }
+  }
   if (spec.tables === '*') return problems;
   const targets = new Map<string, number>();
   spec.tables.forEach((t, i) => {

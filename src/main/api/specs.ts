@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { JobSpec } from '../../shared/jobSpec.js';
 import type { ApiContext } from './context.js';
+import { sshSessionSecrets } from './connections/sshSecrets.js';
 
 type Endpoint = JobSpec['source'];
 
@@ -66,12 +67,30 @@ function resolveEndpoint(ctx: ApiContext, endpoint: Endpoint): Endpoint {
   const { url, password: written } = splitPassword(endpoint.url);
   const connection = ctx.connections.findByUrl(url);
   const password = written ?? (connection ? ctx.secrets.get(connection.id) : undefined);
-  if (password === undefined) return { ...endpoint, url };
+  // A saved connection's SSH tunnel goes with it into every job that names it.
+  const ssh = withTypedSshSecrets(endpoint.ssh ?? connection?.ssh ?? undefined, connection ? sshSessionSecrets.get(connection.id) : undefined, url);
+  if (password === undefined) return { ...endpoint, url, ssh };
   const u = new URL(url);
   const envName = `${ENV_PREFIX}${createHash('sha256').update(url).digest('hex').slice(0, 12).toUpperCase()}`;
   process.env[envName] = password;
   u.searchParams.set('passwordEnv', envName);
-  return { ...endpoint, url: u.toString() };
+  return { ...endpoint, url: u.toString(), ssh };
+}
+
+/** SSH secrets typed in the app reach the engine as environment variables named in the spec, as passwords do. */
+function withTypedSshSecrets(ssh: Endpoint['ssh'], typed: { password?: string; passphrase?: string } | undefined, url: string): Endpoint['ssh'] {
+  if (!ssh || !typed) return ssh;
+  const tag = createHash('sha256').update(`${url} ${ssh.user}@${ssh.host}:${ssh.port}`).digest('hex').slice(0, 12).toUpperCase();
+  const out = { ...ssh };
+  if (typed.password !== undefined) {
+    process.env[`DBFERRY_SSH_PASSWORD_${tag}`] = typed.password;
+    out.passwordEnv = `DBFERRY_SSH_PASSWORD_${tag}`;
+  }
+  if (typed.passphrase !== undefined && ssh.privateKey) {
+    process.env[`DBFERRY_SSH_PASSPHRASE_${tag}`] = typed.passphrase;
+    out.passphraseEnv = `DBFERRY_SSH_PASSPHRASE_${tag}`;
+  }
+  return out;
 }
 
 /**

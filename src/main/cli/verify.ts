@@ -14,9 +14,9 @@ export async function verifyCommand(args: string[], opts: { json?: boolean }): P
   const { spec, baseDir } = job;
   const sessions: Session[] = [];
   try {
-    const source = await openEndpoint(spec.source.url, { baseDir, role: 'source', schema: spec.source.schema });
+    const source = await openEndpoint(spec.source.url, { baseDir, role: 'source', schema: spec.source.schema, ssh: spec.source.ssh });
     sessions.push(source);
-    const target = await openEndpoint(spec.target.url, { baseDir, role: 'target', schema: spec.target.schema });
+    const target = await openEndpoint(spec.target.url, { baseDir, role: 'target', schema: spec.target.schema, ssh: spec.target.ssh });
     sessions.push(target);
     const plan = await buildPlan(spec, source, target);
     const missing = plan.tables.filter((t) => t.createTarget).map((t) => `the target has no table ${t.targetLabel}`);

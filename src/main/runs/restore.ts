@@ -37,7 +37,7 @@ export async function restoreRun(store: Store, idOrPrefix: string, given?: JobSp
   } else if (stored.target.url.includes('••••')) {
     throw new RunError(`run ${run.id}'s target needs a password dbferry does not store; pass the job file: dbferry backups restore ${run.id.slice(0, 8)} --job JOB.json`);
   }
-  const target = await openEndpoint(spec.target.url, { baseDir: run.baseDir, role: 'target', schema: spec.target.schema });
+  const target = await openEndpoint(spec.target.url, { baseDir: run.baseDir, role: 'target', schema: spec.target.schema, ssh: spec.target.ssh });
   try {
     const tables = await restoreBackups(target, backups.map((b) => b.record as BackupRecord), spec.options.isolation.target, run.id);
     markBackups(store, backups.map((b) => b.id), 'restored_at');

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Engine } from '../../shared/connectionUrl.js';
+import type { SshSpec } from '../../shared/jobSpec.js';
 import { now } from './store.js';
 
 export interface ConnectionRecord {
@@ -15,6 +16,8 @@ export interface ConnectionRecord {
   url: string;
   passwordEnv: string | null;
   secret: Buffer | null;
+  /** The SSH tunnel it goes through: names of secrets only, never a secret. */
+  ssh: SshSpec | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -26,6 +29,7 @@ interface ConnectionRow {
   url: string;
   password_env: string | null;
   secret: Buffer | null;
+  ssh_json: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -38,6 +42,7 @@ function toRecord(r: ConnectionRow): ConnectionRecord {
     url: r.url,
     passwordEnv: r.password_env,
     secret: r.secret,
+    ssh: r.ssh_json ? (JSON.parse(r.ssh_json) as SshSpec) : null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -48,6 +53,11 @@ export interface ConnectionFields {
   engine: Engine;
   url: string;
   passwordEnv: string | null;
+  ssh?: SshSpec | null;
+}
+
+function sshJson(fields: ConnectionFields): string | null {
+  return fields.ssh && fields.engine !== 'sqlite' ? JSON.stringify(fields.ssh) : null;
 }
 
 export class Connections {
@@ -72,15 +82,15 @@ export class Connections {
     const id = randomUUID();
     const at = now();
     this.db
-      .prepare('INSERT INTO connections (id, name, engine, url, password_env, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)')
-      .run(id, fields.name, fields.engine, fields.url, fields.passwordEnv, at, at);
+      .prepare('INSERT INTO connections (id, name, engine, url, password_env, secret, ssh_json, created_at, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)')
+      .run(id, fields.name, fields.engine, fields.url, fields.passwordEnv, sshJson(fields), at, at);
     return this.get(id)!;
   }
 
   update(id: string, fields: ConnectionFields): ConnectionRecord | undefined {
     this.db
-      .prepare('UPDATE connections SET name = ?, engine = ?, url = ?, password_env = ?, updated_at = ? WHERE id = ?')
-      .run(fields.name, fields.engine, fields.url, fields.passwordEnv, now(), id);
+      .prepare('UPDATE connections SET name = ?, engine = ?, url = ?, password_env = ?, ssh_json = ?, updated_at = ? WHERE id = ?')
+      .run(fields.name, fields.engine, fields.url, fields.passwordEnv, sshJson(fields), now(), id);
     return this.get(id);
   }
 

@@ -109,4 +109,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE schedules ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;  -- retries of a transient failure since the last regular slot
   CREATE INDEX schedules_job ON schedules (job_id);
   `,
+  // 3: a connection's SSH tunnel settings (JSON of the job spec's "ssh" block: names of secrets only)
+  `
+  ALTER TABLE connections ADD COLUMN ssh_json TEXT;
+  `,
 ];

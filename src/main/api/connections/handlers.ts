@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { ConnectionTestDto, TableDetailDto } from '../../../shared/api.js';
+import type { ConnectionTestDto, SshHopDto, TableDetailDto } from '../../../shared/api.js';
+import type { ConnectionInfo } from '../../../shared/connectionUrl.js';
+import { SshHostKeyError, Tunnel } from '../../engine/ssh/tunnel.js';
 import { errorMessage } from '../../engine/errors.js';
 import { tableLabel } from '../../engine/types.js';
 import type { ConnectionRecord } from '../../store/connections.js';
@@ -7,6 +9,8 @@ import type { ApiContext } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Handlers } from '../handlers.js';
 import { scrubSecrets } from '../secrets.js';
+import { rememberHostKey, trustHostKey } from './hostKeys.js';
+import { sshSessionSecrets } from './sshSecrets.js';
 import { connectionInfo, openSession, withPassword, withSession } from './sessions.js';
 import { passwordSource, storableUrl, toConnectionDto } from './urls.js';
 
@@ -17,7 +21,14 @@ function record(ctx: ApiContext, id: string): ConnectionRecord {
 }
 
 function dto(ctx: ApiContext, r: ConnectionRecord) {
-  return toConnectionDto(r, passwordSource(r, ctx.secrets.get(r.id) !== undefined, ctx.secrets.persistent));
+  const out = toConnectionDto(r, passwordSource(r, ctx.secrets.get(r.id) !== undefined, ctx.secrets.persistent));
+  return r.ssh && sshSessionSecrets.get(r.id) ? { ...out, sshSecretTyped: true } : out;
+}
+
+/** Typed SSH secrets of a form, over those already known for the connection. */
+function typedSsh(input: { id?: string; sshPassword?: string; sshPassphrase?: string }) {
+  const known = input.id ? sshSessionSecrets.get(input.id) : undefined;
+  return { password: input.sshPassword || known?.password, passphrase: input.sshPassphrase || known?.passphrase };
 }
 
 /**
@@ -43,33 +54,38 @@ function followConnection(ctx: ApiContext, from: string, to: string): void {
 
 export const connectionHandlers: Pick<
   Handlers,
-  'connections/list' | 'connections/save' | 'connections/delete' | 'connections/test' | 'connections/tables' | 'connections/describe'
+  'connections/list' | 'connections/save' | 'connections/delete' | 'connections/test' | 'connections/trustHostKey' | 'connections/tables' | 'connections/describe'
 > = {
   'connections/list': (_, ctx) => ctx.connections.list().map((r) => dto(ctx, r)),
 
   'connections/save': (input, ctx) => {
     const clean = storableUrl(input.url, input.passwordEnv, ctx.baseDir);
-    const fields = { name: input.name, engine: clean.info.engine, url: clean.url, passwordEnv: input.passwordEnv ?? null };
+    const fields = { name: input.name, engine: clean.info.engine, url: clean.url, passwordEnv: input.passwordEnv ?? null, ssh: input.ssh ?? null };
     const before = input.id ? record(ctx, input.id) : undefined;
     const saved = before ? ctx.connections.update(before.id, fields)! : ctx.connections.create(fields);
     if (before && before.url !== saved.url) followConnection(ctx, before.url, saved.url);
     const password = input.password || clean.password;
     if (input.clearPassword || input.passwordEnv || clean.info.engine === 'sqlite') ctx.secrets.delete(saved.id);
     if (password && !input.passwordEnv && clean.info.engine !== 'sqlite') ctx.secrets.set(saved.id, password);
+    if (!input.ssh) sshSessionSecrets.delete(saved.id);
+    else sshSessionSecrets.set(saved.id, { password: input.sshPassword || undefined, passphrase: input.sshPassphrase || undefined });
     ctx.emit('data/changed', { what: 'connections' });
     return dto(ctx, ctx.connections.get(saved.id)!);
   },
 
   'connections/delete': (input, ctx) => {
     ctx.secrets.delete(input.id);
+    sshSessionSecrets.delete(input.id);
     const deleted = ctx.connections.delete(input.id);
     if (deleted) ctx.emit('data/changed', { what: 'connections' });
     return { deleted };
   },
 
   'connections/test': async (input, ctx) => {
-    const typed = input.password ? [input.password] : [];
+    const typed = [input.password, input.sshPassword, input.sshPassphrase].filter((v): v is string => !!v);
+    const scrub = (err: unknown) => scrubSecrets(errorMessage(err), [...ctx.secrets.known(), ...sshSessionSecrets.known(), ...typed]);
     const started = performance.now();
+    let sshHop: SshHopDto | undefined;
     try {
       // A form being edited: its URL, with the saved connection's password unless a new one is typed.
       const info = input.url
@@ -78,38 +94,44 @@ export const connectionHandlers: Pick<
             input.password || (input.id && !input.passwordEnv ? ctx.secrets.get(input.id) : undefined),
           )
         : connectionInfo(ctx, record(ctx, input.id!));
-      const session = await openSession(ctx, info);
+      const ssh = input.url ? input.ssh : (record(ctx, input.id!).ssh ?? undefined);
+      if (!ssh || info.engine === 'sqlite') return await testDatabase(ctx, info);
+      // Two hops, reported apart: the SSH login (host key, credentials), then the database through it.
+      let tunnel: Tunnel;
       try {
-        // Latency is one round trip on an open session, as a DBA measures it.
-        const t0 = performance.now();
-        await session.query('SELECT 1');
-        const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
-        const tables = await session.listTables();
-        return { ok: true, serverVersion: session.serverVersion, latencyMs, tableCount: tables.length } satisfies ConnectionTestDto;
+        tunnel = await Tunnel.open(ssh, { host: info.host, port: info.port }, { baseDir: ctx.baseDir, secrets: typedSsh(input) });
+      } catch (err) {
+        const latencyMs = Math.round(performance.now() - started);
+        const hostKey = err instanceof SshHostKeyError ? rememberHostKey(err.hostKey) : undefined;
+        return { ok: false, error: scrub(err), latencyMs, ssh: { ok: false, label: `SSH ${ssh.user}@${ssh.host}:${ssh.port}`, latencyMs, error: scrub(err), hostKey } };
+      }
+      sshHop = { ok: true, label: tunnel.label, latencyMs: Math.round(performance.now() - started) };
+      try {
+        return { ...(await testDatabase(ctx, { ...info, via: tunnel.address })), ssh: sshHop };
       } finally {
-        await session.close().catch(() => {});
+        await tunnel.close();
       }
     } catch (err) {
-      return {
-        ok: false,
-        error: scrubSecrets(errorMessage(err), [...ctx.secrets.known(), ...typed]),
-        latencyMs: Math.round(performance.now() - started),
-      } satisfies ConnectionTestDto;
+      return { ok: false, error: scrub(err), latencyMs: Math.round(performance.now() - started), ssh: sshHop } satisfies ConnectionTestDto;
     }
   },
 
+  'connections/trustHostKey': (input) => trustHostKey(input.host, input.port, input.fingerprint),
+
   'connections/tables': async (input, ctx) => {
-    const info = connectionInfo(ctx, record(ctx, input.id));
+    const r = record(ctx, input.id);
+    const info = connectionInfo(ctx, r);
     return withSession(ctx, info, async (s) => {
       const tables = await s.listTables();
       return tables
         .map((t) => ({ name: tableLabel(t), schema: t.schema }))
         .sort((a, b) => a.name.localeCompare(b.name));
-    });
+    }, r.ssh, sshSessionSecrets.get(r.id));
   },
 
   'connections/describe': async (input, ctx) => {
-    const info = connectionInfo(ctx, record(ctx, input.id));
+    const r = record(ctx, input.id);
+    const info = connectionInfo(ctx, r);
     return withSession(ctx, info, async (s) => {
       const out: TableDetailDto[] = [];
       for (const name of input.tables) {
@@ -127,7 +149,21 @@ export const connectionHandlers: Pick<
         );
       }
       return out;
-    });
+    }, r.ssh, sshSessionSecrets.get(r.id));
   },
 };
+
+/** The database hop: connect, one round trip (latency as a DBA measures it), count the tables. */
+async function testDatabase(ctx: ApiContext, info: ConnectionInfo): Promise<ConnectionTestDto> {
+  const session = await openSession(ctx, info);
+  try {
+    const t0 = performance.now();
+    await session.query('SELECT 1');
+    const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
+    const tables = await session.listTables();
+    return { ok: true, serverVersion: session.serverVersion, latencyMs, tableCount: tables.length };
+  } finally {
+    await session.close().catch(() => {});
+  }
+}
 

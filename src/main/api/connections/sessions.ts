@@ -1,5 +1,8 @@
 /** Opening short-lived engine sessions for tests and introspection. */
 import type { ConnectionInfo } from '../../../shared/connectionUrl.js';
+import type { SshSpec } from '../../../shared/jobSpec.js';
+import type { SshSecrets } from '../../engine/ssh/auth.js';
+import { Tunnel } from '../../engine/ssh/tunnel.js';
 import { dialectFor } from '../../engine/dialects/index.js';
 import type { Session } from '../../engine/dialects/dialect.js';
 import type { ConnectionRecord } from '../../store/connections.js';
@@ -49,11 +52,28 @@ export async function openSession(ctx: ApiContext, info: ConnectionInfo): Promis
   }
 }
 
-export async function withSession<T>(ctx: ApiContext, info: ConnectionInfo, fn: (s: Session) => Promise<T>): Promise<T> {
+export async function withSession<T>(ctx: ApiContext, info: ConnectionInfo, fn: (s: Session) => Promise<T>, ssh?: SshSpec | null, secrets?: SshSecrets): Promise<T> {
+  if (ssh && info.engine !== 'sqlite') return withTunnel(ctx, ssh, info, (via) => withSession(ctx, { ...info, via }, fn), secrets);
   const session = await openSession(ctx, info);
   try {
     return await fn(session);
   } finally {
     await session.close().catch(() => {});
+  }
+}
+
+/** Run fn with an SSH tunnel to the connection's server open; `via` is where to connect instead. */
+export async function withTunnel<T>(
+  ctx: ApiContext,
+  ssh: SshSpec,
+  info: ConnectionInfo & { engine: 'postgres' | 'mysql' },
+  fn: (via: { host: string; port: number }) => Promise<T>,
+  secrets?: SshSecrets,
+): Promise<T> {
+  const tunnel = await Tunnel.open(ssh, { host: info.host, port: info.port }, { baseDir: ctx.baseDir, secrets });
+  try {
+    return await fn(tunnel.address);
+  } finally {
+    await tunnel.close();
   }
 }

@@ -54,6 +54,7 @@ export function toConnectionDto(record: ConnectionRecord, source: PasswordSource
     url: record.url,
     passwordSource: source,
     passwordEnv: record.passwordEnv ?? undefined,
+    ssh: record.ssh ?? undefined,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

@@ -5,6 +5,8 @@
  * only this interface; engine differences are data (Capabilities) or
  * overrides, never `if (engine === ...)` in the pipeline.
  */
+import type { SshSpec } from '../../../shared/jobSpec.js';
+import type { SshSecrets } from '../ssh/auth.js';
 import type { ConnectionInfo, Engine } from '../../../shared/connectionUrl.js';
 import type { SchemaSupport } from '../schema/model.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeKind, TypeMapping, Value } from '../types.js';
@@ -64,6 +66,12 @@ export interface OpenOptions {
   statementTimeoutMs?: number;
   /** PostgreSQL: schema for unqualified names (default "public"). */
   schema?: string;
+  /** Reach the server through an SSH tunnel opened for this session alone (closed with it). */
+  ssh?: SshSpec;
+  /** Secrets typed in the app for the SSH login (session only; never passed to workers). */
+  sshSecrets?: SshSecrets;
+  /** The local end of an SSH tunnel the caller keeps open (a run's lanes all go through one), and its label for messages. */
+  tunnel?: { host: string; port: number; label?: string };
 }
 
 /** dbferry's two counters a raw read appends to each row: the batch, and rowBase + the row's number. */

@@ -93,9 +93,9 @@ export interface PlanReport {
 export async function planJob(spec: JobSpec, opts: { baseDir: string }): Promise<PlanReport> {
   const sessions: Session[] = [];
   try {
-    const source = await openEndpoint(spec.source.url, { baseDir: opts.baseDir, role: 'source', schema: spec.source.schema });
+    const source = await openEndpoint(spec.source.url, { baseDir: opts.baseDir, role: 'source', schema: spec.source.schema, ssh: spec.source.ssh });
     sessions.push(source);
-    const target = await openEndpoint(spec.target.url, { baseDir: opts.baseDir, role: 'target', schema: spec.target.schema });
+    const target = await openEndpoint(spec.target.url, { baseDir: opts.baseDir, role: 'target', schema: spec.target.schema, ssh: spec.target.ssh });
     sessions.push(target);
     const plan = await buildPlan(spec, source, target);
     return {

@@ -26,6 +26,7 @@ import { localServerCount, openLanes, plannedLanes, type Lanes } from '../worker
 import type { ChunkTask } from '../workers/protocol.js';
 import { deadKey } from './verify.js';
 import { RefusalTally } from './refusals.js';
+import { RunTunnels } from '../ssh/runTunnels.js';
 
 export interface TableCheckpoint {
   staging: string;
@@ -102,6 +103,7 @@ class Run {
   private readonly tables: TableState[] = [];
   private readonly staged: StagedTable[] = [];
   private readonly endpoints: Endpoint[] = [];
+  private tunnels?: RunTunnels;
   private source!: Endpoint;
   private target?: Endpoint;
   private readonly signal: AbortSignal;
@@ -205,11 +207,12 @@ class Run {
       this.disposeSignal();
       await this.lanes?.close();
       await Promise.allSettled(this.endpoints.map((e) => e.close()));
+      await this.tunnels?.close();
     }
   }
 
   private openOptions(role: 'source' | 'target'): OpenOptions {
-    return { baseDir: this.ctx.baseDir, role, schema: this.spec[role].schema, statementTimeoutMs: this.spec.options.timeouts.statementMs };
+    return { baseDir: this.ctx.baseDir, role, schema: this.spec[role].schema, statementTimeoutMs: this.spec.options.timeouts.statementMs, tunnel: this.tunnels?.address(role) };
   }
 
   private openEndpoint(role: 'source' | 'target'): Promise<Endpoint> {
@@ -217,6 +220,8 @@ class Run {
   }
 
   private async open(): Promise<void> {
+    // One SSH connection per tunneled side for the whole run; every lane connects through it.
+    this.tunnels = await RunTunnels.open(this.spec, this.ctx.baseDir);
     this.source = await this.openEndpoint('source');
     this.endpoints.push(this.source);
     this.target = await this.openEndpoint('target');

@@ -10,6 +10,8 @@ import { PlanPreview } from '../features/jobs/PlanPreview';
 import { RunScreen } from '../features/runs/RunScreen';
 import { RunsScreen } from '../features/runs/RunsScreen';
 import { SchedulesScreen } from '../features/schedules/SchedulesScreen';
+import { NotificationsToggle } from '../features/runs/NotificationsToggle';
+import { startRunNotifications } from '../features/runs/notifications';
 import { startRunsFeed, useRuns } from '../features/runs/store';
 import type { Route } from './routes';
 import { startApp, useApp } from './store';
@@ -78,6 +80,7 @@ export function App() {
     started = true;
     startApp();
     startRunsFeed();
+    startRunNotifications();
   }, []);
 
   useEffect(() => {
@@ -143,6 +146,7 @@ export function App() {
             {dark ? <IconSun /> : <IconMoon />}
             <span>{dark ? 'Light theme' : 'Dark theme'}</span>
           </button>
+          <NotificationsToggle />
           <p className="mode-note">
             {info?.mode === 'browser' ? 'Browser mode · 127.0.0.1' : 'Desktop'}
             {link !== 'open' ? <span className="error-text"> · reconnecting…</span> : null}

@@ -43,8 +43,8 @@ export interface Link {
 export async function connect(info: ServerConnection, options: OpenOptions): Promise<Link> {
   const where = `${info.host}:${info.port}${info.database ? `/${info.database}` : ''}`;
   const config: ConnectionOptions = {
-    host: info.host,
-    port: info.port,
+    host: info.via?.host ?? info.host,
+    port: info.via?.port ?? info.port,
     user: info.user ?? 'root',
     password: resolvePassword(info, where),
     database: info.database,

@@ -26,10 +26,11 @@ export async function connect(info: ServerConnection, options: OpenOptions): Pro
     port: info.port,
     database: info.database ?? info.user ?? 'postgres',
     user: info.user ?? process.env.USER ?? 'postgres',
+    via: info.via,
   };
   const client = new pg.Client({
-    host: info.host,
-    port: info.port,
+    host: info.via?.host ?? info.host,
+    port: info.via?.port ?? info.port,
     user: label.user,
     database: label.database,
     password: resolvePassword(info),
@@ -121,10 +122,10 @@ export function sslOptions(info: ServerConnection): false | import('node:tls').C
  */
 export function cancelRunning(client: pg.Client, label: ServerLabel): Promise<void> {
   const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
+  // Through an SSH tunnel the cancel request takes the tunnel too.
+  const { host, port } = label.via ?? label;
   return new Promise((resolve) => {
-    const socket = label.host.startsWith('/')
-      ? net.connect(`${label.host}/.s.PGSQL.${label.port}`)
-      : net.connect(label.port, label.host);
+    const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host);
     socket.setTimeout(10_000, () => socket.destroy());
     socket.on('error', () => resolve());
     socket.on('close', () => resolve());

@@ -19,6 +19,8 @@ export interface ServerLabel {
   port: number;
   database: string;
   user: string;
+  /** The local end of an SSH tunnel the connection goes through. */
+  via?: { host: string; port: number };
 }
 
 const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);

@@ -4,9 +4,10 @@ import type { Engine } from '../../../../shared/connectionUrl';
 import { api, messageOf } from '../../api';
 import { useApp } from '../../app/store';
 import { Dialog } from '../../components/Dialog';
-import { TestResult } from './TestResult';
+import { SshSection } from './SshSection';
+import { TestResult, TrustHostKey } from './TestResult';
 import { ENGINE_LABEL, useConnections } from './store';
-import { type ConnectionFields, DEFAULT_PORT, emptyFields, fieldsFrom, fieldsFromUrl, suggestName, urlOf } from './urlForm';
+import { type ConnectionFields, DEFAULT_PORT, emptyFields, fieldsFrom, fieldsFromUrl, sshOf, sshTyped, suggestName, urlOf } from './urlForm';
 
 const SSL_MODES: Record<Engine, { value: string; label: string }[]> = {
   postgres: [
@@ -69,7 +70,10 @@ export function ConnectionForm({ editing, onClose }: { editing?: ConnectionDto; 
         url: urlOf(f),
         password: 'password' in input ? input.password : undefined,
         passwordEnv: 'passwordEnv' in input ? input.passwordEnv : undefined,
-        id: editing && f.passwordMode === 'typed' && !f.password ? editing.id : undefined,
+        // The saved connection's session secrets (database password, SSH password or passphrase) unless new ones are typed.
+        id: editing && ((f.passwordMode === 'typed' && !f.password) || (f.ssh.secretKnown && !f.ssh.secret)) ? editing.id : undefined,
+        ssh: sshOf(f),
+        ...sshTyped(f),
       })
       .catch((err: Error): ConnectionTestDto => ({ ok: false, error: err.message, latencyMs: 0 }));
     setTest({ pending: false, result });
@@ -79,7 +83,7 @@ export function ConnectionForm({ editing, onClose }: { editing?: ConnectionDto; 
     setSaving(true);
     setError('');
     try {
-      await save({ id: editing?.id, name: f.name.trim() || suggestName(f), url: urlOf(f), ...passwordInput() });
+      await save({ id: editing?.id, name: f.name.trim() || suggestName(f), url: urlOf(f), ...passwordInput(), ssh: sshOf(f), ...sshTyped(f) });
       onClose();
     } catch (err) {
       setError(messageOf(err));
@@ -213,6 +217,9 @@ export function ConnectionForm({ editing, onClose }: { editing?: ConnectionDto; 
                 </label>
               ) : null}
             </div>
+
+            <SshSection ssh={f.ssh} onChange={(patch) => set({ ssh: { ...f.ssh, ...patch } })} />
+            {test.result?.ssh?.hostKey?.status === 'unknown' ? <TrustHostKey hostKey={test.result.ssh.hostKey} onTrusted={() => void runTest()} /> : null}
           </>
         ) : (
           <>

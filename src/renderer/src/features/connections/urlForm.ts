@@ -1,6 +1,87 @@
 /** The connection form's fields, and the URL they make (never with the password in it). */
 import { parseConnectionUrl, type Engine } from '../../../../shared/connectionUrl';
 import type { ConnectionDto } from '../../../../shared/api';
+import type { SshSpec } from '../../../../shared/jobSpec';
+
+/** The SSH tunnel part of the form. Secrets are named (files, environment variables), never typed here. */
+export interface SshFields {
+  enabled: boolean;
+  host: string;
+  port: string;
+  user: string;
+  auth: 'agent' | 'key' | 'password';
+  privateKey: string;
+  /** Where the key's passphrase, or the password, comes from: a variable, or typed for this session. */
+  secretMode: 'env' | 'typed';
+  passphraseEnv: string;
+  passwordEnv: string;
+  /** Typed for this session: sent to the main process, kept in memory there, never saved. */
+  secret: string;
+  knownHosts: string;
+  /** The main process already holds a typed secret for this connection. */
+  secretKnown: boolean;
+}
+
+export function emptySsh(): SshFields {
+  return {
+    enabled: false,
+    host: '',
+    port: '22',
+    user: '',
+    auth: 'key',
+    privateKey: '~/.ssh/id_ed25519',
+    secretMode: 'env',
+    passphraseEnv: '',
+    passwordEnv: '',
+    secret: '',
+    knownHosts: '',
+    secretKnown: false,
+  };
+}
+
+function sshFieldsFrom(ssh: SshSpec | undefined, typed: boolean): SshFields {
+  if (!ssh) return emptySsh();
+  return {
+    ...emptySsh(),
+    enabled: true,
+    secretMode: typed ? 'typed' : 'env',
+    secretKnown: typed,
+    host: ssh.host,
+    port: String(ssh.port),
+    user: ssh.user,
+    auth: ssh.privateKey ? 'key' : ssh.passwordEnv ? 'password' : 'agent',
+    privateKey: ssh.privateKey ?? emptySsh().privateKey,
+    passphraseEnv: ssh.passphraseEnv ?? '',
+    passwordEnv: ssh.passwordEnv ?? '',
+    knownHosts: ssh.knownHosts ?? '',
+  };
+}
+
+/** An SSH password or passphrase typed in the form, for the session: what the API takes. */
+export function sshTyped(f: ConnectionFields): { sshPassword?: string; sshPassphrase?: string } {
+  const s = f.ssh;
+  if (!s.enabled || s.secretMode !== 'typed' || !s.secret) return {};
+  if (s.auth === 'password') return { sshPassword: s.secret };
+  if (s.auth === 'key') return { sshPassphrase: s.secret };
+  return {};
+}
+
+/** The job spec's "ssh" block the form makes, or undefined without a tunnel. */
+export function sshOf(f: ConnectionFields): SshSpec | undefined {
+  const s = f.ssh;
+  if (!s.enabled || f.engine === 'sqlite') return undefined;
+  const opt = (v: string) => (v.trim() ? v.trim() : undefined);
+  return {
+    host: s.host.trim(),
+    port: Number(s.port) || 22,
+    user: s.user.trim(),
+    privateKey: s.auth === 'key' ? opt(s.privateKey) : undefined,
+    passphraseEnv: s.auth === 'key' && s.secretMode === 'env' ? opt(s.passphraseEnv) : undefined,
+    passwordEnv: s.auth === 'password' && s.secretMode === 'env' ? opt(s.passwordEnv) : undefined,
+    agent: s.auth === 'agent' ? true : undefined,
+    knownHosts: opt(s.knownHosts),
+  };
+}
 
 export interface ConnectionFields {
   engine: Engine;
@@ -16,6 +97,7 @@ export interface ConnectionFields {
   sslrootcert: string;
   path: string;
   readonly: boolean;
+  ssh: SshFields;
 }
 
 export const DEFAULT_PORT: Record<Engine, string> = { postgres: '5432', mysql: '3306', sqlite: '' };
@@ -35,6 +117,7 @@ export function emptyFields(engine: Engine = 'postgres'): ConnectionFields {
     sslrootcert: '',
     path: '',
     readonly: false,
+    ssh: emptySsh(),
   };
 }
 
@@ -53,6 +136,7 @@ export function fieldsFrom(c: ConnectionDto): ConnectionFields {
     sslrootcert: c.params.sslrootcert ?? '',
     path: c.path ?? '',
     readonly: c.params.mode === 'ro',
+    ssh: sshFieldsFrom(c.ssh, Boolean(c.sshSecretTyped)),
   };
 }
 
