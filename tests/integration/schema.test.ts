@@ -248,3 +248,24 @@ it('into MariaDB, where DDL commits on its own, a schema the target refuses remo
     await target.drop();
   }
 });
+
+it.each(['sqlite'] as const)('a later sync into the migrated %s database applies and verifies, its keys, triggers and counters in place', async (into) => {
+  const source = sources.get('mysql')!;
+  const target = await createTestDb(into, dir);
+  try {
+    const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: '*' }, `job-again-${into}.json`);
+    const state = tempDir('dbferry-schema-state-');
+    const first = await dbferry(['run', job, '--json', '--state', state]);
+    expect(first.events.at(-1)!.status, first.stderr).toBe('succeeded');
+    // (Every genre row is updated again to the values it holds: the ON UPDATE trigger must leave them alone.)
+    await source.exec(`UPDATE album SET title = 'A, again' WHERE artist_id = 1 AND album_no = 1`);
+    const again = await dbferry(['run', job, '--json', '--state', state]);
+    const summary = again.events.at(-1)!;
+    expect(summary.status, `${String(summary.error)}\n${again.stderr}`).toBe('succeeded');
+    expect((summary.tables as { verified: string }[]).every((t) => t.verified === 'checksum')).toBe(true);
+    await target.exec(`INSERT INTO genre (name) VALUES ('Later')`);
+    expect((await target.rows(`SELECT id FROM genre WHERE name = 'Later'`)).map(([v]) => Number(v))).toEqual([6]);
+  } finally {
+    await target.drop();
+  }
+});
