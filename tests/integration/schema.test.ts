@@ -160,8 +160,9 @@ describe.each(ENGINES)('from %s', (from) => {
       await target.exec(`INSERT INTO track (artist_id, album_no, title) VALUES (2, 1, 'new')`);
       expect((await target.rows(`SELECT id FROM track WHERE title = 'new'`)).map(([v]) => Number(v))).toEqual([4]);
       if (from === 'mysql') {
-        // MySQL's ON UPDATE CURRENT_TIMESTAMP: a trigger where the target has no such clause.
+        // MySQL's ON UPDATE CURRENT_TIMESTAMP: a trigger where the target has no such clause; an update that changes nothing stamps nothing.
         await target.exec(`UPDATE genre SET rating = 4 WHERE name = 'Jazz'`);
+        await target.exec(`UPDATE genre SET rating = rating WHERE name = 'Rock'`);
         expect((await target.rows(`SELECT updated_at FROM genre WHERE name = 'Jazz'`))[0][0]).not.toBeNull();
         expect((await target.rows(`SELECT updated_at FROM genre WHERE name = 'Rock'`))[0][0]).toBeNull();
       }
@@ -244,6 +245,27 @@ it('into MariaDB, where DDL commits on its own, a schema the target refuses remo
     expect((await target.tables()).filter((t) => !t.startsWith('_dbferry_'))).toEqual([]);
   } finally {
     await source.drop();
+    await target.drop();
+  }
+});
+
+it.each(['sqlite'] as const)('a later sync into the migrated %s database applies and verifies, its keys, triggers and counters in place', async (into) => {
+  const source = sources.get('mysql')!;
+  const target = await createTestDb(into, dir);
+  try {
+    const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: '*' }, `job-again-${into}.json`);
+    const state = tempDir('dbferry-schema-state-');
+    const first = await dbferry(['run', job, '--json', '--state', state]);
+    expect(first.events.at(-1)!.status, first.stderr).toBe('succeeded');
+    // (Every genre row is updated again to the values it holds: the ON UPDATE trigger must leave them alone.)
+    await source.exec(`UPDATE album SET title = 'A, again' WHERE artist_id = 1 AND album_no = 1`);
+    const again = await dbferry(['run', job, '--json', '--state', state]);
+    const summary = again.events.at(-1)!;
+    expect(summary.status, `${String(summary.error)}\n${again.stderr}`).toBe('succeeded');
+    expect((summary.tables as { verified: string }[]).every((t) => t.verified === 'checksum')).toBe(true);
+    await target.exec(`INSERT INTO genre (name) VALUES ('Later')`);
+    expect((await target.rows(`SELECT id FROM genre WHERE name = 'Later'`)).map(([v]) => Number(v))).toEqual([6]);
+  } finally {
     await target.drop();
   }
 });

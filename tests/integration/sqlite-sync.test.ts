@@ -101,7 +101,9 @@ describe('SQLite → SQLite with the CLI', () => {
     expect((await dbferry(['run', job('upsert'), '--state', state])).code).toBe(0);
     sqliteExec(
       join(dir, 'copy.db'),
-      `INSERT INTO order_items VALUES (999999, 1, 1, 1, '1.00');
+      // A row whose order is gone: the copy's foreign keys would refuse it, so they are off for this edit.
+      `PRAGMA foreign_keys = OFF;
+       INSERT INTO order_items VALUES (999999, 1, 1, 1, '1.00');
        INSERT INTO customers VALUES (100000, 'Ghost', 'ghost@example.com', 'XX', 0, '2024-01-01 00:00:00');
        UPDATE products SET price = '0.01' WHERE id = 7;`,
     );
@@ -114,7 +116,8 @@ describe('SQLite → SQLite with the CLI', () => {
 
   it('replace gives an exact copy whatever the target held', async () => {
     expect((await dbferry(['run', job('upsert'), '--state', state])).code).toBe(0);
-    sqliteExec(join(dir, 'copy.db'), `DELETE FROM orders WHERE id > 1500; UPDATE customers SET name = 'changed';`);
+    // Orders whose items stay behind: the copy's foreign keys would refuse it, so they are off for this edit.
+    sqliteExec(join(dir, 'copy.db'), `PRAGMA foreign_keys = OFF; DELETE FROM orders WHERE id > 1500; UPDATE customers SET name = 'changed';`);
     const r = await dbferry(['run', job('replace'), '--state', state]);
     expect(r.code).toBe(0);
     expectCopyEqualsSource();
@@ -252,9 +255,10 @@ describe('bad input leaves the target untouched', () => {
     const spec = (key: string[]) =>
       writeJob(dir, { source: { url: `sqlite://${SHOP}` }, target: { url: 'sqlite:copy.db' }, tables: [{ source: 'customers', key, mode: 'upsert' }] }, `key-${key[0]}.json`);
     const unique = await dbferry(['plan', spec(['email']), '--json']);
-    expect(unique.events[0].warnings).toEqual([]);
+    // (Its other warning: with email as the new table's key, id no longer generates keys in SQLite.)
+    expect((unique.events[0].warnings as string[]).filter((w) => w.includes('"key"'))).toEqual([]);
     const loose = await dbferry(['plan', spec(['country']), '--json']);
-    expect(loose.events[0].warnings).toEqual([expect.stringContaining('customers: "key" (country) is not the primary key or a unique index in the source')]);
+    expect((loose.events[0].warnings as string[]).filter((w) => w.includes('"key"'))).toEqual([expect.stringContaining('customers: "key" (country) is not the primary key or a unique index in the source')]);
   });
 
   it('a state store from a newer dbferry is refused, not corrupted', async () => {

@@ -134,7 +134,8 @@ function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, n
       items.push({ object: 'on update', name: column!.name, detail, fate: 'adapted', note: fit.adaptation });
     }
   }
-  const pk = new Set(plan.sourceInfo.primaryKey);
+  // The target's primary key (the job's "key" where it names one), in source names.
+  const pk = new Set(plan.key.map((k) => plan.columns[plan.targetColumns.findIndex((c) => c.name === k)]?.name ?? k));
   for (const index of schema.indexes) {
     const object = index.unique ? 'unique index' : 'index';
     const detail = index.columns.map((c) => `${c.name}${c.prefix !== undefined ? `(${c.prefix})` : ''}${c.descending ? ' DESC' : ''}`).join(', ') || '(expression)';

@@ -207,11 +207,15 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
     const cols = index.columns.map((c) => `${q(c.name)}${c.descending ? ' DESC' : ''}`).join(', ');
     await session.execute(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} ON ${session.quoteTable(work.table)} (${cols})`);
   }
-  // MySQL's ON UPDATE CURRENT_TIMESTAMP: the trigger's own UPDATE does not fire it again (recursive_triggers is off).
+  // MySQL's ON UPDATE CURRENT_TIMESTAMP: when another column changed and this one was left alone (an update that
+  // changes nothing, as a sync's often does, stamps nothing). The trigger's own UPDATE does not fire it again
+  // (recursive_triggers is off).
   const t = session.quoteTable(work.table);
   for (const c of work.onUpdateNow) {
+    const others = work.columns.filter((x) => x.name !== c).map((x) => `NEW.${q(x.name)} IS NOT OLD.${q(x.name)}`);
+    if (others.length === 0) continue;
     await session.execute(
-      `CREATE TRIGGER ${q(`${work.table.name}_${c}_on_update`)} AFTER UPDATE ON ${t} FOR EACH ROW WHEN NEW.${q(c)} IS OLD.${q(c)} BEGIN UPDATE ${t} SET ${q(c)} = CURRENT_TIMESTAMP WHERE rowid = NEW.rowid; END`,
+      `CREATE TRIGGER ${q(`${work.table.name}_${c}_on_update`)} AFTER UPDATE ON ${t} FOR EACH ROW WHEN NEW.${q(c)} IS OLD.${q(c)} AND (${others.join(' OR ')}) BEGIN UPDATE ${t} SET ${q(c)} = CURRENT_TIMESTAMP WHERE rowid = NEW.rowid; END`,
     );
   }
 }

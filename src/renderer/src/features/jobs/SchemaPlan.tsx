@@ -10,12 +10,13 @@ const FATE: Record<PlannedSchemaItem['fate'], { label: string; className: string
 /** A table's indexes, keys, defaults and generated key, and what the run does with each. */
 export function SchemaPlan({ items, table }: { items: PlannedSchemaItem[]; table: string }) {
   if (items.length === 0) return null;
-  const left = items.filter((i) => i.fate === 'not carried' || i.fate === 'missing').length;
+  const notCarried = items.filter((i) => i.fate === 'not carried').length;
+  const missing = items.filter((i) => i.fate === 'missing').length;
+  const summary = missing ? `${missing} missing in the existing table` : notCarried ? `${notCarried} not carried` : 'all carried';
   return (
-    <details className="plan-schema" open={left > 0} aria-label={`Schema for ${table}`}>
+    <details className="plan-schema" open={notCarried + missing > 0} aria-label={`Schema for ${table}`}>
       <summary>
-        Schema: {items.length} object{items.length === 1 ? '' : 's'}
-        {left ? `, ${left} not carried` : ', all carried'}
+        Schema: {items.length} object{items.length === 1 ? '' : 's'}, {summary}
       </summary>
       <table className="table table-compact">
         <thead>
