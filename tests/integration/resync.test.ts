@@ -220,4 +220,17 @@ describe.each(PAIRS)('re-sync %s → %s', (sourceEngine, targetEngine) => {
       expect(await content(target), name).toEqual(fresh);
     }
   });
+
+  it.runIf(targetEngine === 'postgres')('stays in place where a grant or a foreign key would be lost with the old table, and keeps them', async () => {
+    await run('replace');
+    await target.exec('CREATE TABLE child (id int PRIMARY KEY, item int REFERENCES items (id))');
+    const withKey = await run('replace');
+    expect(withKey.path).toMatch(/^in place.*foreign keys reference it.*child/);
+    await target.exec('DROP TABLE child');
+    await target.exec('GRANT SELECT ON items TO PUBLIC');
+    const withGrant = await run('replace');
+    expect(withGrant.path).toMatch(/^in place.*grants/);
+    expect(await target.rows("SELECT has_table_privilege('public', 'items', 'SELECT')")).toEqual([['t']]);
+    await expectTargetEqualsSource();
+  });
 });
