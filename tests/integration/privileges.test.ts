@@ -172,6 +172,20 @@ describe('MySQL/MariaDB privilegeProblems', () => {
     expect(await check(mysqlDialect, limitedUrl, { role: 'target', tables: [{ name: 'orders' }], createIn: {} })).toEqual([]);
   });
 
+  it('a replace swaps only where the account may ALTER and DROP the table (RENAME TABLE needs both)', async () => {
+    const blockers = async () => {
+      const session = await mysqlDialect.open(parseConnectionUrl(limitedUrl), { baseDir: '/tmp', role: 'target' });
+      try {
+        return (await session.swapCheck!({ name: 'orders' })).blockers;
+      } finally {
+        await session.close();
+      }
+    };
+    expect((await blockers()).join('; ')).toMatch(/the account lacks ALTER( and DROP)? on it, which RENAME TABLE needs/);
+    await db.admin.query(`GRANT ALTER, DROP ON \`${db.name}\`.\`orders\` TO ?@'%'`, [user]);
+    expect((await blockers()).join('; ')).not.toMatch(/lacks/);
+  });
+
   it('reads SHOW GRANTS lines and database patterns', () => {
     const grants: Grants = { global: new Set(), databases: [], tables: [] };
     addShowGrantsLine(grants, 'GRANT USAGE ON *.* TO `u`@`%` IDENTIFIED BY PASSWORD \'*X\'');

@@ -164,6 +164,15 @@ export class StandardApplySql implements ApplySql {
     ];
   }
 
+  /** PostgreSQL and SQLite form, inside the restore transaction (DDL rolls back with it). */
+  swapBack(target: TableName, backup: TableName, primaryKeyName?: string): string[] {
+    return [
+      `DROP TABLE ${this.table(target)}`,
+      `ALTER TABLE ${this.table({ schema: target.schema, name: backup.name })} RENAME TO ${this.quote(target.name)}`,
+      ...(primaryKeyName ? [`ALTER TABLE ${this.table(target)} RENAME CONSTRAINT ${this.quote(`${backup.name.slice(0, 58)}_pkey`)} TO ${this.quote(primaryKeyName)}`] : []),
+    ];
+  }
+
   savepoint(name: string): string {
     return `SAVEPOINT ${this.quote(name)}`;
   }

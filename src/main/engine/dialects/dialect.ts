@@ -173,6 +173,11 @@ export interface ApplySql {
    * its place (promoteStaging's arguments); `primaryKeyName` as SwapCheck's.
    */
   swapStaging?(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string): string[];
+  /**
+   * Undo a swap: the table in place goes and `backup` (the table a swap
+   * replaced) takes its name again, its key constraint named as before.
+   */
+  swapBack?(target: TableName, backup: TableName, primaryKeyName?: string): string[];
   savepoint(name: string): string;
   rollbackToSavepoint(name: string): string;
   releaseSavepoint(name: string): string;

@@ -52,6 +52,8 @@ export interface BackupRecord {
   keysTable?: TableName;
   key: string[];
   columns: string[];
+  /** Replace by swap: `rowsTable` is the old table itself, which undo swaps back (its key constraint's name as it was). */
+  swapped?: { primaryKeyName?: string };
   /** Incremental tables: the watermark before the run, which undoing the run puts back (none: there was none). */
   watermark?: { flow: string; targetTable: string; previous?: string };
 }
@@ -205,7 +207,7 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
     };
     if (plan.swap) {
       // The old table itself, renamed at apply: nothing is copied.
-      out.push({ ...record, kind: 'table', rowsTable });
+      out.push({ ...record, kind: 'table', rowsTable, swapped: { primaryKeyName: plan.swap.primaryKeyName } });
     } else if (plan.createTarget) {
       out.push({ ...record, kind: 'created' });
     } else if (plan.mode === 'replace') {

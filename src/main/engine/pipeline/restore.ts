@@ -27,19 +27,27 @@ export async function restoreBackups(target: Session, records: BackupRecord[], i
       }
     }
   }
-  await indexBackups(target, ordered);
+  // A table replaced by swap is swapped back where nothing now pins the one in place; else its rows are copied back.
+  const swapBack = new Set<BackupRecord>();
+  for (const r of ordered) if (await canSwapBack(target, r)) swapBack.add(r);
+  await indexBackups(target, ordered.filter((r) => !swapBack.has(r)));
   const results = new Map<BackupRecord, RestoredTable>(ordered.map((r) => [r, { table: tableLabel(r.target), kind: r.kind, deleted: 0, inserted: 0 }]));
   const sql = target.applySql;
   const ddlInTx = target.dialect.capabilities.transactionalDdl;
   const drops = ordered.filter((r) => r.kind === 'created');
   await target.transaction(async () => {
+    for (const r of swapBack) {
+      results.get(r)!.deleted = await target.countRows(r.target);
+      results.get(r)!.inserted = await target.countRows(r.rowsTable!);
+    }
     for (const r of ordered) {
       const out = results.get(r)!;
+      if (swapBack.has(r)) continue;
       if (r.kind === 'table') out.deleted += await target.execute(sql.deleteAll(r.target));
       if ((r.kind === 'rows' || r.kind === 'keys') && r.keysTable) out.deleted += await target.execute(sql.deleteMatching(r.target, r.keysTable, r.key));
     }
     for (const r of [...ordered].reverse()) {
-      if ((r.kind === 'table' || r.kind === 'rows') && r.rowsTable) {
+      if ((r.kind === 'table' || r.kind === 'rows') && r.rowsTable && !swapBack.has(r)) {
         const info = await target.describeTable(r.rowsTable);
         // A table the run rebuilt (plan.rebuild) no longer has dbferry's leftover columns: its rows go back without them.
         const now = new Set((await target.describeTable(r.target))?.columns.map((c) => c.name));
@@ -59,13 +67,20 @@ export async function restoreBackups(target: Session, records: BackupRecord[], i
       if (r.watermark) await writeWatermark(target, r.target.schema, runId, { flow: r.watermark.flow, targetTable: r.watermark.targetTable, value: r.watermark.previous });
     }
     if (ddlInTx) for (const r of drops) await target.dropTable(r.target);
+    if (ddlInTx) for (const r of swapBack) for (const s of sql.swapBack!(r.target, r.rowsTable!, r.swapped?.primaryKeyName)) await target.execute(s);
   }, isolation);
+  if (!ddlInTx) for (const r of swapBack) for (const s of sql.swapBack!(r.target, r.rowsTable!, r.swapped?.primaryKeyName)) await target.execute(s);
   // MySQL: DROP TABLE commits implicitly, so tables the run created go after the data is back.
   if (!ddlInTx) for (const r of drops) await target.dropTable(r.target);
   for (const r of ordered) {
     for (const t of [r.rowsTable, r.keysTable]) if (t) await target.dropTable(t).catch(() => undefined);
   }
   return ordered.map((r) => results.get(r)!);
+}
+
+async function canSwapBack(target: Session, r: BackupRecord): Promise<boolean> {
+  if (r.kind !== 'table' || !r.swapped || !r.rowsTable || !target.applySql.swapBack || !target.swapCheck) return false;
+  return (await target.swapCheck(r.target)).blockers.length === 0;
 }
 
 /**

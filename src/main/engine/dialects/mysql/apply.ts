@@ -61,6 +61,12 @@ export class MysqlApplySql extends StandardApplySql {
     return `DELETE x FROM ${this.table(keys)} AS g JOIN ${this.table(target)} AS x ON ${this.keyMatch(key, 'g', 'x')}`;
   }
 
+  /** Both names at once, then the table that was in place dropped (after the restore's transaction: DDL commits on its own). */
+  override swapBack(target: TableName, backup: TableName): string[] {
+    const gone = { schema: target.schema, name: `${backup.name}_r` };
+    return [`RENAME TABLE ${this.table(target)} TO ${this.table(gone)}, ${this.table(backup)} TO ${this.table(target)}`, `DROP TABLE ${this.table(gone)}`];
+  }
+
   override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
     const set = columns.filter((c) => !key.includes(c));
     if (set.length === 0) return '';

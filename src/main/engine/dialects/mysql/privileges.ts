@@ -104,6 +104,18 @@ export async function privilegeProblems(ctx: PrivilegeContext, request: Privileg
   }
 }
 
+/** The privileges among `wanted` that the account lacks on one table (a grant at any level counts). */
+export async function missingOnTable(ctx: PrivilegeContext, table: TableName, wanted: string[]): Promise<string[]> {
+  try {
+    const [[currentUser, lowerCaseNames]] = await rows(ctx.conn, 'SELECT CURRENT_USER(), @@lower_case_table_names');
+    const grants = await readGrants(ctx, splitAccount(String(currentUser)));
+    const database = table.schema ?? (await currentDatabase(ctx.conn));
+    return wanted.filter((p) => !holds(grants, p, database, table.name, Number(lowerCaseNames) !== 0));
+  } catch (err) {
+    throw ctx.fail(err);
+  }
+}
+
 interface Account {
   user: string;
   host: string;

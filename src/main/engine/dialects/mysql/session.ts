@@ -12,7 +12,7 @@ import { swapCheck } from './swap.js';
 import type { Link, ServerFacts } from './connect.js';
 import { mysqlError } from './errors.js';
 import * as introspect from './introspect.js';
-import { privilegeProblems } from './privileges.js';
+import { missingOnTable, privilegeProblems } from './privileges.js';
 import * as read from './read.js';
 import * as snapshot from './snapshot.js';
 import * as types from './types.js';
@@ -74,8 +74,12 @@ export class MysqlSession implements Session {
     return privilegeProblems(this, request);
   }
 
-  swapCheck(table: TableName): Promise<SwapCheck> {
-    return swapCheck((sql, params) => this.query(sql, params), table.schema, table.name);
+  /** Besides what pins the table: RENAME TABLE needs ALTER and DROP on it, which the run's preflight does not ask for. */
+  async swapCheck(table: TableName): Promise<SwapCheck> {
+    const check = await swapCheck((sql, params) => this.query(sql, params), table.schema, table.name);
+    const missing = await missingOnTable(this, table, ['ALTER', 'DROP']).catch(() => ['ALTER', 'DROP']);
+    if (missing.length) check.blockers.push(`the account lacks ${missing.join(' and ')} on it, which RENAME TABLE needs`);
+    return check;
   }
 
   mapType(type: LogicalType): TypeMapping {
