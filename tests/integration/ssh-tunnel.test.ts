@@ -198,6 +198,28 @@ describe.skipIf(sshdMissing)(`SSH tunnels${sshdMissing ? ` (${sshdMissing})` : '
     expect(row).toEqual({ n: String(ROWS), d: String(ROWS) });
   });
 
+  it('sshd killed between apply and verification (MariaDB source): verification reads again through a new SSH login', async () => {
+    const target = await createPgDatabase();
+    cleanups.push(() => target.drop());
+    const job = writeJob(dir, {
+      source: { url: mysqlSource.url, ssh: keyAuth() },
+      target: { url: target.url },
+      tables: [{ source: 'orders', target: 'orders', mode: 'upsert' }],
+      options: { retries: { max: 6, baseDelayMs: 300 } },
+    }, 'verify-drop.json');
+    // Before the fix, the read on the dropped source connection never ended: the run hung here.
+    const r = await dbferryUntil(['run', job, '--state', join(dir, 'state7')], (e) => e.type === 'apply-started', async (child) => {
+      setTimeout(() => child.kill('SIGKILL'), 40_000).unref();
+      sshd.kill();
+      await new Promise((res) => setTimeout(res, 700));
+      await sshd.start();
+    });
+    expect(r.signal, 'the run hung').toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: ROWS, rowsWritten: ROWS });
+    expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true, sourceRows: ROWS, targetRows: ROWS });
+  });
+
   it('sshd killed mid-run and not back: the run fails after its retries, naming the SSH host, and the target is as it was', async () => {
     const target = await createPgDatabase();
     cleanups.push(() => target.drop());
