@@ -91,6 +91,10 @@ describe.skipIf(sshdMissing)(`SSH tunnels${sshdMissing ? ` (${sshdMissing})` : '
     expect(accepted(sshd.log()) - before).toBe(2);
     expect(sshd.log()).toMatch(/direct-tcpip.*5432|port 5432/);
     expect(sshd.log()).toMatch(/direct-tcpip.*3306|port 3306/);
+
+    // `dbferry verify` goes through the same tunnels.
+    const verified = await dbferry(['verify', job, '--json']);
+    expect(verified.code, verified.stderr).toBe(0);
   });
 
   it('MariaDB → PostgreSQL, the source logged in by password (from passwordEnv), the target by key, verified by checksum', async () => {
