@@ -34,7 +34,8 @@ async function fillPg(db: PgTestDatabase): Promise<void> {
     db.url,
     `CREATE TABLE orders (id bigint PRIMARY KEY, sku varchar(32) NOT NULL, qty int, price numeric(12,2), note text, created_at timestamp);
      INSERT INTO orders SELECT g, 'SKU-' || g, g % 7, g * 1.25, CASE WHEN g % 10 = 0 THEN NULL ELSE 'note ' || g || ' é' END,
-       timestamp '2024-01-01' + g * interval '1 minute' FROM generate_series(1, ${ROWS}) g`,
+       timestamp '2024-01-01' + g * interval '1 minute' FROM generate_series(1, ${ROWS}) g;
+     ANALYZE orders`,
   );
 }
 
@@ -74,6 +75,8 @@ describe.skipIf(sshdMissing)(`SSH tunnels${sshdMissing ? ` (${sshdMissing})` : '
   it('PostgreSQL → MariaDB through tunnels on both sides (key auth): one SSH login per side, every lane through it, verified by checksum', async () => {
     const target = await createMysqlDatabase();
     cleanups.push(() => target.drop());
+    // An existing target: staged in chunks by several lanes (worker threads), each connecting through the tunnels.
+    await target.admin.query('CREATE TABLE orders (id bigint PRIMARY KEY, sku varchar(32) NOT NULL, qty int, price decimal(12,2), note longtext, created_at datetime(6))');
     const before = accepted(sshd.log());
     const job = writeJob(dir, {
       name: 'pg to mariadb over ssh',
@@ -87,10 +90,16 @@ describe.skipIf(sshdMissing)(`SSH tunnels${sshdMissing ? ` (${sshdMissing})` : '
     expect(r.events.at(-1)).toMatchObject({ type: 'summary', status: 'succeeded', rowsRead: ROWS, rowsWritten: ROWS, rowsDeadLettered: 0 });
     const [rows] = await target.admin.query('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d, SUM(price) AS s FROM orders');
     expect((rows as { n: number; d: number; s: string }[])[0]).toMatchObject({ n: ROWS, d: ROWS, s: String((ROWS * (ROWS + 1) / 2) * 1.25) + '.00' });
+    // Three lanes in worker threads, all through the two tunnels the run opened.
+    expect((r.events.at(-1) as { metrics?: unknown }).metrics).toMatchObject({ lanes: 3, workers: true });
     // One SSH connection per side for the whole run, and the database traffic really went through it.
     expect(accepted(sshd.log()) - before).toBe(2);
     expect(sshd.log()).toMatch(/direct-tcpip.*5432|port 5432/);
     expect(sshd.log()).toMatch(/direct-tcpip.*3306|port 3306/);
+
+    // `dbferry verify` goes through the same tunnels.
+    const verified = await dbferry(['verify', job, '--json']);
+    expect(verified.code, verified.stderr).toBe(0);
   });
 
   it('MariaDB → PostgreSQL, the source logged in by password (from passwordEnv), the target by key, verified by checksum', async () => {
@@ -196,6 +205,28 @@ describe.skipIf(sshdMissing)(`SSH tunnels${sshdMissing ? ` (${sshdMissing})` : '
     expect(accepted(sshd.log())).toBeGreaterThan(logins + 1);
     const [row] = await pgQuery<{ n: string; d: string }>(target.url, 'SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM orders');
     expect(row).toEqual({ n: String(ROWS), d: String(ROWS) });
+  });
+
+  it('sshd killed between apply and verification (MariaDB source): verification reads again through a new SSH login', async () => {
+    const target = await createPgDatabase();
+    cleanups.push(() => target.drop());
+    const job = writeJob(dir, {
+      source: { url: mysqlSource.url, ssh: keyAuth() },
+      target: { url: target.url },
+      tables: [{ source: 'orders', target: 'orders', mode: 'upsert' }],
+      options: { retries: { max: 6, baseDelayMs: 300 } },
+    }, 'verify-drop.json');
+    // Before the fix, the read on the dropped source connection never ended: the run hung here.
+    const r = await dbferryUntil(['run', job, '--state', join(dir, 'state7')], (e) => e.type === 'apply-started', async (child) => {
+      setTimeout(() => child.kill('SIGKILL'), 40_000).unref();
+      sshd.kill();
+      await new Promise((res) => setTimeout(res, 700));
+      await sshd.start();
+    });
+    expect(r.signal, 'the run hung').toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.events.at(-1)).toMatchObject({ status: 'succeeded', rowsRead: ROWS, rowsWritten: ROWS });
+    expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true, sourceRows: ROWS, targetRows: ROWS });
   });
 
   it('sshd killed mid-run and not back: the run fails after its retries, naming the SSH host, and the target is as it was', async () => {

@@ -135,7 +135,6 @@ export function jsonRowsReadable(c: Column): boolean {
  * the buffer is full).
  */
 async function* bufferfuls(ctx: ReadContext, query: Parameters<CoreConnection['query']>[0] & object, highWaterMark: number): AsyncGenerator<unknown[][]> {
-  const stream = ctx.core.query(query as never).stream({ highWaterMark });
   // Listened to for the whole read: mysql2 emits a query's error on the stream
   // whenever it comes, also while a bufferful is out with the caller; a connection
   // that drops mid-stream it reports on the connection only (a query without a
@@ -151,11 +150,14 @@ async function* bufferfuls(ctx: ReadContext, query: Parameters<CoreConnection['q
     ended = true;
     wake?.();
   };
+  // Before the query: on a connection that dropped while idle (a lost SSH tunnel, a KILL
+  // between statements) mysql2 emits "closed state" on the connection at once, inside query().
+  ctx.core.on('error', onError);
+  const stream = ctx.core.query(query as never).stream({ highWaterMark });
   stream.on('error', onError);
   stream.on('end', onEnd);
   stream.on('close', onEnd);
   stream.on('readable', () => wake?.());
-  ctx.core.on('error', onError);
   try {
     for (;;) {
       const rows: unknown[][] = [];
