@@ -73,7 +73,8 @@ describe.skipIf(!chromiumAvailable())('run notifications in browser mode', () =>
     const toggle = page.getByLabel('Notify when a run finishes');
     await expect.poll(() => toggle.isVisible()).toBe(true);
     expect(await toggle.isChecked()).toBe(false);
-    await toggle.check();
+    // The box turns on once the permission is granted (asynchronously): click, then wait for it.
+    await toggle.click();
     await expect.poll(() => toggle.isChecked()).toBe(true);
 
     // In front: the toast is enough.
@@ -94,7 +95,8 @@ describe.skipIf(!chromiumAvailable())('run notifications in browser mode', () =>
     await expect.poll(() => page.locator('#run-title [data-status]').getAttribute('data-status')).toBe('succeeded');
 
     // Turned off, no more.
-    await toggle.uncheck();
+    await toggle.click();
+    await expect.poll(() => toggle.isChecked()).toBe(false);
     await page.evaluate(() => window.dispatchEvent(new Event('blur')));
     await runDemoJob();
     await new Promise((r) => setTimeout(r, 500));
