@@ -124,6 +124,8 @@ export interface TableDef {
    * copies the table (MySQL's AUTO_INCREMENT); engines that add it cheaply later ignore this.
    */
   generatedKey?: string;
+  /** The source's key is a SQLite rowid (max + 1, no counter): SQLite declares it INTEGER PRIMARY KEY without AUTOINCREMENT. */
+  generatedKeyIsRowid?: boolean;
 }
 
 /**

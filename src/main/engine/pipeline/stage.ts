@@ -137,7 +137,8 @@ export async function createStagingTable(plan: TablePlan, target: Session, stagi
     columns: stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable })),
     primaryKey: keyNow ? plan.key : [],
     // Its generated key too (options.schema "full"): MySQL would copy the table to add it afterwards.
-    ...(keyNow && plan.schemaWork?.generatedKey ? { generatedKey: plan.schemaWork.generatedKey.column } : {}),
+    // SQLite would copy it to make the key an INTEGER PRIMARY KEY.
+    ...(keyNow && plan.schemaWork?.generatedKey ? { generatedKey: plan.schemaWork.generatedKey.column, generatedKeyIsRowid: plan.schemaWork.generatedKey.from === 'rowid' } : {}),
   });
 }
 

@@ -106,7 +106,8 @@ export interface TableWork {
   primaryKey: string[];
   /** Target SQL of each default, from the target's renderDefault. */
   defaults: { column: string; sql: string }[];
-  generatedKey?: { column: string; next?: string };
+  /** `from`: how the source generates it (a SQLite rowid into SQLite is carried as it is, with no rebuild). */
+  generatedKey?: { column: string; next?: string; from?: GeneratedKey['kind'] };
   indexes: TargetIndex[];
   foreignKeys: TargetForeignKey[];
   /** Columns the target sets to the current time when their row changes (a trigger where the engine has no ON UPDATE). */
@@ -143,7 +144,7 @@ export interface SchemaSupport {
   /** An index this engine cannot build as it is: the one it builds, and the adaptation named; or the reason it cannot. */
   adaptIndex(index: IndexDef, columns: Column[], sameEngine: boolean): { index: TargetIndex; adaptation?: string } | { reason: string };
   /** Can this engine make this column generate keys (with a counter where it has one)? A reason when not, an adaptation when changed. */
-  adaptGeneratedKey(column: Column, primaryKey: string[]): { adaptation?: string } | { reason: string };
+  adaptGeneratedKey(column: Column, primaryKey: string[], from: GeneratedKey['kind']): { adaptation?: string } | { reason: string };
   /** How this engine sets a column to the current time when its row changes; a reason when it cannot. */
   adaptOnUpdateNow(column: Column): { adaptation: string } | { reason: string };
   /** Referential actions the engine refuses (InnoDB: SET DEFAULT): carried as NO ACTION, named. */

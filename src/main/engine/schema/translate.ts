@@ -93,10 +93,10 @@ function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, n
   if (key) {
     const column = targetColumn(plan, key.column);
     const detail = `${key.column}, ${key.kind}${key.next !== undefined ? `, next ${key.next}` : ''}`;
-    const fit = column ? to.adaptGeneratedKey(column, plan.key) : { reason: `column ${key.column} is not copied` };
+    const fit = column ? to.adaptGeneratedKey(column, plan.key, key.kind) : { reason: `column ${key.column} is not copied` };
     if ('reason' in fit) items.push({ object: 'generated key', name: key.column, detail, fate: 'not carried', note: fit.reason });
     else {
-      work.generatedKey = { column: column!.name, next: key.next };
+      work.generatedKey = { column: column!.name, next: key.next, from: key.kind };
       items.push({ object: 'generated key', name: column!.name, detail, fate: fit.adaptation ? 'adapted' : 'carried', ...(fit.adaptation ? { note: `${fit.adaptation}, continuing at ${key.next ?? 'the largest key + 1'}` } : {}) });
     }
   }

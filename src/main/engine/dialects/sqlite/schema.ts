@@ -148,10 +148,12 @@ function adaptIndex(index: IndexDef): { index: TargetIndex; adaptation?: string 
   };
 }
 
-function adaptGeneratedKey(column: Column, key: string[]): { adaptation?: string } | { reason: string } {
+function adaptGeneratedKey(column: Column, key: string[], from: GeneratedKey['kind']): { adaptation?: string } | { reason: string } {
   if (column.type.kind !== 'integer' || key.length !== 1 || key[0] !== column.name) {
     return { reason: `SQLite generates keys only in an INTEGER PRIMARY KEY of one column, and ${column.name} is ${column.nativeType}${key.length > 1 ? ` in a key of ${key.length} columns` : ''}` };
   }
+  // A SQLite rowid key (INTEGER PRIMARY KEY, no AUTOINCREMENT) is one here as it is.
+  if (from === 'rowid') return column.nativeType.toUpperCase() === 'INTEGER' ? {} : { adaptation: `INTEGER PRIMARY KEY (declared INTEGER instead of ${column.nativeType}: SQLite generates keys only there)` };
   return { adaptation: `INTEGER PRIMARY KEY AUTOINCREMENT${column.nativeType.toUpperCase() === 'INTEGER' ? '' : ` (declared INTEGER instead of ${column.nativeType}: SQLite generates keys only there)`}` };
 }
 
@@ -160,12 +162,16 @@ function adaptOnUpdateNow(column: Column): { adaptation: string } | { reason: st
   return { adaptation: 'an AFTER UPDATE trigger sets it to CURRENT_TIMESTAMP (UTC) when an update leaves it alone' };
 }
 
+function rowidCarried(work: TableWork): boolean {
+  return work.generatedKey?.from === 'rowid';
+}
+
 function createSql(session: Session, name: TableName, work: TableWork): string {
   const q = (n: string) => session.quoteIdentifier(n);
   const defaults = new Map(work.defaults.map((d) => [d.column, d.sql]));
   const generated = work.generatedKey?.column;
   const lines = work.columns.map((c) => {
-    if (c.name === generated) return `${q(c.name)} INTEGER PRIMARY KEY AUTOINCREMENT`;
+    if (c.name === generated) return `${q(c.name)} INTEGER PRIMARY KEY${rowidCarried(work) ? '' : ' AUTOINCREMENT'}`;
     const d = defaults.get(c.name);
     return `${q(c.name)}${c.nativeType ? ` ${c.nativeType}` : ''}${c.nullable ? '' : ' NOT NULL'}${d !== undefined ? ` DEFAULT ${d}` : ''}`;
   });
@@ -200,8 +206,18 @@ async function rebuild(session: Session, work: TableWork): Promise<void> {
   }
 }
 
+/** The table was created with its generated key already an INTEGER PRIMARY KEY (createTableSql, at staging). */
+async function keyInShape(session: Session, work: TableWork): Promise<boolean> {
+  const key = work.generatedKey;
+  if (!key) return true;
+  const [[sql]] = await rows(session, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [work.table.name]);
+  const declared = `${session.quoteIdentifier(key.column)} INTEGER PRIMARY KEY${rowidCarried(work) ? '' : ' AUTOINCREMENT'}`;
+  return typeof sql === 'string' && sql.toUpperCase().includes(declared.toUpperCase()) && (rowidCarried(work) || /AUTOINCREMENT/i.test(sql));
+}
+
 async function buildTable(session: Session, work: TableWork): Promise<void> {
-  if (work.defaults.length || work.generatedKey || work.foreignKeys.length || work.enumChecks.length) await rebuild(session, work);
+  const keyNeedsRebuild = !(await keyInShape(session, work));
+  if (work.defaults.length || keyNeedsRebuild || work.foreignKeys.length || work.enumChecks.length) await rebuild(session, work);
   const q = (n: string) => session.quoteIdentifier(n);
   for (const index of work.indexes) {
     const cols = index.columns.map((c) => `${q(c.name)}${c.descending ? ' DESC' : ''}`).join(', ');
@@ -222,6 +238,9 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
 
 /** AUTOINCREMENT hands out past sqlite_sequence's value for the table (which the rebuild's copy set to its largest key). */
 async function setCounter(session: Session, table: TableName, _column: string, next: string): Promise<void> {
+  // A table without AUTOINCREMENT (a rowid carried as it is) hands out max + 1 by itself: no counter to set.
+  const [[sql]] = await rows(session, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table.name]);
+  if (!/AUTOINCREMENT/i.test(sql ?? '')) return;
   const last = BigInt(next) - 1n;
   const seq = Number.isSafeInteger(Number(last)) ? Number(last) : last;
   const changed = await session.execute('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?', [seq, table.name]);

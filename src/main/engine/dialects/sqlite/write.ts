@@ -6,8 +6,14 @@ import { toSqlite, type SqliteValue } from './values.js';
 import { JsonRowsBatcher } from '../jsonRows.js';
 
 export function createTableSql(def: TableDef, quote: (n: string) => string, quoteTable: (t: TableName) => string): string {
-  const cols = def.columns.map((c) => `${quote(c.name)}${c.nativeType ? ` ${c.nativeType}` : ''}${c.nullable ? '' : ' NOT NULL'}`);
-  if (def.primaryKey.length) cols.push(`PRIMARY KEY (${def.primaryKey.map(quote).join(', ')})`);
+  // A generated key is the rowid from the start (INTEGER PRIMARY KEY), so the schema step need not copy the table to make it one.
+  const rowidKey = def.generatedKey !== undefined && def.primaryKey.length === 1 && def.primaryKey[0] === def.generatedKey ? def.generatedKey : undefined;
+  const cols = def.columns.map((c) =>
+    c.name === rowidKey
+      ? `${quote(c.name)} INTEGER PRIMARY KEY${def.generatedKeyIsRowid ? '' : ' AUTOINCREMENT'}`
+      : `${quote(c.name)}${c.nativeType ? ` ${c.nativeType}` : ''}${c.nullable ? '' : ' NOT NULL'}`,
+  );
+  if (def.primaryKey.length && !rowidKey) cols.push(`PRIMARY KEY (${def.primaryKey.map(quote).join(', ')})`);
   return `CREATE TABLE ${quoteTable(def.name)} (\n  ${cols.join(',\n  ')}\n)`;
 }
 
