@@ -126,7 +126,7 @@ export interface PlannedTable {
 }
 
 export interface PlannedSchemaItem {
-  object: 'index' | 'unique index' | 'foreign key' | 'default' | 'generated key' | 'on update' | 'check' | 'trigger';
+  object: 'index' | 'unique index' | 'foreign key' | 'default' | 'generated key' | 'generated column' | 'comment' | 'on update' | 'check' | 'trigger';
   /** Its name in the target where it is built, else in the source. */
   name: string;
   /** What it is: columns, referenced table, expression. */

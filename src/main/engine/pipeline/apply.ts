@@ -14,7 +14,7 @@ import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './waterma
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
-import { BATCH_COLUMN, ROW_COLUMN, keyAtStaging, promotable, stagedInFinalShape } from './stage.js';
+import { BATCH_COLUMN, ROW_COLUMN, createdColumns, keyAtStaging, promotable, stagedInFinalShape, tableComment } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { carrySchema } from '../schema/apply.js';
 import { carrySchemaOutside } from '../schema/outside.js';
@@ -185,7 +185,8 @@ function runColumns(target: Session, plan: TablePlan): string[] {
 async function createTarget(target: Session, plan: TablePlan): Promise<TableName> {
   await target.createTable({
     name: plan.targetName,
-    columns: plan.targetColumns.map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: c.nullable })),
+    columns: createdColumns(plan, plan.targetColumns.map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: c.nullable }))),
+    ...tableComment(plan),
     primaryKey: plan.key,
   });
   return plan.targetName;
