@@ -155,7 +155,7 @@ describe.each(ENGINES)('from %s', (from) => {
 });
 
 describe('a target table that computes a column itself', () => {
-  it.each(ENGINES)('%s: the column is not written, and the run verifies', async (into) => {
+  it.each(ENGINES)('%s: the column is not written, the run verifies, and its undo puts the old rows back', async (into) => {
     // SQLite holds a decimal as floating point only where allowed: its target is fed from SQLite.
     const source = sources.get(into === 'sqlite' ? 'sqlite' : 'postgres')!;
     const target = await createTestDb(into, dir);
@@ -163,8 +163,10 @@ describe('a target table that computes a column itself', () => {
       const computed = { postgres: 'numeric(12,2) GENERATED ALWAYS AS (price * qty) STORED', mysql: 'decimal(12,2) AS (price * qty) STORED', sqlite: 'REAL AS (price * qty) STORED' }[into];
       const price = into === 'sqlite' ? 'REAL' : 'decimal(10,2)';
       await target.exec(`CREATE TABLE item (id int PRIMARY KEY, price ${price} NOT NULL, qty int NOT NULL, name varchar(40), total ${computed}, label varchar(90), half int)`);
+      await target.exec(`INSERT INTO item (id, price, qty) VALUES (1, 1, 1)`);
       const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: [{ source: 'item', mode: 'upsert' }] }, `job-existing-${into}.json`);
-      const run = await dbferry(['run', job, '--json', '--state', tempDir('dbferry-schema-columns-state-')]);
+      const state = tempDir('dbferry-schema-columns-state-');
+      const run = await dbferry(['run', job, '--json', '--state', state]);
       const summary = run.events.at(-1)!;
       expect(summary.status, `${String(summary.error)}\n${run.stderr}`).toBe('succeeded');
       const warnings = run.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
@@ -174,6 +176,10 @@ describe('a target table that computes a column itself', () => {
         [2, 30],
         [3, 0],
       ]);
+      // Its backup goes back without the computed column.
+      const undo = await dbferry(['backups', 'restore', String(run.events[0].runId), '--state', state]);
+      expect(undo.code, undo.stderr).toBe(0);
+      expect((await target.rows(`SELECT id, total FROM item ORDER BY id`)).map(([id, t]) => [Number(id), Number(t)])).toEqual([[1, 1]]);
     } finally {
       await target.drop();
     }

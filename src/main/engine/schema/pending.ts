@@ -9,17 +9,11 @@ import type { Session } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { TableName } from '../types.js';
 import { ensureOwnTable } from '../pipeline/ownTable.js';
+import { checkedRunId } from '../pipeline/marker.js';
 import type { TableWork } from './model.js';
-
-const RUN_ID = /^[0-9a-f-]{36}$/i;
 
 function pendingTable(schema?: string): TableName {
   return { schema, name: `${STAGING_PREFIX}schema_pending` };
-}
-
-function checkedRunId(runId: string): string {
-  if (!RUN_ID.test(runId)) throw new Error(`invalid run id ${runId}`);
-  return runId;
 }
 
 /** Before the apply transaction: the table is DDL. */
