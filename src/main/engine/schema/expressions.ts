@@ -299,7 +299,9 @@ export function translateExpression(
     };
     visit(tree);
     check(tree, lookup, to, from);
-    return { sql: render(tree, to, (n) => quote(renamed(n))) };
+    const sql = render(tree, to, (n) => quote(renamed(n)));
+    // The whole expression goes inside AS (…): its own outer parentheses are not needed.
+    return { sql: tree.k === 'bin' || tree.k === 'neg' || (tree.k === 'concat' && to !== 'mysql') ? sql.slice(1, -1) : sql };
   } catch (err) {
     if (err instanceof Untranslatable) return { reason: `it holds ${err.message}, which dbferry does not translate` };
     throw err;
