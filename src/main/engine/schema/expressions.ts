@@ -324,8 +324,9 @@ export function expressionColumns(text: string, from: Engine): string[] | undefi
  * from the table's CREATE TABLE text, column by column
  * (`name type … [GENERATED ALWAYS] AS (expr) [VIRTUAL|STORED]`).
  */
-export function sqliteGeneratedColumns(sql: string): Map<string, { expression: string; stored: boolean }> {
+export function sqliteGeneratedColumns(text: string): Map<string, { expression: string; stored: boolean }> {
   const out = new Map<string, { expression: string; stored: boolean }>();
+  const sql = withoutComments(text);
   const open = sql.indexOf('(');
   if (open < 0) return out;
   // Split the body at top-level commas, skipping quotes and comments.
@@ -338,11 +339,6 @@ export function sqliteGeneratedColumns(sql: string): Map<string, { expression: s
       const close = c === '[' ? ']' : c;
       i++;
       while (i < sql.length && !(sql[i] === close && sql[i + 1] !== close)) i += sql[i] === close ? 2 : 1;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? sql.length : end + 1;
     } else if (c === '(') depth++;
     else if (c === ')') {
       if (depth === 0) {
@@ -366,6 +362,29 @@ export function sqliteGeneratedColumns(sql: string): Map<string, { expression: s
     if (body === undefined) continue;
     const rest = part.slice(part.indexOf('(', as) + body.length + 2);
     out.set(column, { expression: body.trim(), stored: /^\s*STORED\b/i.test(rest) });
+  }
+  return out;
+}
+
+/** The text with its comments (line and block) made spaces, outside quotes. */
+function withoutComments(sql: string): string {
+  let out = '';
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === '`' || c === '[') {
+      const close = c === '[' ? ']' : c;
+      let j = i + 1;
+      while (j < sql.length && sql[j] !== close) j++;
+      out += sql.slice(i, j + 1);
+      i = j;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      while (i < sql.length && sql[i] !== '\n') i++;
+      out += ' ';
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 1;
+      out += ' ';
+    } else out += c;
   }
   return out;
 }
