@@ -192,6 +192,8 @@ describe('a MySQL unique index that ignored case', () => {
     mysql = await createTestDb('mysql', dir);
     await mysql.exec(`CREATE TABLE person (id int PRIMARY KEY, email varchar(80) COLLATE utf8mb4_general_ci NOT NULL, UNIQUE KEY person_email (email))`);
     await mysql.exec(`INSERT INTO person VALUES (1, 'ann@example.com'), (2, 'Bob@example.com')`);
+    await mysql.exec(`CREATE TABLE tag (name varchar(40) COLLATE utf8mb4_general_ci PRIMARY KEY)`);
+    await mysql.exec(`INSERT INTO tag VALUES ('red'), ('Blue')`);
   });
   afterAll(async () => mysql.drop());
 
@@ -205,18 +207,23 @@ describe('a MySQL unique index that ignored case', () => {
     try {
       const job = writeJob(
         dir,
-        { source: { url: mysql.url }, target: { url: target.url }, tables: [{ source: 'person' }], ...(choice === 'lower' ? { options: { caseInsensitiveUnique: 'lower' } } : {}) },
+        { source: { url: mysql.url }, target: { url: target.url }, tables: [{ source: 'person' }, { source: 'tag' }], ...(choice === 'lower' ? { options: { caseInsensitiveUnique: 'lower' } } : {}) },
         `job-ci-${into}-${choice}.json`,
       );
       const plan = await dbferry(['plan', job, '--json']);
       expect(plan.code, plan.stderr).toBe(0);
-      const planned = plan.events[0] as unknown as { tables: { schema?: PlanItem[] }[]; warnings: string[] };
-      const index = planned.tables[0].schema!.find((i) => i.name === 'person_email')!;
+      const planned = plan.events[0] as unknown as { tables: { target: string; schema?: PlanItem[] }[]; warnings: string[] };
+      const index = planned.tables.find((t) => t.target.endsWith('person'))!.schema!.find((i) => i.name === 'person_email')!;
+      const key = planned.tables.find((t) => t.target.endsWith('tag'))!.schema!.find((i) => i.object === 'unique index')!;
       expect(index.fate).toBe('adapted');
       if (choice === 'keep') {
         expect(index.note).toMatch(/case-sensitive in the target, where MySQL's utf8mb4_general_ci ignored case on email/);
         expect(planned.warnings.join('\n')).toMatch(/unique index person_email is case-sensitive/);
-      } else expect(index.note).toMatch(into === 'postgres' ? /on lower\(email\)/ : /email COLLATE NOCASE/);
+        expect(planned.warnings.join('\n')).toMatch(/tag: the primary key is case-sensitive in the target/);
+      } else {
+        expect(index.note).toMatch(into === 'postgres' ? /on lower\(email\)/ : /email COLLATE NOCASE/);
+        expect(key.note).toMatch(/a unique index on .*name.* beside the primary key/);
+      }
 
       const run = await dbferry(['run', job, '--json', '--state', tempDir('dbferry-schema-columns-state-')]);
       expect(run.events.at(-1)!.status, run.stderr).toBe('succeeded');
@@ -224,6 +231,7 @@ describe('a MySQL unique index that ignored case', () => {
       await target.exec(`INSERT INTO person VALUES (3, 'cy@example.com')`);
       expect(await fails(target.exec(`INSERT INTO person VALUES (4, 'CY@example.com')`))).toBe(choice === 'lower');
       expect(await fails(target.exec(`INSERT INTO person VALUES (5, 'cy@example.com')`))).toBe(true);
+      expect(await fails(target.exec(`INSERT INTO tag VALUES ('RED')`))).toBe(choice === 'lower');
     } finally {
       await target.drop();
     }

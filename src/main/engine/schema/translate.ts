@@ -174,6 +174,31 @@ function planComments({ plan, schema, work, items }: Planning, to: SchemaSupport
 }
 
 /**
+ * A primary key over MySQL text of a _ci collation: case-sensitive in the
+ * target, flagged; with caseInsensitiveUnique "lower", a unique index on the
+ * folded key beside it keeps 'A' out where 'a' is.
+ */
+function planCaseInsensitiveKey({ plan, work, items, warnings }: Planning, ctx: Context, names: NameSpace): void {
+  if (ctx.from !== 'mysql' || ctx.into === 'mysql' || plan.key.length === 0) return;
+  const source = plan.key.map((k) => plan.columns[plan.targetColumns.findIndex((c) => c.name === k)]);
+  const folded = source.filter((c): c is Column => c !== undefined && c.type.kind === 'text' && /_ci$/i.test(c.collation ?? ''));
+  if (!folded.length) return;
+  const collations = [...new Set(folded.map((c) => c.collation!))].join(', ');
+  const detail = `primary key (${plan.key.join(', ')})`;
+  if (ctx.options.caseInsensitiveUnique !== 'lower') {
+    const note = `case-sensitive in the target, where MySQL's ${collations} ignored case on ${folded.map((c) => c.name).join(', ')}: 'a' and 'A' may both be stored; options.caseInsensitiveUnique "lower" adds a unique index that keeps them apart`;
+    items.push({ object: 'unique index', name: 'primary key', detail, fate: 'adapted', note });
+    warnings.push(`${plan.targetLabel}: the primary key is ${note}`);
+    return;
+  }
+  const foldedNames = new Set(folded.map((c) => targetColumn(plan, c.name)!.name));
+  const name = names.take(`${plan.targetName.name.slice(0, 40)}_key_folded`, plan.targetName.name);
+  work.indexes.push({ name, unique: true, columns: plan.key.map((k) => ({ name: k, ...(foldedNames.has(k) ? { folded: true } : {}) })) });
+  const how = ctx.into === 'sqlite' ? `${[...foldedNames].join(', ')} COLLATE NOCASE (ASCII letters only)` : `lower(${[...foldedNames].join('), lower(')})`;
+  items.push({ object: 'unique index', name, detail, fate: 'adapted', note: `a unique index on ${how} beside the primary key, as ${collations} ignored case in MySQL` });
+}
+
+/**
  * A unique index over text a MySQL _ci collation compared regardless of case
  * becomes case-sensitive where the target compares text as it is: flagged,
  * and, with options.caseInsensitiveUnique "lower", folded in the target.
@@ -284,6 +309,7 @@ function planTable(planning: Planning, ctx: Context, names: NameSpace): void {
     work.indexes.push(built);
     items.push({ object, name, detail, fate: notes.length ? 'adapted' : 'carried', ...(notes.length ? { note: notes.join('; ') } : {}) });
   }
+  planCaseInsensitiveKey(planning, ctx, names);
   for (const check of schema.checks) {
     if (verbatim && /^CHECK\s*\(/i.test(check.expression)) {
       work.checks.push(check);
