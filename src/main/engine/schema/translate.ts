@@ -129,6 +129,7 @@ function planGenerated({ plan, work, items, warnings }: Planning, ctx: Context, 
       items.push({ object: 'generated column', name: into.name, detail, fate: 'adapted', note });
       warnings.push(`${plan.targetLabel}.${into.name}: the generated column (${g.expression}) is ${note}`);
     };
+    if (!g.expression) return plain('its expression could not be read from the source');
     if (plan.key.includes(into.name)) return plain('it is part of the key rows are matched by');
     if (plan.incremental?.cursor === c.name) return plain('it is the incremental cursor');
     if (plan.spec.rules?.[c.name]) return plain('a rule checks its values');

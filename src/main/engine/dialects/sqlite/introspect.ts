@@ -32,7 +32,8 @@ export function describeSqliteTable(db: Database.Database, name: TableName): Tab
       nativeType: c.type,
       type: parseSqliteType(c.type),
       nullable: c.notnull === 0 && c.pk === 0,
-      ...(c.hidden !== 0 ? { generated: g ?? { expression: '(unknown)', stored: c.hidden === 3 } } : {}),
+      // An expression the table's text did not yield is left empty: the column is then copied as a plain one.
+      ...(c.hidden !== 0 ? { generated: g ?? { expression: '', stored: c.hidden === 3 } } : {}),
     };
   });
   const primaryKey = cols
