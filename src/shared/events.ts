@@ -68,6 +68,8 @@ export type RunEvent =
   | { type: 'apply-started'; runId: string; tables: string[] }
   | { type: 'table-applied'; runId: string; table: string; inserted: number; updated: number; deleted: number; unchanged?: number }
   | { type: 'apply-committed'; runId: string; durationMs: number }
+  /** options.schema "full": the new tables' indexes, foreign keys and counters are being built (after the commit where DDL commits on its own, MySQL). */
+  | { type: 'schema-started'; runId: string; tables: string[]; resumed?: boolean }
   | { type: 'verify'; runId: string; table: string; method: 'count' | 'checksum'; ok: boolean; sourceRows: number; targetRows: number; mismatches: string[] }
   | { type: 'warning'; runId: string; table?: string; message: string }
   | { type: 'retry'; runId: string; table?: string; attempt: number; delayMs: number; message: string }
@@ -126,7 +128,7 @@ export interface PlannedTable {
 }
 
 export interface PlannedSchemaItem {
-  object: 'index' | 'unique index' | 'foreign key' | 'default' | 'generated key' | 'on update' | 'check' | 'trigger';
+  object: 'index' | 'unique index' | 'foreign key' | 'default' | 'generated key' | 'generated column' | 'comment' | 'on update' | 'check' | 'trigger';
   /** Its name in the target where it is built, else in the source. */
   name: string;
   /** What it is: columns, referenced table, expression. */

@@ -85,6 +85,12 @@ export const optionsSchema = z.strictObject({
    * and foreign keys, defaults and generated key, built once its rows are in; "tables", nothing more.
    */
   schema: z.enum(['full', 'tables']).default('full'),
+  /**
+   * A unique index over MySQL text of a case-insensitive (_ci) collation, into PostgreSQL or SQLite, which
+   * compare text as it is: "keep" builds it case-sensitive (the plan warns that 'a' and 'A' may then both be
+   * stored); "lower" builds it on lower(column) in PostgreSQL, with COLLATE NOCASE in SQLite.
+   */
+  caseInsensitiveUnique: z.enum(['keep', 'lower']).default('keep'),
   /** Chunks copied at once (default: cores + 1). */
   parallel: z.number().int().min(1).max(64).optional(),
   /** Rows per key-range chunk of a big table (default: enough chunks for every lane, 100k to 1M rows each). */

@@ -57,6 +57,9 @@ export class ProgressDisplay {
       case 'apply-committed':
         this.print(`  committed in ${(e.durationMs / 1000).toFixed(2)} s`);
         break;
+      case 'schema-started':
+        this.print(`  ${e.resumed ? 'finishing' : 'building'} the indexes, keys and counters of ${e.tables.length} new table${e.tables.length === 1 ? '' : 's'}…`);
+        break;
       case 'verify': {
         // A bar drawn while verifying is finished in place before the result's line.
         const line = this.lines.get(e.table);

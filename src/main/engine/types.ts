@@ -51,6 +51,8 @@ export interface Column {
   nullable: boolean;
   /** A text column's collation, as the engine names it, where it orders text its own way (MySQL's utf8mb4_general_ci). */
   collation?: string;
+  /** A generated (computed) column: its expression as the engine prints it, and whether it is stored or computed when read. Never written to. */
+  generated?: { expression: string; stored: boolean };
 }
 
 export interface ForeignKey {

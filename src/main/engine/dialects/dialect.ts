@@ -113,6 +113,10 @@ export interface ColumnDef {
   name: string;
   nativeType: string;
   nullable: boolean;
+  /** Created as a generated column of this expression, in the engine's own SQL (never written to). */
+  generated?: { expression: string; stored: boolean };
+  /** The column's comment, where the engine keeps it with the column's definition (MySQL). */
+  comment?: string;
 }
 
 export interface TableDef {
@@ -126,6 +130,8 @@ export interface TableDef {
   generatedKey?: string;
   /** The source's key is a SQLite rowid (max + 1, no counter): SQLite declares it INTEGER PRIMARY KEY without AUTOINCREMENT. */
   generatedKeyIsRowid?: boolean;
+  /** The table's comment, where the engine keeps it with the table's definition (MySQL). */
+  comment?: string;
 }
 
 /**

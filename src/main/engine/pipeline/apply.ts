@@ -14,9 +14,11 @@ import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './waterma
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
 import type { TablePlan } from './plan.js';
-import { BATCH_COLUMN, ROW_COLUMN, keyAtStaging, promotable, stagedInFinalShape } from './stage.js';
+import { BATCH_COLUMN, ROW_COLUMN, createdColumns, keyAtStaging, promotable, stagedInFinalShape, tableComment } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
-import { carrySchema } from '../schema/apply.js';
+import { carrySchema, schemaWorks } from '../schema/apply.js';
+import { ensurePendingTable, recordPendingSchema } from '../schema/pending.js';
+import type { TableWork } from '../schema/model.js';
 import { carrySchemaOutside } from '../schema/outside.js';
 import { deltaTableName, goneTableName, needsDelta, stageDelta } from './delta.js';
 
@@ -68,6 +70,8 @@ export interface ApplyOptions {
   /** Inside the apply transaction, after each step: the table's staged rows applied so far. */
   onProgress?(table: StagedTable, rowsApplied: number): void;
   onWarning(message: string): void;
+  /** The new tables' indexes, keys and counters are being built (inside the transaction, or after its commit where DDL commits on its own). */
+  onSchemaStarted?(works: TableWork[]): void;
   /** Rows refused at apply, just before the commit; throw to roll the whole apply back (limits). */
   checkRejected?(rejected: RejectedRow[]): void;
   /**
@@ -92,6 +96,9 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   let backups: BackupRecord[] = [];
   const rejected: RejectedRow[] = [];
   await ensureMarkerTable(target, opts.markerSchema);
+  const works = schemaWorks(staged.map((s) => s.plan));
+  // What is left to build after the commit is recorded with it, for `resume`.
+  if (ddlOutside && works.length) await ensurePendingTable(target, opts.markerSchema);
   const watermarks = staged.filter((s) => s.plan.incremental && s.cursorMax !== undefined && s.cursorMax !== null);
   for (const schema of new Set(watermarks.map((s) => s.plan.targetName.schema))) await ensureWatermarkTable(target, schema);
   const prepare = async () => {
@@ -120,9 +127,13 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
         opts.onProgress?.(s, s.rows - c.rejected.length);
       }
       // Every new table is in under its own name: its indexes, keys and defaults, in this transaction.
-      if (!ddlOutside) await carrySchema(target, staged.map((s) => s.plan), opts.onWarning);
+      if (!ddlOutside && works.length) {
+        opts.onSchemaStarted?.(works);
+        await carrySchema(target, works, opts.onWarning);
+      }
       opts.checkRejected?.(rejected);
       await markApplied(target, opts.runId, opts.markerSchema);
+      if (ddlOutside && works.length) await recordPendingSchema(target, opts.runId, works, opts.markerSchema);
       // The watermark moves with the rows it covers: in the same transaction.
       for (const s of watermarks) {
         await writeWatermark(target, s.plan.targetName.schema, opts.runId, { flow: s.plan.incremental!.flow, targetTable: s.plan.targetLabel, value: s.cursorMax! });
@@ -143,7 +154,8 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
     await promoteStagedTargets(target, staged, opts.runId);
-    await carrySchemaOutside(target, staged.map((s) => s.plan), opts);
+    if (works.length) opts.onSchemaStarted?.(works);
+    await carrySchemaOutside(target, works, opts);
   }
   // Without backups, the table a swap replaced is not kept.
   if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
@@ -185,7 +197,8 @@ function runColumns(target: Session, plan: TablePlan): string[] {
 async function createTarget(target: Session, plan: TablePlan): Promise<TableName> {
   await target.createTable({
     name: plan.targetName,
-    columns: plan.targetColumns.map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: c.nullable })),
+    columns: createdColumns(plan, plan.targetColumns.map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: c.nullable }))),
+    ...tableComment(plan),
     primaryKey: plan.key,
   });
   return plan.targetName;

@@ -14,7 +14,7 @@ function markerTable(target: Session, schema?: string): TableName {
   return { schema, name: `${STAGING_PREFIX}applied_runs` };
 }
 
-function checkedRunId(runId: string): string {
+export function checkedRunId(runId: string): string {
   // The run id is dbferry's own UUID; checked, then written as a literal so the
   // statement reads the same in every engine's placeholder style.
   if (!RUN_ID.test(runId)) throw new Error(`invalid run id ${runId}`);

@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import type { JobSpec, Mode, TableSpec } from '../../../shared/jobSpec.js';
 import type { PlannedColumn, PlannedTable } from '../../../shared/events.js';
-import type { Session } from '../dialects/dialect.js';
+import type { ColumnDef, Session } from '../dialects/dialect.js';
 import { openEndpoint } from '../connect.js';
 import { FerryError, errorMessage } from '../errors.js';
 import { STAGING_PREFIX } from '../naming.js';
@@ -62,6 +62,11 @@ export interface TablePlan {
   planned: PlannedTable;
   /** options.schema "full", a table the run creates: what it gets once its rows are in (schema/apply.ts). */
   schemaWork?: TableWork;
+  /**
+   * A table the run creates with generated columns (schema/translate.ts): every column in the table's order,
+   * the generated ones with their expression in the target's SQL. They are not among `targetColumns`: never written.
+   */
+  tableColumns?: ColumnDef[];
 }
 
 export interface IncrementalPlan {
@@ -247,6 +252,7 @@ async function planTable(
   const targetColumns: Column[] = [];
   const names = targetColumnNames(columns, t, target, createTarget, problems, warnings, tableLabel(sourceName));
   const targetOf = new Map<string, Column>();
+  const notWritten: Column[] = [];
   for (const col of columns) {
     const override = t.types?.[col.name];
     const name = names.get(col.name) ?? col.name;
@@ -256,6 +262,13 @@ async function planTable(
       const existing = findColumn(targetInfo.columns, name);
       if (!existing) {
         problems.push(`the target table ${tableLabel(targetName)} has no column "${name}"; add it, or leave it out with "columns"`);
+        continue;
+      }
+      if (existing.generated) {
+        // The target computes it: written to, it would refuse the row. Left out of the copy (and of verification).
+        notWritten.push(col);
+        warnings.push(`${tableLabel(targetName)}.${existing.name} is a generated column in the target (${existing.generated.expression}): it is computed there, not copied`);
+        if (keyNames.some((k) => k.toLowerCase() === col.name.toLowerCase())) problems.push(`key column "${col.name}" is a generated column in the target, which cannot be written`);
         continue;
       }
       targetCol = existing;
@@ -294,6 +307,8 @@ async function planTable(
     targetOf.set(col.name, targetCol);
     plannedColumns.push({ name: col.name, ...(targetCol.name !== col.name ? { targetName: targetCol.name } : {}), sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined, ...(mayNotFit ? { mayNotFit } : {}) });
   }
+
+  for (const col of notWritten) columns.splice(columns.indexOf(col), 1);
 
   if (targetInfo && (mode === 'upsert' || mode === 'mirror')) {
     for (const k of keyNames) {

@@ -50,7 +50,8 @@ export async function restoreBackups(target: Session, records: BackupRecord[], i
       if ((r.kind === 'table' || r.kind === 'rows') && r.rowsTable && !swapBack.has(r)) {
         const info = await target.describeTable(r.rowsTable);
         // A table the run rebuilt (plan.rebuild) no longer has dbferry's leftover columns: its rows go back without them.
-        const now = new Set((await target.describeTable(r.target))?.columns.map((c) => c.name));
+        // The columns the target computes itself (generated) take no value.
+        const now = new Set((await target.describeTable(r.target))?.columns.filter((c) => !c.generated).map((c) => c.name));
         const columns = info!.columns.map((c) => c.name).filter((c) => now.has(c));
         if (r.kind === 'table') results.get(r)!.inserted += await target.execute(sql.insertFromStaging(r.target, r.rowsTable, columns));
         else {

@@ -8,10 +8,12 @@ import type { RunEvent, RunMetrics, RunSummary, TablePhase, TableSummary } from 
 import type { JobSpec } from '../../../shared/jobSpec.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
 import { STAGING_PREFIX, stagingTableName } from '../naming.js';
-import type { Row, TableName } from '../types.js';
+import { tableLabel, type Row, type TableName } from '../types.js';
 import { applyAll, promoteStagedTargets, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
 import { Endpoint } from './endpoint.js';
 import { wasApplied } from './marker.js';
+import { pendingSchema } from '../schema/pending.js';
+import { carrySchemaOutside } from '../schema/outside.js';
 import { describeLimit, overInvalidLimit } from './limits.js';
 import { assertPlanOk, buildPlan, type TablePlan } from './plan.js';
 import { Progress } from './progress.js';
@@ -498,6 +500,7 @@ class Run {
       options: this.spec.options,
       retry: this.retry,
       onWarning: (m) => this.warn(m),
+      onSchemaStarted: (works) => ctx.emit({ type: 'schema-started', runId: ctx.runId, tables: works.map((w) => tableLabel(w.table)) }),
       countRejected: (refused) => this.checkApplyRejections(refused, true),
       checkRejected: (refused) => {
         this.checkApplyRejections(refused);
@@ -564,6 +567,13 @@ class Run {
       this.tables.map((t) => ({ plan: t.plan, staging: this.stagingName(t.plan), rows: this.ctx.resume?.get(t.plan.index)?.checkpoint.rowsWritten ?? 0 })),
       this.ctx.runId,
     );
+    // MySQL builds the new tables' indexes and keys after the commit: a crash in between left some to build.
+    const session = this.target!.session;
+    const pending = session.dialect.schema ? await pendingSchema(session, this.ctx.runId, this.markerSchema) : undefined;
+    if (pending) {
+      this.ctx.emit({ type: 'schema-started', runId: this.ctx.runId, tables: pending.map((w) => tableLabel(w.table)), resumed: true });
+      await carrySchemaOutside(session, pending, { runId: this.ctx.runId, markerSchema: this.markerSchema, resumed: true, onWarning: (m) => this.warn(m) });
+    }
     for (const t of this.tables) {
       const c = this.ctx.resume?.get(t.plan.index)?.checkpoint;
       if (c) this.count(t, c);

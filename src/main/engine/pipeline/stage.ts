@@ -5,7 +5,7 @@
  * resumed chunk deletes its own batches after its checkpoint and reads on from
  * the checkpoint's key, so no row is staged twice and none is skipped.
  */
-import type { Session } from '../dialects/dialect.js';
+import type { ColumnDef, Session } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Column, Row, TableName, Value } from '../types.js';
 import { BatchSizer, writeBatches } from './batcher.js';
@@ -132,14 +132,37 @@ export async function createStagingTable(plan: TablePlan, target: Session, stagi
   await target.dropTable(staging);
   const own = new Set([BATCH_COLUMN, ROW_COLUMN]);
   const keyNow = asTarget && keyAtStaging(target, plan);
+  const columns = stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable }));
   await target.createTable({
     name: staging,
-    columns: stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable })),
+    columns: asTarget ? createdColumns(plan, columns) : columns,
+    ...(asTarget ? tableComment(plan) : {}),
     primaryKey: keyNow ? plan.key : [],
     // Its generated key too (options.schema "full"): MySQL would copy the table to add it afterwards.
     // SQLite would copy it to make the key an INTEGER PRIMARY KEY.
     ...(keyNow && plan.schemaWork?.generatedKey ? { generatedKey: plan.schemaWork.generatedKey.column, generatedKeyIsRowid: plan.schemaWork.generatedKey.from === 'rowid' } : {}),
   });
+}
+
+/**
+ * The columns a table the run creates has: the written ones, its generated
+ * columns in their place among them (computed by the target, never written),
+ * and the comments of each where the engine keeps them with the definition.
+ */
+export function createdColumns(plan: TablePlan, written: ColumnDef[]): ColumnDef[] {
+  const comments = new Map((plan.schemaWork?.comments ?? []).filter((c) => c.column !== undefined).map((c) => [c.column!, c.text]));
+  const commented = (c: ColumnDef): ColumnDef => (comments.has(c.name) ? { ...c, comment: comments.get(c.name) } : c);
+  if (!plan.tableColumns) return written.map(commented);
+  const byName = new Map(written.map((c) => [c.name, c]));
+  const planned = new Set(plan.tableColumns.map((c) => c.name));
+  const inOrder = plan.tableColumns.map((c) => (c.generated ? c : byName.get(c.name))).filter((c): c is ColumnDef => c !== undefined);
+  // dbferry's own staging columns stay last.
+  return [...inOrder, ...written.filter((c) => !planned.has(c.name))].map(commented);
+}
+
+export function tableComment(plan: TablePlan): { comment?: string } {
+  const text = plan.schemaWork?.comments.find((c) => c.column === undefined)?.text;
+  return text === undefined ? {} : { comment: text };
 }
 
 function freshState(chunk: ChunkPlan): ChunkCheckpoint {

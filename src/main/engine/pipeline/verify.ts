@@ -63,7 +63,7 @@ export async function verifyTable(
 export function shapeDifferences(plan: TablePlan, info: TableInfo | undefined): string[] {
   if (!info) return [`the table ${plan.targetLabel} the run created is not in the target`];
   const out: string[] = [];
-  const planned = plan.targetColumns.map((c) => c.name);
+  const planned = (plan.tableColumns ?? plan.targetColumns).map((c) => c.name);
   const actual = info.columns.map((c) => c.name);
   const extra = actual.filter((n) => !planned.includes(n));
   const missing = planned.filter((n) => !actual.includes(n));

@@ -13,10 +13,19 @@ import { tableLabel, type Value } from '../types.js';
 import type { TablePlan } from '../pipeline/plan.js';
 import type { EnumCheck, SchemaSupport, TableWork, TargetForeignKey } from './model.js';
 
-export async function carrySchema(target: Session, plans: TablePlan[], warn: (message: string) => void): Promise<void> {
+/** The schema work of the tables a run creates. */
+export function schemaWorks(plans: TablePlan[]): TableWork[] {
+  return plans.map((p) => p.schemaWork).filter((w): w is TableWork => w !== undefined);
+}
+
+/**
+ * `resumed`: a run killed after its commit (MySQL) built part of it: what
+ * exists by name (an index, a foreign key, a check) is not built again.
+ */
+export async function carrySchema(target: Session, works: TableWork[], warn: (message: string) => void, opts: { resumed?: boolean } = {}): Promise<void> {
   const support = target.dialect.schema;
-  const works = plans.map((p) => p.schemaWork).filter((w): w is TableWork => w !== undefined);
   if (!support || works.length === 0) return;
+  if (opts.resumed) works = await Promise.all(works.map((w) => notBuiltYet(target, support, w)));
   // Where adding a key checks the rows itself (PostgreSQL's VALIDATE), orphans are looked for only when it refuses.
   const checkFirst = !support.validatesForeignKeys;
   for (const work of works) {
@@ -40,6 +49,25 @@ export async function carrySchema(target: Session, plans: TablePlan[], warn: (me
     }
   }
   for (const work of works) if (work.generatedKey) await support.setCounter(target, work.table, work.generatedKey.column, work.generatedKey.next ?? '1');
+}
+
+/** The part of a table's work that is not in the target yet, by name. */
+async function notBuiltYet(target: Session, support: SchemaSupport, work: TableWork): Promise<TableWork> {
+  const there = await support.readTable(target, work.table);
+  const has = (names: string[]) => {
+    const set = new Set(names.map((n) => n.toLowerCase()));
+    return (name: string) => set.has(name.toLowerCase());
+  };
+  const index = has(there.indexes.map((i) => i.name));
+  const key = has(there.foreignKeys.map((f) => f.name));
+  const check = has(there.checks.map((c) => c.name));
+  return {
+    ...work,
+    indexes: work.indexes.filter((i) => !index(i.name)),
+    foreignKeys: work.foreignKeys.filter((f) => !key(f.name)),
+    checks: work.checks.filter((c) => !check(c.name)),
+    enumChecks: work.enumChecks.filter((c) => !check(c.name)),
+  };
 }
 
 let savepoints = 0;

@@ -4,12 +4,14 @@
  * into the target's objects (or names as not carried, with the reason).
  */
 import type { Column, TableName, Value } from '../types.js';
-import type { Session } from '../dialects/dialect.js';
+import type { ColumnDef, Session } from '../dialects/dialect.js';
 
 export type ReferentialAction = 'NO ACTION' | 'RESTRICT' | 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
 
 export interface IndexColumn {
   name: string;
+  /** Indexed case-insensitively: PostgreSQL lower(column), SQLite COLLATE NOCASE (options.caseInsensitiveUnique "lower"). */
+  folded?: boolean;
   /** MySQL: only the first `prefix` characters (bytes for binary) are indexed. */
   prefix?: number;
   descending?: boolean;
@@ -78,6 +80,13 @@ export interface TableSchema {
   checks: { name: string; expression: string }[];
   /** Triggers on the table, by name: never carried. */
   triggers: string[];
+  /** The table's comment (no `column`) and its columns' (PostgreSQL COMMENT ON, MySQL COMMENT); SQLite has none. */
+  comments: Comment[];
+}
+
+export interface Comment {
+  column?: string;
+  text: string;
 }
 
 /** Objects of the source database dbferry does not carry, listed so none is left behind silently. */
@@ -116,6 +125,10 @@ export interface TableWork {
   enumChecks: EnumCheck[];
   /** CHECK constraints as the source (an engine of the same kind) has them: name and `CHECK (…)`. */
   checks: { name: string; expression: string }[];
+  /** Comments to set (where the engine keeps them with the definition, MySQL, the staging table had them from the start). */
+  comments: Comment[];
+  /** Every column in the table's order, generated ones included (plan.tableColumns): where the table is rebuilt (SQLite). */
+  tableColumns?: ColumnDef[];
 }
 
 export interface EnumCheck {
@@ -158,6 +171,8 @@ export interface SchemaSupport {
   /** Defaults, the generated key, its indexes (and, foreignKeysWithTable, its foreign keys) on a table the run created. */
   buildTable(session: Session, work: TableWork): Promise<void>;
   addForeignKey?(session: Session, table: TableName, fk: TargetForeignKey): Promise<void>;
+  /** Can this engine keep comments? A reason when not (SQLite). */
+  commentsProblem?: string;
   /** Make the generated key hand out `next` next (never less than max + 1 of what is in the table). */
   setCounter(session: Session, table: TableName, column: string, next: string): Promise<void>;
 }

@@ -12,7 +12,9 @@ import { errorMessage } from '../errors.js';
 import { tableLabel, type Column, type TableName } from '../types.js';
 import type { TablePlan } from '../pipeline/plan.js';
 import { NameSpace } from './defaults.js';
-import type { SchemaSupport, TableSchema, TableWork, TargetForeignKey } from './model.js';
+import type { IndexDef, SchemaSupport, TableSchema, TableWork, TargetForeignKey } from './model.js';
+import type { ColumnDef } from '../dialects/dialect.js';
+import { expressionColumns, translateExpression, type Engine } from './expressions.js';
 import { missingInTarget } from './compare.js';
 
 interface Planning {
@@ -20,6 +22,18 @@ interface Planning {
   schema: TableSchema;
   work: TableWork;
   items: PlannedSchemaItem[];
+  /** Warnings besides the objects not carried (a generated column made plain, a unique index that stops ignoring case). */
+  warnings: string[];
+}
+
+/** What planTable needs to know of the run besides the table. */
+interface Context {
+  to: SchemaSupport;
+  from: Engine;
+  into: Engine;
+  sameEngine: boolean;
+  target: Session;
+  options: JobSpec['options'];
 }
 
 export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Session, target: Session, warnings: string[]): Promise<void> {
@@ -44,7 +58,7 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
       await listMissing(plan, schema, target, to, warnings);
       continue;
     }
-    planning.push({ plan, schema, work: emptyWork(plan), items: [] });
+    planning.push({ plan, schema, work: emptyWork(plan), items: [], warnings: [] });
   }
   const max = target.dialect.capabilities.maxIdentifierLength;
   const shared = new NameSpace(max);
@@ -60,22 +74,141 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
   } catch (err) {
     warnings.push(`could not list the target's names in use (${errorMessage(err)}); an index name that is taken fails the run, which is rolled back`);
   }
-  const sameEngine = source.dialect.engine === target.dialect.engine;
-  for (const p of planning) planTable(p, to, to.indexNamesPerTable ? new NameSpace(max) : shared, sameEngine);
+  const context: Context = { to, from: source.dialect.engine, into: target.dialect.engine, sameEngine: source.dialect.engine === target.dialect.engine, target, options: spec.options };
+  for (const p of planning) planTable(p, context, to.indexNamesPerTable ? new NameSpace(max) : shared);
   for (const p of planning) planForeignKeys(p, planning, tables, to, foreignKeyNames);
   for (const p of planning) {
+    leaveOutGenerated(p);
     p.plan.schemaWork = p.work;
     p.plan.planned.schema = p.items;
     for (const item of p.items) {
       if (item.fate === 'not carried') warnings.push(`${p.plan.targetLabel}: ${item.object} ${item.name} (${item.detail}) is not carried: ${item.note}`);
     }
+    warnings.push(...p.warnings);
   }
   // A migration's concern: a sync into tables that exist is not told again each run.
   if (creating.length) await listOtherObjects(source, from, tables, warnings);
 }
 
 function emptyWork(plan: TablePlan): TableWork {
-  return { table: plan.targetName, columns: plan.targetColumns, primaryKey: plan.key, defaults: [], indexes: [], foreignKeys: [], onUpdateNow: [], enumChecks: [], checks: [] };
+  return { table: plan.targetName, columns: plan.targetColumns, primaryKey: plan.key, defaults: [], indexes: [], foreignKeys: [], onUpdateNow: [], enumChecks: [], checks: [], comments: [] };
+}
+
+/**
+ * The generated columns the target computes are not copied: out of the
+ * columns the run reads, writes and verifies (once every object that names
+ * them is planned). The table is created with them (plan.tableColumns).
+ */
+function leaveOutGenerated({ plan, work }: Planning): void {
+  if (!plan.tableColumns) return;
+  for (const c of plan.tableColumns) {
+    if (!c.generated) continue;
+    const i = plan.targetColumns.findIndex((t) => t.name === c.name);
+    if (i < 0) continue;
+    plan.columns.splice(i, 1);
+    plan.targetColumns.splice(i, 1);
+  }
+  work.columns = plan.targetColumns;
+  work.tableColumns = plan.tableColumns;
+}
+
+/**
+ * A source's generated column: created as one where its expression is
+ * carried (as written between engines of one kind, else translated when
+ * simple enough to mean the same), else a plain column of the source's values.
+ */
+function planGenerated({ plan, work, items, warnings }: Planning, ctx: Context, verbatim: boolean): void {
+  const carried = new Map<string, ColumnDef>();
+  plan.columns.forEach((c, i) => {
+    if (!c.generated) return;
+    const into = plan.targetColumns[i];
+    const g = c.generated;
+    const detail = `${c.name} AS (${g.expression}) ${g.stored ? 'STORED' : 'VIRTUAL'}`;
+    const plain = (why: string) => {
+      const note = `created as a plain column holding the source's values: ${why}`;
+      items.push({ object: 'generated column', name: into.name, detail, fate: 'adapted', note });
+      warnings.push(`${plan.targetLabel}.${into.name}: the generated column (${g.expression}) is ${note}`);
+    };
+    if (!g.expression) return plain('its expression could not be read from the source');
+    if (plan.key.includes(into.name)) return plain('it is part of the key rows are matched by');
+    if (plan.incremental?.cursor === c.name) return plain('it is the incremental cursor');
+    if (plan.spec.rules?.[c.name]) return plain('a rule checks its values');
+    let sql: string;
+    if (ctx.sameEngine) {
+      if (!verbatim) return plain('its expression names columns by their source names, and not every column is copied under its own');
+      sql = g.expression;
+    } else {
+      const t = translateExpression(g.expression, ctx.from, ctx.into, plan.columns, (n) => targetColumn(plan, n)?.name ?? n, (n) => ctx.target.quoteIdentifier(n));
+      if ('reason' in t) return plain(t.reason);
+      sql = t.sql;
+    }
+    const key = work.generatedKey;
+    if (ctx.into === 'mysql' && key && (expressionColumns(sql, 'mysql') ?? []).some((n) => n.toLowerCase() === key.column.toLowerCase())) {
+      return plain(`MySQL computes no generated column from the AUTO_INCREMENT column ${key.column}`);
+    }
+    // PostgreSQL before 18 has stored generated columns only.
+    const stored = ctx.into === 'postgres' ? true : g.stored;
+    carried.set(into.name, { name: into.name, nativeType: into.nativeType, nullable: into.nullable, generated: { expression: sql, stored } });
+    const notes = [
+      ...(ctx.sameEngine ? [] : [`AS (${sql})`]),
+      ...(stored !== g.stored ? ['STORED: PostgreSQL computes generated columns when a row is written'] : []),
+      'computed by the target, not copied',
+    ];
+    items.push({ object: 'generated column', name: into.name, detail, fate: notes.length > 1 ? 'adapted' : 'carried', note: notes.join('; ') });
+  });
+  if (carried.size) plan.tableColumns = plan.targetColumns.map((c) => carried.get(c.name) ?? { name: c.name, nativeType: c.nativeType, nullable: c.nullable });
+}
+
+/** Table and column comments: carried where the target keeps comments. */
+function planComments({ plan, schema, work, items }: Planning, to: SchemaSupport): void {
+  for (const c of schema.comments) {
+    const column = c.column === undefined ? undefined : targetColumn(plan, c.column);
+    if (c.column !== undefined && !column) continue;
+    const name = column?.name ?? plan.targetName.name;
+    const detail = `${column ? 'column' : 'table'} comment '${c.text.length > 60 ? `${c.text.slice(0, 57)}…` : c.text}'`;
+    if (to.commentsProblem) items.push({ object: 'comment', name, detail, fate: 'not carried', note: to.commentsProblem });
+    else {
+      work.comments.push({ ...(column ? { column: column.name } : {}), text: c.text });
+      items.push({ object: 'comment', name, detail, fate: 'carried' });
+    }
+  }
+}
+
+/**
+ * A primary key over MySQL text of a _ci collation: case-sensitive in the
+ * target, flagged; with caseInsensitiveUnique "lower", a unique index on the
+ * folded key beside it keeps 'A' out where 'a' is.
+ */
+function planCaseInsensitiveKey({ plan, work, items, warnings }: Planning, ctx: Context, names: NameSpace): void {
+  if (ctx.from !== 'mysql' || ctx.into === 'mysql' || plan.key.length === 0) return;
+  const source = plan.key.map((k) => plan.columns[plan.targetColumns.findIndex((c) => c.name === k)]);
+  const folded = source.filter((c): c is Column => c !== undefined && c.type.kind === 'text' && /_ci$/i.test(c.collation ?? ''));
+  if (!folded.length) return;
+  const collations = [...new Set(folded.map((c) => c.collation!))].join(', ');
+  const detail = `primary key (${plan.key.join(', ')})`;
+  if (ctx.options.caseInsensitiveUnique !== 'lower') {
+    const note = `case-sensitive in the target, where MySQL's ${collations} ignored case on ${folded.map((c) => c.name).join(', ')}: 'a' and 'A' may both be stored; options.caseInsensitiveUnique "lower" adds a unique index that keeps them apart`;
+    items.push({ object: 'unique index', name: 'primary key', detail, fate: 'adapted', note });
+    warnings.push(`${plan.targetLabel}: the primary key is ${note}`);
+    return;
+  }
+  const foldedNames = new Set(folded.map((c) => targetColumn(plan, c.name)!.name));
+  const name = names.take(`${plan.targetName.name.slice(0, 40)}_key_folded`, plan.targetName.name);
+  work.indexes.push({ name, unique: true, columns: plan.key.map((k) => ({ name: k, ...(foldedNames.has(k) ? { folded: true } : {}) })) });
+  const how = ctx.into === 'sqlite' ? `${[...foldedNames].join(', ')} COLLATE NOCASE (ASCII letters only)` : `lower(${[...foldedNames].join('), lower(')})`;
+  items.push({ object: 'unique index', name, detail, fate: 'adapted', note: `a unique index on ${how} beside the primary key, as ${collations} ignored case in MySQL` });
+}
+
+/**
+ * A unique index over text a MySQL _ci collation compared regardless of case
+ * becomes case-sensitive where the target compares text as it is: flagged,
+ * and, with options.caseInsensitiveUnique "lower", folded in the target.
+ */
+function caseInsensitive(plan: TablePlan, index: IndexDef, ctx: Context): { columns: string[]; collations: string[] } | undefined {
+  if (!index.unique || ctx.from !== 'mysql' || ctx.into === 'mysql' || index.expression) return undefined;
+  const found = index.columns.map((c) => plan.columns.find((x) => x.name === c.name)).filter((c): c is Column => c !== undefined && c.type.kind === 'text' && /_ci$/i.test(c.collation ?? ''));
+  if (!found.length) return undefined;
+  return { columns: found.map((c) => c.name), collations: [...new Set(found.map((c) => c.collation!))] };
 }
 
 /** The target column a source column becomes, if the run copies it. */
@@ -84,7 +217,9 @@ function targetColumn(plan: TablePlan, name: string): Column | undefined {
   return i < 0 ? undefined : plan.targetColumns[i];
 }
 
-function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, names: NameSpace, sameEngine: boolean): void {
+function planTable(planning: Planning, ctx: Context, names: NameSpace): void {
+  const { plan, schema, work, items, warnings } = planning;
+  const { to, sameEngine } = ctx;
   // Between engines of one kind, what is written in the engine's own SQL (a CHECK, an expression index) is carried as
   // written: only when every column is copied under its own name, which that text names.
   const verbatim = sameEngine && plan.columns.length === plan.sourceInfo.columns.length && plan.columns.every((c, i) => plan.targetColumns[i].name === c.name);
@@ -100,6 +235,8 @@ function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, n
       items.push({ object: 'generated key', name: column!.name, detail, fate: fit.adaptation ? 'adapted' : 'carried', ...(fit.adaptation ? { note: `${fit.adaptation}, continuing at ${key.next ?? 'the largest key + 1'}` } : {}) });
     }
   }
+  planGenerated(planning, ctx, verbatim);
+  planComments(planning, to);
   for (const d of schema.defaults) {
     const column = targetColumn(plan, d.column);
     if (!column || d.value?.kind === 'null') continue;
@@ -154,10 +291,26 @@ function planTable({ plan, schema, work, items }: Planning, to: SchemaSupport, n
       continue;
     }
     const name = names.take(index.name, table);
-    work.indexes.push({ ...fit.index, name });
+    const built = { ...fit.index, name };
     const notes = [...(name !== index.name ? [`named ${name} (${index.name} is taken or too long)`] : []), ...(fit.adaptation ? [fit.adaptation] : [])];
+    const ci = caseInsensitive(plan, index, ctx);
+    if (ci && ctx.options.caseInsensitiveUnique === 'lower') {
+      const folded = new Set(ci.columns.map((c) => targetColumn(plan, c)!.name));
+      built.columns = built.columns.map((c) => (folded.has(c.name) ? { ...c, folded: true } : c));
+      notes.push(
+        ctx.into === 'sqlite'
+          ? `${[...folded].join(', ')} COLLATE NOCASE, as ${ci.collations.join(', ')} ignored case in MySQL (NOCASE folds ASCII letters only)`
+          : `on lower(${[...folded].join('), lower(')}), as ${ci.collations.join(', ')} ignored case in MySQL (lower() folds case, not accents)`,
+      );
+    } else if (ci) {
+      const note = `case-sensitive in the target, where MySQL's ${ci.collations.join(', ')} ignored case on ${ci.columns.join(', ')}: 'a' and 'A' may both be stored; options.caseInsensitiveUnique "lower" keeps them apart`;
+      notes.push(note);
+      warnings.push(`${plan.targetLabel}: unique index ${name} is ${note}`);
+    }
+    work.indexes.push(built);
     items.push({ object, name, detail, fate: notes.length ? 'adapted' : 'carried', ...(notes.length ? { note: notes.join('; ') } : {}) });
   }
+  planCaseInsensitiveKey(planning, ctx, names);
   for (const check of schema.checks) {
     if (verbatim && /^CHECK\s*\(/i.test(check.expression)) {
       work.checks.push(check);
@@ -193,7 +346,7 @@ function planForeignKeys({ plan, schema, work, items }: Planning, planning: Plan
     const columns = fk.columns.map((c) => targetColumn(plan, c)!.name);
     const referenced = fk.referencedColumns.map((c) => targetColumn(parentPlan, c)!.name);
     const sameSet = (a: string[]) => a.length === referenced.length && a.every((c) => referenced.includes(c));
-    const unique = sameSet(parentPlan.key) || parent.work.indexes.some((i) => i.unique && i.columns.every((c) => c.prefix === undefined) && sameSet(i.columns.map((c) => c.name)));
+    const unique = sameSet(parentPlan.key) || parent.work.indexes.some((i) => i.unique && !i.native && i.columns.every((c) => c.prefix === undefined && !c.folded) && sameSet(i.columns.map((c) => c.name)));
     if (!unique) {
       not(`the target has no primary key or unique index on ${parentPlan.targetLabel} (${referenced.join(', ')}) for it to reference`);
       continue;

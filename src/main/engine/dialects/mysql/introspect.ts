@@ -56,7 +56,7 @@ export async function describeTable(conn: Connection, table: TableName): Promise
   const [columns, jsonColumns, keys, foreignKeys] = await Promise.all([
     rows(
       conn,
-      `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME FROM information_schema.COLUMNS
+      `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME, EXTRA, GENERATION_EXPRESSION FROM information_schema.COLUMNS
        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
       [db, table.name],
     ),
@@ -89,9 +89,10 @@ export async function describeTable(conn: Connection, table: TableName): Promise
   const estimate = found[0][0];
   return {
     name: table,
-    columns: columns.map(([name, nativeType, nullable, collation]) => ({
+    columns: columns.map(([name, nativeType, nullable, collation, extra, expression]) => ({
       ...toColumn(String(name), String(nativeType), nullable === 'YES', jsonColumns),
       ...(collation ? { collation: String(collation) } : {}),
+      ...generatedOf(extra, expression),
     })),
     primaryKey,
     uniqueKeys: [...uniques.values()],
@@ -99,6 +100,13 @@ export async function describeTable(conn: Connection, table: TableName): Promise
     rowEstimate: estimate === null || estimate === undefined ? undefined : Number(estimate),
     byteEstimate: Number(found[0][1]) || undefined,
   };
+}
+
+/** MySQL's VIRTUAL/STORED GENERATED, MariaDB's VIRTUAL/PERSISTENT/STORED GENERATED in EXTRA; the expression as the server prints it. */
+function generatedOf(extra: unknown, expression: unknown): Pick<Column, 'generated'> {
+  const kind = /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/i.exec(String(extra ?? ''));
+  if (!kind || expression === null || expression === undefined || String(expression) === '') return {};
+  return { generated: { expression: String(expression), stored: kind[1].toUpperCase() !== 'VIRTUAL' } };
 }
 
 function toColumn(name: string, nativeType: string, nullable: boolean, jsonColumns: Set<string>): Column {

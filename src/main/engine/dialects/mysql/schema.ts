@@ -146,7 +146,21 @@ async function readTable(session: Session, table: TableName): Promise<TableSchem
   const columns = await readColumns(session, table);
   const checks = await readChecks(session, table);
   const triggers = await rows(session, `SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ${DB} AND EVENT_OBJECT_TABLE = ? ORDER BY TRIGGER_NAME`, table);
-  return { indexes, foreignKeys, ...columns, checks, triggers: triggers.map(([t]) => t!) };
+  const comments = await rows(
+    session,
+    `SELECT NULL, TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${DB} AND TABLE_NAME = ? AND TABLE_COMMENT <> ''
+     UNION ALL
+     SELECT COLUMN_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${DB} AND TABLE_NAME = ? AND COLUMN_COMMENT <> ''`,
+    table,
+  );
+  return {
+    indexes,
+    foreignKeys,
+    ...columns,
+    checks,
+    triggers: triggers.map(([t]) => t!),
+    comments: comments.map(([column, text]) => (column === null ? { text: text! } : { column, text: text! })),
+  };
 }
 
 async function otherObjects(session: Session): Promise<OtherObject[]> {
@@ -244,15 +258,20 @@ function columnList(session: Session, columns: TargetIndex['columns']): string {
 async function buildTable(session: Session, work: TableWork): Promise<void> {
   const q = (n: string) => session.quoteIdentifier(n);
   const stamped = new Set(work.onUpdateNow);
+  // The comments were created with the table; a MODIFY states the column again whole, its comment too.
+  const comment = (column: string) => {
+    const c = work.comments.find((x) => x.column === column);
+    return c ? ` COMMENT ${stringLiteral(c.text, true)}` : '';
+  };
   const changes = work.defaults.filter((d) => !stamped.has(d.column)).map((d) => `ALTER COLUMN ${q(d.column)} SET DEFAULT ${d.sql}`);
   // ON UPDATE is part of the column's definition: stated again whole, with its default.
   for (const column of work.columns.filter((c) => stamped.has(c.name))) {
     const d = work.defaults.find((x) => x.column === column.name);
     const p = fractionalDigits(column.nativeType);
-    changes.push(`MODIFY ${q(column.name)} ${column.nativeType}${column.nullable ? ' NULL' : ' NOT NULL'}${d ? ` DEFAULT ${d.sql}` : ''} ON UPDATE CURRENT_TIMESTAMP${p ? `(${p})` : ''}`);
+    changes.push(`MODIFY ${q(column.name)} ${column.nativeType}${column.nullable ? ' NULL' : ' NOT NULL'}${d ? ` DEFAULT ${d.sql}` : ''} ON UPDATE CURRENT_TIMESTAMP${p ? `(${p})` : ''}${comment(column.name)}`);
   }
   const key = work.generatedKey && work.columns.find((c) => c.name === work.generatedKey!.column);
-  if (key && !(await generatesKeys(session, work.table, key.name))) changes.push(`MODIFY ${q(key.name)} ${key.nativeType} NOT NULL AUTO_INCREMENT`);
+  if (key && !(await generatesKeys(session, work.table, key.name))) changes.push(`MODIFY ${q(key.name)} ${key.nativeType} NOT NULL AUTO_INCREMENT${comment(key.name)}`);
   for (const check of work.checks) changes.push(`ADD CONSTRAINT ${q(check.name)} ${check.expression}`);
   for (const check of work.enumChecks) changes.push(`ADD CONSTRAINT ${q(check.name)} CHECK (${q(check.column)} IN (${check.values.map((v) => stringLiteral(v, true)).join(', ')}))`);
   for (const index of work.indexes) changes.push(`ADD ${index.native ? `${index.native} ` : index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} (${columnList(session, index.columns)})`);

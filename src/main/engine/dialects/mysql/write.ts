@@ -10,6 +10,7 @@ import type { Connection } from 'mysql2/promise';
 import { FerryError } from '../../errors.js';
 import type { Column, Row, TableName } from '../../types.js';
 import { tableLabel } from '../../types.js';
+import { stringLiteral } from '../../schema/defaults.js';
 import type { TableDef } from '../dialect.js';
 import { quoteBacktick } from '../base.js';
 import { loadData, loadRaw, LoadDataRefused } from './loadData.js';
@@ -34,14 +35,21 @@ export interface WriteContext {
 const MAX_KEY_BYTES = 3072;
 
 export async function createTable(ctx: WriteContext, def: TableDef): Promise<void> {
-  const columns = def.columns.map((c) => `${quoteBacktick(c.name)} ${c.nativeType}${c.nullable ? ' NULL' : ' NOT NULL'}${c.name === def.generatedKey ? ' AUTO_INCREMENT' : ''}`);
+  const columns = def.columns.map(
+    (c) =>
+      `${quoteBacktick(c.name)} ${c.nativeType}` +
+      // MariaDB takes no NULL / NOT NULL on a generated column.
+      (c.generated ? ` GENERATED ALWAYS AS (${c.generated.expression}) ${c.generated.stored ? 'STORED' : 'VIRTUAL'}` : c.nullable ? ' NULL' : ' NOT NULL') +
+      (c.name === def.generatedKey ? ' AUTO_INCREMENT' : '') +
+      (c.comment !== undefined ? ` COMMENT ${stringLiteral(c.comment, true)}` : ''),
+  );
   if (def.primaryKey.length) {
     const types = def.primaryKey.map((k) => def.columns.find((c) => c.name === k)?.nativeType ?? '');
     columns.push(`PRIMARY KEY (${keyList(def.primaryKey, types)})`);
   }
   await run(
     ctx,
-    `CREATE TABLE ${ctx.quoteTable(def.name)} (\n  ${columns.join(',\n  ')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    `CREATE TABLE ${ctx.quoteTable(def.name)} (\n  ${columns.join(',\n  ')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin${def.comment !== undefined ? ` COMMENT=${stringLiteral(def.comment, true)}` : ''}`,
   );
 }
 

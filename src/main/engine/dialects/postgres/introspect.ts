@@ -21,6 +21,7 @@ interface ColumnRow {
   nullable: boolean;
   typtype: string;
   labels: string | null;
+  generated: string | null;
 }
 
 interface KeyRow {
@@ -72,9 +73,11 @@ async function readColumns(client: pg.Client, oid: string): Promise<Column[]> {
             NOT a.attnotnull AS nullable,
             CASE WHEN t.typtype = 'd' THEN bt.typtype ELSE t.typtype END AS typtype,
             (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e
-              WHERE e.enumtypid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::text AS labels
+              WHERE e.enumtypid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::text AS labels,
+            CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS generated
        FROM pg_catalog.pg_attribute a
        JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
        LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
       WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attnum`,
@@ -87,6 +90,8 @@ async function readColumns(client: pg.Client, oid: string): Promise<Column[]> {
       nativeType: c.native,
       type: logicalFromNative(c.native, { typtype: c.typtype, enumLabels }),
       nullable: c.nullable,
+      // PostgreSQL before 18 has stored generated columns only.
+      ...(c.generated !== null ? { generated: { expression: c.generated, stored: true } } : {}),
     };
   });
 }

@@ -138,15 +138,26 @@ async function nextValue(session: Session, sequence: string | null): Promise<str
 }
 
 async function readTable(session: Session, table: TableName): Promise<TableSchema> {
-  const [indexes, foreignKeys, columns, checks, triggers] = await Promise.all([
+  const [indexes, foreignKeys, columns, checks, triggers, comments] = await Promise.all([
     readIndexes(session, table),
     readForeignKeys(session, table),
     readColumns(session, table),
     rows(session, `SELECT conname, pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = ${REL} AND contype = 'c' ORDER BY conname`, table),
     rows(session, `SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ${REL} AND NOT tgisinternal ORDER BY tgname`, table),
+    rows(
+      session,
+      `SELECT NULL, pg_catalog.obj_description(${REL}, 'pg_class') WHERE pg_catalog.obj_description(${REL}, 'pg_class') IS NOT NULL
+       UNION ALL
+       SELECT * FROM (SELECT a.attname::text, pg_catalog.col_description(a.attrelid, a.attnum) c FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = ${REL} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) x WHERE c IS NOT NULL`,
+      table,
+    ),
   ]);
   // A trigger that stamps a column is named with the table's triggers: it is not read as one.
-  return { indexes, foreignKeys, ...columns, onUpdateNow: [], checks: checks.map(([name, expression]) => ({ name, expression })), triggers: triggers.map(([t]) => t) };
+  return { indexes, foreignKeys, ...columns, onUpdateNow: [], checks: checks.map(([name, expression]) => ({ name, expression })),
+    triggers: triggers.map(([t]) => t),
+    comments: comments.map(([column, text]) => (column === null ? { text } : { column, text })),
+  };
 }
 
 async function otherObjects(session: Session, schema = 'public'): Promise<OtherObject[]> {
@@ -240,7 +251,8 @@ async function stampOnUpdate(session: Session, work: TableWork): Promise<void> {
 
 function indexSql(session: Session, table: TableName, index: TargetIndex): string {
   const q = (n: string) => session.quoteIdentifier(n);
-  const cols = index.columns.map((c) => `${q(c.name)}${c.descending ? ' DESC' : ''}`).join(', ');
+  // A column MySQL compared regardless of case (options.caseInsensitiveUnique "lower"): lower() of it.
+  const cols = index.columns.map((c) => `${c.folded ? `(lower(${q(c.name)}))` : q(c.name)}${c.descending ? ' DESC' : ''}`).join(', ');
   return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} ON ${session.quoteTable(table)} ${index.native ?? `(${cols})`}`;
 }
 
@@ -254,6 +266,11 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
   if (changes.length) await session.execute(`ALTER TABLE ${t} ${changes.join(', ')}`);
   for (const index of work.indexes) await session.execute(indexSql(session, work.table, index));
   await stampOnUpdate(session, work);
+  // COMMENT ON takes a literal, no parameter.
+  for (const c of work.comments) {
+    const what = c.column === undefined ? `TABLE ${t}` : `COLUMN ${t}.${q(c.column)}`;
+    await session.execute(`COMMENT ON ${what} IS ${stringLiteral(c.text)}`);
+  }
 }
 
 /** NOT VALID adds the constraint without a scan; VALIDATE then checks the rows under a lighter lock. */

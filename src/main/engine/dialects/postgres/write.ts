@@ -33,7 +33,8 @@ function toParam(v: Value): unknown {
 
 export async function createTable(ctx: WriteContext, def: TableDef): Promise<void> {
   const table = ctx.quoteTable(def.name);
-  const lines = def.columns.map((c) => `${q(c.name)} ${c.nativeType}${c.nullable ? '' : ' NOT NULL'}`);
+  // PostgreSQL before 18 computes generated columns on write only (STORED).
+  const lines = def.columns.map((c) => `${q(c.name)} ${c.nativeType}${c.generated ? ` GENERATED ALWAYS AS (${c.generated.expression}) STORED` : ''}${c.nullable ? '' : ' NOT NULL'}`);
   if (def.primaryKey.length) lines.push(`PRIMARY KEY (${def.primaryKey.map(q).join(', ')})`);
   await run(ctx, `CREATE TABLE ${table} (${lines.join(', ')})`, `creating table ${table}`);
 }

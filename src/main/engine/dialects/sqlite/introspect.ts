@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Column, ForeignKey, TableInfo, TableName } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { parseSqliteType } from './types.js';
+import { sqliteGeneratedColumns } from '../../schema/expressions.js';
 
 export function listSqliteTables(db: Database.Database): TableName[] {
   const rows = db
@@ -15,18 +16,26 @@ interface PragmaColumn {
   type: string;
   notnull: number;
   pk: number;
+  hidden: number;
 }
 
 export function describeSqliteTable(db: Database.Database, name: TableName): TableInfo | undefined {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name.name);
+  const exists = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(name.name) as { sql: string | null } | undefined;
   if (!exists) return undefined;
-  const cols = db.prepare('SELECT name, type, "notnull", pk FROM pragma_table_info(?)').all(name.name) as PragmaColumn[];
-  const columns: Column[] = cols.map((c) => ({
-    name: c.name,
-    nativeType: c.type,
-    type: parseSqliteType(c.type),
-    nullable: c.notnull === 0 && c.pk === 0,
-  }));
+  // table_xinfo lists generated columns too (hidden 2: VIRTUAL, 3: STORED), which table_info leaves out.
+  const cols = db.prepare('SELECT name, type, "notnull", pk, hidden FROM pragma_table_xinfo(?) WHERE hidden IN (0, 2, 3)').all(name.name) as PragmaColumn[];
+  const generated = cols.some((c) => c.hidden !== 0) ? sqliteGeneratedColumns(exists.sql ?? '') : new Map<string, { expression: string; stored: boolean }>();
+  const columns: Column[] = cols.map((c) => {
+    const g = c.hidden !== 0 ? (generated.get(c.name) ?? [...generated].find(([n]) => n.toLowerCase() === c.name.toLowerCase())?.[1]) : undefined;
+    return {
+      name: c.name,
+      nativeType: c.type,
+      type: parseSqliteType(c.type),
+      nullable: c.notnull === 0 && c.pk === 0,
+      // An expression the table's text did not yield is left empty: the column is then copied as a plain one.
+      ...(c.hidden !== 0 ? { generated: g ?? { expression: '', stored: c.hidden === 3 } } : {}),
+    };
+  });
   const primaryKey = cols
     .filter((c) => c.pk > 0)
     .sort((a, b) => a.pk - b.pk)

@@ -104,7 +104,7 @@ async function readTable(session: Session, table: TableName): Promise<TableSchem
   const triggers = await rows(session, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name", [table.name]);
   // SQLite keeps no catalog of CHECK constraints: their presence in the table's text is named.
   const checks = /\bCHECK\s*\(/i.test(sql ?? '') ? [{ name: '(in the table definition)', expression: sql! }] : [];
-  return { indexes, foreignKeys, ...columns, onUpdateNow: [], checks, triggers: triggers.map(([t]) => t!) };
+  return { indexes, foreignKeys, ...columns, onUpdateNow: [], checks, triggers: triggers.map(([t]) => t!), comments: [] };
 }
 
 async function otherObjects(session: Session): Promise<OtherObject[]> {
@@ -170,10 +170,11 @@ function createSql(session: Session, name: TableName, work: TableWork): string {
   const q = (n: string) => session.quoteIdentifier(n);
   const defaults = new Map(work.defaults.map((d) => [d.column, d.sql]));
   const generated = work.generatedKey?.column;
-  const lines = work.columns.map((c) => {
+  const lines = (work.tableColumns ?? work.columns).map((c) => {
     if (c.name === generated) return `${q(c.name)} INTEGER PRIMARY KEY${rowidCarried(work) ? '' : ' AUTOINCREMENT'}`;
     const d = defaults.get(c.name);
-    return `${q(c.name)}${c.nativeType ? ` ${c.nativeType}` : ''}${c.nullable ? '' : ' NOT NULL'}${d !== undefined ? ` DEFAULT ${d}` : ''}`;
+    const computed = 'generated' in c && c.generated ? ` GENERATED ALWAYS AS (${c.generated.expression}) ${c.generated.stored ? 'STORED' : 'VIRTUAL'}` : '';
+    return `${q(c.name)}${c.nativeType ? ` ${c.nativeType}` : ''}${computed}${c.nullable ? '' : ' NOT NULL'}${d !== undefined ? ` DEFAULT ${d}` : ''}`;
   });
   if (!generated && work.primaryKey.length) lines.push(`PRIMARY KEY (${work.primaryKey.map(q).join(', ')})`);
   for (const check of work.enumChecks) lines.push(`CONSTRAINT ${q(check.name)} CHECK (${q(check.column)} IN (${check.values.map((v) => stringLiteral(v)).join(', ')}))`);
@@ -220,7 +221,8 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
   if (work.defaults.length || keyNeedsRebuild || work.foreignKeys.length || work.enumChecks.length) await rebuild(session, work);
   const q = (n: string) => session.quoteIdentifier(n);
   for (const index of work.indexes) {
-    const cols = index.columns.map((c) => `${q(c.name)}${c.descending ? ' DESC' : ''}`).join(', ');
+    // A column MySQL compared regardless of case (options.caseInsensitiveUnique "lower"): NOCASE.
+    const cols = index.columns.map((c) => `${q(c.name)}${c.folded ? ' COLLATE NOCASE' : ''}${c.descending ? ' DESC' : ''}`).join(', ');
     await session.execute(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(index.name)} ON ${session.quoteTable(work.table)} (${cols})`);
   }
   // MySQL's ON UPDATE CURRENT_TIMESTAMP: when another column changed and this one was left alone (an update that
@@ -263,6 +265,7 @@ export const sqliteSchema: SchemaSupport = {
   adaptGeneratedKey,
   adaptOnUpdateNow,
   foreignKeysWithTable: true,
+  commentsProblem: 'SQLite keeps no comments',
   unsupportedActions: [],
   buildTable,
   setCounter,

@@ -11,7 +11,7 @@ export function createTableSql(def: TableDef, quote: (n: string) => string, quot
   const cols = def.columns.map((c) =>
     c.name === rowidKey
       ? `${quote(c.name)} INTEGER PRIMARY KEY${def.generatedKeyIsRowid ? '' : ' AUTOINCREMENT'}`
-      : `${quote(c.name)}${c.nativeType ? ` ${c.nativeType}` : ''}${c.nullable ? '' : ' NOT NULL'}`,
+      : `${quote(c.name)}${c.nativeType ? ` ${c.nativeType}` : ''}${c.generated ? ` GENERATED ALWAYS AS (${c.generated.expression}) ${c.generated.stored ? 'STORED' : 'VIRTUAL'}` : ''}${c.nullable ? '' : ' NOT NULL'}`,
   );
   if (def.primaryKey.length && !rowidKey) cols.push(`PRIMARY KEY (${def.primaryKey.map(quote).join(', ')})`);
   return `CREATE TABLE ${quoteTable(def.name)} (\n  ${cols.join(',\n  ')}\n)`;

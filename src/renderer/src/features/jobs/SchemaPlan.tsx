@@ -12,7 +12,8 @@ export function SchemaPlan({ items, table }: { items: PlannedSchemaItem[]; table
   if (items.length === 0) return null;
   const notCarried = items.filter((i) => i.fate === 'not carried').length;
   const missing = items.filter((i) => i.fate === 'missing').length;
-  const summary = missing ? `${missing} missing in the existing table` : notCarried ? `${notCarried} not carried` : 'all carried';
+  const adapted = items.filter((i) => i.fate === 'adapted').length;
+  const summary = missing ? `${missing} missing in the existing table` : notCarried ? `${notCarried} not carried` : adapted ? `${adapted} adapted, the rest carried` : 'all carried';
   return (
     <details className="plan-schema" open={notCarried + missing > 0} aria-label={`Schema for ${table}`}>
       <summary>

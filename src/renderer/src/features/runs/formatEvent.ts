@@ -21,6 +21,8 @@ export function describeEvent(e: RunEvent): string {
       return `Applied: ${fmtInt(e.inserted)} inserted, ${fmtInt(e.updated)} updated, ${fmtInt(e.deleted)} deleted${e.unchanged ? `, ${fmtInt(e.unchanged)} unchanged` : ''}`;
     case 'apply-committed':
       return `Committed in ${fmtDuration(e.durationMs)}`;
+    case 'schema-started':
+      return `${e.resumed ? 'Finishing' : 'Building'} the indexes, keys and counters of ${e.tables.length} new table${e.tables.length === 1 ? '' : 's'}`;
     case 'verify':
       return `Verified by ${e.method}: ${e.ok ? 'match' : 'MISMATCH'}, source ${fmtInt(e.sourceRows)} rows, target ${fmtInt(e.targetRows)}${e.mismatches.length ? `; ${e.mismatches.join('; ')}` : ''}`;
     case 'warning':

@@ -106,6 +106,7 @@ export function reduceRun(v: RunView, e: RunEvent, at: number): RunView {
     case 'table-applied':
       return { ...base, tables: upsertTable(base, e.table, { phase: 'applied', inserted: e.inserted, updated: e.updated, deleted: e.deleted, unchanged: e.unchanged }) };
     case 'apply-committed':
+    case 'schema-started':
       return base;
     case 'verify':
       return {
