@@ -29,6 +29,8 @@ export const sshSchema = z.strictObject({
   privateKey: z.string().min(1).optional(),
   /** Environment variable holding the private key's passphrase. */
   passphraseEnv: z.string().min(1).optional(),
+  /** Where the OS keychain holds the private key's passphrase (Linux Secret Service via secret-tool, macOS keychain). */
+  passphraseKeychain: z.strictObject({ service: z.string().min(1, 'must not be empty'), account: z.string().min(1, 'must not be empty') }).optional(),
   /** Environment variable holding the SSH password. */
   passwordEnv: z.string().min(1).optional(),
   /** Use the running ssh-agent ($SSH_AUTH_SOCK); the default when neither a key nor a password is given. */

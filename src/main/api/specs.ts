@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { JobSpec } from '../../shared/jobSpec.js';
 import type { ApiContext } from './context.js';
-import { sshSessionSecrets } from './connections/sshSecrets.js';
+import { sshSecretsOf } from './connections/sshSecrets.js';
 
 type Endpoint = JobSpec['source'];
 
@@ -68,7 +68,7 @@ function resolveEndpoint(ctx: ApiContext, endpoint: Endpoint): Endpoint {
   const connection = ctx.connections.findByUrl(url);
   const password = written ?? (connection ? ctx.secrets.get(connection.id) : undefined);
   // A saved connection's SSH tunnel goes with it into every job that names it.
-  const ssh = withTypedSshSecrets(endpoint.ssh ?? connection?.ssh ?? undefined, connection ? sshSessionSecrets.get(connection.id) : undefined, url);
+  const ssh = withTypedSshSecrets(endpoint.ssh ?? connection?.ssh ?? undefined, connection ? sshSecretsOf(ctx, connection.id) : undefined, url);
   if (password === undefined) return { ...endpoint, url, ssh };
   const u = new URL(url);
   const envName = `${ENV_PREFIX}${createHash('sha256').update(url).digest('hex').slice(0, 12).toUpperCase()}`;

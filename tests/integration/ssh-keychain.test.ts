@@ -1,0 +1,173 @@
+/**
+ * An SSH key's passphrase from the OS keychain: a real Secret Service (GNOME
+ * Keyring on a private D-Bus session bus, unlocked with a test password), read
+ * with libsecret's secret-tool, and a real sshd forwarding to PostgreSQL.
+ * - the CLI: "passphraseKeychain": {service, account} in the job spec;
+ * - the browser mode: "Remember passphrase" keeps it in the keychain, and a
+ *   restarted app uses it; the store never holds it.
+ * The desktop app's safeStorage store (EncryptedStoreVault) needs Electron and
+ * is not exercised here.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectionDto } from '../../src/shared/api.js';
+import { sshSessionSecrets } from '../../src/main/api/connections/sshSecrets.js';
+import { type BrowserMode, startBrowserMode } from '../../src/main/server/browserMode.js';
+import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
+import { createPgDatabase, type PgTestDatabase } from '../helpers/postgres.js';
+import { keygen, sshdMissing, startSshd, type TestSshd } from '../helpers/sshd.js';
+
+const PASSPHRASE = 'keychain Sesame 0451';
+
+const keyringMissing = ['/usr/bin/secret-tool', '/usr/bin/gnome-keyring-daemon', '/usr/bin/dbus-daemon'].some((p) => !existsSync(p))
+  ? 'needs secret-tool, gnome-keyring and dbus-daemon: apt-get install -y libsecret-tools gnome-keyring dbus-daemon'
+  : undefined;
+const skip = sshdMissing ?? keyringMissing;
+
+/** A private session bus with an unlocked GNOME Keyring on it; stop() ends both. */
+function startKeyring(home: string): { address: string; stop(): void } {
+  const out = execFileSync('dbus-daemon', ['--session', '--fork', '--nosyslog', '--print-address=1', '--print-pid=1'], { encoding: 'utf8' }).trim().split('\n');
+  const address = out[0];
+  const busPid = Number(out[1]);
+  const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: address, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home };
+  execFileSync('gnome-keyring-daemon', ['--unlock', '--components=secrets', '--daemonize'], { input: 'keyring-test\n', env, stdio: ['pipe', 'ignore', 'ignore'] });
+  return {
+    address,
+    stop() {
+      // The keyring daemon is a client of this bus only: it exits when the bus goes.
+      for (const pid of keyringPids(address)) process.kill(pid, 'SIGTERM');
+      process.kill(busPid, 'SIGTERM');
+    },
+  };
+}
+
+/** gnome-keyring-daemon processes started on this bus (by their environment). */
+function keyringPids(address: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/comm`, 'utf8').startsWith('gnome-keyring')) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`DBUS_SESSION_BUS_ADDRESS=${address}`)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function secretTool(args: string[], input?: string) {
+  return spawnSync('secret-tool', args, { input, encoding: 'utf8' });
+}
+
+describe.skipIf(skip)(`SSH key passphrase from the OS keychain${skip ? ` (${skip})` : ''}`, () => {
+  const dir = tempDir('dbferry-keychain-');
+  let sshd: TestSshd;
+  let keyring: { address: string; stop(): void };
+  let source: PgTestDatabase;
+  let locked: string;
+  const busBefore = process.env.DBUS_SESSION_BUS_ADDRESS;
+
+  beforeAll(async () => {
+    keyring = startKeyring(join(dir, 'home'));
+    // This process (the browser mode in it) and the CLI it starts reach the keychain on this bus.
+    process.env.DBUS_SESSION_BUS_ADDRESS = keyring.address;
+    sshd = await startSshd();
+    locked = join(dir, 'locked_key');
+    keygen(locked, { passphrase: PASSPHRASE });
+    appendFileSync(join(sshd.dir, 'authorized_keys'), readFileSync(`${locked}.pub`));
+    source = await createPgDatabase();
+    const c = new pg.Client({ connectionString: source.url });
+    await c.connect();
+    await c.query("CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 500) g");
+    await c.end();
+  }, 60_000);
+
+  afterAll(async () => {
+    if (busBefore === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+    else process.env.DBUS_SESSION_BUS_ADDRESS = busBefore;
+    await source?.drop().catch(() => undefined);
+    await sshd?.stop();
+    keyring?.stop();
+  });
+
+  const ssh = (extra: Record<string, unknown>) => ({ host: '127.0.0.1', port: sshd.port, user: 'root', privateKey: locked, knownHosts: sshd.knownHosts, ...extra });
+
+  it('CLI: "passphraseKeychain" reads the passphrase from the Secret Service; the run copies through the tunnel and never prints it', async () => {
+    const stored = secretTool(['store', '--label=dbferry test key', 'service', 'dbferry-test', 'account', 'bastion-key'], PASSPHRASE);
+    expect(stored.status, stored.stderr).toBe(0);
+    const job = writeJob(dir, {
+      source: { url: source.url, ssh: ssh({ passphraseKeychain: { service: 'dbferry-test', account: 'bastion-key' } }) },
+      target: { url: `sqlite:${join(dir, 'cli.db')}` },
+      tables: [{ source: 'public.items', target: 'items', mode: 'replace' }],
+      options: { verify: 'checksum' },
+    }, 'keychain.json');
+    const r = await dbferry(['run', job, '--json', '--state', join(dir, 'state-cli')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('"rowsWritten":500');
+    expect(r.stdout + r.stderr).not.toContain(PASSPHRASE);
+    const rows = execFileSync('sqlite3', [join(dir, 'cli.db'), 'SELECT count(*), sum(id) FROM items'], { encoding: 'utf8' }).trim();
+    expect(rows).toBe('500|125250');
+  }, 60_000);
+
+  it('CLI: a keychain entry that does not exist is refused before any row moves, naming it and how to store it', async () => {
+    const job = writeJob(dir, {
+      source: { url: source.url, ssh: ssh({ passphraseKeychain: { service: 'dbferry-test', account: 'nobody' } }) },
+      target: { url: `sqlite:${join(dir, 'none.db')}` },
+      tables: [{ source: 'public.items', target: 'items' }],
+    }, 'missing.json');
+    const r = await dbferry(['plan', job]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`the passphrase of the SSH private key "${locked}" for root@127.0.0.1:${sshd.port} is not in the OS keychain (service "dbferry-test", account "nobody")`);
+    expect(r.stderr).toContain("secret-tool store --label='dbferry SSH key passphrase' service 'dbferry-test' account 'nobody'");
+  }, 60_000);
+
+  it('browser mode: "Remember passphrase" keeps it in the keychain, a restarted app uses it, the store never holds it; deleting the connection forgets it', async () => {
+    const stateDir = join(dir, 'state-app');
+    let app: BrowserMode = await startBrowserMode({ stateDir, baseDir: dir });
+    let remembered: ConnectionDto;
+    let forgotten: ConnectionDto;
+    try {
+      const info = await app.router.handle('app/info', {});
+      expect(info.ok && (info.value as { sshPassphraseStore: string | null }).sshPassphraseStore).toBe('the Secret Service keychain');
+      const save = async (name: string, remember: boolean) => {
+        const r = await app.router.handle('connections/save', { name, url: source.url, ssh: ssh({}), sshPassphrase: PASSPHRASE, sshRememberPassphrase: remember });
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        return (r as { value: ConnectionDto }).value;
+      };
+      remembered = await save('behind bastion (remembered)', true);
+      forgotten = await save('behind bastion (session only)', false);
+      expect(remembered.sshPassphraseRemembered).toBe(true);
+      expect(forgotten.sshPassphraseRemembered).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+    // The store file holds neither the passphrase nor anything decodable to it.
+    const storeBytes = readdirSync(stateDir).map((f) => readFileSync(join(stateDir, f)).toString('latin1')).join('');
+    expect(storeBytes).not.toContain(PASSPHRASE);
+
+    // A restart: what was typed for the session is gone, the keychain is not.
+    sshSessionSecrets.delete(remembered.id);
+    sshSessionSecrets.delete(forgotten.id);
+    app = await startBrowserMode({ stateDir, baseDir: dir });
+    try {
+      const tables = await app.router.handle('connections/tables', { id: remembered.id });
+      expect(tables.ok, JSON.stringify(tables)).toBe(true);
+      expect(JSON.stringify(tables)).toContain('items');
+      const test = await app.router.handle('connections/test', { id: remembered.id });
+      expect(test.ok && (test.value as { ok: boolean }).ok, JSON.stringify(test)).toBe(true);
+      const asked = await app.router.handle('connections/tables', { id: forgotten.id });
+      expect(asked.ok).toBe(false);
+      expect(JSON.stringify(asked)).toContain('is encrypted and no passphrase was given');
+
+      expect(secretTool(['lookup', 'service', 'dbferry', 'account', `ssh-passphrase:${remembered.id}`]).stdout).toBe(PASSPHRASE);
+      expect((await app.router.handle('connections/delete', { id: remembered.id })).ok).toBe(true);
+      expect(secretTool(['lookup', 'service', 'dbferry', 'account', `ssh-passphrase:${remembered.id}`]).status).not.toBe(0);
+    } finally {
+      await app.close();
+    }
+  }, 90_000);
+});
