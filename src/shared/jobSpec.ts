@@ -71,6 +71,11 @@ export const tableSpecSchema = z.strictObject({
   allowLossy: z.boolean().optional(),
   /** Source column → target column name: {"a_very_long_name": "short_name"}. */
   rename: z.record(z.string(), identifier).optional(),
+  /**
+   * How a SQLite source's TEXT bytes are decoded: "latin1" (ISO-8859-1) or "windows-1252", for text an
+   * old application wrote in that encoding. Without it, text that is not UTF-8 is dead-lettered.
+   */
+  encoding: z.enum(['latin1', 'windows-1252']).optional(),
 });
 
 const percentOrCount = z.union([

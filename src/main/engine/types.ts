@@ -51,6 +51,8 @@ export interface Column {
   nullable: boolean;
   /** A text column's collation, as the engine names it, where it orders text its own way (MySQL's utf8mb4_general_ci). */
   collation?: string;
+  /** A SQLite source column's TEXT bytes are decoded from this encoding (the table's "encoding"), not read as UTF-8. */
+  encoding?: 'latin1' | 'windows-1252';
 }
 
 export interface ForeignKey {

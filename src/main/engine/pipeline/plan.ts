@@ -225,6 +225,7 @@ async function planTable(
     if (col) columns.push(col);
     else problems.push(`no column "${name}" in ${tableLabel(sourceName)}; its columns are ${sourceInfo.columns.map((c) => c.name).join(', ')}`);
   }
+  if (t.encoding) decodeAs(t, t.key ?? sourceInfo.primaryKey, source, columns, problems, warnings, tableLabel(sourceName));
   const incremental = t.incremental ? await planIncremental(t.incremental.cursor, sourceInfo, columns, spec, sourceName, targetName, target, problems) : undefined;
 
   const keyNames = t.key ?? sourceInfo.primaryKey;
@@ -430,10 +431,36 @@ function damageOf(targetInfo: TableInfo, sourceInfo: TableInfo, keyNames: string
   return rebuild;
 }
 
+/**
+ * A table's "encoding": its SQLite source's text columns are read as bytes and
+ * decoded from it (textEncoding.ts), also when verifying. Key columns are read
+ * as stored: reads page by key, in the source's own byte order. Other engines
+ * send text in the connection's character set already (a MySQL latin1 column
+ * arrives as UTF-8), so the option is refused there.
+ */
+function decodeAs(t: TableSpec, keyNames: string[], source: Session, columns: Column[], problems: string[], warnings: string[], table: string): void {
+  if (source.dialect.engine !== 'sqlite') {
+    problems.push(
+      `"encoding" decodes the text of a SQLite source; ${source.dialect.engine === 'mysql' ? 'MySQL/MariaDB converts a latin1 column to UTF-8 itself when it sends it' : 'PostgreSQL sends text in the connection\'s encoding (UTF-8) itself'}: remove "encoding" from ${table}`,
+    );
+    return;
+  }
+  const keys = new Set(keyNames.map((k) => k.toLowerCase()));
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i];
+    if (c.type.kind !== 'text' && c.type.kind !== 'any') continue;
+    if (keys.has(c.name.toLowerCase())) {
+      warnings.push(`${table}.${c.name} is a key column: it is read as stored, not decoded from ${t.encoding} (its text must be UTF-8)`);
+      continue;
+    }
+    columns[i] = { ...c, encoding: t.encoding };
+  }
+}
+
 /** The format a table passes through in, the first the source reads and the target writes that fits every column; none: rows are decoded. */
 function rawFormatFor(t: TableSpec, sourceInfo: TableInfo, columns: Column[], targetColumns: Column[], source: Session, target: Session): string | undefined {
   if (!target.rawCompatible) return undefined;
-  if (Object.keys(t.rules ?? {}).length || t.incremental || (t.key && !isUniqueKey(sourceInfo, t.key))) return undefined;
+  if (Object.keys(t.rules ?? {}).length || t.incremental || t.encoding || (t.key && !isUniqueKey(sourceInfo, t.key))) return undefined;
   if (columns.length !== targetColumns.length) return undefined;
   const fits = (format: string) =>
     columns.every((c, i) => {
