@@ -274,7 +274,12 @@ async function planTable(
     // are refused one by one by validation (dead-lettered, never cut), so the plan only says so.
     const lossy = fit?.changes ? fit.reason : undefined;
     // A target that stores any value in any column (SQLite) takes such values whole.
-    const mayNotFit = fit && !fit.changes && typedTarget ? fit.reason : undefined;
+    let mayNotFit = fit && !fit.changes && typedTarget ? fit.reason : undefined;
+    let longest: number | undefined;
+    if (mayNotFit && targetCol.type.kind === 'text' && targetCol.type.maxLength !== undefined) {
+      longest = await longestNow(source, sourceName, sourceInfo, col, t.where);
+      if (longest !== undefined) mayNotFit += ` (longest in the source now: ${longest}${longest <= targetCol.type.maxLength ? ', fits' : ''})`;
+    }
     if (mayNotFit) {
       warnings.push(`${tableLabel(sourceName)}.${col.name} (${col.nativeType} → ${targetCol.nativeType}): ${mayNotFit}; a row with such a value is dead-lettered with the reason, never cut or changed`);
     }
@@ -293,7 +298,7 @@ async function planTable(
     }
     targetColumns.push(targetCol);
     targetOf.set(col.name, targetCol);
-    plannedColumns.push({ name: col.name, ...(targetCol.name !== col.name ? { targetName: targetCol.name } : {}), sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined, ...(mayNotFit ? { mayNotFit } : {}) });
+    plannedColumns.push({ name: col.name, ...(targetCol.name !== col.name ? { targetName: targetCol.name } : {}), sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined, ...(mayNotFit ? { mayNotFit } : {}), ...(longest !== undefined ? { longest } : {}) });
   }
 
   if (targetInfo && (mode === 'upsert' || mode === 'mirror')) {
@@ -429,6 +434,27 @@ function damageOf(targetInfo: TableInfo, sourceInfo: TableInfo, keyNames: string
       (rebuild ? 'this replace rebuilds it as planned, in its transaction' : 'run it once with "mode": "replace" to rebuild it (see the README\'s upgrade note)'),
   );
   return rebuild;
+}
+
+/** Tables of at most this many rows (the engine's estimate) are scanned for their longest value at plan time. */
+export const LONGEST_SCAN_ROWS = 100_000;
+const LONGEST_SCAN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The source's longest value of a text column that may not fit the target's
+ * width, where that is cheap to know: a small table (by the engine's estimate,
+ * else its size: a scan of about LONGEST_SCAN_ROWS rows at most). Undefined otherwise, or when the
+ * column holds no text.
+ */
+async function longestNow(source: Session, table: TableName, info: TableInfo, column: Column, where?: string): Promise<number | undefined> {
+  // Without a row estimate (a PostgreSQL table never analyzed), its size on disk tells a small table.
+  const small = info.rowEstimate !== undefined ? info.rowEstimate <= LONGEST_SCAN_ROWS : info.byteEstimate !== undefined && info.byteEstimate <= LONGEST_SCAN_BYTES;
+  if (!source.longestText || !small) return undefined;
+  try {
+    return (await source.longestText(table, column, where)) ?? undefined;
+  } catch {
+    return undefined; // only a hint: the plan goes on without it
+  }
 }
 
 /**
