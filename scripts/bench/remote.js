@@ -33,11 +33,11 @@ import { perturb, truncateLoad } from './resync.js';
 
 const DEFAULT_PATHS = ['pg-pg', 'my-pg'];
 
-function numbers(name, fallback) {
+function numbers(name, fallback, { zero = false } = {}) {
   const raw = process.env[name];
   if (!raw) return fallback;
   const xs = raw.split(',').map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isFinite(x) || x <= 0)) throw new Error(`${name} must be positive numbers separated by commas, got ${JSON.stringify(raw)}`);
+  if (xs.some((x) => !Number.isFinite(x) || x < 0 || (x === 0 && !zero))) throw new Error(`${name} must be ${zero ? 'non-negative' : 'positive'} numbers separated by commas, got ${JSON.stringify(raw)}`);
   return xs;
 }
 
@@ -46,7 +46,7 @@ export function planRemote(cfg) {
   const paths = cfg.paths ? PATHS.filter((p) => cfg.paths.has(p.id)) : PATHS.filter((p) => DEFAULT_PATHS.includes(p.id));
   return {
     mbit: numbers('REMOTE_MBIT', [100])[0],
-    delayMs: numbers('REMOTE_DELAY_MS', [5])[0],
+    delayMs: numbers('REMOTE_DELAY_MS', [5], { zero: true })[0],
     lanes: numbers('REMOTE_LANES', [1, 2, 4, 8]),
     paths: paths.map((p) => ({ p, skip: p.from === 'sqlite' || p.to === 'sqlite' ? 'a SQLite file is local: the remote profile covers PostgreSQL and MariaDB' : undefined })),
   };
