@@ -9,7 +9,7 @@
  * is not exercised here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,45 +19,11 @@ import { type BrowserMode, startBrowserMode } from '../../src/main/server/browse
 import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
 import { createPgDatabase, type PgTestDatabase } from '../helpers/postgres.js';
 import { keygen, sshdMissing, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { keyringMissing, startKeyring } from '../helpers/keyring.js';
 
 const PASSPHRASE = 'keychain Sesame 0451';
 
-const keyringMissing = ['/usr/bin/secret-tool', '/usr/bin/gnome-keyring-daemon', '/usr/bin/dbus-daemon'].some((p) => !existsSync(p))
-  ? 'needs secret-tool, gnome-keyring and dbus-daemon: apt-get install -y libsecret-tools gnome-keyring dbus-daemon'
-  : undefined;
 const skip = sshdMissing ?? keyringMissing;
-
-/** A private session bus with an unlocked GNOME Keyring on it; stop() ends both. */
-function startKeyring(home: string): { address: string; stop(): void } {
-  const out = execFileSync('dbus-daemon', ['--session', '--fork', '--nosyslog', '--print-address=1', '--print-pid=1'], { encoding: 'utf8' }).trim().split('\n');
-  const address = out[0];
-  const busPid = Number(out[1]);
-  const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: address, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home };
-  execFileSync('gnome-keyring-daemon', ['--unlock', '--components=secrets', '--daemonize'], { input: 'keyring-test\n', env, stdio: ['pipe', 'ignore', 'ignore'] });
-  return {
-    address,
-    stop() {
-      // The keyring daemon is a client of this bus only: it exits when the bus goes.
-      for (const pid of keyringPids(address)) process.kill(pid, 'SIGTERM');
-      process.kill(busPid, 'SIGTERM');
-    },
-  };
-}
-
-/** gnome-keyring-daemon processes started on this bus (by their environment). */
-function keyringPids(address: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/comm`, 'utf8').startsWith('gnome-keyring')) continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`DBUS_SESSION_BUS_ADDRESS=${address}`)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 function secretTool(args: string[], input?: string) {
   return spawnSync('secret-tool', args, { input, encoding: 'utf8' });

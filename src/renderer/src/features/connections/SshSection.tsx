@@ -56,7 +56,7 @@ function Secret({
       {canRemember && ssh.secretMode === 'typed' ? (
         <label className="check">
           <input type="checkbox" checked={ssh.remember} onChange={(e) => onChange({ remember: e.target.checked })} />
-          Remember passphrase (in {rememberIn}); otherwise it is kept for this session only
+          Remember passphrase (in {rememberIn})
         </label>
       ) : null}
     </>
