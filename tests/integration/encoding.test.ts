@@ -50,6 +50,31 @@ describe.each(['postgres', 'mysql'] as EngineName[])('a SQLite source table with
   });
 });
 
+describe('a SQLite source table with "encoding", into SQLite', () => {
+  it('is decoded on the row path (not copied byte for byte by SQLite), and a key column is read as stored', async () => {
+    const dir = tempDir('dbferry-encoding-');
+    const source = await createTestDb('sqlite', dir);
+    const target = await createTestDb('sqlite', dir);
+    try {
+      await source.exec("CREATE TABLE tags (code TEXT PRIMARY KEY, label TEXT); INSERT INTO tags VALUES ('a', CAST(X'E97465' AS TEXT)), ('b', 'plain')");
+      const job = writeJob(dir, { source: { url: source.url }, target: { url: target.url }, tables: [{ source: 'tags', mode: 'replace', encoding: 'windows-1252' }] });
+      const plan = await dbferry(['plan', job, '--json']);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect((plan.events[0].warnings as string[]).join('\n')).toContain('tags.code is a key column: it is read as stored, not decoded from windows-1252');
+      const r = await dbferry(['run', job, '--json', '--state', dir]);
+      expect(r.code, r.stdout.slice(-3000) + r.stderr.slice(-2000)).toBe(0);
+      expect(r.events.find((e) => e.type === 'verify')).toMatchObject({ ok: true });
+      expect(await target.rows('SELECT code, label, hex(label) FROM tags ORDER BY code')).toEqual([
+        ['a', 'éte', 'C3A97465'],
+        ['b', 'plain', '706C61696E'],
+      ]);
+    } finally {
+      await target.drop();
+      await source.drop();
+    }
+  });
+});
+
 describe('"encoding": "latin1" (ISO-8859-1)', () => {
   it('maps each byte to the code point of the same number: 0x96 is U+0096, kept as such in PostgreSQL', async () => {
     const dir = tempDir('dbferry-encoding-');
