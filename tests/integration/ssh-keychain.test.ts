@@ -13,7 +13,7 @@ import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectionDto } from '../../src/shared/api.js';
+import type { ConnectionDto, RunDetailDto } from '../../src/shared/api.js';
 import { sshSessionSecrets } from '../../src/main/api/connections/sshSecrets.js';
 import { type BrowserMode, startBrowserMode } from '../../src/main/server/browserMode.js';
 import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
@@ -125,6 +125,59 @@ describe.skipIf(skip)(`SSH key passphrase from the OS keychain${skip ? ` (${skip
       expect(JSON.stringify(tables)).toContain('items');
       const test = await app.router.handle('connections/test', { id: remembered.id });
       expect(test.ok && (test.value as { ok: boolean }).ok, JSON.stringify(test)).toBe(true);
+      // A run of a job naming the connection gets the remembered passphrase too (through a variable of this process).
+      for (const k of Object.keys(process.env)) if (k.startsWith('DBFERRY_SSH_PASSPHRASE_')) delete process.env[k];
+      const started = await app.router.handle('runs/start', {
+        spec: { name: 'items over ssh', source: { url: remembered.url }, target: { url: `sqlite:${join(dir, 'app.db')}` }, tables: [{ source: 'public.items', target: 'items' }] },
+      });
+      if (!started.ok) throw new Error(JSON.stringify(started));
+      const runId = (started.value as { runId: string }).runId;
+      let detail: RunDetailDto | undefined;
+      await expect
+        .poll(async () => {
+          const got = await app.router.handle('runs/get', { runId });
+          detail = got.ok ? (got.value as RunDetailDto) : undefined;
+          return detail?.run.status;
+        }, { timeout: 30_000 })
+        .toBe('succeeded');
+      expect(detail!.run.rowsWritten).toBe(500);
+      expect(JSON.stringify(detail)).not.toContain(PASSPHRASE);
+
+      // A run cancelled, then resumed once the process has lost the variable (as after a restart): the passphrase comes from the keychain again.
+      const slow = await app.router.handle('runs/start', {
+        spec: {
+          name: 'items over ssh, slowly',
+          source: { url: remembered.url },
+          target: { url: `sqlite:${join(dir, 'resumed.db')}` },
+          tables: [{ source: 'public.items', target: 'items' }],
+          options: { rateLimit: { rowsPerSecond: 100 }, batch: { maxRows: 50 } },
+        },
+      });
+      if (!slow.ok) throw new Error(JSON.stringify(slow));
+      const slowId = (slow.value as { runId: string }).runId;
+      const status = async () => {
+        const got = await app.router.handle('runs/get', { runId: slowId });
+        return got.ok ? (got.value as RunDetailDto).run : undefined;
+      };
+      // Staging 500 rows at 100 a second takes five: cancel it a second and a half in.
+      await new Promise((r) => setTimeout(r, 1500));
+      const cancel = await app.router.handle('runs/cancel', { runId: slowId });
+      expect(cancel.ok, JSON.stringify(cancel)).toBe(true);
+      await expect.poll(async () => (await status())?.status, { timeout: 20_000 }).toBe('cancelled');
+      for (const k of Object.keys(process.env)) if (k.startsWith('DBFERRY_SSH_PASSPHRASE_')) delete process.env[k];
+      const resumed = await app.router.handle('runs/resume', { runId: slowId });
+      if (!resumed.ok) throw new Error(JSON.stringify(resumed));
+      const resumedId = (resumed.value as { runId: string }).runId;
+      let after: RunDetailDto | undefined;
+      await expect
+        .poll(async () => {
+          const got = await app.router.handle('runs/get', { runId: resumedId });
+          after = got.ok ? (got.value as RunDetailDto) : undefined;
+          return after?.run.status;
+        }, { timeout: 30_000 })
+        .toBe('succeeded');
+      expect(after!.run.error ?? '').not.toContain('DBFERRY_SSH_PASSPHRASE_');
+      expect(execFileSync('sqlite3', [join(dir, 'resumed.db'), 'SELECT count(*), sum(id) FROM items'], { encoding: 'utf8' }).trim()).toBe('500|125250');
       const asked = await app.router.handle('connections/tables', { id: forgotten.id });
       expect(asked.ok).toBe(false);
       expect(JSON.stringify(asked)).toContain('is encrypted and no passphrase was given');

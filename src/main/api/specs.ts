@@ -40,14 +40,16 @@ export function resolveSpec(ctx: ApiContext, spec: JobSpec): JobSpec {
 }
 
 const ENV_PREFIX = 'DBFERRY_PASSWORD_';
+const SSH_PASSPHRASE_PREFIX = 'DBFERRY_SSH_PASSPHRASE_';
 
 /**
  * Before resuming a run recorded by this app: its stored spec names
- * DBFERRY_PASSWORD_… variables; fill them again from the saved connections
- * (the process may have restarted since).
+ * DBFERRY_PASSWORD_… (and DBFERRY_SSH_PASSPHRASE_…) variables; fill them
+ * again from the saved connections and remembered passphrases (the process
+ * may have restarted since).
  */
 export function provideStoredPasswords(ctx: ApiContext, specJson: string): void {
-  let spec: { source?: { url?: unknown }; target?: { url?: unknown } };
+  let spec: { source?: { url?: unknown; ssh?: { passphraseEnv?: unknown } }; target?: { url?: unknown; ssh?: { passphraseEnv?: unknown } } };
   try {
     spec = JSON.parse(specJson) as typeof spec;
   } catch {
@@ -56,10 +58,19 @@ export function provideStoredPasswords(ctx: ApiContext, specJson: string): void 
   for (const ep of [spec.source, spec.target]) {
     if (typeof ep?.url !== 'string' || !isServerUrl(ep.url)) continue;
     const u = new URL(ep.url);
-    if (!u.searchParams.get('passwordEnv')?.startsWith(ENV_PREFIX)) continue;
-    u.searchParams.delete('passwordEnv');
-    resolveEndpoint(ctx, { url: u.toString() });
+    const ours = u.searchParams.get('passwordEnv')?.startsWith(ENV_PREFIX);
+    if (ours) u.searchParams.delete('passwordEnv');
+    provideSshPassphrase(ctx, u.toString(), ep.ssh?.passphraseEnv);
+    if (ours) resolveEndpoint(ctx, { url: u.toString() });
   }
+}
+
+/** A remembered SSH key passphrase, into the variable a recorded run names (DBFERRY_SSH_PASSPHRASE_…), when the process no longer has it. */
+function provideSshPassphrase(ctx: ApiContext, url: string, envName: unknown): void {
+  if (typeof envName !== 'string' || !envName.startsWith(SSH_PASSPHRASE_PREFIX) || process.env[envName] !== undefined) return;
+  const connection = ctx.connections.findByUrl(url);
+  const passphrase = connection ? sshSecretsOf(ctx, connection.id)?.passphrase : undefined;
+  if (passphrase !== undefined) process.env[envName] = passphrase;
 }
 
 function resolveEndpoint(ctx: ApiContext, endpoint: Endpoint): Endpoint {
@@ -87,8 +98,8 @@ function withTypedSshSecrets(ssh: Endpoint['ssh'], typed: { password?: string; p
     out.passwordEnv = `DBFERRY_SSH_PASSWORD_${tag}`;
   }
   if (typed.passphrase !== undefined && ssh.privateKey) {
-    process.env[`DBFERRY_SSH_PASSPHRASE_${tag}`] = typed.passphrase;
-    out.passphraseEnv = `DBFERRY_SSH_PASSPHRASE_${tag}`;
+    process.env[`${SSH_PASSPHRASE_PREFIX}${tag}`] = typed.passphrase;
+    out.passphraseEnv = `${SSH_PASSPHRASE_PREFIX}${tag}`;
   }
   return out;
 }
