@@ -20,6 +20,9 @@ import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
 import { createPgDatabase, type PgTestDatabase } from '../helpers/postgres.js';
 import { keygen, sshdMissing, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { keyringMissing, startKeyring } from '../helpers/keyring.js';
+import { redisAnswers, testQueue } from '../helpers/queue.js';
+import { AppQueuedRuns } from '../../src/main/queue/appRuns.js';
+import { parseQueueUrl } from '../../src/main/queue/redisUrl.js';
 
 const PASSPHRASE = 'keychain Sesame 0451';
 
@@ -189,4 +192,31 @@ describe.skipIf(skip)(`SSH key passphrase from the OS keychain${skip ? ` (${skip
       await app.close();
     }
   }, 90_000);
+
+  it('a queued run (dbferry ui --queue) of a connection whose passphrase only the app remembers is refused, saying how workers get it; nothing reaches Redis', async () => {
+    if (!(await redisAnswers())) return; // the queue tests say why; Redis is not this test's subject
+    const queue = testQueue();
+    const stateDir = join(dir, 'state-queue');
+    const app = await startBrowserMode({ stateDir, baseDir: dir, queued: (store) => new AppQueuedRuns(parseQueueUrl(queue.url), store) });
+    try {
+      const saved = await app.router.handle('connections/save', { name: 'queued bastion', url: source.url, ssh: ssh({}), sshPassphrase: PASSPHRASE, sshRememberPassphrase: true });
+      expect(saved.ok, JSON.stringify(saved)).toBe(true);
+      const url = (saved as { value: ConnectionDto }).value.url;
+      const spec = { name: 'queued', source: { url }, target: { url: `sqlite:${join(dir, 'queued.db')}` }, tables: [{ source: 'public.items', target: 'items' }] };
+      const refused = await app.router.handle('runs/start', { spec });
+      expect(refused.ok).toBe(false);
+      expect(JSON.stringify(refused)).toContain(`the source's SSH key passphrase (connection \\"queued bastion\\") is kept only by this app; queued runs get secrets on the worker`);
+      expect(JSON.stringify(refused)).not.toContain(PASSPHRASE);
+      expect(await queue.dataset()).not.toContain(PASSPHRASE);
+      // Named in the job (a keychain entry every worker can read), it goes.
+      const named = await app.router.handle('runs/start', {
+        spec: { ...spec, source: { url, ssh: ssh({ passphraseKeychain: { service: 'dbferry-test', account: 'bastion-key' } }) } },
+      });
+      expect(named.ok, JSON.stringify(named)).toBe(true);
+      expect(await queue.dataset()).not.toContain(PASSPHRASE);
+    } finally {
+      await app.close();
+      await queue.drop();
+    }
+  }, 60_000);
 });

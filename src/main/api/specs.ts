@@ -117,6 +117,21 @@ export function queueingProblems(ctx: ApiContext, spec: JobSpec): string[] {
     if (!isServerUrl(url)) continue;
     const { url: bare, password: written } = splitPassword(url);
     const connection = ctx.connections.findByUrl(bare);
+    const ssh = spec[role].ssh ?? connection?.ssh ?? undefined;
+    const sshHeld = connection && ssh ? sshSecretsOf(ctx, connection.id) : undefined;
+    // A passphrase the spec names (a variable, a keychain entry) is the worker's to find; one only this app holds is not.
+    if (sshHeld?.passphrase !== undefined && ssh?.privateKey && !ssh.passphraseEnv && !ssh.passphraseKeychain) {
+      problems.push(
+        `the ${role}'s SSH key passphrase (connection "${connection!.name}") is kept only by this app; queued runs get secrets on the worker: ` +
+          'name an environment variable that holds it ("passphraseEnv") or its OS keychain entry ("passphraseKeychain") in the job\'s "ssh" settings, set on every worker',
+      );
+    }
+    if (sshHeld?.password !== undefined && !ssh?.passwordEnv) {
+      problems.push(
+        `the ${role}'s SSH password (connection "${connection!.name}") is kept only by this app for this session; queued runs get secrets on the worker: ` +
+          'name an environment variable that holds it ("passwordEnv") in the job\'s "ssh" settings, set on every worker',
+      );
+    }
     const held = written ?? (connection ? ctx.secrets.get(connection.id) : undefined);
     if (held === undefined) continue;
     problems.push(
