@@ -18,6 +18,10 @@
 //   TOOLS=resync      only the re-sync section (scripts/bench/resync.js): into an existing table,
 //            replace again / upsert / mirror after 0.1% changed, against TRUNCATE + bulk load and
 //            pt-table-sync; PATHS picks its paths (default pg-pg and my-my)
+//   TOOLS=remote      only the remote profile (scripts/bench/remote.js): the servers behind a shaping
+//            TCP proxy (REMOTE_MBIT=100 Mbit/s, REMOTE_DELAY_MS=5 ms each way); first copy, bulk pipe,
+//            mirror and delta mirror after 0.1% changed, time and bytes; first copy with
+//            options.parallel in REMOTE_LANES (1,2,4,8) on its first path; PATHS (default pg-pg, my-pg)
 //   BIG=10000000      memory: also one pg-pg round on BIG rows of orders (off by default: minutes)
 //   BENCH_PG_URL, BENCH_MYSQL_URL (server URLs), BENCH_KEEP=1 (keep databases)
 //   BENCH_OUT=file.json (default bench-results/latest.json)
@@ -30,6 +34,7 @@ import { run, stopLive, which } from './bench/exec.js';
 import { createDb, dropDb, fingerprint, fpDiff, listRunDbs, myQuery, pgQuery } from './bench/db.js';
 import { extrasNeed, planExtras, runExtras } from './bench/extras.js';
 import { formatResync, planResync, resyncNeed, runResync } from './bench/resync.js';
+import { formatRemote, planRemote, remoteNeed, runRemote } from './bench/remote.js';
 import { measure } from './bench/measure.js';
 import { buildMy, buildPg, buildSqlite } from './bench/workload.js';
 import { buildCases, makeContext, PATHS } from './bench/cases.js';
@@ -133,6 +138,8 @@ async function main() {
   for (const e of extrasNeed(extrasPlan)) needed.add(e);
   const resyncPlan = planResync(cfg);
   for (const e of resyncNeed(resyncPlan)) needed.add(e);
+  const remotePlan = planRemote(cfg);
+  for (const e of remoteNeed(remotePlan)) needed.add(e);
   const ctx = makeContext(cfg);
   const machine = await versions();
   machine.availableParallelism = availableParallelism();
@@ -162,12 +169,13 @@ async function main() {
   const summary = summarize(cases, measurements, cfg.rows);
   const { extras, measurements: extraMeasurements } = await runExtras(ctx, extrasPlan, { expected, mainResults: summary.results, log });
   const resync = await runResync(ctx, resyncPlan, { expected, log });
+  const remote = await runRemote(ctx, remotePlan, { expected, log });
   const loads = [...measurements, ...extraMeasurements].map((m) => m.loadBefore);
   if (loads.length) machine.loadAverage = { min: Math.min(...loads), max: Math.max(...loads), cores: machine.cpus };
   const meta = { rows: cfg.rows, rounds: cfg.rounds, machine };
-  const text = [formatReport(summary, meta), formatExtras(extras), formatResync(resync)].filter(Boolean).join('\n');
+  const text = [formatReport(summary, meta), formatExtras(extras), formatResync(resync), formatRemote(remote)].filter(Boolean).join('\n');
   process.stdout.write(`\n${text}\n`);
-  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras, ...(resync ? { resync } : {}) });
+  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras, ...(resync ? { resync } : {}), ...(remote ? { remote } : {}) });
   log(`\nwritten: ${cfg.out}`);
 }
 

@@ -78,7 +78,7 @@ function delta(before, after) {
 }
 
 /** One row in `step` updated, one deleted, and as many keys the source lacks added: scattered over the table. */
-async function perturb(ctx, p, target) {
+export async function perturb(ctx, p, target) {
   const { cfg } = ctx;
   const step = Math.max(4, Math.floor(cfg.rows / 1000));
   const far = cfg.rows * 10;
@@ -122,7 +122,7 @@ function dbferryCase(id, label, mode, { change = false } = {}) {
 }
 
 /** TRUNCATE and the path's bulk pipe, as the main table's references load a fresh table. */
-function truncateLoad(p, cfg) {
+export function truncateLoad(p, cfg) {
   const my = mariadbCmd(cfg);
   const pipes = {
     'pg-pg': {

@@ -5,9 +5,10 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, dialog, session } from 'electron';
+import { BrowserWindow, app, dialog, safeStorage, session } from 'electron';
 import type { Router } from './api/router.js';
 import { SafeStorageSecrets } from './ipc/safeStorageSecrets.js';
+import { EncryptedStoreVault } from './api/connections/sshVault.js';
 import { notifyRunFinished } from './ipc/notifications.js';
 import { registerIpc } from './ipc/register.js';
 import { createMainWindow } from './ipc/window.js';
@@ -64,6 +65,7 @@ app.whenReady().then(async () => {
     stateDir,
     store,
     secrets: new SafeStorageSecrets(new Connections(store.db)),
+    sshVault: new EncryptedStoreVault(new Connections(store.db), safeStorage),
     scheduler: { log: (line) => console.log(`dbferry: ${line}`) },
   });
   registerIpc(router, devServerUrl);

@@ -63,6 +63,8 @@ export const commands = {
     /** SSH password / key passphrase typed for this session (kept in memory, never saved). Omitted: keep the one known. */
     sshPassword: z.string().optional(),
     sshPassphrase: z.string().optional(),
+    /** Keep the key's passphrase across restarts (app/info says where: sshPassphraseStore); false: forget it. Omitted: keep as is. */
+    sshRememberPassphrase: z.boolean().optional(),
   }),
   'connections/delete': z.strictObject({ id }),
   /** Test a saved connection (`id`) or an unsaved form (`url` and password). */
@@ -153,6 +155,8 @@ export interface AppInfoDto {
   stateDir: string;
   /** The desktop app encrypts saved passwords; the browser mode keeps them for the session only. */
   canSavePasswords: boolean;
+  /** Where "remember passphrase" keeps an SSH key passphrase ("the app's encrypted store", "the Secret Service keychain"); null: not offered here. */
+  sshPassphraseStore: string | null;
   /** Engine capabilities present in this build (resume, dead-letter retry, restore...). */
   features: { resume: boolean; deadLetterRetry: boolean; restore: boolean };
   /** The bundled demo (example shop and job) can be loaded with `app/loadDemo`. */
@@ -186,6 +190,8 @@ export interface ConnectionDto {
   ssh?: SshSpec;
   /** An SSH password or passphrase typed for this session is known (the secret itself never leaves the main process). */
   sshSecretTyped?: boolean;
+  /** The SSH key's passphrase is remembered (encrypted, or in the OS keychain): it is used without asking. */
+  sshPassphraseRemembered?: boolean;
   createdAt: string;
   updatedAt: string;
 }

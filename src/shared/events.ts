@@ -104,6 +104,8 @@ export interface PlannedColumn {
   accepted?: boolean;
   /** Some values may not fit (too long, out of range): each such row is dead-lettered, none is changed. */
   mayNotFit?: string;
+  /** The source's longest value now, in characters, where cheap to know (a small table): beside mayNotFit for a text width. */
+  longest?: number;
 }
 
 export interface PlannedTable {

@@ -29,6 +29,8 @@ export const sshSchema = z.strictObject({
   privateKey: z.string().min(1).optional(),
   /** Environment variable holding the private key's passphrase. */
   passphraseEnv: z.string().min(1).optional(),
+  /** Where the OS keychain holds the private key's passphrase (Linux Secret Service via secret-tool, macOS keychain). */
+  passphraseKeychain: z.strictObject({ service: z.string().min(1, 'must not be empty'), account: z.string().min(1, 'must not be empty') }).optional(),
   /** Environment variable holding the SSH password. */
   passwordEnv: z.string().min(1).optional(),
   /** Use the running ssh-agent ($SSH_AUTH_SOCK); the default when neither a key nor a password is given. */
@@ -69,6 +71,11 @@ export const tableSpecSchema = z.strictObject({
   allowLossy: z.boolean().optional(),
   /** Source column → target column name: {"a_very_long_name": "short_name"}. */
   rename: z.record(z.string(), identifier).optional(),
+  /**
+   * How a SQLite source's TEXT bytes are decoded: "latin1" (ISO-8859-1) or "windows-1252", for text an
+   * old application wrote in that encoding. Without it, text that is not UTF-8 is dead-lettered.
+   */
+  encoding: z.enum(['latin1', 'windows-1252']).optional(),
 });
 
 const percentOrCount = z.union([

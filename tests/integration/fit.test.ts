@@ -21,10 +21,10 @@ describe.each(['postgres', 'mysql'] as EngineName[])('SQLite into an existing %s
       const plan = await dbferry(['plan', job, '--json']);
       expect(plan.code, plan.stderr).toBe(0);
       const warnings = (plan.events[0].warnings as string[]).join('\n');
-      expect(warnings).toMatch(/pets\.owner \(TEXT → (character varying|varchar)\(5\)\): values may be longer than the target's 5 characters; a row with such a value is dead-lettered/);
+      expect(warnings).toMatch(/pets\.owner \(TEXT → (character varying|varchar)\(5\)\): values may be longer than the target's 5 characters \(longest in the source now: 19\); a row with such a value is dead-lettered/);
       expect(warnings).toMatch(/pets\.qty \(INTEGER → int\S*\): 64-bit integer values may not fit a 32-bit integer; a row with such a value is dead-lettered/);
       const columns = (plan.events[0].tables as Array<{ columns: Array<{ name: string; lossy?: string; mayNotFit?: string }> }>)[0].columns;
-      expect(columns.find((c) => c.name === 'owner')).toMatchObject({ mayNotFit: "values may be longer than the target's 5 characters" });
+      expect(columns.find((c) => c.name === 'owner')).toMatchObject({ mayNotFit: "values may be longer than the target's 5 characters (longest in the source now: 19)", longest: 19 });
       expect(columns.find((c) => c.name === 'owner')?.lossy).toBeUndefined();
 
       const run = await dbferry(['run', job, '--json', '--state', dir]);

@@ -4,6 +4,7 @@ import { Jobs } from '../store/jobs.js';
 import { Schedules } from '../store/schedules.js';
 import type { ApiEvents, EventName } from '../../shared/api.js';
 import type { SecretKeeper } from './secrets.js';
+import { noVault, type SshPassphraseVault } from './connections/sshVault.js';
 import type { SchedulerOptions } from '../queue/scheduler.js';
 import type { JobSpec } from '../../shared/jobSpec.js';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
@@ -37,6 +38,8 @@ export interface ApiContext {
   jobs: Jobs;
   schedules: Schedules;
   secrets: SecretKeeper;
+  /** Where "remember passphrase" keeps SSH key passphrases (none: not offered). */
+  sshVault: SshPassphraseVault;
   activeRuns: Map<string, ActiveRun>;
   /** Set when runs go to a queue (dbferry ui --queue). */
   queued?: QueuedRuns;
@@ -54,6 +57,7 @@ export interface ContextOptions {
   baseDir?: string;
   store: Store;
   secrets: SecretKeeper;
+  sshVault?: SshPassphraseVault;
   /** The scheduler's clock, retry policy and log (it starts only when the host calls router.scheduler.start()). */
   scheduler?: SchedulerOptions;
   queued?: QueuedRuns;
@@ -70,6 +74,7 @@ export function createContext(opts: ContextOptions, listeners: Set<EventListener
     jobs: new Jobs(opts.store.db),
     schedules: new Schedules(opts.store.db),
     secrets: opts.secrets,
+    sshVault: opts.sshVault ?? noVault,
     activeRuns: new Map(),
     queued: opts.queued,
     wakeScheduler() {},

@@ -70,7 +70,7 @@ export function toIssues(error: z.ZodError): ApiIssue[] {
 export function createRouter(options: ContextOptions): Router {
   const listeners = new Set<EventListener>();
   const context = createContext(options, listeners);
-  const scrub = (text: string) => scrubSecrets(text, context.secrets.known());
+  const scrub = (text: string) => scrubSecrets(text, [...context.secrets.known(), ...context.sshVault.known()]);
   const scheduler = new Scheduler({
     ...options.scheduler,
     store: context.store,
@@ -104,7 +104,7 @@ export function createRouter(options: ContextOptions): Router {
       const value = await handler(parsed.data as never, context);
       return { ok: true, value };
     } catch (err) {
-      const message = scrubSecrets(errorMessage(err), context.secrets.known());
+      const message = scrubSecrets(errorMessage(err), [...context.secrets.known(), ...context.sshVault.known()]);
       if (err instanceof HandlerError) return { ok: false, error: { code: err.code, message } };
       return { ok: false, error: { code: 'failed', message } };
     }

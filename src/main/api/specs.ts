@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { JobSpec } from '../../shared/jobSpec.js';
 import type { ApiContext } from './context.js';
-import { sshSessionSecrets } from './connections/sshSecrets.js';
+import { sshSecretsOf } from './connections/sshSecrets.js';
 
 type Endpoint = JobSpec['source'];
 
@@ -40,14 +40,16 @@ export function resolveSpec(ctx: ApiContext, spec: JobSpec): JobSpec {
 }
 
 const ENV_PREFIX = 'DBFERRY_PASSWORD_';
+const SSH_PASSPHRASE_PREFIX = 'DBFERRY_SSH_PASSPHRASE_';
 
 /**
  * Before resuming a run recorded by this app: its stored spec names
- * DBFERRY_PASSWORD_… variables; fill them again from the saved connections
- * (the process may have restarted since).
+ * DBFERRY_PASSWORD_… (and DBFERRY_SSH_PASSPHRASE_…) variables; fill them
+ * again from the saved connections and remembered passphrases (the process
+ * may have restarted since).
  */
 export function provideStoredPasswords(ctx: ApiContext, specJson: string): void {
-  let spec: { source?: { url?: unknown }; target?: { url?: unknown } };
+  let spec: { source?: { url?: unknown; ssh?: { passphraseEnv?: unknown } }; target?: { url?: unknown; ssh?: { passphraseEnv?: unknown } } };
   try {
     spec = JSON.parse(specJson) as typeof spec;
   } catch {
@@ -56,10 +58,19 @@ export function provideStoredPasswords(ctx: ApiContext, specJson: string): void 
   for (const ep of [spec.source, spec.target]) {
     if (typeof ep?.url !== 'string' || !isServerUrl(ep.url)) continue;
     const u = new URL(ep.url);
-    if (!u.searchParams.get('passwordEnv')?.startsWith(ENV_PREFIX)) continue;
-    u.searchParams.delete('passwordEnv');
-    resolveEndpoint(ctx, { url: u.toString() });
+    const ours = u.searchParams.get('passwordEnv')?.startsWith(ENV_PREFIX);
+    if (ours) u.searchParams.delete('passwordEnv');
+    provideSshPassphrase(ctx, u.toString(), ep.ssh?.passphraseEnv);
+    if (ours) resolveEndpoint(ctx, { url: u.toString() });
   }
+}
+
+/** A remembered SSH key passphrase, into the variable a recorded run names (DBFERRY_SSH_PASSPHRASE_…), when the process no longer has it. */
+function provideSshPassphrase(ctx: ApiContext, url: string, envName: unknown): void {
+  if (typeof envName !== 'string' || !envName.startsWith(SSH_PASSPHRASE_PREFIX) || process.env[envName] !== undefined) return;
+  const connection = ctx.connections.findByUrl(url);
+  const passphrase = connection ? sshSecretsOf(ctx, connection.id)?.passphrase : undefined;
+  if (passphrase !== undefined) process.env[envName] = passphrase;
 }
 
 function resolveEndpoint(ctx: ApiContext, endpoint: Endpoint): Endpoint {
@@ -68,7 +79,7 @@ function resolveEndpoint(ctx: ApiContext, endpoint: Endpoint): Endpoint {
   const connection = ctx.connections.findByUrl(url);
   const password = written ?? (connection ? ctx.secrets.get(connection.id) : undefined);
   // A saved connection's SSH tunnel goes with it into every job that names it.
-  const ssh = withTypedSshSecrets(endpoint.ssh ?? connection?.ssh ?? undefined, connection ? sshSessionSecrets.get(connection.id) : undefined, url);
+  const ssh = withTypedSshSecrets(endpoint.ssh ?? connection?.ssh ?? undefined, connection ? sshSecretsOf(ctx, connection.id) : undefined, url);
   if (password === undefined) return { ...endpoint, url, ssh };
   const u = new URL(url);
   const envName = `${ENV_PREFIX}${createHash('sha256').update(url).digest('hex').slice(0, 12).toUpperCase()}`;
@@ -87,8 +98,8 @@ function withTypedSshSecrets(ssh: Endpoint['ssh'], typed: { password?: string; p
     out.passwordEnv = `DBFERRY_SSH_PASSWORD_${tag}`;
   }
   if (typed.passphrase !== undefined && ssh.privateKey) {
-    process.env[`DBFERRY_SSH_PASSPHRASE_${tag}`] = typed.passphrase;
-    out.passphraseEnv = `DBFERRY_SSH_PASSPHRASE_${tag}`;
+    process.env[`${SSH_PASSPHRASE_PREFIX}${tag}`] = typed.passphrase;
+    out.passphraseEnv = `${SSH_PASSPHRASE_PREFIX}${tag}`;
   }
   return out;
 }
@@ -106,6 +117,21 @@ export function queueingProblems(ctx: ApiContext, spec: JobSpec): string[] {
     if (!isServerUrl(url)) continue;
     const { url: bare, password: written } = splitPassword(url);
     const connection = ctx.connections.findByUrl(bare);
+    const ssh = spec[role].ssh ?? connection?.ssh ?? undefined;
+    const sshHeld = connection && ssh ? sshSecretsOf(ctx, connection.id) : undefined;
+    // A passphrase the spec names (a variable, a keychain entry) is the worker's to find; one only this app holds is not.
+    if (sshHeld?.passphrase !== undefined && ssh?.privateKey && !ssh.passphraseEnv && !ssh.passphraseKeychain) {
+      problems.push(
+        `the ${role}'s SSH key passphrase (connection "${connection!.name}") is kept only by this app; queued runs get secrets on the worker: ` +
+          'name an environment variable that holds it ("passphraseEnv") or its OS keychain entry ("passphraseKeychain") in the job\'s "ssh" settings, set on every worker',
+      );
+    }
+    if (sshHeld?.password !== undefined && !ssh?.passwordEnv) {
+      problems.push(
+        `the ${role}'s SSH password (connection "${connection!.name}") is kept only by this app for this session; queued runs get secrets on the worker: ` +
+          'name an environment variable that holds it ("passwordEnv") in the job\'s "ssh" settings, set on every worker',
+      );
+    }
     const held = written ?? (connection ? ctx.secrets.get(connection.id) : undefined);
     if (held === undefined) continue;
     problems.push(

@@ -53,6 +53,8 @@ export interface Column {
   collation?: string;
   /** A generated (computed) column: its expression as the engine prints it, and whether it is stored or computed when read. Never written to. */
   generated?: { expression: string; stored: boolean };
+  /** A SQLite source column's TEXT bytes are decoded from this encoding (the table's "encoding"), not read as UTF-8. */
+  encoding?: 'latin1' | 'windows-1252';
 }
 
 export interface ForeignKey {

@@ -4,6 +4,7 @@
  */
 import type { QueuedRuns } from '../api/context.js';
 import { MemorySecrets } from '../api/secrets.js';
+import { browserVault, type SshPassphraseVault } from '../api/connections/sshVault.js';
 import { type Router, createRouter } from '../api/router.js';
 import type { SchedulerOptions } from '../queue/scheduler.js';
 import { Store } from '../store/store.js';
@@ -21,6 +22,8 @@ export interface BrowserModeOptions {
   scheduler?: SchedulerOptions;
   /** `dbferry ui --queue`: Run now and schedules put runs on this queue (made with the store). */
   queued?: (store: Store) => QueuedRuns & { close(): Promise<void> };
+  /** Where "remember passphrase" keeps SSH key passphrases; default: the Secret Service where it can be reached. */
+  sshVault?: SshPassphraseVault;
 }
 
 export interface BrowserMode extends RunningServer {
@@ -31,7 +34,7 @@ export interface BrowserMode extends RunningServer {
 export async function startBrowserMode(opts: BrowserModeOptions): Promise<BrowserMode> {
   const store = Store.open(opts.stateDir);
   const queued = opts.queued?.(store);
-  const router = createRouter({ mode: 'browser', stateDir: opts.stateDir, baseDir: opts.baseDir, store, secrets: new MemorySecrets(), scheduler: opts.scheduler, queued });
+  const router = createRouter({ mode: 'browser', stateDir: opts.stateDir, baseDir: opts.baseDir, store, secrets: new MemorySecrets(), sshVault: opts.sshVault ?? browserVault(), scheduler: opts.scheduler, queued });
   let server: RunningServer;
   try {
     server = await startServer({ router, port: opts.port, token: opts.token, rendererDir: opts.rendererDir ?? findRendererDir() });

@@ -18,6 +18,8 @@ export interface ConnectionRecord {
   secret: Buffer | null;
   /** The SSH tunnel it goes through: names of secrets only, never a secret. */
   ssh: SshSpec | null;
+  /** A remembered SSH key passphrase, encrypted by the desktop app's safeStorage; never in clear. */
+  sshSecret: Buffer | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -30,6 +32,7 @@ interface ConnectionRow {
   password_env: string | null;
   secret: Buffer | null;
   ssh_json: string | null;
+  ssh_secret: Buffer | null;
   created_at: string;
   updated_at: string;
 }
@@ -43,6 +46,7 @@ function toRecord(r: ConnectionRow): ConnectionRecord {
     passwordEnv: r.password_env,
     secret: r.secret,
     ssh: r.ssh_json ? (JSON.parse(r.ssh_json) as SshSpec) : null,
+    sshSecret: r.ssh_secret ?? null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -97,6 +101,11 @@ export class Connections {
   /** Only ever an encrypted blob (desktop app); NULL clears it. */
   setSecret(id: string, encrypted: Buffer | null): void {
     this.db.prepare('UPDATE connections SET secret = ?, updated_at = ? WHERE id = ?').run(encrypted, now(), id);
+  }
+
+  /** Only ever an encrypted blob (desktop app); NULL clears it. */
+  setSshSecret(id: string, encrypted: Buffer | null): void {
+    this.db.prepare('UPDATE connections SET ssh_secret = ?, updated_at = ? WHERE id = ?').run(encrypted, now(), id);
   }
 
   delete(id: string): boolean {

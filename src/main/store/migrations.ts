@@ -113,4 +113,8 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE connections ADD COLUMN ssh_json TEXT;
   `,
+  // 4: an SSH key passphrase the desktop app remembers: encrypted by safeStorage, never in clear
+  `
+  ALTER TABLE connections ADD COLUMN ssh_secret BLOB;
+  `,
 ];

@@ -7,6 +7,7 @@ export const appHandlers: Pick<Handlers, 'app/info' | 'app/loadDemo'> = {
     version: ctx.version,
     stateDir: ctx.stateDir,
     canSavePasswords: ctx.secrets.persistent,
+    sshPassphraseStore: ctx.sshVault.where,
     features: { resume: true, deadLetterRetry: true, restore: true },
     demoAvailable: findDemoDir() !== undefined,
   }),

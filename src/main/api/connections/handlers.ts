@@ -10,7 +10,8 @@ import { notFound } from '../errors.js';
 import type { Handlers } from '../handlers.js';
 import { scrubSecrets } from '../secrets.js';
 import { rememberHostKey, trustHostKey } from './hostKeys.js';
-import { sshSessionSecrets } from './sshSecrets.js';
+import { sshSecretsOf, sshSessionSecrets } from './sshSecrets.js';
+import { HandlerError } from '../errors.js';
 import { connectionInfo, openSession, withPassword, withSession } from './sessions.js';
 import { passwordSource, storableUrl, toConnectionDto } from './urls.js';
 
@@ -22,12 +23,14 @@ function record(ctx: ApiContext, id: string): ConnectionRecord {
 
 function dto(ctx: ApiContext, r: ConnectionRecord) {
   const out = toConnectionDto(r, passwordSource(r, ctx.secrets.get(r.id) !== undefined, ctx.secrets.persistent));
-  return r.ssh && sshSessionSecrets.get(r.id) ? { ...out, sshSecretTyped: true } : out;
+  const remembered = Boolean(r.ssh?.privateKey && ctx.sshVault.get(r.id) !== undefined);
+  const typed = Boolean(r.ssh && sshSessionSecrets.get(r.id));
+  return { ...out, ...(typed || remembered ? { sshSecretTyped: true } : {}), ...(remembered ? { sshPassphraseRemembered: true } : {}) };
 }
 
 /** Typed SSH secrets of a form, over those already known for the connection. */
-function typedSsh(input: { id?: string; sshPassword?: string; sshPassphrase?: string }) {
-  const known = input.id ? sshSessionSecrets.get(input.id) : undefined;
+function typedSsh(ctx: ApiContext, input: { id?: string; sshPassword?: string; sshPassphrase?: string }) {
+  const known = input.id ? sshSecretsOf(ctx, input.id) : undefined;
   return { password: input.sshPassword || known?.password, passphrase: input.sshPassphrase || known?.passphrase };
 }
 
@@ -52,6 +55,17 @@ function followConnection(ctx: ApiContext, from: string, to: string): void {
   if (moved) ctx.emit('data/changed', { what: 'jobs' });
 }
 
+/** "Remember passphrase": keep the key's passphrase in the vault, or forget it (no key, no tunnel, or unchecked). */
+function rememberPassphrase(ctx: ApiContext, id: string, input: { ssh?: { privateKey?: string }; sshPassphrase?: string; sshRememberPassphrase?: boolean }): void {
+  if (!input.ssh?.privateKey || input.sshRememberPassphrase === false) {
+    ctx.sshVault.delete(id);
+    return;
+  }
+  if (!input.sshRememberPassphrase) return;
+  const passphrase = input.sshPassphrase || sshSessionSecrets.get(id)?.passphrase;
+  if (passphrase) ctx.sshVault.set(id, passphrase);
+}
+
 export const connectionHandlers: Pick<
   Handlers,
   'connections/list' | 'connections/save' | 'connections/delete' | 'connections/test' | 'connections/trustHostKey' | 'connections/tables' | 'connections/describe'
@@ -60,6 +74,9 @@ export const connectionHandlers: Pick<
 
   'connections/save': (input, ctx) => {
     const clean = storableUrl(input.url, input.passwordEnv, ctx.baseDir);
+    if (input.sshRememberPassphrase && input.ssh?.privateKey && ctx.sshVault.where === null) {
+      throw new HandlerError('invalid-input', 'an SSH passphrase cannot be remembered here (no OS keychain or encrypted store); type it for this session, or name an environment variable that holds it');
+    }
     const fields = { name: input.name, engine: clean.info.engine, url: clean.url, passwordEnv: input.passwordEnv ?? null, ssh: input.ssh ?? null };
     const before = input.id ? record(ctx, input.id) : undefined;
     const saved = before ? ctx.connections.update(before.id, fields)! : ctx.connections.create(fields);
@@ -69,6 +86,7 @@ export const connectionHandlers: Pick<
     if (password && !input.passwordEnv && clean.info.engine !== 'sqlite') ctx.secrets.set(saved.id, password);
     if (!input.ssh) sshSessionSecrets.delete(saved.id);
     else sshSessionSecrets.set(saved.id, { password: input.sshPassword || undefined, passphrase: input.sshPassphrase || undefined });
+    rememberPassphrase(ctx, saved.id, input);
     ctx.emit('data/changed', { what: 'connections' });
     return dto(ctx, ctx.connections.get(saved.id)!);
   },
@@ -76,6 +94,7 @@ export const connectionHandlers: Pick<
   'connections/delete': (input, ctx) => {
     ctx.secrets.delete(input.id);
     sshSessionSecrets.delete(input.id);
+    ctx.sshVault.delete(input.id);
     const deleted = ctx.connections.delete(input.id);
     if (deleted) ctx.emit('data/changed', { what: 'connections' });
     return { deleted };
@@ -83,7 +102,7 @@ export const connectionHandlers: Pick<
 
   'connections/test': async (input, ctx) => {
     const typed = [input.password, input.sshPassword, input.sshPassphrase].filter((v): v is string => !!v);
-    const scrub = (err: unknown) => scrubSecrets(errorMessage(err), [...ctx.secrets.known(), ...sshSessionSecrets.known(), ...typed]);
+    const scrub = (err: unknown) => scrubSecrets(errorMessage(err), [...ctx.secrets.known(), ...sshSessionSecrets.known(), ...ctx.sshVault.known(), ...typed]);
     const started = performance.now();
     let sshHop: SshHopDto | undefined;
     try {
@@ -99,7 +118,7 @@ export const connectionHandlers: Pick<
       // Two hops, reported apart: the SSH login (host key, credentials), then the database through it.
       let tunnel: Tunnel;
       try {
-        tunnel = await Tunnel.open(ssh, { host: info.host, port: info.port }, { baseDir: ctx.baseDir, secrets: typedSsh(input) });
+        tunnel = await Tunnel.open(ssh, { host: info.host, port: info.port }, { baseDir: ctx.baseDir, secrets: typedSsh(ctx, input) });
       } catch (err) {
         const latencyMs = Math.round(performance.now() - started);
         const hostKey = err instanceof SshHostKeyError ? rememberHostKey(err.hostKey) : undefined;
@@ -126,7 +145,7 @@ export const connectionHandlers: Pick<
       return tables
         .map((t) => ({ name: tableLabel(t), schema: t.schema }))
         .sort((a, b) => a.name.localeCompare(b.name));
-    }, r.ssh, sshSessionSecrets.get(r.id));
+    }, r.ssh, sshSecretsOf(ctx, r.id));
   },
 
   'connections/describe': async (input, ctx) => {
@@ -149,7 +168,7 @@ export const connectionHandlers: Pick<
         );
       }
       return out;
-    }, r.ssh, sshSessionSecrets.get(r.id));
+    }, r.ssh, sshSecretsOf(ctx, r.id));
   },
 };
 

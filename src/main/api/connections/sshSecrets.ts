@@ -4,6 +4,7 @@
  * through process environment variables, as database passwords (specs.ts).
  */
 import type { SshSecrets } from '../../engine/ssh/auth.js';
+import type { ApiContext } from '../context.js';
 
 const byConnection = new Map<string, SshSecrets>();
 
@@ -24,3 +25,13 @@ export const sshSessionSecrets = {
     return [...byConnection.values()].flatMap((s) => [s.password, s.passphrase].filter((v): v is string => v !== undefined));
   },
 };
+
+/** The SSH secrets the app holds for a saved connection: typed this session, else a remembered passphrase. */
+export function sshSecretsOf(ctx: ApiContext, connectionId: string): SshSecrets | undefined {
+  const typed = sshSessionSecrets.get(connectionId);
+  if (typed?.passphrase !== undefined) return typed;
+  const ssh = ctx.connections.get(connectionId)?.ssh;
+  const remembered = ssh?.privateKey ? ctx.sshVault.get(connectionId) : undefined;
+  if (remembered === undefined) return typed;
+  return { ...typed, passphrase: remembered };
+}

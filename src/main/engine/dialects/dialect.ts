@@ -271,6 +271,8 @@ export interface Session {
   /** Stream rows in bounded batches; never buffers the table. */
   readRows(request: ReadRequest): AsyncIterable<Row[]>;
   countRows(table: TableName, where?: string): Promise<number>;
+  /** The most characters a text value of `column` holds (a scan: the plan asks it of small tables only); null without any. */
+  longestText?(table: TableName, column: Column, where?: string): Promise<number | null>;
   /**
    * About evenly spaced values of a one-column integer key, from the engine's
    * statistics (no scan): chunk boundaries for free. Undefined when the engine

@@ -230,6 +230,7 @@ async function planTable(
     if (col) columns.push(col);
     else problems.push(`no column "${name}" in ${tableLabel(sourceName)}; its columns are ${sourceInfo.columns.map((c) => c.name).join(', ')}`);
   }
+  if (t.encoding) decodeAs(t, t.key ?? sourceInfo.primaryKey, source, columns, problems, warnings, tableLabel(sourceName));
   const incremental = t.incremental ? await planIncremental(t.incremental.cursor, sourceInfo, columns, spec, sourceName, targetName, target, problems) : undefined;
 
   const keyNames = t.key ?? sourceInfo.primaryKey;
@@ -286,7 +287,12 @@ async function planTable(
     // are refused one by one by validation (dead-lettered, never cut), so the plan only says so.
     const lossy = fit?.changes ? fit.reason : undefined;
     // A target that stores any value in any column (SQLite) takes such values whole.
-    const mayNotFit = fit && !fit.changes && typedTarget ? fit.reason : undefined;
+    let mayNotFit = fit && !fit.changes && typedTarget ? fit.reason : undefined;
+    let longest: number | undefined;
+    if (mayNotFit && targetCol.type.kind === 'text' && targetCol.type.maxLength !== undefined) {
+      longest = await longestNow(source, sourceName, sourceInfo, col, t.where);
+      if (longest !== undefined) mayNotFit += ` (longest in the source now: ${longest}${longest <= targetCol.type.maxLength ? ', fits' : ''})`;
+    }
     if (mayNotFit) {
       warnings.push(`${tableLabel(sourceName)}.${col.name} (${col.nativeType} → ${targetCol.nativeType}): ${mayNotFit}; a row with such a value is dead-lettered with the reason, never cut or changed`);
     }
@@ -305,7 +311,7 @@ async function planTable(
     }
     targetColumns.push(targetCol);
     targetOf.set(col.name, targetCol);
-    plannedColumns.push({ name: col.name, ...(targetCol.name !== col.name ? { targetName: targetCol.name } : {}), sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined, ...(mayNotFit ? { mayNotFit } : {}) });
+    plannedColumns.push({ name: col.name, ...(targetCol.name !== col.name ? { targetName: targetCol.name } : {}), sourceType: col.nativeType || '(none)', targetType: targetCol.nativeType || '(none)', lossy, accepted: lossy ? accepted : undefined, ...(mayNotFit ? { mayNotFit } : {}), ...(longest !== undefined ? { longest } : {}) });
   }
 
   for (const col of notWritten) columns.splice(columns.indexOf(col), 1);
@@ -445,10 +451,57 @@ function damageOf(targetInfo: TableInfo, sourceInfo: TableInfo, keyNames: string
   return rebuild;
 }
 
+/** Tables of at most this many rows (the engine's estimate) are scanned for their longest value at plan time. */
+export const LONGEST_SCAN_ROWS = 100_000;
+const LONGEST_SCAN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The source's longest value of a text column that may not fit the target's
+ * width, where that is cheap to know: a small table (by the engine's estimate,
+ * else its size: a scan of about LONGEST_SCAN_ROWS rows at most). Undefined otherwise, or when the
+ * column holds no text.
+ */
+async function longestNow(source: Session, table: TableName, info: TableInfo, column: Column, where?: string): Promise<number | undefined> {
+  // Without a row estimate (a PostgreSQL table never analyzed), its size on disk tells a small table.
+  const small = info.rowEstimate !== undefined ? info.rowEstimate <= LONGEST_SCAN_ROWS : info.byteEstimate !== undefined && info.byteEstimate <= LONGEST_SCAN_BYTES;
+  if (!source.longestText || !small) return undefined;
+  try {
+    return (await source.longestText(table, column, where)) ?? undefined;
+  } catch {
+    return undefined; // only a hint: the plan goes on without it
+  }
+}
+
+/**
+ * A table's "encoding": its SQLite source's text columns are read as bytes and
+ * decoded from it (textEncoding.ts), also when verifying. Key columns are read
+ * as stored: reads page by key, in the source's own byte order. Other engines
+ * send text in the connection's character set already (a MySQL latin1 column
+ * arrives as UTF-8), so the option is refused there.
+ */
+function decodeAs(t: TableSpec, keyNames: string[], source: Session, columns: Column[], problems: string[], warnings: string[], table: string): void {
+  if (source.dialect.engine !== 'sqlite') {
+    problems.push(
+      `"encoding" decodes the text of a SQLite source; ${source.dialect.engine === 'mysql' ? 'MySQL/MariaDB converts a latin1 column to UTF-8 itself when it sends it' : 'PostgreSQL sends text in the connection\'s encoding (UTF-8) itself'}: remove "encoding" from ${table}`,
+    );
+    return;
+  }
+  const keys = new Set(keyNames.map((k) => k.toLowerCase()));
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i];
+    if (c.type.kind !== 'text' && c.type.kind !== 'any') continue;
+    if (keys.has(c.name.toLowerCase())) {
+      warnings.push(`${table}.${c.name} is a key column: it is read as stored, not decoded from ${t.encoding} (its text must be UTF-8)`);
+      continue;
+    }
+    columns[i] = { ...c, encoding: t.encoding };
+  }
+}
+
 /** The format a table passes through in, the first the source reads and the target writes that fits every column; none: rows are decoded. */
 function rawFormatFor(t: TableSpec, sourceInfo: TableInfo, columns: Column[], targetColumns: Column[], source: Session, target: Session): string | undefined {
   if (!target.rawCompatible) return undefined;
-  if (Object.keys(t.rules ?? {}).length || t.incremental || (t.key && !isUniqueKey(sourceInfo, t.key))) return undefined;
+  if (Object.keys(t.rules ?? {}).length || t.incremental || t.encoding || (t.key && !isUniqueKey(sourceInfo, t.key))) return undefined;
   if (columns.length !== targetColumns.length) return undefined;
   const fits = (format: string) =>
     columns.every((c, i) => {

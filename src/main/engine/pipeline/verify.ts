@@ -119,6 +119,8 @@ function sameShape(plan: TablePlan, source: Session, target: Session): boolean {
     source.fingerprint !== undefined &&
     target.fingerprint !== undefined &&
     source.dialect.engine === target.dialect.engine &&
+    // Text the source decodes (a table's "encoding") sums up as its bytes there: compared row by row.
+    plan.columns.every((c) => !c.encoding) &&
     plan.columns.length === plan.targetColumns.length &&
     plan.columns.every((c, i) => {
       const d = plan.targetColumns[i];

@@ -1,6 +1,6 @@
 /**
  * How dbferry logs in to an SSH host: a private key (its passphrase from the
- * environment or typed for the session), a password from the environment (or
+ * environment, the OS keychain, or typed for the session), a password from the environment (or
  * typed), or the running ssh-agent. Secrets are read here, at connect time,
  * and live only in the ssh2 client's config.
  */
@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import type { SshSpec } from '../../../shared/jobSpec.js';
 import { FerryError } from '../errors.js';
+import { keychainLookup } from './keychain.js';
 
 /** Secrets typed in the app for this session: never in a job spec or the store. */
 export interface SshSecrets {
@@ -55,7 +56,13 @@ export function sshLogin(ssh: SshSpec, baseDir: string, secrets: SshSecrets = {}
         cause: err,
       });
     }
-    login.passphrase = secrets.passphrase ?? (ssh.passphraseEnv ? fromEnv(ssh.passphraseEnv, 'private key passphrase', at) : undefined);
+    login.passphrase =
+      secrets.passphrase ??
+      (ssh.passphraseEnv
+        ? fromEnv(ssh.passphraseEnv, 'private key passphrase', at)
+        : ssh.passphraseKeychain
+          ? keychainLookup(ssh.passphraseKeychain, `passphrase of the SSH private key "${ssh.privateKey}" for ${at}`)
+          : undefined);
     methods.push(`key ${ssh.privateKey}`);
   }
   if (ssh.passwordEnv || secrets.password !== undefined) {

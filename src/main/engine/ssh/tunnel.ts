@@ -93,7 +93,7 @@ function loginError(err: unknown, ssh: SshSpec, login: SshLogin | undefined): Fe
   }
   if (/encrypted private .*key detected, but no passphrase/i.test(msg)) {
     return new FerryError('connection', `the SSH private key "${ssh.privateKey}" is encrypted and no passphrase was given`, {
-      hint: 'name the environment variable that holds it with "passphraseEnv" (or type it in the app)',
+      hint: 'name the environment variable that holds it with "passphraseEnv", or its OS keychain entry with "passphraseKeychain" (or type it in the app)',
       cause: err,
     });
   }

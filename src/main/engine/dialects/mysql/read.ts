@@ -256,6 +256,19 @@ export function keysetCondition(keys: string[], columns: (Column | undefined)[],
   return mysql.format(sql, params as Parameters<typeof mysql.format>[1]);
 }
 
+export async function longestText(ctx: ReadContext, table: TableName, column: string, where?: string): Promise<number | null> {
+  try {
+    const [result] = await ctx.conn.query({
+      sql: `SELECT MAX(CHAR_LENGTH(${quoteBacktick(column)})) FROM ${ctx.quoteTable(table)}${where ? ` WHERE (${where})` : ''}`,
+      rowsAsArray: true,
+    });
+    const n = (result as unknown[][])[0][0];
+    return n === null ? null : Number(n);
+  } catch (err) {
+    throw ctx.fail(err);
+  }
+}
+
 export async function countRows(ctx: ReadContext, table: TableName, where?: string): Promise<number> {
   try {
     const [result] = await ctx.conn.query({

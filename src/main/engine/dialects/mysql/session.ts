@@ -98,6 +98,10 @@ export class MysqlSession implements Session {
     return read.countRows(this, table, where);
   }
 
+  longestText(table: TableName, column: Column, where?: string): Promise<number | null> {
+    return read.longestText(this, table, column.name, where);
+  }
+
   createTable(def: TableDef): Promise<void> {
     return write.createTable(this, def);
   }

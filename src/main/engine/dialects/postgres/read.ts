@@ -253,6 +253,16 @@ export async function keyQuantiles(ctx: ReadContext, table: TableName, schema: s
   return out.filter((v, i) => i === 0 || v !== out[i - 1]);
 }
 
+export async function longestText(ctx: ReadContext, table: TableName, column: string, where?: string): Promise<number | null> {
+  const sql = `SELECT max(char_length(${q(column)}::text)) AS n FROM ${ctx.quoteTable(table)}${where ? ` WHERE (${where})` : ''}`;
+  try {
+    const r = await ctx.client.query<{ n: number | null }>(sql);
+    return r.rows[0].n === null ? null : Number(r.rows[0].n);
+  } catch (err) {
+    throw ctx.fail(err, `measuring the longest value of ${ctx.quoteTable(table)}.${column}`);
+  }
+}
+
 export async function countRows(ctx: ReadContext, table: TableName, where?: string): Promise<number> {
   const sql = `SELECT count(*) AS n FROM ${ctx.quoteTable(table)}${where ? ` WHERE (${where})` : ''}`;
   try {

@@ -9,7 +9,7 @@ import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { RAW_FORMATS, RAW_READS, countRows, fingerprint, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
+import { RAW_FORMATS, RAW_READS, countRows, fingerprint, keyQuantiles, longestText, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType, rawCompatible } from './types.js';
 import { TSV, tsvCarries, tsvPair } from '../tsv.js';
@@ -137,6 +137,10 @@ export class PostgresSession implements Session {
 
   countRows(table: TableName, where?: string): Promise<number> {
     return countRows(this.ctx, table, where);
+  }
+
+  longestText(table: TableName, column: Column, where?: string): Promise<number | null> {
+    return longestText(this.ctx, table, column.name, where);
   }
 
   keyQuantiles(table: TableName, key: Column, count: number): Promise<Value[] | undefined> {

@@ -6,6 +6,7 @@ import { limitClause } from '../base.js';
 import { registerUtf8Check, tsvLine, utf8Problem } from './tsv.js';
 import { readerFor, toSqlite, type SqliteValue } from './values.js';
 import { refuseRow } from '../../readRefusals.js';
+import { decodeText } from '../../textEncoding.js';
 
 /** Key-bound conditions; COLLATE BINARY so text keys sort by code point, as on every engine. */
 export function keysetBounds(
@@ -31,6 +32,11 @@ export function keysetBounds(
   return { sql, params };
 }
 
+/** A TEXT value's bytes where it is not plain ASCII, else NULL (as utf8Problem asks). */
+function nonAsciiBytes(x: string): string {
+  return `CASE WHEN typeof(${x}) = 'text' AND ${x} GLOB '*[^ -~]*' THEN CAST(${x} AS BLOB) END`;
+}
+
 /** SELECT `list` of the request's rows, bounded and ordered by key. */
 export function selectSql(quote: (n: string) => string, quoteTable: (t: TableName) => string, request: ReadRequest, list: string): { sql: string; params: SqliteValue[] } {
   const bounds = keysetBounds(quote, request);
@@ -50,8 +56,9 @@ export async function* readSqliteRows(
   request: ReadRequest,
 ): AsyncGenerator<Row[]> {
   registerUtf8Check(db);
-  // Beside each column that may hold TEXT: where its bytes are not UTF-8 (asked only of non-ASCII text).
-  const checks = request.columns.map((c) => (c.type.kind === 'binary' ? '' : `, ${utf8Problem(quote(c.name))}`)).join('');
+  // Beside each column that may hold TEXT: where its bytes are not UTF-8 (asked only of non-ASCII text);
+  // in a column decoded from another encoding, the bytes of its non-ASCII text, to decode here.
+  const checks = request.columns.map((c) => (c.type.kind === 'binary' ? '' : `, ${c.encoding ? nonAsciiBytes(quote(c.name)) : utf8Problem(quote(c.name))}`)).join('');
   const { sql, params } = selectSql(quote, quoteTable, request, request.columns.map((c) => quote(c.name)).join(', ') + checks);
   const statement = db.prepare(sql).raw(true).safeIntegers(true);
   const readers = request.columns.map((c) => readerFor(c.type));
@@ -68,7 +75,10 @@ export async function* readSqliteRows(
     }
     for (let k = 0; k < checked.length; k++) {
       const problem = raw[width + k];
-      if (problem !== null) refuseRow(raw as Row, `${request.columns[checked[k]].name}: ${String(problem)}`);
+      if (problem === null) continue;
+      const column = request.columns[checked[k]];
+      if (column.encoding) raw[checked[k]] = readers[checked[k]](decodeText(problem as Uint8Array, column.encoding)) as SqliteValue;
+      else refuseRow(raw as Row, `${column.name}: ${String(problem)}`);
     }
     raw.length = width;
     batch.push(raw as Row);

@@ -233,6 +233,16 @@ export class SqliteSession implements Session {
     return row.n;
   }
 
+  /** In characters: length() counts UTF-8 characters of text; text decoded from a one-byte "encoding" has as many as bytes. */
+  async longestText(table: TableName, column: Column, where?: string): Promise<number | null> {
+    const x = quoteAnsi(column.name);
+    const len = column.encoding ? `length(CAST(${x} AS BLOB))` : `length(${x})`;
+    const row = this.db
+      .prepare(`SELECT max(${len}) AS n FROM ${this.quoteTable(table)} WHERE typeof(${x}) = 'text'${where ? ` AND (${where})` : ''}`)
+      .get() as { n: number | null };
+    return row.n;
+  }
+
   async createTable(def: TableDef): Promise<void> {
     this.run(() => this.db.exec(createTableSql(def, quoteAnsi, this.quoteTable)));
   }

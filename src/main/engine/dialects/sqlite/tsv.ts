@@ -61,7 +61,8 @@ export function registerUtf8Check(db: Database.Database): void {
 
 /** Columns of these kinds can be read as 'tsv' (the same set every engine's 'tsv' carries). */
 export function sqliteTsvReadable(c: Column): boolean {
-  return tsvCarries(c);
+  // Text decoded from another encoding is decoded in the row path (read.ts).
+  return tsvCarries(c) && !c.encoding;
 }
 
 const NULL_TEXT = "'\\N'";

@@ -7,7 +7,7 @@ import { Dialog } from '../../components/Dialog';
 import { SshSection } from './SshSection';
 import { TestResult, TrustHostKey } from './TestResult';
 import { ENGINE_LABEL, useConnections } from './store';
-import { type ConnectionFields, DEFAULT_PORT, emptyFields, fieldsFrom, fieldsFromUrl, sshOf, sshTyped, suggestName, urlOf } from './urlForm';
+import { type ConnectionFields, DEFAULT_PORT, emptyFields, fieldsFrom, fieldsFromUrl, sshOf, sshTyped, sshRemember, suggestName, urlOf } from './urlForm';
 
 const SSL_MODES: Record<Engine, { value: string; label: string }[]> = {
   postgres: [
@@ -83,7 +83,7 @@ export function ConnectionForm({ editing, onClose }: { editing?: ConnectionDto; 
     setSaving(true);
     setError('');
     try {
-      await save({ id: editing?.id, name: f.name.trim() || suggestName(f), url: urlOf(f), ...passwordInput(), ssh: sshOf(f), ...sshTyped(f) });
+      await save({ id: editing?.id, name: f.name.trim() || suggestName(f), url: urlOf(f), ...passwordInput(), ssh: sshOf(f), ...sshTyped(f), ...sshRemember(f) });
       onClose();
     } catch (err) {
       setError(messageOf(err));
@@ -218,7 +218,7 @@ export function ConnectionForm({ editing, onClose }: { editing?: ConnectionDto; 
               ) : null}
             </div>
 
-            <SshSection ssh={f.ssh} onChange={(patch) => set({ ssh: { ...f.ssh, ...patch } })} />
+            <SshSection ssh={f.ssh} rememberIn={info?.sshPassphraseStore ?? null} onChange={(patch) => set({ ssh: { ...f.ssh, ...patch } })} />
             {test.result?.ssh?.hostKey?.status === 'unknown' ? <TrustHostKey hostKey={test.result.ssh.hostKey} onTrusted={() => void runTest()} /> : null}
           </>
         ) : (

@@ -14,44 +14,56 @@ function Secret({
   what,
   envField,
   envPlaceholder,
+  rememberIn,
 }: {
   ssh: SshFields;
   onChange(patch: Partial<SshFields>): void;
   what: 'Passphrase' | 'Password';
   envField: 'passphraseEnv' | 'passwordEnv';
   envPlaceholder: string;
+  /** Where a passphrase can be remembered (null: nowhere here). */
+  rememberIn?: string | null;
 }) {
+  const canRemember = what === 'Passphrase' && Boolean(rememberIn);
   return (
-    <div className="field-row">
-      <label className="field">
-        <span>{what}</span>
-        <select aria-label={`SSH ${what.toLowerCase()} source`} value={ssh.secretMode} onChange={(e) => onChange({ secretMode: e.target.value as SshFields['secretMode'] })}>
-          <option value="env">from an environment variable</option>
-          <option value="typed">typed (this session only)</option>
-        </select>
-      </label>
-      {ssh.secretMode === 'env' ? (
-        <label className="field grow">
-          <span>Variable</span>
-          <input value={ssh[envField]} placeholder={envPlaceholder} spellCheck={false} onChange={(e) => onChange({ [envField]: e.target.value })} />
+    <>
+      <div className="field-row">
+        <label className="field">
+          <span>{what}</span>
+          <select aria-label={`SSH ${what.toLowerCase()} source`} value={ssh.secretMode} onChange={(e) => onChange({ secretMode: e.target.value as SshFields['secretMode'] })}>
+            <option value="env">from an environment variable</option>
+            <option value="typed">{canRemember ? 'typed' : 'typed (this session only)'}</option>
+          </select>
         </label>
-      ) : (
-        <label className="field grow">
-          <span>SSH {what.toLowerCase()}</span>
-          <input
-            type="password"
-            value={ssh.secret}
-            placeholder={ssh.secretKnown ? '•••• unchanged' : ''}
-            autoComplete="new-password"
-            onChange={(e) => onChange({ secret: e.target.value })}
-          />
+        {ssh.secretMode === 'env' ? (
+          <label className="field grow">
+            <span>Variable</span>
+            <input value={ssh[envField]} placeholder={envPlaceholder} spellCheck={false} onChange={(e) => onChange({ [envField]: e.target.value })} />
+          </label>
+        ) : (
+          <label className="field grow">
+            <span>SSH {what.toLowerCase()}</span>
+            <input
+              type="password"
+              value={ssh.secret}
+              placeholder={ssh.secretKnown ? '•••• unchanged' : ''}
+              autoComplete="new-password"
+              onChange={(e) => onChange({ secret: e.target.value })}
+            />
+          </label>
+        )}
+      </div>
+      {canRemember && ssh.secretMode === 'typed' ? (
+        <label className="check">
+          <input type="checkbox" checked={ssh.remember} onChange={(e) => onChange({ remember: e.target.checked })} />
+          Remember passphrase (in {rememberIn})
         </label>
-      )}
-    </div>
+      ) : null}
+    </>
   );
 }
 
-export function SshSection({ ssh, onChange }: { ssh: SshFields; onChange(patch: Partial<SshFields>): void }) {
+export function SshSection({ ssh, onChange, rememberIn }: { ssh: SshFields; onChange(patch: Partial<SshFields>): void; rememberIn?: string | null }) {
   return (
     <fieldset className="field ssh-section" aria-label="SSH tunnel">
       <legend>SSH tunnel</legend>
@@ -89,7 +101,7 @@ export function SshSection({ ssh, onChange }: { ssh: SshFields; onChange(patch: 
                 <span>Private key file</span>
                 <input value={ssh.privateKey} placeholder="~/.ssh/id_ed25519" spellCheck={false} onChange={(e) => onChange({ privateKey: e.target.value })} />
               </label>
-              <Secret ssh={ssh} onChange={onChange} what="Passphrase" envField="passphraseEnv" envPlaceholder="none (unencrypted key)" />
+              <Secret ssh={ssh} onChange={onChange} what="Passphrase" envField="passphraseEnv" envPlaceholder="none (unencrypted key)" rememberIn={rememberIn} />
             </>
           ) : ssh.auth === 'password' ? (
             <Secret ssh={ssh} onChange={onChange} what="Password" envField="passwordEnv" envPlaceholder="BASTION_PASSWORD" />

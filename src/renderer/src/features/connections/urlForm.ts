@@ -20,6 +20,8 @@ export interface SshFields {
   knownHosts: string;
   /** The main process already holds a typed secret for this connection. */
   secretKnown: boolean;
+  /** Keep the key's passphrase across restarts (encrypted store or OS keychain, where the app offers one). */
+  remember: boolean;
 }
 
 export function emptySsh(): SshFields {
@@ -36,16 +38,18 @@ export function emptySsh(): SshFields {
     secret: '',
     knownHosts: '',
     secretKnown: false,
+    remember: false,
   };
 }
 
-function sshFieldsFrom(ssh: SshSpec | undefined, typed: boolean): SshFields {
+function sshFieldsFrom(ssh: SshSpec | undefined, typed: boolean, remembered = false): SshFields {
   if (!ssh) return emptySsh();
   return {
     ...emptySsh(),
     enabled: true,
     secretMode: typed ? 'typed' : 'env',
     secretKnown: typed,
+    remember: remembered,
     host: ssh.host,
     port: String(ssh.port),
     user: ssh.user,
@@ -64,6 +68,13 @@ export function sshTyped(f: ConnectionFields): { sshPassword?: string; sshPassph
   if (s.auth === 'password') return { sshPassword: s.secret };
   if (s.auth === 'key') return { sshPassphrase: s.secret };
   return {};
+}
+
+/** Whether the saved connection keeps its key's passphrase ("Remember passphrase"): only a typed one for a key. */
+export function sshRemember(f: ConnectionFields): { sshRememberPassphrase?: boolean } {
+  const s = f.ssh;
+  if (!s.enabled || f.engine === 'sqlite') return {};
+  return { sshRememberPassphrase: s.auth === 'key' && s.secretMode === 'typed' && s.remember };
 }
 
 /** The job spec's "ssh" block the form makes, or undefined without a tunnel. */
@@ -136,7 +147,7 @@ export function fieldsFrom(c: ConnectionDto): ConnectionFields {
     sslrootcert: c.params.sslrootcert ?? '',
     path: c.path ?? '',
     readonly: c.params.mode === 'ro',
-    ssh: sshFieldsFrom(c.ssh, Boolean(c.sshSecretTyped)),
+    ssh: sshFieldsFrom(c.ssh, Boolean(c.sshSecretTyped), Boolean(c.sshPassphraseRemembered)),
   };
 }
 

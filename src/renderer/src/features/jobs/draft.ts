@@ -2,7 +2,7 @@
  * The job being built, in the builder's terms, and its conversion to and from
  * the job spec (the JSON a user exports, imports or runs with the CLI).
  */
-import { type ColumnRule, type JobOptions, type JobSpec, type JobSpecInput, type Mode, optionsSchema } from '../../../../shared/jobSpec';
+import { type ColumnRule, type JobOptions, type JobSpec, type JobSpecInput, type Mode, type TableSpec, optionsSchema } from '../../../../shared/jobSpec';
 
 export interface TableDraft {
   source: string;
@@ -18,6 +18,8 @@ export interface TableDraft {
   cursor: string;
   rules: Record<string, ColumnRule>;
   allowLossy: boolean;
+  /** Settings the builder has no field for (types, rename, encoding): kept as the spec had them, so saving does not drop them. */
+  kept?: Pick<TableSpec, 'types' | 'rename' | 'encoding'>;
 }
 
 export interface JobDraft {
@@ -67,6 +69,7 @@ export function toSpec(d: JobDraft): JobSpecInput {
           ...(t.cursor ? { incremental: { cursor: t.cursor } } : {}),
           ...(cleanRules(t.rules) ? { rules: cleanRules(t.rules) } : {}),
           ...(t.allowLossy ? { allowLossy: true } : {}),
+          ...t.kept,
         })),
     options: d.options,
   };
@@ -92,6 +95,7 @@ export function fromSpec(spec: JobSpec, jobId?: string): JobDraft {
             cursor: t.incremental?.cursor ?? '',
             rules: t.rules ?? {},
             allowLossy: t.allowLossy ?? false,
+            ...(t.types || t.rename || t.encoding ? { kept: { ...(t.types ? { types: t.types } : {}), ...(t.rename ? { rename: t.rename } : {}), ...(t.encoding ? { encoding: t.encoding } : {}) } } : {}),
           })),
     options: spec.options,
   };
