@@ -4,7 +4,8 @@ import { Jobs } from '../store/jobs.js';
 import { Schedules } from '../store/schedules.js';
 import type { ApiEvents, EventName } from '../../shared/api.js';
 import type { SecretKeeper } from './secrets.js';
-import type { SchedulerOptions } from '../queue/scheduler.js';
+import type { ScheduleRunner, SchedulerOptions } from '../queue/scheduler.js';
+import type { QueueSchedulerHooks } from '../queue/queueSchedulerHooks.js';
 import type { JobSpec } from '../../shared/jobSpec.js';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
 
@@ -17,6 +18,16 @@ export interface QueuedRuns {
   label: string;
   /** Queue the run, record it in this store and follow it there; done resolves with its summary. */
   start(spec: JobSpec, opts: { jobId?: string; baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }): { runId: string; done: Promise<RunSummary> };
+  /**
+   * A scheduled run: queued unless a run of the same job (by name) is on the
+   * queue already, waiting or active, whoever queued it; then `running` names it.
+   */
+  startScheduled?(
+    spec: JobSpec,
+    opts: { jobId?: string; baseDir: string; slot: string; signal: AbortSignal; onEvent(e: RunEvent): void },
+  ): Promise<{ runId: string; done: Promise<RunSummary> } | { running: string }>;
+  /** Schedules decided by Redis (BullMQ job schedulers) instead of this process's clock. */
+  scheduler?(hooks: QueueSchedulerHooks): ScheduleRunner;
 }
 
 export interface ActiveRun {

@@ -13,14 +13,17 @@ import type { QueuedRuns } from '../api/context.js';
 import { redactSpec } from '../runs/runner.js';
 import type { Store } from '../store/store.js';
 import type { QueueLocation } from './redisUrl.js';
+import { QueueScheduler, jobRunKey } from './queueScheduler.js';
+import type { QueueSchedulerHooks } from './queueSchedulerHooks.js';
 import { RunQueue } from './runQueue.js';
+import type { ScheduleRunner } from './scheduler.js';
 
 export class AppQueuedRuns implements QueuedRuns {
   readonly label: string;
   private readonly queue: RunQueue;
 
   constructor(
-    location: QueueLocation,
+    private readonly location: QueueLocation,
     private readonly store: Store,
   ) {
     this.label = location.label;
@@ -29,6 +32,37 @@ export class AppQueuedRuns implements QueuedRuns {
 
   start(spec: JobSpec, opts: { jobId?: string; baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }): { runId: string; done: Promise<RunSummary> } {
     const runId = randomUUID();
+    this.record(runId, spec, opts);
+    const done = this.run(runId, spec, opts);
+    return { runId, done };
+  }
+
+  /**
+   * A scheduled run: not queued while a run of the job is waiting or active on
+   * the queue (queued by hand, or by any app's schedule). The look covers runs
+   * queued by hand; the deduplication id makes two scheduled ones exclusive in
+   * one Redis step.
+   */
+  async startScheduled(
+    spec: JobSpec,
+    opts: { jobId?: string; baseDir: string; slot: string; signal: AbortSignal; onEvent(e: RunEvent): void },
+  ): Promise<{ runId: string; done: Promise<RunSummary> } | { running: string }> {
+    const running = await this.queue.activeRunOf(spec.name);
+    if (running) return { running };
+    const runId = randomUUID();
+    const since = await this.queue.lastEventId();
+    const added = await this.queue.add({ runId, spec, baseDir: opts.baseDir, slot: opts.slot }, { deduplicationId: jobRunKey(spec.name) });
+    if (added !== runId) return { running: added };
+    this.record(runId, spec, opts);
+    return { runId, done: this.run(runId, spec, opts, since) };
+  }
+
+  /** Schedules as BullMQ job schedulers: Redis decides each slot, whichever app takes it. */
+  scheduler(hooks: QueueSchedulerHooks): ScheduleRunner {
+    return new QueueScheduler(this.location, hooks);
+  }
+
+  private record(runId: string, spec: JobSpec, opts: { jobId?: string; baseDir: string }): void {
     this.store.createRun({
       id: runId,
       jobId: opts.jobId,
@@ -38,11 +72,10 @@ export class AppQueuedRuns implements QueuedRuns {
       source: redactUrl(spec.source.url),
       target: redactUrl(spec.target.url),
     });
-    const done = this.run(runId, spec, opts);
-    return { runId, done };
   }
 
-  private async run(runId: string, spec: JobSpec, opts: { baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<RunSummary> {
+  /** Queue the run (unless `since` says it is queued already) and follow it, ingesting its events into the store. */
+  private async run(runId: string, spec: JobSpec, opts: { baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }, queuedSince?: string): Promise<RunSummary> {
     let finished = false;
     const ingest = (e: RunEvent) => {
       if (e.type !== 'progress') this.store.appendEvent(runId, e);
@@ -53,8 +86,11 @@ export class AppQueuedRuns implements QueuedRuns {
       opts.onEvent(e);
     };
     try {
-      const since = await this.queue.lastEventId();
-      await this.queue.add({ runId, spec, baseDir: opts.baseDir });
+      let since = queuedSince;
+      if (since === undefined) {
+        since = await this.queue.lastEventId();
+        await this.queue.add({ runId, spec, baseDir: opts.baseDir });
+      }
       ingest({ type: 'warning', runId, message: `queued on ${this.label}; a worker will take it` });
       const summary = await this.queue.follow(runId, ingest, { since, signal: opts.signal });
       if (!finished) ingest(summary);

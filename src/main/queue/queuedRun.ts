@@ -12,6 +12,8 @@ export interface QueuedRunData {
   spec: JobSpec;
   /** Where relative sqlite: paths resolve, as on the machine that queued the run. */
   baseDir: string;
+  /** A scheduled run: the slot it was queued for (ISO time). */
+  slot?: string;
   /** Who queued it (host), for the listing. */
   queuedBy: string;
   /** Checkpoints and dead letters, from the worker that last ran it. */

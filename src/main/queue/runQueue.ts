@@ -19,15 +19,28 @@ export class RunQueue {
     this.queue.on('error', () => undefined); // commands reject with the same error, where it is reported
   }
 
-  async add(data: Omit<QueuedRunData, 'queuedBy'>): Promise<void> {
-    await this.queue.add(data.spec.name, { ...data, queuedBy: hostname() }, {
+  /**
+   * Put the run on the queue; its job id. With `deduplicationId`, BullMQ adds
+   * it only if no job of that id is waiting or active (one Redis step), and
+   * else returns that job's id.
+   */
+  async add(data: Omit<QueuedRunData, 'queuedBy'>, opts: { deduplicationId?: string } = {}): Promise<string> {
+    const job = await this.queue.add(data.spec.name, { ...data, queuedBy: hostname() }, {
       jobId: data.runId,
+      ...(opts.deduplicationId ? { deduplication: { id: opts.deduplicationId } } : {}),
       // BullMQ does not try a failed run again by itself: it was rolled back, and stays in the failed set
       // with its reason until `dbferry requeue` puts it back (a stalled run, whose worker died, is continued).
       attempts: 1,
       removeOnComplete: { age: 14 * DAY_S, count: 10_000 },
       removeOnFail: { age: 30 * DAY_S },
     });
+    return job.id ?? data.runId;
+  }
+
+  /** A run of the job (by name) waiting or active on the queue, whoever queued it. */
+  async activeRunOf(jobName: string): Promise<string | undefined> {
+    const jobs = await this.queue.getJobs(['active', 'waiting', 'prioritized', 'delayed'], 0, 9_999);
+    return jobs.find((j) => j.data?.spec?.name === jobName)?.id;
   }
 
   /**

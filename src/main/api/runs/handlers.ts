@@ -65,6 +65,26 @@ export function startJobRun(ctx: ApiContext, spec: JobSpec, jobId?: string): Sta
   return started;
 }
 
+/**
+ * A scheduled run on the queue (the queue's scheduler took a slot): queued
+ * unless a run of the job is already there; tracked like the Run button's.
+ */
+export async function startQueuedScheduledRun(
+  ctx: ApiContext,
+  spec: JobSpec,
+  opts: { jobId?: string; baseDir: string; slot: string },
+): Promise<Started | { running: string }> {
+  const queued = ctx.queued;
+  if (!queued?.startScheduled) throw new Error('runs do not go to a queue here');
+  const refused = queueingProblems(ctx, spec);
+  if (refused.length) throw new Error(`this job cannot go to the queue ${queued.label}: ${refused.join('; ')}`);
+  const controller = new AbortController();
+  const started = await queued.startScheduled(spec, { ...runOptions(ctx, controller, opts.jobId), baseDir: opts.baseDir, slot: opts.slot, signal: controller.signal });
+  if ('running' in started) return started;
+  track(ctx, controller, started);
+  return started;
+}
+
 export const runHandlers: Pick<Handlers, 'runs/start' | 'runs/cancel' | 'runs/resume' | 'runs/list' | 'runs/get' | 'runs/events'> = {
   'runs/start': (input, ctx) => {
     try {
