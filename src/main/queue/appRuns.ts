@@ -11,6 +11,7 @@ import type { RunEvent, RunSummary } from '../../shared/events.js';
 import type { JobSpec } from '../../shared/jobSpec.js';
 import type { QueuedRuns } from '../api/context.js';
 import { redactSpec } from '../runs/runner.js';
+import { importRunLedger } from '../store/portableRunState.js';
 import type { Store } from '../store/store.js';
 import type { QueueLocation } from './redisUrl.js';
 import { QueueScheduler, jobRunKey } from './queueScheduler.js';
@@ -51,7 +52,7 @@ export class AppQueuedRuns implements QueuedRuns {
     if (running) return { running };
     const runId = randomUUID();
     const since = await this.queue.lastEventId();
-    const added = await this.queue.add({ runId, spec, baseDir: opts.baseDir, slot: opts.slot }, { deduplicationId: jobRunKey(spec.name) });
+    const added = await this.queue.add({ runId, spec, baseDir: opts.baseDir, slot: opts.slot, wantsLedger: true }, { deduplicationId: jobRunKey(spec.name) });
     if (added !== runId) return { running: added };
     this.record(runId, spec, opts);
     return { runId, done: this.run(runId, spec, opts, since) };
@@ -89,10 +90,14 @@ export class AppQueuedRuns implements QueuedRuns {
       let since = queuedSince;
       if (since === undefined) {
         since = await this.queue.lastEventId();
-        await this.queue.add({ runId, spec, baseDir: opts.baseDir });
+        await this.queue.add({ runId, spec, baseDir: opts.baseDir, wantsLedger: true });
       }
       ingest({ type: 'warning', runId, message: `queued on ${this.label}; a worker will take it` });
       const summary = await this.queue.follow(runId, ingest, { since, signal: opts.signal });
+      // Its dead letters and backups, from whichever worker ran it, before the app hears it ended.
+      await this.queue.takeLedger(runId, (ledger) => importRunLedger(this.store, runId, ledger)).catch((err: unknown) =>
+        ingest({ type: 'warning', runId, message: `could not fetch the run's dead letters and backups from ${this.label}: ${(err as Error).message}; they are in the history of the worker that ran it` }),
+      );
       if (!finished) ingest(summary);
       return summary;
     } catch (err) {

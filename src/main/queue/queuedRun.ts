@@ -5,7 +5,7 @@
  */
 import { parseConnectionUrl } from '../../shared/connectionUrl.js';
 import type { JobSpec } from '../../shared/jobSpec.js';
-import type { PortableRunState } from '../store/portableRunState.js';
+import type { PortableRunState, RunLedger } from '../store/portableRunState.js';
 
 export interface QueuedRunData {
   runId: string;
@@ -20,6 +20,10 @@ export interface QueuedRunData {
   state?: PortableRunState;
   /** The worker that last recorded state. */
   worker?: string;
+  /** Queued by an app, which records the run's dead letters and backups in its own store: the worker leaves them in the job at the run's end. */
+  wantsLedger?: boolean;
+  /** The finished run's dead letters and backup records, until the app that follows it has recorded them. */
+  ledger?: RunLedger;
 }
 
 /**

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Queue, QueueEvents, type Job, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
+import type { RunLedger } from '../store/portableRunState.js';
 import type { QueuedRunData } from './queuedRun.js';
 import { QUEUE_NAME, type QueueLocation } from './redisUrl.js';
 
@@ -35,6 +36,20 @@ export class RunQueue {
       removeOnFail: { age: 30 * DAY_S },
     });
     return job.id ?? data.runId;
+  }
+
+  /**
+   * The finished run's dead letters and backup records, left in its job by
+   * the worker for the app that follows it; once recorded there (`record`),
+   * they are removed from Redis.
+   */
+  async takeLedger(runId: string, record: (ledger: RunLedger) => void): Promise<void> {
+    const job = await this.queue.getJob(runId);
+    const ledger = job?.data.ledger;
+    if (!job || !ledger) return;
+    record(ledger);
+    const { ledger: _ledger, ...rest } = job.data;
+    await job.updateData(rest);
   }
 
   /** A run of the job (by name) waiting or active on the queue, whoever queued it. */

@@ -14,7 +14,7 @@ import { DelayedError, Worker, UnrecoverableError, WaitingError, type Job } from
 import type { RunEvent, RunSummary } from '../../shared/events.js';
 import { parseJobSpec } from '../../shared/jobSpec.js';
 import { runFromQueue } from '../runs/queued.js';
-import { exportRunState } from '../store/portableRunState.js';
+import { exportRunLedger, exportRunState } from '../store/portableRunState.js';
 import type { Store } from '../store/store.js';
 import { JobPublisher } from './jobPublisher.js';
 import type { QueuedRunData } from './queuedRun.js';
@@ -120,7 +120,7 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
     }
     // A cancelled run continues elsewhere from its state, written once more; a finished one needs none.
     if (summary.status === 'cancelled') publisher.stateChanged();
-    else publisher.clearState();
+    else publisher.clearState(data.wantsLedger ? exportRunLedger(opts.store, data.runId) : undefined);
     await publisher.flush();
     opts.log(`run ${data.runId}: ${summary.status}`);
     if (!stillOurs || lost.signal.aborted) throw new Error(`worker ${name} lost the lock on run ${data.runId}; another worker continues it`);
