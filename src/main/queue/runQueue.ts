@@ -106,7 +106,7 @@ export class RunQueue {
   /** The id of the last event in the queue's stream now: a follower reads from there on. */
   async lastEventId(): Promise<string> {
     // BullMQ's own client has no XREVRANGE: one short connection of ioredis, which BullMQ runs on.
-    const client = new Redis(this.location.connection.url, { maxRetriesPerRequest: 1 });
+    const client = new Redis(this.location.connection.url, { tls: this.location.tls, maxRetriesPerRequest: 1 });
     client.on('error', () => undefined);
     try {
       const last = await client.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1);
