@@ -15,6 +15,7 @@ import { AppQueuedRuns } from '../../src/main/queue/appRuns.js';
 import { schedulerKey } from '../../src/main/queue/queueScheduler.js';
 import { localTimeZone } from '../../src/main/queue/cron.js';
 import { parseQueueUrl } from '../../src/main/queue/redisUrl.js';
+import type { RetryPolicy } from '../../src/main/queue/retryPolicy.js';
 import { type BrowserMode, startBrowserMode } from '../../src/main/server/browserMode.js';
 import { tempDir } from '../helpers/cli.js';
 import { REDIS_URL, redisAnswers, startWorker, stopWorkers, testQueue, waitFor, type TestQueue, type TestWorker } from '../helpers/queue.js';
@@ -29,12 +30,12 @@ const apps: BrowserMode[] = [];
 
 type Fired = ApiEvents['schedule/fired'] & { app: number };
 
-async function startApp(n: number, fired: Fired[], log: string[] = []): Promise<BrowserMode> {
+async function startApp(n: number, fired: Fired[], log: string[] = [], retry?: RetryPolicy): Promise<BrowserMode> {
   const location = parseQueueUrl(queue.url);
   const app = await startBrowserMode({
     stateDir: join(dir, `app-${n}-${apps.length}`),
     baseDir: dir,
-    scheduler: { log: (line) => log.push(line) },
+    scheduler: { log: (line) => log.push(line), retry },
     queued: (store) => new AppQueuedRuns(location, store),
   });
   apps.push(app);
@@ -166,5 +167,24 @@ describe.skipIf(!redis)('schedules on the queue: BullMQ job schedulers (needs re
     } finally {
       await q.close();
     }
+  }, 60_000);
+
+  it('a scheduled run that could not reach its server is retried by the retry policy, then given up until the next regular slot', async () => {
+    const fired: Fired[] = [];
+    const log: string[] = [];
+    const app = await startApp(1, fired, log, { max: 1, baseDelayMs: 300, maxDelayMs: 300 });
+    // Nothing listens on port 1: a connection failure another try may get past.
+    const spec = { source: { url: `sqlite:${join(dir, 'source.db')}` }, target: { url: 'postgres://postgres@127.0.0.1:1/nowhere' }, tables: [{ source: 'items' }], options: { retries: { max: 0 } } };
+    const { scheduleId } = await saveSchedule(app, 'unreachable target', spec, '*/5 * * * * *');
+    await waitFor('the retry to be given up', async () => (log.some((l) => /gave up after 1 retry/.test(l)) ? true : undefined), 20_000);
+    const mine = fired.filter((f) => f.jobName === 'unreachable target' && f.outcome === 'started');
+    expect(mine.length, log.join('\n')).toBeGreaterThanOrEqual(2);
+    expect(mine[0]!.message).not.toMatch(/retry/);
+    expect(mine[1]!.message).toMatch(/\(retry 1 of 1\)/);
+    // The retry came before the next regular slot, not at it.
+    expect(Date.parse(mine[1]!.at) - Date.parse(mine[0]!.at)).toBeLessThan(5_000);
+    expect(log.join('\n')).toMatch(/failed \(.*\); retry 1 of 1 at /);
+    const [listed] = (await call<{ id: string; lastOutcome: { message: string } | null }[]>(app, 'schedules/list', {})).filter((x) => x.id === scheduleId);
+    expect(listed?.lastOutcome?.message).toMatch(/gave up after 1 retry, the next regular run is the next try/);
   }, 60_000);
 });
