@@ -33,6 +33,7 @@ import type { ScheduleOutcome, ScheduleRecord } from '../store/schedules.js';
 import { markInterruptedRuns } from '../store/runState.js';
 import { localTimeZone, nextRun, validateCron } from './cron.js';
 import type { QueueSchedulerHooks } from './queueSchedulerHooks.js';
+import { describeRedisError } from './redisProbe.js';
 import type { QueueLocation } from './redisUrl.js';
 import { DEFAULT_RETRY, type RetryPolicy, isTransientFailure, retryDelayMs } from './retryPolicy.js';
 import type { ScheduleFired, ScheduleRunner } from './scheduler.js';
@@ -104,7 +105,15 @@ export class QueueScheduler implements ScheduleRunner {
         prefix: this.location.prefix,
         concurrency: 1,
       });
-      this.worker.on('error', (err) => this.log(`the schedules on ${this.location.label}: ${errorText(err)}`));
+      // Reconnecting repeats the same error every few seconds: say it once a minute.
+      let last = '';
+      let lastAt = 0;
+      this.worker.on('error', (err) => {
+        const message = describeRedisError(err);
+        if (message === last && Date.now() - lastAt < 60_000) return;
+        [last, lastAt] = [message, Date.now()];
+        this.log(`the schedules on ${this.location.label}: ${message}`);
+      });
     });
     this.resync = setInterval(() => this.sync('missing'), RESYNC_MS);
     this.resync.unref();
@@ -113,7 +122,8 @@ export class QueueScheduler implements ScheduleRunner {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.resync);
-    await this.syncing;
+    // A look at Redis in progress ends first, unless Redis is away (its commands wait for it).
+    await Promise.race([this.syncing, new Promise((r) => setTimeout(r, 2000).unref())]);
     await this.worker?.close();
     await this.queue.close();
   }
@@ -149,7 +159,9 @@ export class QueueScheduler implements ScheduleRunner {
   }
 
   private desired(): Map<string, SlotData> {
-    const tz = localTimeZone();
+    // The zone the Schedules screen shows; BullMQ reads the cron in it (an unnamed zone: the process's local time).
+    const zone = localTimeZone();
+    const tz = zone === 'local time' ? '' : zone;
     const out = new Map<string, SlotData>();
     for (const s of this.hooks.schedules.list()) {
       if (!s.enabled) continue;
@@ -171,9 +183,9 @@ export class QueueScheduler implements ScheduleRunner {
     const desired = this.desired();
     for (const [key, data] of desired) {
       const existing = await this.queue.getJobScheduler(key);
-      const same = existing && existing.pattern === data.cron && existing.tz === data.tz && JSON.stringify(existing.template?.data) === JSON.stringify(data);
+      const same = existing && existing.pattern === data.cron && (existing.tz ?? '') === data.tz && JSON.stringify(existing.template?.data) === JSON.stringify(data);
       if (existing && (same || mode === 'missing')) continue;
-      await this.queue.upsertJobScheduler(key, { pattern: data.cron, tz: data.tz }, {
+      await this.queue.upsertJobScheduler(key, { pattern: data.cron, ...(data.tz ? { tz: data.tz } : {}) }, {
         name: data.jobName,
         data,
         opts: { removeOnComplete: { count: 200 }, removeOnFail: { count: 200 } },
