@@ -26,6 +26,10 @@ export interface QueuedRuns {
     spec: JobSpec,
     opts: { jobId?: string; baseDir: string; slot: string; signal: AbortSignal; onEvent(e: RunEvent): void },
   ): Promise<{ runId: string; done: Promise<RunSummary> } | { running: string }>;
+  /** Is this run a job on the queue? */
+  has?(runId: string): Promise<boolean>;
+  /** Put a failed queued run back on the queue and follow it again; throws with the reason when it cannot be. */
+  requeue?(runId: string, opts: { signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<{ runId: string; done: Promise<RunSummary> }>;
   /** Schedules decided by Redis (BullMQ job schedulers) instead of this process's clock. */
   scheduler?(hooks: QueueSchedulerHooks): ScheduleRunner;
 }

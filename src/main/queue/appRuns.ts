@@ -58,6 +58,25 @@ export class AppQueuedRuns implements QueuedRuns {
     return { runId, done: this.run(runId, spec, opts, since) };
   }
 
+  /** Is the run a job on the queue (queued by this app or any other)? */
+  async has(runId: string): Promise<boolean> {
+    return Boolean(await this.queue.queue.getJob(runId));
+  }
+
+  /**
+   * Put a failed queued run back on the queue under its id (BullMQ's retry:
+   * the run was rolled back, so a worker runs it anew; one whose apply had
+   * committed is found applied by the target's marker and verified again),
+   * and follow it here again.
+   */
+  async requeue(runId: string, opts: { signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<{ runId: string; done: Promise<RunSummary> }> {
+    const since = await this.queue.lastEventId();
+    const put = await this.queue.requeue(runId);
+    if ('problem' in put) throw new Error(put.problem);
+    this.store.db.prepare("UPDATE runs SET status = 'running', pid = ?, finished_at = NULL WHERE id = ?").run(process.pid, runId);
+    return { runId, done: this.run(runId, undefined, opts, since) };
+  }
+
   /** Schedules as BullMQ job schedulers: Redis decides each slot, whichever app takes it. */
   scheduler(hooks: QueueSchedulerHooks): ScheduleRunner {
     return new QueueScheduler(this.location, hooks);
@@ -76,7 +95,7 @@ export class AppQueuedRuns implements QueuedRuns {
   }
 
   /** Queue the run (unless `since` says it is queued already) and follow it, ingesting its events into the store. */
-  private async run(runId: string, spec: JobSpec, opts: { baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }, queuedSince?: string): Promise<RunSummary> {
+  private async run(runId: string, spec: JobSpec | undefined, opts: { baseDir?: string; signal: AbortSignal; onEvent(e: RunEvent): void }, queuedSince?: string): Promise<RunSummary> {
     let finished = false;
     const ingest = (e: RunEvent) => {
       if (e.type !== 'progress') this.store.appendEvent(runId, e);
@@ -89,10 +108,11 @@ export class AppQueuedRuns implements QueuedRuns {
     try {
       let since = queuedSince;
       if (since === undefined) {
+        if (!spec || opts.baseDir === undefined) throw new Error('nothing to queue');
         since = await this.queue.lastEventId();
         await this.queue.add({ runId, spec, baseDir: opts.baseDir, wantsLedger: true });
       }
-      ingest({ type: 'warning', runId, message: `queued on ${this.label}; a worker will take it` });
+      ingest({ type: 'warning', runId, message: `${spec ? 'queued' : 'put back'} on ${this.label}; a worker will take it` });
       const summary = await this.queue.follow(runId, ingest, { since, signal: opts.signal });
       // Its dead letters and backups, from whichever worker ran it, before the app hears it ended.
       await this.queue.takeLedger(runId, (ledger) => importRunLedger(this.store, runId, ledger)).catch((err: unknown) =>

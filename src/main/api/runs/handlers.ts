@@ -104,10 +104,20 @@ export const runHandlers: Pick<Handlers, 'runs/start' | 'runs/cancel' | 'runs/re
     return { cancelled: true };
   },
 
-  'runs/resume': (input, ctx) => {
+  'runs/resume': async (input, ctx) => {
     const run = ctx.store.findRun(input.runId);
     if (!run) throw notFound('run', input.runId);
     if (ctx.activeRuns.has(run.id)) throw new HandlerError('failed', `run ${run.id.slice(0, 8)} is still running`);
+    // A queued run goes back on the queue, for a worker: the failed set is the dead-letter queue of runs.
+    if (ctx.queued?.requeue && (await ctx.queued.has?.(run.id))) {
+      const controller = new AbortController();
+      const { baseDir: _b, jobId: _j, ...opts } = runOptions(ctx, controller);
+      try {
+        return track(ctx, controller, await ctx.queued.requeue(run.id, opts));
+      } catch (err) {
+        throw new HandlerError('failed', errorMessage(err));
+      }
+    }
     provideStoredPasswords(ctx, run.specJson);
     const controller = new AbortController();
     const { baseDir: _b, jobId: _j, ...opts } = runOptions(ctx, controller);
