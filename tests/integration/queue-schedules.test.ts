@@ -6,6 +6,7 @@
  * was up runs once when one starts. The apps run in this process, each with
  * its own Redis connections; one `dbferry worker` process runs the runs.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
@@ -17,7 +18,7 @@ import { localTimeZone } from '../../src/main/queue/cron.js';
 import { parseQueueUrl } from '../../src/main/queue/redisUrl.js';
 import type { RetryPolicy } from '../../src/main/queue/retryPolicy.js';
 import { type BrowserMode, startBrowserMode } from '../../src/main/server/browserMode.js';
-import { tempDir } from '../helpers/cli.js';
+import { BIN, ROOT, tempDir } from '../helpers/cli.js';
 import { REDIS_URL, redisAnswers, startWorker, stopWorkers, testQueue, waitFor, type TestQueue, type TestWorker } from '../helpers/queue.js';
 
 const redis = await redisAnswers();
@@ -187,5 +188,53 @@ describe.skipIf(!redis)('schedules on the queue: BullMQ job schedulers (needs re
     expect(log.join('\n')).toMatch(/failed \(.*\); retry 1 of 1 at /);
     const [listed] = (await call<{ id: string; lastOutcome: { message: string } | null }[]>(app, 'schedules/list', {})).filter((x) => x.id === scheduleId);
     expect(listed?.lastOutcome?.message).toMatch(/gave up after 1 retry, the next regular run is the next try/);
+  }, 60_000);
+
+  it('two `dbferry ui --queue` processes with the same every-second schedule fire each slot once', async () => {
+    const uis: { child: ChildProcess; log: () => string; call<T>(command: string, input: unknown): Promise<T> }[] = [];
+    try {
+      for (const n of [1, 2]) {
+        const child = spawn(process.execPath, [BIN, 'ui', '--queue', queue.url, '--state', join(dir, `ui-${n}`)], { cwd: ROOT, env: process.env });
+        let log = '';
+        let out = '';
+        child.stderr!.on('data', (d) => (log += d));
+        child.stdout!.on('data', (d) => (out += d));
+        const url = new URL(await waitFor(`dbferry ui ${n} to serve`, async () => out.match(/^http\S+/m)?.[0], 20_000));
+        const token = url.searchParams.get('token')!;
+        uis.push({
+          child,
+          log: () => log,
+          async call<T>(command: string, input: unknown) {
+            const res = await fetch(`${url.origin}/api/${command}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-dbferry-token': token }, body: JSON.stringify(input) });
+            const body = (await res.json()) as { ok: boolean; value?: T; error?: { message: string } };
+            if (!body.ok) throw new Error(body.error!.message);
+            return body.value as T;
+          },
+        });
+      }
+      const spec = { name: 'every second, two processes', source: { url: `sqlite:${join(dir, 'source.db')}` }, target: { url: `sqlite:${join(dir, 'two-processes.db')}` }, tables: [{ source: 'items' }], options: { createTables: true } };
+      for (const ui of uis) {
+        const job = await ui.call<{ id: string }>('jobs/save', { spec });
+        await ui.call('schedules/save', { jobId: job.id, cron: EVERY_SECOND, enabled: true });
+      }
+      const from = Date.now();
+      await sleep(6_000);
+      for (const ui of uis) ui.child.kill('SIGTERM');
+      await Promise.all(uis.map((ui) => new Promise((r) => (ui.child.exitCode !== null ? r(undefined) : ui.child.once('exit', r)))));
+      const seconds = Math.floor((Date.now() - from) / 1000);
+      // What each process decided, slot by slot, from its log.
+      const decided = uis.flatMap((ui, n) => [...ui.log().matchAll(/schedule "every second, two processes" \(\* \* \* \* \* \*\): (started run \w+ for the slot (\S+)|skipped the run due (\S+):)/g)].map((m) => ({ n, slot: m[2] ?? m[3]!, started: m[2] !== undefined })));
+      const slots = decided.map((d) => d.slot);
+      expect(new Set(slots).size, JSON.stringify(decided)).toBe(slots.length);
+      expect(slots.length, uis.map((u) => u.log()).join('\n')).toBeLessThanOrEqual(seconds + 1);
+      expect(slots.length).toBeGreaterThanOrEqual(Math.floor(seconds / 2));
+      await waitFor('the runs to end', async () => ((await queuedRuns()).filter((r) => r.job === spec.name).every((r) => r.state === 'completed' || r.state === 'failed') ? true : undefined), 30_000);
+      const runs = (await queuedRuns()).filter((r) => r.job === spec.name).sort((x, y) => x.start! - y.start!);
+      expect(runs.length).toBe(decided.filter((d) => d.started).length);
+      expect(runs.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < runs.length; i++) expect(runs[i]!.start!).toBeGreaterThanOrEqual(runs[i - 1]!.end!);
+    } finally {
+      for (const ui of uis) if (ui.child.exitCode === null) ui.child.kill('SIGKILL');
+    }
   }, 60_000);
 });
