@@ -158,8 +158,12 @@ describe.skipIf(!redis)('schedules on the queue: BullMQ job schedulers (needs re
       expect(Date.parse(missed[0]!.at)).toBeLessThan(restarted - 1_500);
       expect(after.length).toBeGreaterThan(missed.length);
 
-      // A new cron replaces the job scheduler; deleting the schedule removes it.
+      // The job edited: its job scheduler runs the new spec.
       const jobId = (await call<{ id: string; jobId: string }[]>(second, 'schedules/list', {})).find((s) => s.id === scheduleId)!.jobId;
+      const edited = { ...spec, target: { url: `sqlite:${join(dir, 'edited-target.db')}` } };
+      await call(second, 'jobs/save', { id: jobId, spec: { name: 'missed slots', ...edited } });
+      await waitFor('the job scheduler to carry the edited spec', async () => ((await q.getJobScheduler(key))?.template?.data?.spec?.target?.url === edited.target.url ? true : undefined), 10_000);
+      // A new cron replaces the job scheduler; deleting the schedule removes it.
       await call(second, 'schedules/save', { id: scheduleId, jobId, cron: '0 3 * * *', enabled: true });
       const daily = schedulerKey('missed slots', '0 3 * * *', localTimeZone());
       await waitFor('the new job scheduler', async () => ((await q.getJobScheduler(daily)) && !(await q.getJobScheduler(key)) ? true : undefined), 10_000);
