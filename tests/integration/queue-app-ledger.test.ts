@@ -98,4 +98,56 @@ describe.skipIf(!redis)('a queued run\'s dead letters and backups in the app (ne
     expect(retried.rowsDeadLettered).toBe(1);
     expect((await call<{ items: { status: string }[] }>('deadLetters/list', { runId })).items[0]!.status).toBe('retried');
   }, 90_000);
+
+  it('a run the app stopped following when it closed is followed again when it starts: its end and dead letters reach the history', async () => {
+    const state = join(dir, 'app-restarted');
+    const location = parseQueueUrl(queue.url);
+    const db = new Database(join(dir, 'slow.db'));
+    db.exec('CREATE TABLE stock (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL)');
+    const insert = db.prepare('INSERT INTO stock VALUES (?, ?)');
+    for (let i = 1; i <= 60; i++) insert.run(i, i === 7 ? -1 : i);
+    db.close();
+    const first = await startBrowserMode({ stateDir: state, baseDir: dir, queued: (store) => new AppQueuedRuns(location, store) });
+    let runId: string;
+    try {
+      const started = new Promise<void>((resolve) => first.router.subscribe((event, payload) => event === 'run/event' && (payload as { event: { type: string } }).event.type === 'run-started' && resolve()));
+      const r = await first.router.handle('runs/start', {
+        spec: { name: 'slow stock', source: { url: `sqlite:${join(dir, 'slow.db')}` }, target: { url: `sqlite:${join(dir, 'slow-target.db')}` }, tables: [{ source: 'stock', rules: { qty: { min: 0 } } }], options: { createTables: true, maxInvalidRows: 5, batch: { maxRows: 10 }, rateLimit: { rowsPerSecond: 30 } } },
+      });
+      if (!r.ok) throw new Error(r.error.message);
+      runId = (r.value as { runId: string }).runId;
+      await started;
+    } finally {
+      await first.close();
+    }
+    // Closed mid-run: the app's history says it stopped following; the worker goes on.
+    const check = new Database(join(state, 'dbferry.db'), { readonly: true });
+    try {
+      expect(check.prepare('SELECT status, error FROM runs WHERE id = ?').get(runId)).toMatchObject({ status: 'failed', error: expect.stringMatching(/^no longer followed here/) });
+    } finally {
+      check.close();
+    }
+    await queue.finished([runId], 30_000);
+
+    const again = await startBrowserMode({ stateDir: state, baseDir: dir, queued: (store) => new AppQueuedRuns(location, store) });
+    try {
+      const call2 = async <T>(command: string, input: unknown): Promise<T> => {
+        const res = await again.router.handle(command, input);
+        if (!res.ok) throw new Error(res.error.message);
+        return res.value as T;
+      };
+      const status = async () => {
+        const { run } = await call2<{ run: { status: string; error: string | null } }>('runs/get', { runId });
+        return `${run.status} ${run.error ?? ''}`.trim();
+      };
+      await expect.poll(status, { timeout: 15_000 }).toBe('dead-lettered');
+      const detail = await call2<{ run: { rowsWritten: number; rowsDeadLettered: number } }>('runs/get', { runId });
+      expect(detail.run).toMatchObject({ rowsWritten: 59, rowsDeadLettered: 1 });
+      const letters = await call2<{ total: number; items: { row: Record<string, unknown> }[] }>('deadLetters/list', { runId });
+      expect(letters.total).toBe(1);
+      expect(letters.items[0]!.row).toMatchObject({ id: 7, qty: -1 });
+    } finally {
+      await again.close();
+    }
+  }, 90_000);
 });

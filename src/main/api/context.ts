@@ -30,6 +30,9 @@ export interface QueuedRuns {
   has?(runId: string): Promise<boolean>;
   /** Put a failed queued run back on the queue and follow it again; throws with the reason when it cannot be. */
   requeue?(runId: string, opts: { signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<{ runId: string; done: Promise<RunSummary> }>;
+  /** Runs this app stopped following before they ended (it was closed): followed again when it starts. */
+  unfollowed?(): string[];
+  refollow?(runId: string, opts: { signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<{ runId: string; done: Promise<RunSummary> } | undefined>;
   /** Schedules decided by Redis (BullMQ job schedulers) instead of this process's clock. */
   scheduler?(hooks: QueueSchedulerHooks): ScheduleRunner;
 }

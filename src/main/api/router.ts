@@ -16,7 +16,7 @@ import { HandlerError } from './errors.js';
 import type { Handler, Handlers } from './handlers.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { planHandlers } from './plan/handlers.js';
-import { runHandlers, startQueuedScheduledRun } from './runs/handlers.js';
+import { refollowQueuedRuns, runHandlers, startQueuedScheduledRun } from './runs/handlers.js';
 import { scheduleHandlers } from './schedules/handlers.js';
 import { startScheduledRun } from './schedules/start.js';
 import { scrubSecrets } from './secrets.js';
@@ -101,6 +101,8 @@ export function createRouter(options: ContextOptions): Router {
         onChange,
       });
   context.wakeScheduler = () => scheduler.wake();
+  // On a queue: runs this app stopped following when it last closed are followed again.
+  void refollowQueuedRuns(context).catch((err: unknown) => options.scheduler?.log?.(`could not follow the queued runs again: ${errorMessage(err)}`));
 
   async function handle(command: string, input: unknown): Promise<ApiResult> {
     if (!isCommand(command)) {

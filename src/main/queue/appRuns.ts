@@ -77,6 +77,30 @@ export class AppQueuedRuns implements QueuedRuns {
     return { runId, done: this.run(runId, undefined, opts, since) };
   }
 
+  /**
+   * Runs this app queued and stopped following (it was closed, or lost Redis)
+   * before they ended, newest first: recorded as failed with errorKind
+   * 'queue', they may have gone on, and ended, on their workers.
+   */
+  unfollowed(): string[] {
+    const rows = this.store.db
+      .prepare("SELECT id, summary_json AS summary FROM runs WHERE status = 'failed' AND summary_json LIKE '%\"errorKind\":\"queue\"%' ORDER BY started_at DESC LIMIT 500")
+      .all() as { id: string; summary: string }[];
+    return rows.filter((r) => /^(no longer followed here|lost the queue )/.test((JSON.parse(r.summary) as RunSummary).error ?? '')).map((r) => r.id);
+  }
+
+  /**
+   * Follow again a run this app stopped following: its end (summary, dead
+   * letters and backups) reaches the history even if it ended meanwhile.
+   * Undefined when its job is no longer on the queue.
+   */
+  async refollow(runId: string, opts: { signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<{ runId: string; done: Promise<RunSummary> } | undefined> {
+    if (!(await this.queue.queue.getJob(runId))) return undefined;
+    const since = await this.queue.lastEventId();
+    this.store.db.prepare("UPDATE runs SET status = 'running', pid = ?, finished_at = NULL WHERE id = ?").run(process.pid, runId);
+    return { runId, done: this.run(runId, undefined, opts, since, 'followed again') };
+  }
+
   /** Schedules as BullMQ job schedulers: Redis decides each slot, whichever app takes it. */
   scheduler(hooks: QueueSchedulerHooks): ScheduleRunner {
     return new QueueScheduler(this.location, hooks);
@@ -95,7 +119,13 @@ export class AppQueuedRuns implements QueuedRuns {
   }
 
   /** Queue the run (unless `since` says it is queued already) and follow it, ingesting its events into the store. */
-  private async run(runId: string, spec: JobSpec | undefined, opts: { baseDir?: string; signal: AbortSignal; onEvent(e: RunEvent): void }, queuedSince?: string): Promise<RunSummary> {
+  private async run(
+    runId: string,
+    spec: JobSpec | undefined,
+    opts: { baseDir?: string; signal: AbortSignal; onEvent(e: RunEvent): void },
+    queuedSince?: string,
+    how = spec ? 'queued' : 'put back',
+  ): Promise<RunSummary> {
     let finished = false;
     const ingest = (e: RunEvent) => {
       if (e.type !== 'progress') this.store.appendEvent(runId, e);
@@ -112,7 +142,7 @@ export class AppQueuedRuns implements QueuedRuns {
         since = await this.queue.lastEventId();
         await this.queue.add({ runId, spec, baseDir: opts.baseDir, wantsLedger: true });
       }
-      ingest({ type: 'warning', runId, message: `${spec ? 'queued' : 'put back'} on ${this.label}; a worker will take it` });
+      ingest({ type: 'warning', runId, message: how === 'followed again' ? `followed again on ${this.label}` : `${how} on ${this.label}; a worker will take it` });
       const summary = await this.queue.follow(runId, ingest, { since, signal: opts.signal });
       // Its dead letters and backups, from whichever worker ran it, before the app hears it ended.
       await this.queue.takeLedger(runId, (ledger) => importRunLedger(this.store, runId, ledger)).catch((err: unknown) =>

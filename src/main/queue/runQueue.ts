@@ -90,9 +90,10 @@ export class RunQueue {
         events.on('failed', ({ jobId, failedReason }) => {
           if (jobId === runId) void this.failedSummary(runId, failedReason, summary).then(finish, reject);
         });
-        const poll = setInterval(() => {
-          void this.ended(runId, summary).then((s) => s && finish(s), () => undefined);
-        }, 2000);
+        const look = () => void this.ended(runId, summary).then((s) => s && finish(s), () => undefined);
+        const poll = setInterval(look, 2000);
+        // A run that ended before this follower came (an app following it again) ends here at once.
+        look();
         opts.signal?.addEventListener('abort', () => {
           clearInterval(poll);
           reject(opts.signal!.reason);

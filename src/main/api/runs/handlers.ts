@@ -85,6 +85,21 @@ export async function startQueuedScheduledRun(
   return started;
 }
 
+/**
+ * The app on a queue starts: the runs it stopped following when it closed
+ * are followed again, so their end, dead letters and backups reach its history.
+ */
+export async function refollowQueuedRuns(ctx: ApiContext): Promise<void> {
+  const queued = ctx.queued;
+  if (!queued?.unfollowed || !queued.refollow) return;
+  for (const runId of queued.unfollowed()) {
+    const controller = new AbortController();
+    const { baseDir: _b, jobId: _j, ...opts } = runOptions(ctx, controller);
+    const again = await queued.refollow(runId, opts);
+    if (again) track(ctx, controller, again);
+  }
+}
+
 export const runHandlers: Pick<Handlers, 'runs/start' | 'runs/cancel' | 'runs/resume' | 'runs/list' | 'runs/get' | 'runs/events'> = {
   'runs/start': (input, ctx) => {
     try {
