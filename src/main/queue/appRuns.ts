@@ -84,8 +84,11 @@ export class AppQueuedRuns implements QueuedRuns {
    */
   unfollowed(): string[] {
     const rows = this.store.db
-      .prepare("SELECT id, summary_json AS summary FROM runs WHERE status = 'failed' AND summary_json LIKE '%\"errorKind\":\"queue\"%' ORDER BY started_at DESC LIMIT 500")
-      .all() as { id: string; summary: string }[];
+      .prepare(
+        "SELECT id, summary_json AS summary FROM runs WHERE status = 'failed' AND started_at >= ? AND summary_json LIKE '%\"errorKind\":\"queue\"%' ORDER BY started_at DESC LIMIT 500",
+      )
+      // BullMQ keeps a failed job 30 days: an older one is gone.
+      .all(new Date(Date.now() - 31 * 24 * 3600_000).toISOString()) as { id: string; summary: string }[];
     return rows.filter((r) => /^(no longer followed here|lost the queue )/.test((JSON.parse(r.summary) as RunSummary).error ?? '')).map((r) => r.id);
   }
 
