@@ -5,7 +5,8 @@ import { Schedules } from '../store/schedules.js';
 import type { ApiEvents, EventName } from '../../shared/api.js';
 import type { SecretKeeper } from './secrets.js';
 import { noVault, type SshPassphraseVault } from './connections/sshVault.js';
-import type { SchedulerOptions } from '../queue/scheduler.js';
+import type { ScheduleRunner, SchedulerOptions } from '../queue/scheduler.js';
+import type { QueueSchedulerHooks } from '../queue/queueSchedulerHooks.js';
 import type { JobSpec } from '../../shared/jobSpec.js';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
 
@@ -18,6 +19,23 @@ export interface QueuedRuns {
   label: string;
   /** Queue the run, record it in this store and follow it there; done resolves with its summary. */
   start(spec: JobSpec, opts: { jobId?: string; baseDir: string; signal: AbortSignal; onEvent(e: RunEvent): void }): { runId: string; done: Promise<RunSummary> };
+  /**
+   * A scheduled run: queued unless a run of the same job (by name) is on the
+   * queue already, waiting or active, whoever queued it; then `running` names it.
+   */
+  startScheduled?(
+    spec: JobSpec,
+    opts: { jobId?: string; baseDir: string; slot: string; signal: AbortSignal; onEvent(e: RunEvent): void },
+  ): Promise<{ runId: string; done: Promise<RunSummary> } | { running: string }>;
+  /** Is this run a job on the queue? */
+  has?(runId: string): Promise<boolean>;
+  /** Put a failed queued run back on the queue and follow it again; throws with the reason when it cannot be. */
+  requeue?(runId: string, opts: { signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<{ runId: string; done: Promise<RunSummary> }>;
+  /** Runs this app stopped following before they ended (it was closed): followed again when it starts. */
+  unfollowed?(): string[];
+  refollow?(runId: string, opts: { signal: AbortSignal; onEvent(e: RunEvent): void }): Promise<{ runId: string; done: Promise<RunSummary> } | undefined>;
+  /** Schedules decided by Redis (BullMQ job schedulers) instead of this process's clock. */
+  scheduler?(hooks: QueueSchedulerHooks): ScheduleRunner;
 }
 
 export interface ActiveRun {

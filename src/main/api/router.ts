@@ -16,12 +16,12 @@ import { HandlerError } from './errors.js';
 import type { Handler, Handlers } from './handlers.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { planHandlers } from './plan/handlers.js';
-import { runHandlers } from './runs/handlers.js';
+import { refollowQueuedRuns, runHandlers, startQueuedScheduledRun } from './runs/handlers.js';
 import { scheduleHandlers } from './schedules/handlers.js';
 import { startScheduledRun } from './schedules/start.js';
 import { scrubSecrets } from './secrets.js';
 import { settingsHandlers } from './settings/handlers.js';
-import { Scheduler } from '../queue/scheduler.js';
+import { type ScheduleFired, type ScheduleRunner, Scheduler } from '../queue/scheduler.js';
 
 const handlers: Handlers = {
   ...appHandlers,
@@ -39,8 +39,11 @@ export interface Router {
   readonly context: ApiContext;
   handle(command: string, input: unknown): Promise<ApiResult>;
   subscribe(listener: EventListener): () => void;
-  /** Starts saved jobs on their schedules once the host process calls start() (the app, `dbferry ui`). */
-  readonly scheduler: Scheduler;
+  /**
+   * Starts saved jobs on their schedules once the host process calls start() (the app, `dbferry ui`):
+   * this process's clock, or, on a queue, BullMQ job schedulers in Redis.
+   */
+  readonly scheduler: ScheduleRunner;
   /** Stop the scheduler, cancel the runs in progress and wait for them to roll back. */
   close(): Promise<void>;
 }
@@ -71,19 +74,35 @@ export function createRouter(options: ContextOptions): Router {
   const listeners = new Set<EventListener>();
   const context = createContext(options, listeners);
   const scrub = (text: string) => scrubSecrets(text, [...context.secrets.known(), ...context.sshVault.known()]);
-  const scheduler = new Scheduler({
-    ...options.scheduler,
-    store: context.store,
-    schedules: context.schedules,
-    jobs: context.jobs,
-    startJob: (job) => startScheduledRun(context, job),
-    scrub,
-    onChange(fired) {
-      if (fired) context.emit('schedule/fired', fired);
-      context.emit('data/changed', { what: 'schedules' });
-    },
-  });
+  const onChange = (fired?: ScheduleFired) => {
+    if (fired) context.emit('schedule/fired', fired);
+    context.emit('data/changed', { what: 'schedules' });
+  };
+  const queued = context.queued;
+  const scheduler: ScheduleRunner = queued?.scheduler
+    ? queued.scheduler({
+        store: context.store,
+        schedules: context.schedules,
+        jobs: context.jobs,
+        baseDir: context.baseDir,
+        startScheduled: (spec, opts) => startQueuedScheduledRun(context, spec, opts),
+        scrub,
+        log: options.scheduler?.log,
+        retry: options.scheduler?.retry,
+        onChange,
+      })
+    : new Scheduler({
+        ...options.scheduler,
+        store: context.store,
+        schedules: context.schedules,
+        jobs: context.jobs,
+        startJob: (job) => startScheduledRun(context, job),
+        scrub,
+        onChange,
+      });
   context.wakeScheduler = () => scheduler.wake();
+  // On a queue: runs this app stopped following when it last closed are followed again.
+  void refollowQueuedRuns(context).catch((err: unknown) => options.scheduler?.log?.(`could not follow the queued runs again: ${errorMessage(err)}`));
 
   async function handle(command: string, input: unknown): Promise<ApiResult> {
     if (!isCommand(command)) {
@@ -119,7 +138,7 @@ export function createRouter(options: ContextOptions): Router {
     },
     scheduler,
     async close() {
-      scheduler.stop();
+      await scheduler.stop();
       const active = [...context.activeRuns.values()];
       for (const run of active) run.controller.abort();
       await Promise.allSettled(active.map((r) => r.done));

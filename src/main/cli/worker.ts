@@ -33,7 +33,9 @@ export async function workerCommand(opts: { queue?: string; concurrency?: string
   const unreachable = await probeRedis(location);
   if (unreachable) log(`${unreachable}; retrying until it answers`);
   const lockMs = Number(process.env.DBFERRY_QUEUE_LOCK_MS) || undefined;
-  const worker = startRunWorker({ location, store, concurrency, perServer, name: opts.name, lockMs, log });
+  const takeovers = process.env.DBFERRY_QUEUE_MAX_TAKEOVERS;
+  const maxTakeovers = takeovers !== undefined && /^\d+$/.test(takeovers) ? Number(takeovers) : undefined;
+  const worker = startRunWorker({ location, store, concurrency, perServer, name: opts.name, lockMs, maxTakeovers, log });
   log(`worker ${worker.name}: taking runs from ${location.label} (${concurrency} at once${perServer ? `, at most ${perServer} per database server across workers` : ''}); history in ${store.path}`);
   await new Promise<void>((resolve) => {
     let signals = 0;

@@ -12,7 +12,7 @@
  */
 import type { Job } from 'bullmq';
 import type { RunEvent } from '../../shared/events.js';
-import type { PortableRunState } from '../store/portableRunState.js';
+import type { PortableRunState, RunLedger } from '../store/portableRunState.js';
 import type { QueuedRunData } from './queuedRun.js';
 
 const PROGRESS_EVERY_MS = 250;
@@ -55,14 +55,16 @@ export class JobPublisher {
   }
 
   /**
-   * The run ended: the job keeps no state (refused rows' values are user data, and nothing
-   * resumes a finished run) and no worker (a failed run put back on the queue starts anew),
-   * written after every earlier update.
+   * The run ended: the job keeps no state (nothing resumes a finished run) and no worker (a
+   * failed run put back on the queue starts anew), written after every earlier update. Refused
+   * rows' values are user data: only a run an app follows keeps them, in its ledger, until that
+   * app has recorded them.
    */
-  clearState(): void {
+  clearState(ledger?: RunLedger): void {
     this.then(async () => {
       const { state: _state, worker: _worker, ...rest } = this.job.data;
-      await this.job.updateData(rest);
+      // An app follows the run: its dead letters and backup records wait in the job until it has them.
+      await this.job.updateData(ledger ? { ...rest, ledger } : rest);
     });
   }
 

@@ -5,19 +5,25 @@
  */
 import { parseConnectionUrl } from '../../shared/connectionUrl.js';
 import type { JobSpec } from '../../shared/jobSpec.js';
-import type { PortableRunState } from '../store/portableRunState.js';
+import type { PortableRunState, RunLedger } from '../store/portableRunState.js';
 
 export interface QueuedRunData {
   runId: string;
   spec: JobSpec;
   /** Where relative sqlite: paths resolve, as on the machine that queued the run. */
   baseDir: string;
+  /** A scheduled run: the slot it was queued for (ISO time). */
+  slot?: string;
   /** Who queued it (host), for the listing. */
   queuedBy: string;
   /** Checkpoints and dead letters, from the worker that last ran it. */
   state?: PortableRunState;
   /** The worker that last recorded state. */
   worker?: string;
+  /** Queued by an app, which records the run's dead letters and backups in its own store: the worker leaves them in the job at the run's end. */
+  wantsLedger?: boolean;
+  /** The finished run's dead letters and backup records, until the app that follows it has recorded them. */
+  ledger?: RunLedger;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { QueueLocation } from './redisUrl.js';
 
 /** Undefined when Redis answers PING, else what went wrong (never the password). */
 export async function probeRedis(location: QueueLocation, timeoutMs = 3000): Promise<string | undefined> {
-  const client = new Redis(location.connection.url, { lazyConnect: true, connectTimeout: timeoutMs, disconnectTimeout: 100, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(location.connection.url, { tls: location.tls, lazyConnect: true, connectTimeout: timeoutMs, disconnectTimeout: 100, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // connect() rejects with "Connection is closed."; the cause (ECONNREFUSED, a refused login) comes as an event.
   let cause: unknown;
   client.on('error', (err) => (cause ??= err));

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Queue, QueueEvents, type Job, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
+import type { RunLedger } from '../store/portableRunState.js';
 import type { QueuedRunData } from './queuedRun.js';
 import { QUEUE_NAME, type QueueLocation } from './redisUrl.js';
 
@@ -19,15 +20,42 @@ export class RunQueue {
     this.queue.on('error', () => undefined); // commands reject with the same error, where it is reported
   }
 
-  async add(data: Omit<QueuedRunData, 'queuedBy'>): Promise<void> {
-    await this.queue.add(data.spec.name, { ...data, queuedBy: hostname() }, {
+  /**
+   * Put the run on the queue; its job id. With `deduplicationId`, BullMQ adds
+   * it only if no job of that id is waiting or active (one Redis step), and
+   * else returns that job's id.
+   */
+  async add(data: Omit<QueuedRunData, 'queuedBy'>, opts: { deduplicationId?: string } = {}): Promise<string> {
+    const job = await this.queue.add(data.spec.name, { ...data, queuedBy: hostname() }, {
       jobId: data.runId,
+      ...(opts.deduplicationId ? { deduplication: { id: opts.deduplicationId } } : {}),
       // BullMQ does not try a failed run again by itself: it was rolled back, and stays in the failed set
       // with its reason until `dbferry requeue` puts it back (a stalled run, whose worker died, is continued).
       attempts: 1,
       removeOnComplete: { age: 14 * DAY_S, count: 10_000 },
       removeOnFail: { age: 30 * DAY_S },
     });
+    return job.id ?? data.runId;
+  }
+
+  /**
+   * The finished run's dead letters and backup records, left in its job by
+   * the worker for the app that follows it; once recorded there (`record`),
+   * they are removed from Redis.
+   */
+  async takeLedger(runId: string, record: (ledger: RunLedger) => void): Promise<void> {
+    const job = await this.queue.getJob(runId);
+    const ledger = job?.data.ledger;
+    if (!job || !ledger) return;
+    record(ledger);
+    const { ledger: _ledger, ...rest } = job.data;
+    await job.updateData(rest);
+  }
+
+  /** A run of the job (by name) waiting or active on the queue, whoever queued it. */
+  async activeRunOf(jobName: string): Promise<string | undefined> {
+    const jobs = await this.queue.getJobs(['active', 'waiting', 'prioritized', 'delayed'], 0, 9_999);
+    return jobs.find((j) => j.data?.spec?.name === jobName)?.id;
   }
 
   /**
@@ -62,9 +90,10 @@ export class RunQueue {
         events.on('failed', ({ jobId, failedReason }) => {
           if (jobId === runId) void this.failedSummary(runId, failedReason, summary).then(finish, reject);
         });
-        const poll = setInterval(() => {
-          void this.ended(runId, summary).then((s) => s && finish(s), () => undefined);
-        }, 2000);
+        const look = () => void this.ended(runId, summary).then((s) => s && finish(s), () => undefined);
+        const poll = setInterval(look, 2000);
+        // A run that ended before this follower came (an app following it again) ends here at once.
+        look();
         opts.signal?.addEventListener('abort', () => {
           clearInterval(poll);
           reject(opts.signal!.reason);
@@ -78,7 +107,7 @@ export class RunQueue {
   /** The id of the last event in the queue's stream now: a follower reads from there on. */
   async lastEventId(): Promise<string> {
     // BullMQ's own client has no XREVRANGE: one short connection of ioredis, which BullMQ runs on.
-    const client = new Redis(this.location.connection.url, { maxRetriesPerRequest: 1 });
+    const client = new Redis(this.location.connection.url, { tls: this.location.tls, maxRetriesPerRequest: 1 });
     client.on('error', () => undefined);
     try {
       const last = await client.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1);

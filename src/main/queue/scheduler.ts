@@ -39,6 +39,18 @@ export interface ScheduleFired {
   at: string;
 }
 
+/** What the app's router drives: the local scheduler, or the queue's (dbferry ui --queue, see queueScheduler.ts). */
+export interface ScheduleRunner {
+  readonly started: boolean;
+  start(): void;
+  /** No new runs from here on (the queue's scheduler also closes its Redis connections). */
+  stop(): void | Promise<void>;
+  /** Schedules changed in the store. */
+  wake(): void;
+  /** Start every schedule due now (the local scheduler; the queue's leaves that to Redis and returns nothing). */
+  tick(): ScheduleFired[];
+}
+
 export interface SchedulerOptions {
   now?: () => Date;
   retry?: RetryPolicy;
@@ -65,7 +77,7 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export class Scheduler {
+export class Scheduler implements ScheduleRunner {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly now: () => Date;

@@ -49,7 +49,7 @@ export class ServerSlots {
     private readonly perServer: number,
     private readonly leaseMs: number,
   ) {
-    this.redis = new Redis(location.connection.url, { maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 250, 5000) });
+    this.redis = new Redis(location.connection.url, { tls: location.tls, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(times * 250, 5000) });
     this.redis.on('error', () => undefined); // the worker's BullMQ connection reports Redis trouble
     this.prefix = `${location.prefix}:servers:`;
   }

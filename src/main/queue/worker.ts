@@ -12,9 +12,11 @@
 import { hostname } from 'node:os';
 import { DelayedError, Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
+import { redactUrl } from '../../shared/connectionUrl.js';
 import { parseJobSpec } from '../../shared/jobSpec.js';
+import { sendWebhook } from '../runs/notify.js';
 import { runFromQueue } from '../runs/queued.js';
-import { exportRunState } from '../store/portableRunState.js';
+import { exportRunLedger, exportRunState } from '../store/portableRunState.js';
 import type { Store } from '../store/store.js';
 import { JobPublisher } from './jobPublisher.js';
 import type { QueuedRunData } from './queuedRun.js';
@@ -29,6 +31,8 @@ export interface RunWorkerOptions {
   name?: string;
   /** How long a run's lock lasts without renewal; a dead worker's run is taken over after about this long. */
   lockMs?: number;
+  /** How many times a run whose worker died is taken over before it fails (default 5). */
+  maxTakeovers?: number;
   /** At most this many runs against one database server at once, across every worker that has the same cap. */
   perServer?: number;
   log: (line: string) => void;
@@ -111,8 +115,10 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
                 : e,
             ),
           onStateSaved: () => publisher.stateChanged(),
-          // The webhook hears of a run once, at its end, not of each worker that gave it back or lost it.
-          isFinal: (s) => !(s.status === 'cancelled' && (stopping.signal.aborted || lost.signal.aborted)),
+          // The webhook hears of a run once, at its end, not of each worker that gave it back or lost it:
+          // a worker that lost the lock says nothing even if it got to the end, since the worker that
+          // now holds the run (finding it applied, by its marker) ends it again.
+          isFinal: (s) => !lost.signal.aborted && !(s.status === 'cancelled' && stopping.signal.aborted),
         },
       );
     } finally {
@@ -120,7 +126,7 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
     }
     // A cancelled run continues elsewhere from its state, written once more; a finished one needs none.
     if (summary.status === 'cancelled') publisher.stateChanged();
-    else publisher.clearState();
+    else publisher.clearState(data.wantsLedger ? exportRunLedger(opts.store, data.runId) : undefined);
     await publisher.flush();
     opts.log(`run ${data.runId}: ${summary.status}`);
     if (!stillOurs || lost.signal.aborted) throw new Error(`worker ${name} lost the lock on run ${data.runId}; another worker continues it`);
@@ -152,7 +158,20 @@ export function startRunWorker(opts: RunWorkerOptions): RunWorker {
     lockDuration: lockMs,
     stalledInterval: lockMs,
     // A run may be taken over several times (several workers dying) before it counts as failed.
-    maxStalledCount: 5,
+    maxStalledCount: opts.maxTakeovers ?? 5,
+  });
+  // A run taken over too many times is failed by BullMQ in the worker that next takes it, without
+  // running it: no run reaches its end to tell the webhook, so this worker does, once.
+  worker.on('failed', (job, err) => {
+    if (!job || !/stalled more than allowable limit/.test(err.message)) return;
+    const runId = String(job.data?.runId ?? job.id);
+    const error = `the run was taken over ${job.attemptsStarted} times (its workers died or lost Redis) and failed: ${err.message}; \`dbferry requeue ${runId.slice(0, 8)} --queue …\` puts it back`;
+    opts.log(`run ${runId}: ${error}`);
+    const parsed = parseJobSpec(job.data?.spec);
+    if (!parsed.ok) return;
+    const summary: RunSummary = { type: 'summary', runId, status: 'failed', errorKind: 'queue', rowsRead: 0, rowsWritten: 0, rowsDeadLettered: 0, durationMs: 0, tables: [], error };
+    void job.log(JSON.stringify(summary)).catch(() => undefined);
+    void sendWebhook(parsed.spec, { ...summary, job: parsed.spec.name, source: redactUrl(parsed.spec.source.url), target: redactUrl(parsed.spec.target.url) }).then((failure) => failure && opts.log(`run ${runId}: ${failure}`));
   });
   let lastError = '';
   let lastErrorAt = 0;

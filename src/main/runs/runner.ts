@@ -137,14 +137,21 @@ export function executeRun(store: Store, spec: JobSpec, runId: string, opts: Sta
       setPendingDeadLetters(store, runId, letters);
       opts.onStateSaved?.();
     },
-    confirmDeadLetters: () => confirmPendingDeadLetters(store, runId),
+    confirmDeadLetters: () => {
+      confirmPendingDeadLetters(store, runId);
+      opts.onStateSaved?.();
+    },
     discardPendingDeadLetters: () => discardPendingDeadLetters(store, runId),
     discardDeadLettersAfter: (tableIndex, after, through) => discardDeadLettersAfter(store, runId, tableIndex, after, through),
     deadLetterKeys: (tableIndex) =>
       listDeadLetters(store, { runId, status: 'open' })
         .filter((d) => d.tableIndex === tableIndex && d.key)
         .map((d) => d.key!),
-    backups: (records) => pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep),
+    backups: (records) => {
+      const drop = pruneAndRecord(store, runId, targetUrl, records, spec.options.backups.keep);
+      opts.onStateSaved?.();
+      return drop;
+    },
     isAbandoned: opts.isAbandoned ?? ((name) => !resumable.has(name) && !(resume && [...resume.values()].some((c) => c.staging === name))),
   };
   // Held while this process runs it: `resume` elsewhere tells a live run from a killed one by it.

@@ -30,6 +30,8 @@ export const jobHandlers: Pick<Handlers, 'jobs/list' | 'jobs/get' | 'jobs/save' 
     const spec = withoutPasswords(input.spec);
     const saved = input.id ? ctx.jobs.update(job(ctx, input.id).id, spec)! : ctx.jobs.create(spec);
     ctx.emit('data/changed', { what: 'jobs' });
+    // On a queue a schedule's job scheduler carries the job's spec (and its name): it changes with it.
+    if (input.id && ctx.schedules.list().some((s) => s.jobId === saved.id)) ctx.wakeScheduler();
     return dto(saved);
   },
   'jobs/delete': (input, ctx) => {

@@ -65,6 +65,41 @@ export function startJobRun(ctx: ApiContext, spec: JobSpec, jobId?: string): Sta
   return started;
 }
 
+/**
+ * A scheduled run on the queue (the queue's scheduler took a slot): queued
+ * unless a run of the job is already there; tracked like the Run button's.
+ */
+export async function startQueuedScheduledRun(
+  ctx: ApiContext,
+  spec: JobSpec,
+  opts: { jobId?: string; baseDir: string; slot: string },
+): Promise<Started | { running: string }> {
+  const queued = ctx.queued;
+  if (!queued?.startScheduled) throw new Error('runs do not go to a queue here');
+  const refused = queueingProblems(ctx, spec);
+  if (refused.length) throw new Error(`this job cannot go to the queue ${queued.label}: ${refused.join('; ')}`);
+  const controller = new AbortController();
+  const started = await queued.startScheduled(spec, { ...runOptions(ctx, controller, opts.jobId), baseDir: opts.baseDir, slot: opts.slot, signal: controller.signal });
+  if ('running' in started) return started;
+  track(ctx, controller, started);
+  return started;
+}
+
+/**
+ * The app on a queue starts: the runs it stopped following when it closed
+ * are followed again, so their end, dead letters and backups reach its history.
+ */
+export async function refollowQueuedRuns(ctx: ApiContext): Promise<void> {
+  const queued = ctx.queued;
+  if (!queued?.unfollowed || !queued.refollow) return;
+  for (const runId of queued.unfollowed()) {
+    const controller = new AbortController();
+    const { baseDir: _b, jobId: _j, ...opts } = runOptions(ctx, controller);
+    const again = await queued.refollow(runId, opts);
+    if (again) track(ctx, controller, again);
+  }
+}
+
 export const runHandlers: Pick<Handlers, 'runs/start' | 'runs/cancel' | 'runs/resume' | 'runs/list' | 'runs/get' | 'runs/events'> = {
   'runs/start': (input, ctx) => {
     try {
@@ -84,10 +119,20 @@ export const runHandlers: Pick<Handlers, 'runs/start' | 'runs/cancel' | 'runs/re
     return { cancelled: true };
   },
 
-  'runs/resume': (input, ctx) => {
+  'runs/resume': async (input, ctx) => {
     const run = ctx.store.findRun(input.runId);
     if (!run) throw notFound('run', input.runId);
     if (ctx.activeRuns.has(run.id)) throw new HandlerError('failed', `run ${run.id.slice(0, 8)} is still running`);
+    // A queued run goes back on the queue, for a worker: the failed set is the dead-letter queue of runs.
+    if (ctx.queued?.requeue && (await ctx.queued.has?.(run.id))) {
+      const controller = new AbortController();
+      const { baseDir: _b, jobId: _j, ...opts } = runOptions(ctx, controller);
+      try {
+        return track(ctx, controller, await ctx.queued.requeue(run.id, opts));
+      } catch (err) {
+        throw new HandlerError('failed', errorMessage(err));
+      }
+    }
     provideStoredPasswords(ctx, run.specJson);
     const controller = new AbortController();
     const { baseDir: _b, jobId: _j, ...opts } = runOptions(ctx, controller);
