@@ -18,6 +18,9 @@
 //   TOOLS=resync      only the re-sync section (scripts/bench/resync.js): into an existing table,
 //            replace again / upsert / mirror after 0.1% changed, against TRUNCATE + bulk load and
 //            pt-table-sync; PATHS picks its paths (default pg-pg and my-my)
+//   TOOLS=usable      only the "time to a usable database" section (scripts/bench/usable.js): orders
+//            with 3 secondary indexes and a foreign key to customers, until all is in place, against
+//            pgloader (my-pg) and pg_dump | psql (pg-pg); PATHS picks its paths (default both)
 //   BIG=10000000      memory: also one pg-pg round on BIG rows of orders (off by default: minutes)
 //   BENCH_PG_URL, BENCH_MYSQL_URL (server URLs), BENCH_KEEP=1 (keep databases)
 //   BENCH_OUT=file.json (default bench-results/latest.json)
@@ -30,6 +33,7 @@ import { run, stopLive, which } from './bench/exec.js';
 import { createDb, dropDb, fingerprint, fpDiff, listRunDbs, myQuery, pgQuery } from './bench/db.js';
 import { extrasNeed, planExtras, runExtras } from './bench/extras.js';
 import { formatResync, planResync, resyncNeed, runResync } from './bench/resync.js';
+import { formatUsable, planUsable, runUsable } from './bench/usable.js';
 import { measure } from './bench/measure.js';
 import { buildMy, buildPg, buildSqlite } from './bench/workload.js';
 import { buildCases, makeContext, PATHS } from './bench/cases.js';
@@ -133,6 +137,7 @@ async function main() {
   for (const e of extrasNeed(extrasPlan)) needed.add(e);
   const resyncPlan = planResync(cfg);
   for (const e of resyncNeed(resyncPlan)) needed.add(e);
+  const usablePlan = planUsable(cfg);
   const ctx = makeContext(cfg);
   const machine = await versions();
   machine.availableParallelism = availableParallelism();
@@ -162,12 +167,13 @@ async function main() {
   const summary = summarize(cases, measurements, cfg.rows);
   const { extras, measurements: extraMeasurements } = await runExtras(ctx, extrasPlan, { expected, mainResults: summary.results, log });
   const resync = await runResync(ctx, resyncPlan, { expected, log });
+  const usable = await runUsable(ctx, usablePlan, { log });
   const loads = [...measurements, ...extraMeasurements].map((m) => m.loadBefore);
   if (loads.length) machine.loadAverage = { min: Math.min(...loads), max: Math.max(...loads), cores: machine.cpus };
   const meta = { rows: cfg.rows, rounds: cfg.rounds, machine };
-  const text = [formatReport(summary, meta), formatExtras(extras), formatResync(resync)].filter(Boolean).join('\n');
+  const text = [formatReport(summary, meta), formatExtras(extras), formatResync(resync), formatUsable(usable)].filter(Boolean).join('\n');
   process.stdout.write(`\n${text}\n`);
-  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras, ...(resync ? { resync } : {}) });
+  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras, ...(resync ? { resync } : {}), ...(usable ? { usable } : {}) });
   log(`\nwritten: ${cfg.out}`);
 }
 
