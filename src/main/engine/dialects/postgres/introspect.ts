@@ -41,7 +41,9 @@ export async function describeTable(client: pg.Client, name: TableName): Promise
   if (rel.rows.length === 0) return undefined;
   const oid = rel.rows[0].oid;
   const reltuples = rel.rows[0].reltuples;
-  const [columns, keys] = await Promise.all([readColumns(client, oid), readKeys(client, oid)]);
+  // One after another: a pg client runs one query at a time, and queuing them at once is deprecated.
+  const columns = await readColumns(client, oid);
+  const keys = await readKeys(client, oid);
   const col = (names: string) => JSON.parse(names) as string[];
   const primary = keys.find((k) => k.kind === 'p');
   return {

@@ -138,13 +138,12 @@ async function nextValue(session: Session, sequence: string | null): Promise<str
 }
 
 async function readTable(session: Session, table: TableName): Promise<TableSchema> {
-  const [indexes, foreignKeys, columns, checks, triggers] = await Promise.all([
-    readIndexes(session, table),
-    readForeignKeys(session, table),
-    readColumns(session, table),
-    rows(session, `SELECT conname, pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = ${REL} AND contype = 'c' ORDER BY conname`, table),
-    rows(session, `SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ${REL} AND NOT tgisinternal ORDER BY tgname`, table),
-  ]);
+  // One after another: a pg client runs one query at a time anyway, and queuing them at once is deprecated (pg 8.16 warns on stderr).
+  const indexes = await readIndexes(session, table);
+  const foreignKeys = await readForeignKeys(session, table);
+  const columns = await readColumns(session, table);
+  const checks = await rows(session, `SELECT conname, pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = ${REL} AND contype = 'c' ORDER BY conname`, table);
+  const triggers = await rows(session, `SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ${REL} AND NOT tgisinternal ORDER BY tgname`, table);
   // A trigger that stamps a column is named with the table's triggers: it is not read as one.
   return { indexes, foreignKeys, ...columns, onUpdateNow: [], checks: checks.map(([name, expression]) => ({ name, expression })), triggers: triggers.map(([t]) => t) };
 }
