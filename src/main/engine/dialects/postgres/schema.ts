@@ -9,6 +9,7 @@ import { fitDefault, numberLiteral, stringLiteral } from '../../schema/defaults.
 import type { ColumnDefault, DefaultValue, ForeignKeyDef, GeneratedKey, IndexDef, OtherObject, ReferentialAction, SchemaSupport, TableSchema, TableWork, TargetForeignKey, TargetIndex } from '../../schema/model.js';
 import { valueText } from '../../schema/model.js';
 import { notTranslatable } from '../../schema/indexes.js';
+import { MAINTENANCE_MEMORY } from './memory.js';
 
 const ACTIONS: Record<string, ReferentialAction> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
 
@@ -251,6 +252,7 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
   for (const check of work.checks) changes.push(`ADD CONSTRAINT ${q(check.name)} ${check.expression}`);
   for (const check of work.enumChecks) changes.push(`ADD CONSTRAINT ${q(check.name)} CHECK (${q(check.column)} IN (${check.values.map((v) => stringLiteral(v)).join(', ')}))`);
   if (changes.length) await session.execute(`ALTER TABLE ${t} ${changes.join(', ')}`);
+  if (work.indexes.length) await session.execute(MAINTENANCE_MEMORY);
   for (const index of work.indexes) await session.execute(indexSql(session, work.table, index));
   await stampOnUpdate(session, work);
 }
