@@ -252,9 +252,23 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
   for (const check of work.checks) changes.push(`ADD CONSTRAINT ${q(check.name)} ${check.expression}`);
   for (const check of work.enumChecks) changes.push(`ADD CONSTRAINT ${q(check.name)} CHECK (${q(check.column)} IN (${check.values.map((v) => stringLiteral(v)).join(', ')}))`);
   if (changes.length) await session.execute(`ALTER TABLE ${t} ${changes.join(', ')}`);
-  if (work.indexes.length) await session.execute(MAINTENANCE_MEMORY);
-  for (const index of work.indexes) await session.execute(indexSql(session, work.table, index));
+  if (work.indexes.some((i) => !i.prebuilt)) await session.execute(MAINTENANCE_MEMORY);
+  for (const index of work.indexes) {
+    // Built on the staging table before the apply (prebuildIndex): renamed into place, a catalog change.
+    if (index.prebuilt) await session.execute(`ALTER INDEX ${session.quoteTable({ schema: work.table.schema, name: index.prebuilt })} RENAME TO ${q(index.name)}`);
+    else await session.execute(indexSql(session, work.table, index));
+  }
   await stampOnUpdate(session, work);
+}
+
+async function prebuildIndex(session: Session, staging: TableName, index: TargetIndex, name: string): Promise<void> {
+  const found = await session.query(
+    `SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ${REL} AND c.relname = $3`,
+    [staging.schema ?? 'public', staging.name, name],
+  );
+  if (found.rows.length) return;
+  // One statement string, one implicit transaction: the memory setting (memory.ts) is for this build only.
+  await session.execute(`${MAINTENANCE_MEMORY}; ${indexSql(session, staging, { ...index, name })}`);
 }
 
 /** NOT VALID adds the constraint without a scan; VALIDATE then checks the rows under a lighter lock. */
@@ -295,6 +309,7 @@ export const postgresSchema: SchemaSupport = {
   validatesForeignKeys: true,
   unsupportedActions: [],
   buildTable,
+  prebuildIndex,
   addForeignKey,
   setCounter,
 };

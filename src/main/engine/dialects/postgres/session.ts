@@ -25,9 +25,9 @@ class PostgresApplySql extends StandardApplySql {
   }
 
   /** The key is built with the rows in: with room to sort them (memory.ts). */
-  override promoteStaging(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[]): string[] {
-    const statements = super.promoteStaging(staging, target, drop, notNull, key);
-    return key.length ? [MAINTENANCE_MEMORY, ...statements] : statements;
+  override promoteStaging(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[], keyIndex?: string): string[] {
+    const statements = super.promoteStaging(staging, target, drop, notNull, key, keyIndex);
+    return key.length && !keyIndex ? [MAINTENANCE_MEMORY, ...statements] : statements;
   }
 
   /**
