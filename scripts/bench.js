@@ -22,6 +22,9 @@
 //            TCP proxy (REMOTE_MBIT=100 Mbit/s, REMOTE_DELAY_MS=5 ms each way); first copy, bulk pipe,
 //            mirror and delta mirror after 0.1% changed, time and bytes; first copy with
 //            options.parallel in REMOTE_LANES (1,2,4,8) on its first path; PATHS (default pg-pg, my-pg)
+//   TOOLS=usable      only the "time to a usable database" section (scripts/bench/usable.js): orders
+//            with 3 secondary indexes and a foreign key to customers, until all is in place, against
+//            pgloader (my-pg) and pg_dump | psql (pg-pg); PATHS picks its paths (default both)
 //   BIG=10000000      memory: also one pg-pg round on BIG rows of orders (off by default: minutes)
 //   BENCH_PG_URL, BENCH_MYSQL_URL (server URLs), BENCH_KEEP=1 (keep databases)
 //   BENCH_OUT=file.json (default bench-results/latest.json)
@@ -35,6 +38,7 @@ import { createDb, dropDb, fingerprint, fpDiff, listRunDbs, myQuery, pgQuery } f
 import { extrasNeed, planExtras, runExtras } from './bench/extras.js';
 import { formatResync, planResync, resyncNeed, runResync } from './bench/resync.js';
 import { formatRemote, planRemote, remoteNeed, runRemote } from './bench/remote.js';
+import { formatUsable, planUsable, runUsable } from './bench/usable.js';
 import { measure } from './bench/measure.js';
 import { buildMy, buildPg, buildSqlite } from './bench/workload.js';
 import { buildCases, makeContext, PATHS } from './bench/cases.js';
@@ -140,6 +144,7 @@ async function main() {
   for (const e of resyncNeed(resyncPlan)) needed.add(e);
   const remotePlan = planRemote(cfg);
   for (const e of remoteNeed(remotePlan)) needed.add(e);
+  const usablePlan = planUsable(cfg);
   const ctx = makeContext(cfg);
   const machine = await versions();
   machine.availableParallelism = availableParallelism();
@@ -170,12 +175,13 @@ async function main() {
   const { extras, measurements: extraMeasurements } = await runExtras(ctx, extrasPlan, { expected, mainResults: summary.results, log });
   const resync = await runResync(ctx, resyncPlan, { expected, log });
   const remote = await runRemote(ctx, remotePlan, { expected, log });
+  const usable = await runUsable(ctx, usablePlan, { log });
   const loads = [...measurements, ...extraMeasurements].map((m) => m.loadBefore);
   if (loads.length) machine.loadAverage = { min: Math.min(...loads), max: Math.max(...loads), cores: machine.cpus };
   const meta = { rows: cfg.rows, rounds: cfg.rounds, machine };
-  const text = [formatReport(summary, meta), formatExtras(extras), formatResync(resync), formatRemote(remote)].filter(Boolean).join('\n');
+  const text = [formatReport(summary, meta), formatExtras(extras), formatResync(resync), formatRemote(remote), formatUsable(usable)].filter(Boolean).join('\n');
   process.stdout.write(`\n${text}\n`);
-  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras, ...(resync ? { resync } : {}), ...(remote ? { remote } : {}) });
+  writeJson(cfg.out, { generatedAt: new Date().toISOString(), runId: cfg.runId, ...meta, ...summary, ...extras, ...(resync ? { resync } : {}), ...(remote ? { remote } : {}), ...(usable ? { usable } : {}) });
   log(`\nwritten: ${cfg.out}`);
 }
 

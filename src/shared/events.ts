@@ -125,6 +125,8 @@ export interface PlannedTable {
   fastPath?: string;
   /** Incremental: the cursor, and the watermark rows must be past (none: the first run copies every row). */
   incremental?: { cursor: string; since?: string };
+  /** A partitioned table or inheritance parent (PostgreSQL): its partitions or children copied through it, once; or a partition named on its own. */
+  partitions?: string;
   /** The table's indexes, keys, defaults and generated key, and what becomes of each (options.schema "full"). */
   schema?: PlannedSchemaItem[];
 }

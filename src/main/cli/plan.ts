@@ -20,6 +20,7 @@ export async function planCommand(args: string[], opts: { json?: boolean }): Pro
       );
       if (t.path) process.stdout.write(`    path: ${t.path}\n`);
       if (t.fastPath) process.stdout.write(`    fast path: ${t.fastPath}\n`);
+      if (t.partitions) process.stdout.write(`    ${t.partitions}\n`);
       if (t.incremental) {
         process.stdout.write(
           `    incremental: ${t.incremental.since === undefined ? `no watermark yet: every row, then only rows with a newer ${t.incremental.cursor}` : `only rows with ${t.incremental.cursor} > ${t.incremental.since}`}\n`,

@@ -73,6 +73,14 @@ export interface TableInfo {
   rowEstimate?: number;
   /** On-disk size the engine reports for the table (data, not indexes); undefined when it has none. */
   byteEstimate?: number;
+  /**
+   * A PostgreSQL table whose rows live (also) in other tables: its declarative
+   * partitions, or its inheritance children. Reading the table reads them all;
+   * estimates above are over all of them. `tables` are their labels, nested ones included.
+   */
+  partitions?: { kind: 'partitioned' | 'inheritance'; tables: string[] };
+  /** A declarative partition or an inheritance child: its parent's label (reading it reads only its own rows). */
+  partitionOf?: string;
 }
 
 /** What a target column will be, and what it cannot hold exactly. */

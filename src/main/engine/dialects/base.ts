@@ -142,25 +142,27 @@ export class StandardApplySql implements ApplySql {
   }
 
   /** PostgreSQL form: dropping a column and renaming are catalog changes, not rewrites. */
-  promoteStaging(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[]): string[] {
+  promoteStaging(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[], keyIndex?: string): string[] {
     const t = this.table(staging);
+    // A unique index built beforehand becomes the key (and takes the constraint's name): no second build.
+    const keyDef = keyIndex ? `USING INDEX ${this.quote(keyIndex)}` : `(${this.list(key)})`;
     const changes = [...drop.map((c) => `DROP COLUMN ${this.quote(c)}`), ...notNull.map((c) => `ALTER COLUMN ${this.quote(c)} SET NOT NULL`)];
     return [
       ...(changes.length ? [`ALTER TABLE ${t} ${changes.join(', ')}`] : []),
       // Named as CREATE TABLE would name it, not after the staging table.
-      ...(key.length ? [`ALTER TABLE ${t} ADD CONSTRAINT ${this.quote(`${target.name.slice(0, 58)}_pkey`)} PRIMARY KEY (${this.list(key)})`] : []),
+      ...(key.length ? [`ALTER TABLE ${t} ADD CONSTRAINT ${this.quote(`${target.name.slice(0, 58)}_pkey`)} PRIMARY KEY ${keyDef}`] : []),
       `ALTER TABLE ${t} RENAME TO ${this.quote(target.name)}`,
     ];
   }
 
   /** PostgreSQL form: renames and the key are transactional catalog changes, run inside the apply transaction. */
-  swapStaging(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string): string[] {
+  swapStaging(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string, keyIndex?: string): string[] {
     const b = { schema: target.schema, name: backup.name };
     return [
       `ALTER TABLE ${this.table(target)} RENAME TO ${this.quote(backup.name)}`,
       // Constraint (and index) names are unique per schema: the new table's key takes the old one's name.
       ...(primaryKeyName ? [`ALTER TABLE ${this.table(b)} RENAME CONSTRAINT ${this.quote(primaryKeyName)} TO ${this.quote(`${backup.name.slice(0, 58)}_pkey`)}`] : []),
-      ...this.promoteStaging(staging, target, drop, notNull, key),
+      ...this.promoteStaging(staging, target, drop, notNull, key, keyIndex),
     ];
   }
 

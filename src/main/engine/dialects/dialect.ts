@@ -174,13 +174,16 @@ export interface ApplySql {
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
   /** A condition on `s`: staged row numbers from `from` to `to`, inclusive. */
   rowRange(column: string, from: number, to: number): string;
-  /** Statements that turn a staging table into the new target table (capabilities.promoteStaging). */
-  promoteStaging?(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[]): string[];
+  /**
+   * Statements that turn a staging table into the new target table (capabilities.promoteStaging).
+   * `keyIndex`: a unique index on `key` built on the staging table already, which becomes the primary key.
+   */
+  promoteStaging?(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[], keyIndex?: string): string[];
   /**
    * Replace by swap: the old table becomes `backup` and the staged one takes
    * its place (promoteStaging's arguments); `primaryKeyName` as SwapCheck's.
    */
-  swapStaging?(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string): string[];
+  swapStaging?(staging: TableName, target: TableName, backup: TableName, drop: string[], notNull: string[], key: string[], primaryKeyName?: string, keyIndex?: string): string[];
   /**
    * Undo a swap: the table in place goes and `backup` (the table a swap
    * replaced) takes its name again, its key constraint named as before.

@@ -41,6 +41,8 @@ export interface StagedTable {
   delta?: TableName;
   /** Mirror: the keys of the target rows absent from staging (delta.ts), which alone are backed up and deleted. */
   gone?: TableName;
+  /** A unique index on the key built on the staging table before the apply (PostgreSQL), which promotion makes the primary key. */
+  keyIndex?: string;
 }
 
 
@@ -183,10 +185,11 @@ function swappedOut(plan: TablePlan, runId: string): TableName {
 }
 
 /** A new table's staging table renamed into place; for a swap, the old table renamed away first. */
-function promoteStatements(target: Session, { plan, staging }: StagedTable, notNull: string[], key: string[], runId: string): string[] {
+function promoteStatements(target: Session, { plan, staging, keyIndex }: StagedTable, notNull: string[], key: string[], runId: string): string[] {
   const sql = target.applySql;
-  if (!plan.swap) return sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, key);
-  return sql.swapStaging!(staging, plan.targetName, swappedOut(plan, runId), runColumns(target, plan), notNull, key, plan.swap.primaryKeyName);
+  const built = key.length ? keyIndex : undefined;
+  if (!plan.swap) return sql.promoteStaging!(staging, plan.targetName, runColumns(target, plan), notNull, key, built);
+  return sql.swapStaging!(staging, plan.targetName, swappedOut(plan, runId), runColumns(target, plan), notNull, key, plan.swap.primaryKeyName, built);
 }
 
 /** dbferry's columns in a staging table to promote, which promotion drops (none in final shape). */

@@ -197,6 +197,26 @@ async function expandTables(spec: JobSpec, source: Session, warnings: string[]):
   return out;
 }
 
+/**
+ * What the plan says of a partitioned table, or of an inheritance parent: its
+ * partitions or children are read through it, each row once (they are not
+ * listed as tables of their own), into one table; and of a partition named
+ * on its own: only its rows.
+ */
+function partitionNote(info: TableInfo, createTarget: boolean, target: Session): { partitions?: string } {
+  const p = info.partitions;
+  if (!p) return info.partitionOf ? { partitions: `a partition of ${info.partitionOf}: only its own rows are copied` } : {};
+  const n = p.tables.length;
+  const shown = p.tables.slice(0, 8).join(', ') + (n > 8 ? ', …' : '');
+  const what = p.kind === 'partitioned' ? `partitioned: ${n} partition${n === 1 ? '' : 's'} (${shown})` : `inheritance: ${n} child table${n === 1 ? '' : 's'} (${shown})`;
+  const into = !createTarget
+    ? 'into the existing table'
+    : target.dialect.engine === 'postgres'
+      ? `into one ordinary table (the ${p.kind === 'partitioned' ? 'partitioning' : 'inheritance'} is not recreated)`
+      : 'into one table';
+  return { partitions: `${what} copied through the parent, each row once, ${into}` };
+}
+
 function isUniqueKey(info: TableInfo, key: string[]): boolean {
   const same = (cols: string[]) => cols.length === key.length && cols.every((c) => key.some((k) => k.toLowerCase() === c.toLowerCase()));
   return same(info.primaryKey) || info.uniqueKeys.some(same);
@@ -350,6 +370,7 @@ async function planTable(
     bytes: sourceInfo.byteEstimate,
     columns: plannedColumns,
     ...(rawFormat ? { fastPath: FAST_PATHS[rawFormat] ?? `${rawFormat} pass-through` } : {}),
+    ...partitionNote(sourceInfo, createTarget, target),
   };
   return {
     table: {

@@ -20,7 +20,7 @@ import { Progress } from './progress.js';
 import { RateLimiter } from './rateLimit.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, expectedChunks, planChunks, type ChunkSizing } from './chunks.js';
-import { createStagingTable, indexStaging, promotable, type ChunkCheckpoint, type StageCheckpoint } from './stage.js';
+import { createStagingTable, indexStaging, keyAtStaging, promotable, type ChunkCheckpoint, type StageCheckpoint } from './stage.js';
 import { isAfter } from './watermark.js';
 import type { OpenOptions, Session } from '../dialects/dialect.js';
 import type { Lane } from '../workers/lane.js';
@@ -29,6 +29,7 @@ import type { ChunkTask } from '../workers/protocol.js';
 import { deadKey } from './verify.js';
 import { RefusalTally } from './refusals.js';
 import { RunTunnels } from '../ssh/runTunnels.js';
+import type { TargetIndex } from '../schema/model.js';
 
 export interface TableCheckpoint {
   staging: string;
@@ -190,6 +191,8 @@ class Run {
         await this.stageAll();
         this.checkInvalidLimit();
         this.abortIfCancelled();
+        await this.prebuildIndexes();
+        this.abortIfCancelled();
         await this.apply();
       }
       const mismatched = await this.verify();
@@ -314,6 +317,60 @@ class Run {
     if (failure) throw failure;
     const order = new Map(this.tables.map((t, i) => [t.plan, i]));
     this.staged.sort((a, b) => order.get(a.plan)! - order.get(b.plan)!);
+  }
+
+  /**
+   * The key and the indexes of the new tables that become their staging table
+   * (PostgreSQL; the key of a table replaced by swap too), built before the apply transaction, several at once, each on a connection
+   * of its own (the run's target session and up to three more, within
+   * options.maxConnections): in the transaction they could only be built one
+   * after another. The apply renames them into place; a failed run drops the
+   * staging tables with them, so the target is unchanged either way. An index
+   * that fails to build here is left to the apply, which builds it as before
+   * (and fails the run there if it must). One index alone is built in the apply.
+   */
+  private async prebuildIndexes(): Promise<void> {
+    const main = this.target!.session;
+    const support = main.dialect.schema;
+    if (!support?.prebuildIndex || !main.dialect.capabilities.transactionalDdl) return;
+    const jobs: { staging: TableName; index: TargetIndex; name: string; built(name: string): void }[] = [];
+    for (const s of this.staged) {
+      if (!promotable(main, s.plan)) continue;
+      // The key, where promotion would build it (PostgreSQL builds it once the rows are in): a unique index it adopts.
+      if (s.plan.key.length && !keyAtStaging(main, s.plan)) {
+        const index = { name: '', unique: true, columns: s.plan.key.map((name) => ({ name })) };
+        jobs.push({ staging: s.staging, index, name: `${s.staging.name}_k`, built: (name) => (s.keyIndex = name) });
+      }
+      const work = s.plan.schemaWork;
+      if (!work || !s.plan.createTarget) continue;
+      work.indexes.forEach((index, i) => jobs.push({ staging: s.staging, index, name: `${s.staging.name}_i${i}`, built: (name) => (index.prebuilt = name) }));
+    }
+    if (jobs.length < 2) return;
+    const max = this.spec.options.maxConnections;
+    const busy = 1 + (this.lanes?.lanes.filter((l) => l.kind === 'worker').length ?? 0);
+    const extra = Math.min(jobs.length - 1, 3, max === undefined ? 3 : max - busy);
+    if (extra < 1) return;
+    // The apply's time, as the run reports its phases: the tables are staged, this makes them whole.
+    this.marks.apply = Date.now();
+    const opened = await Promise.allSettled(Array.from({ length: extra }, () => this.openEndpoint('target')));
+    const endpoints = opened.filter((o): o is PromiseFulfilledResult<Endpoint> => o.status === 'fulfilled').map((o) => o.value);
+    let next = 0;
+    const build = async (session: Session) => {
+      while (next < jobs.length && !this.signal.aborted) {
+        const job = jobs[next++];
+        try {
+          await support.prebuildIndex!(session, job.staging, job.index, job.name);
+          job.built(job.name);
+        } catch {
+          // Left to the apply, which builds it in its transaction (and reports what refuses it).
+        }
+      }
+    };
+    try {
+      await Promise.all([main, ...endpoints.map((e) => e.session)].map(build));
+    } finally {
+      await Promise.allSettled(endpoints.map((e) => e.close()));
+    }
   }
 
   /** DDL on the run's own target session while lanes stage: a dropped connection is retried on a new one. */
@@ -488,7 +545,7 @@ class Run {
   }
 
   private async apply(): Promise<void> {
-    this.marks.apply = Date.now();
+    this.marks.apply ??= Date.now();
     const { ctx } = this;
     const target = this.target!;
     const applyStarted = Date.now();

@@ -102,6 +102,8 @@ export interface TargetIndex {
   columns: IndexColumn[];
   /** Built from the source's own text (IndexDef.native) instead of `columns`. */
   native?: string;
+  /** Built already, on the staging table, under this name (SchemaSupport.prebuildIndex): the apply only renames it. */
+  prebuilt?: string;
 }
 
 export interface TargetForeignKey extends Omit<ForeignKeyDef, 'references'> {
@@ -170,6 +172,15 @@ export interface SchemaSupport {
   foreignKeysWithTable: boolean;
   /** Defaults, the generated key, its indexes (and, foreignKeysWithTable, its foreign keys) on a table the run created. */
   buildTable(session: Session, work: TableWork): Promise<void>;
+  /**
+   * Where DDL is transactional and a staging table becomes the new table
+   * (PostgreSQL): build one of its indexes on the staging table before the
+   * apply transaction, on a session of its own, under `name` (several at
+   * once: they need not wait for one another in the apply). The apply renames
+   * it into place; a failed run drops the staging table and the index with it.
+   * Does nothing when the staging table has an index of that name already (resume).
+   */
+  prebuildIndex?(session: Session, staging: TableName, index: TargetIndex, name: string): Promise<void>;
   addForeignKey?(session: Session, table: TableName, fk: TargetForeignKey): Promise<void>;
   /** Can this engine keep comments? A reason when not (SQLite). */
   commentsProblem?: string;

@@ -10,7 +10,7 @@
  * the SSH host again.
  */
 import net from 'node:net';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import type { SshSpec } from '../../../shared/jobSpec.js';
 import { FerryError } from '../errors.js';
 import { sshLogin, resolvePath, type SshLogin, type SshSecrets } from './auth.js';
@@ -116,13 +116,24 @@ function loginError(err: unknown, ssh: SshSpec, login: SshLogin | undefined): Fe
   return new FerryError('connection', `${at}: ${msg}`, { transient: true, cause: err });
 }
 
+/**
+ * ssh2, loaded when a tunnel is first opened: loading it costs ~50 ms, which
+ * every run and every lane paid at start, with or without SSH.
+ */
+let ssh2Module: Promise<typeof ssh2> | undefined;
+function loadSsh2(): Promise<typeof ssh2> {
+  ssh2Module ??= import('ssh2').then((m) => (m as { default?: typeof ssh2 }).default ?? (m as unknown as typeof ssh2));
+  return ssh2Module;
+}
+
 /** Log in to the SSH host, checking its key against known_hosts. */
-export function connectSsh(ssh: SshSpec, options: TunnelOptions): Promise<Client> {
+export async function connectSsh(ssh: SshSpec, options: TunnelOptions): Promise<Client> {
+  const { Client } = await loadSsh2();
   const knownHostsPath = ssh.knownHosts ? resolvePath(ssh.knownHosts, options.baseDir) : defaultKnownHostsPath();
   const known = KnownHosts.load(knownHostsPath);
   const login = sshLogin(ssh, options.baseDir, options.secrets);
   return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
+    const client = new Client();
     let refused: FerryError | undefined;
     let settled = false;
     const fail = (err: FerryError) => {

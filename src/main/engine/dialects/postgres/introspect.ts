@@ -4,11 +4,16 @@ import { FerryError } from '../../errors.js';
 import type { Column, ForeignKey, TableInfo, TableName } from '../../types.js';
 import { logicalFromNative } from './types.js';
 
+/**
+ * The schema's tables, each once: a declarative partition or an inheritance
+ * child is not listed, its parent is (a SELECT on the parent reads its rows).
+ */
 export async function listTables(client: pg.Client, schema: string): Promise<TableName[]> {
   const r = await client.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)
       ORDER BY c.relname`,
     [schema],
   );
@@ -33,16 +38,23 @@ interface KeyRow {
 }
 
 export async function describeTable(client: pg.Client, name: TableName): Promise<TableInfo | undefined> {
-  const rel = await client.query<{ oid: string; reltuples: number; bytes: string }>(
-    `SELECT c.oid::text AS oid, c.reltuples, pg_catalog.pg_table_size(c.oid)::text AS bytes FROM pg_catalog.pg_class c
+  const rel = await client.query<{ oid: string; reltuples: number; bytes: string; kind: string; subclass: boolean; parent: string | null }>(
+    `SELECT c.oid::text AS oid, c.reltuples, pg_catalog.pg_table_size(c.oid)::text AS bytes, c.relkind::text AS kind, c.relhassubclass AS subclass,
+            (SELECT CASE WHEN pn.nspname = n.nspname THEN p.relname ELSE pn.nspname || '.' || p.relname END
+               FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS parent
+       FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
     [name.schema, name.name],
   );
   if (rel.rows.length === 0) return undefined;
-  const oid = rel.rows[0].oid;
-  const reltuples = rel.rows[0].reltuples;
-  const [columns, keys] = await Promise.all([readColumns(client, oid), readKeys(client, oid)]);
+  const { oid, reltuples, kind, subclass, parent } = rel.rows[0];
+  // One after another: a pg client runs one query at a time, and queuing them at once is deprecated.
+  const columns = await readColumns(client, oid);
+  const keys = await readKeys(client, oid);
+  // A parent's own figures leave its partitions or children out (a partitioned table has no rows of its own: reltuples -1, size 0).
+  const tree = kind === 'p' || subclass ? await readTree(client, oid, name.schema) : undefined;
   const col = (names: string) => JSON.parse(names) as string[];
   const primary = keys.find((k) => k.kind === 'p');
   return {
@@ -60,8 +72,36 @@ export async function describeTable(client: pg.Client, name: TableName): Promise
         }),
       ),
     // -1 (PostgreSQL 14+) means never vacuumed or analyzed: no estimate.
-    rowEstimate: reltuples >= 0 ? Math.round(reltuples) : undefined,
-    byteEstimate: Number(rel.rows[0].bytes) || undefined,
+    rowEstimate: tree ? tree.rows : reltuples >= 0 ? Math.round(reltuples) : undefined,
+    byteEstimate: (tree ? tree.bytes : Number(rel.rows[0].bytes)) || undefined,
+    ...(tree?.tables.length ? { partitions: { kind: kind === 'p' ? ('partitioned' as const) : ('inheritance' as const), tables: tree.tables } } : {}),
+    ...(parent ? { partitionOf: parent } : {}),
+  };
+}
+
+/**
+ * A parent's partitions or inheritance children, nested ones too, and the rows
+ * and bytes of every table in the tree that holds rows: a SELECT on the parent
+ * reads them all. Tables never analyzed (reltuples -1) count for nothing; none
+ * analyzed: no estimate.
+ */
+async function readTree(client: pg.Client, oid: string, schema: string | undefined): Promise<{ tables: string[]; rows?: number; bytes: number }> {
+  const r = await client.query<{ name: string; nsp: string; depth: number; kind: string; reltuples: number; bytes: string }>(
+    `WITH RECURSIVE tree(oid, depth) AS (
+       SELECT $1::oid, 0
+       UNION ALL
+       SELECT i.inhrelid, t.depth + 1 FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.oid WHERE t.depth < 32)
+     SELECT c.relname AS name, n.nspname AS nsp, t.depth, c.relkind::text AS kind, c.reltuples, pg_catalog.pg_table_size(c.oid)::text AS bytes
+       FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.oid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      ORDER BY t.depth, n.nspname, c.relname`,
+    [oid],
+  );
+  const heaps = r.rows.filter((x) => x.kind !== 'p');
+  const known = heaps.filter((x) => x.reltuples >= 0);
+  return {
+    tables: r.rows.filter((x) => x.depth > 0).map((x) => (x.nsp === schema ? x.name : `${x.nsp}.${x.name}`)),
+    rows: known.length ? Math.round(known.reduce((a, x) => a + x.reltuples, 0)) : undefined,
+    bytes: heaps.reduce((a, x) => a + Number(x.bytes), 0),
   };
 }
 

@@ -231,13 +231,17 @@ export async function fingerprint(ctx: ReadContext, req: ReadRequest): Promise<F
   }
 }
 
-/** ANALYZE's histogram of the key column (pg_stats): about evenly spaced values, read from the catalog. */
+/**
+ * ANALYZE's histogram of the key column (pg_stats): about evenly spaced values, read from the catalog.
+ * A parent of partitions or inheritance children has its statistics over the whole tree (inherited),
+ * which is what reading it reads: those first (a partitioned table has only those, once ANALYZE ran on it).
+ */
 export async function keyQuantiles(ctx: ReadContext, table: TableName, schema: string, key: Column, count: number): Promise<Value[] | undefined> {
   if (key.type.kind !== 'integer' || count < 1) return undefined;
   let bounds: string | null | undefined;
   try {
     const r = await ctx.client.query<{ bounds: string | null }>(
-      'SELECT histogram_bounds::text AS bounds FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3',
+      'SELECT histogram_bounds::text AS bounds FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3 ORDER BY inherited DESC LIMIT 1',
       [table.schema ?? schema, table.name, key.name],
     );
     bounds = r.rows[0]?.bounds;

@@ -9,6 +9,7 @@ import { fitDefault, numberLiteral, stringLiteral } from '../../schema/defaults.
 import type { ColumnDefault, DefaultValue, ForeignKeyDef, GeneratedKey, IndexDef, OtherObject, ReferentialAction, SchemaSupport, TableSchema, TableWork, TargetForeignKey, TargetIndex } from '../../schema/model.js';
 import { valueText } from '../../schema/model.js';
 import { notTranslatable } from '../../schema/indexes.js';
+import { MAINTENANCE_MEMORY } from './memory.js';
 
 const ACTIONS: Record<string, ReferentialAction> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
 
@@ -138,21 +139,20 @@ async function nextValue(session: Session, sequence: string | null): Promise<str
 }
 
 async function readTable(session: Session, table: TableName): Promise<TableSchema> {
-  const [indexes, foreignKeys, columns, checks, triggers, comments] = await Promise.all([
-    readIndexes(session, table),
-    readForeignKeys(session, table),
-    readColumns(session, table),
-    rows(session, `SELECT conname, pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = ${REL} AND contype = 'c' ORDER BY conname`, table),
-    rows(session, `SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ${REL} AND NOT tgisinternal ORDER BY tgname`, table),
-    rows(
+  // One after another: a pg client runs one query at a time anyway, and queuing them at once is deprecated (pg 8.16 warns on stderr).
+  const indexes = await readIndexes(session, table);
+  const foreignKeys = await readForeignKeys(session, table);
+  const columns = await readColumns(session, table);
+  const checks = await rows(session, `SELECT conname, pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = ${REL} AND contype = 'c' ORDER BY conname`, table);
+  const triggers = await rows(session, `SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ${REL} AND NOT tgisinternal ORDER BY tgname`, table);
+  const comments = await rows(
       session,
       `SELECT NULL, pg_catalog.obj_description(${REL}, 'pg_class') WHERE pg_catalog.obj_description(${REL}, 'pg_class') IS NOT NULL
        UNION ALL
        SELECT * FROM (SELECT a.attname::text, pg_catalog.col_description(a.attrelid, a.attnum) c FROM pg_catalog.pg_attribute a
                        WHERE a.attrelid = ${REL} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) x WHERE c IS NOT NULL`,
       table,
-    ),
-  ]);
+    );
   // A trigger that stamps a column is named with the table's triggers: it is not read as one.
   return { indexes, foreignKeys, ...columns, onUpdateNow: [], checks: checks.map(([name, expression]) => ({ name, expression })),
     triggers: triggers.map(([t]) => t),
@@ -264,13 +264,28 @@ async function buildTable(session: Session, work: TableWork): Promise<void> {
   for (const check of work.checks) changes.push(`ADD CONSTRAINT ${q(check.name)} ${check.expression}`);
   for (const check of work.enumChecks) changes.push(`ADD CONSTRAINT ${q(check.name)} CHECK (${q(check.column)} IN (${check.values.map((v) => stringLiteral(v)).join(', ')}))`);
   if (changes.length) await session.execute(`ALTER TABLE ${t} ${changes.join(', ')}`);
-  for (const index of work.indexes) await session.execute(indexSql(session, work.table, index));
+  if (work.indexes.some((i) => !i.prebuilt)) await session.execute(MAINTENANCE_MEMORY);
+  for (const index of work.indexes) {
+    // Built on the staging table before the apply (prebuildIndex): renamed into place, a catalog change.
+    if (index.prebuilt) await session.execute(`ALTER INDEX ${session.quoteTable({ schema: work.table.schema, name: index.prebuilt })} RENAME TO ${q(index.name)}`);
+    else await session.execute(indexSql(session, work.table, index));
+  }
   await stampOnUpdate(session, work);
   // COMMENT ON takes a literal, no parameter.
   for (const c of work.comments) {
     const what = c.column === undefined ? `TABLE ${t}` : `COLUMN ${t}.${q(c.column)}`;
     await session.execute(`COMMENT ON ${what} IS ${stringLiteral(c.text)}`);
   }
+}
+
+async function prebuildIndex(session: Session, staging: TableName, index: TargetIndex, name: string): Promise<void> {
+  const found = await session.query(
+    `SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ${REL} AND c.relname = $3`,
+    [staging.schema ?? 'public', staging.name, name],
+  );
+  if (found.rows.length) return;
+  // One statement string, one implicit transaction: the memory setting (memory.ts) is for this build only.
+  await session.execute(`${MAINTENANCE_MEMORY}; ${indexSql(session, staging, { ...index, name })}`);
 }
 
 /** NOT VALID adds the constraint without a scan; VALIDATE then checks the rows under a lighter lock. */
@@ -311,6 +326,7 @@ export const postgresSchema: SchemaSupport = {
   validatesForeignKeys: true,
   unsupportedActions: [],
   buildTable,
+  prebuildIndex,
   addForeignKey,
   setCounter,
 };

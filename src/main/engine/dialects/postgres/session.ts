@@ -16,11 +16,18 @@ import { TSV, tsvCarries, tsvPair } from '../tsv.js';
 import { JSON_ROWS, jsonRowsCarries } from '../jsonRows.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
+import { MAINTENANCE_MEMORY } from './memory.js';
 
 /** The standard statements, with PostgreSQL's $n parameters. */
 class PostgresApplySql extends StandardApplySql {
   protected override placeholder(n: number): string {
     return `$${n}`;
+  }
+
+  /** The key is built with the rows in: with room to sort them (memory.ts). */
+  override promoteStaging(staging: TableName, target: TableName, drop: string[], notNull: string[], key: string[], keyIndex?: string): string[] {
+    const statements = super.promoteStaging(staging, target, drop, notNull, key, keyIndex);
+    return key.length && !keyIndex ? [MAINTENANCE_MEMORY, ...statements] : statements;
   }
 
   /**

@@ -25,6 +25,11 @@ function TablePlan({ t }: { t: PlannedTable }) {
             fast path
           </span>
         ) : null}
+        {t.partitions ? (
+          <span className="chip" title={t.partitions}>
+            {t.partitions.startsWith('a partition') ? 'one partition' : t.partitions.split(':')[0]}
+          </span>
+        ) : null}
         {t.incremental ? (
           <span className="chip" title={t.incremental.since === undefined ? 'no watermark yet: this run copies every row' : undefined}>
             incremental: {t.incremental.since === undefined ? 'every row (first run)' : `${t.incremental.cursor} > ${t.incremental.since}`}
