@@ -4,7 +4,7 @@
  * table the run created, inside the apply transaction (DDL is transactional).
  */
 import type { Session } from '../dialect.js';
-import type { Column, TableName } from '../../types.js';
+import type { Column, TableName, Value } from '../../types.js';
 import { fitDefault, numberLiteral, stringLiteral } from '../../schema/defaults.js';
 import type { ColumnDefault, DefaultValue, ForeignKeyDef, GeneratedKey, IndexDef, OtherObject, ReferentialAction, SchemaSupport, TableSchema, TableWork, TargetForeignKey, TargetIndex } from '../../schema/model.js';
 import { valueText } from '../../schema/model.js';
@@ -126,13 +126,26 @@ async function readColumns(session: Session, table: TableName): Promise<{ defaul
   return { defaults, generatedKey };
 }
 
-/** What nextval would return: the sequence's last value plus its step, or its start when never used. */
+/**
+ * What nextval would return, read from the sequence itself: its last value plus
+ * its step once called, else its last value (never used, or set with
+ * setval(…, false), as dbferry leaves a target it migrated). pg_sequences shows
+ * NULL for both of the latter, which would send the counter back to the start.
+ */
 async function nextValue(session: Session, sequence: string | null): Promise<string | undefined> {
   if (!sequence) return undefined;
-  const r = await session.query(
-    `SELECT (CASE WHEN s.last_value IS NULL THEN s.start_value ELSE s.last_value + s.increment_by END)::text
-       FROM pg_catalog.pg_sequences s WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass = $1::regclass`,
+  const named = await session.query(
+    `SELECT n.nspname, c.relname, s.seqincrement::text FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
+      WHERE c.oid = $1::regclass`,
     [sequence],
+  );
+  const row = named.rows[0];
+  if (!row) return undefined;
+  const [schema, name, step] = row.map((v) => valueText(v as Value));
+  const r = await session.query(
+    `SELECT (CASE WHEN is_called THEN last_value + $1::bigint ELSE last_value END)::text FROM ${session.quoteTable({ schema, name })}`,
+    [step],
   );
   const v = r.rows[0]?.[0];
   return v === undefined || v === null ? undefined : valueText(v);
