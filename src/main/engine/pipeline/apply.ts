@@ -13,6 +13,7 @@ import { tableLabel, type Row, type TableName, type Value } from '../types.js';
 import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './watermark.js';
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
+import { ensureBackupLedger, recordBackupsInTarget } from './backupLedger.js';
 import type { TablePlan } from './plan.js';
 import { BATCH_COLUMN, ROW_COLUMN, createdColumns, keyAtStaging, promotable, stagedInFinalShape, tableComment } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -20,6 +21,7 @@ import { carrySchema, schemaWorks } from '../schema/apply.js';
 import { ensurePendingTable, recordPendingSchema } from '../schema/pending.js';
 import type { TableWork } from '../schema/model.js';
 import { carrySchemaOutside } from '../schema/outside.js';
+import { killPoint } from '../testHooks.js';
 import { deltaTableName, goneTableName, needsDelta, stageDelta } from './delta.js';
 
 export interface AppliedCounts {
@@ -96,6 +98,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   let backups: BackupRecord[] = [];
   const rejected: RejectedRow[] = [];
   await ensureMarkerTable(target, opts.markerSchema);
+  if (opts.options.backups.enabled) await ensureBackupLedger(target, opts.markerSchema);
   const works = schemaWorks(staged.map((s) => s.plan));
   // What is left to build after the commit is recorded with it, for `resume`.
   if (ddlOutside && works.length) await ensurePendingTable(target, opts.markerSchema);
@@ -133,6 +136,8 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       }
       opts.checkRejected?.(rejected);
       await markApplied(target, opts.runId, opts.markerSchema);
+      // With the marker: a crash before the store has them (MySQL: before or right after the swap's RENAME) leaves them for resume.
+      if (backups.length) await recordBackupsInTarget(target, opts.runId, backups, opts.markerSchema);
       if (ddlOutside && works.length) await recordPendingSchema(target, opts.runId, works, opts.markerSchema);
       // The watermark moves with the rows it covers: in the same transaction.
       for (const s of watermarks) {
@@ -173,7 +178,9 @@ export async function promoteStagedTargets(target: Session, staged: StagedTable[
   for (const s of staged) {
     if (!promotable(target, s.plan) || target.dialect.capabilities.transactionalDdl) continue;
     if (!(await target.describeTable(s.staging))) continue;
+    if (s.plan.swap) killPoint('before-swap-rename');
     for (const statement of promoteStatements(target, s, [], [], runId)) await target.execute(statement);
+    if (s.plan.swap) killPoint('after-swap-rename');
   }
 }
 
