@@ -508,9 +508,10 @@ class Run {
         this.checkApplyRejections(refused);
         ctx.pendingDeadLetters?.(refused.map((r) => this.applyDeadLetter(r)));
       },
-      onProgress: (s, rowsApplied) => {
+      stagedRowsPerSecond: this.stagedRate(),
+      onProgress: (s, p) => {
         const t = this.tables.find((x) => x.plan === s.plan)!;
-        ctx.emit({ type: 'progress', runId: ctx.runId, table: s.plan.sourceLabel, phase: 'applying', rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, estimate: s.rows, rowsPerSecond: 0, rowsApplied });
+        ctx.emit({ type: 'progress', runId: ctx.runId, table: s.plan.sourceLabel, phase: 'applying', rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, estimate: s.rows, ...p });
       },
       onApplied: (s, counts) => {
         const t = this.tables.find((x) => x.plan === s.plan)!;
@@ -535,6 +536,13 @@ class Run {
       await session.dropTable(name).catch((err) => this.warn(`could not drop old backup ${name.name}: ${errorMessage(err)}`));
     }
     if (backups.length) await clearBackupsInTarget(session, this.ctx.runId, this.markerSchema);
+  }
+
+  /** Rows per second written into staging by the whole run: the apply's first guess at its own rate. */
+  private stagedRate(): number {
+    const ms = (this.marks.apply ?? Date.now()) - (this.marks.stage ?? Date.now());
+    const rows = this.tables.reduce((n, t) => n + t.summary.rowsWritten, 0);
+    return ms > 0 ? (rows / ms) * 1000 : 0;
   }
 
   /** Rows refused at apply count against options.maxInvalidRows like any other; over it, apply rolls back. */

@@ -1,0 +1,126 @@
+/**
+ * Where the server tells, the rows a running apply step has done, read from a
+ * second connection while the apply's own runs the statement:
+ * - MySQL/MariaDB: the rows the apply's transaction has changed so far
+ *   (information_schema.innodb_trx.trx_rows_modified; the statement's own
+ *   transaction for the DDL that runs outside it), and MariaDB's progress of
+ *   an ALTER TABLE (processlist.progress, in percent);
+ * - PostgreSQL: an index build's tuples done (pg_stat_progress_create_index),
+ *   and for an insert, how much the target has grown (new rows extend it even
+ *   before they commit) divided by the staged rows' width.
+ * Anything the server will not say (a missing privilege, another engine)
+ * leaves the step to the estimate (applyProgress.ts).
+ */
+import type { Session } from '../dialects/dialect.js';
+import type { TableName } from '../types.js';
+import type { Endpoint } from './endpoint.js';
+
+/** What the watcher needs to know of a step to measure it. */
+export interface StepWatch {
+  /** An INSERT … SELECT from `from` (rows) into `into`. */
+  insert?: { into: TableName; from: TableName };
+}
+
+export interface StepMeter {
+  /** Rows the step has done, or undefined when the server does not say. */
+  read(): Promise<number | undefined>;
+}
+
+export class ApplyWatcher {
+  private disabled = false;
+
+  private constructor(
+    private readonly watcher: Session,
+    private readonly target: Session,
+    private readonly mainId: number,
+  ) {}
+
+  /** A watcher over the target's session, or none when a second connection cannot be had. */
+  static async open(endpoint: Endpoint): Promise<ApplyWatcher | undefined> {
+    const target = endpoint.session;
+    const engine = target.dialect.engine;
+    if (engine === 'sqlite') return undefined;
+    try {
+      const id = await target.query(engine === 'mysql' ? 'SELECT CONNECTION_ID()' : 'SELECT pg_backend_pid()');
+      const mainId = Number(id.rows[0]?.[0]);
+      if (!Number.isSafeInteger(mainId)) return undefined;
+      return new ApplyWatcher(await endpoint.openAnother(), target, mainId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.watcher.close().catch(() => undefined);
+  }
+
+  /** A meter for one step of `rows`, started now; undefined when nothing can measure it. */
+  async meter(rows: number, watch: StepWatch = {}): Promise<StepMeter | undefined> {
+    if (this.disabled || rows <= 0) return undefined;
+    try {
+      return this.target.dialect.engine === 'mysql' ? await this.mysqlMeter(rows) : await this.postgresMeter(rows, watch);
+    } catch {
+      this.disabled = true;
+      return undefined;
+    }
+  }
+
+  private async guarded(read: () => Promise<number | undefined>): Promise<number | undefined> {
+    if (this.disabled) return undefined;
+    try {
+      return await read();
+    } catch {
+      // A watcher that fails once is not asked again: the apply goes on estimated.
+      this.disabled = true;
+      return undefined;
+    }
+  }
+
+  private async mysqlMeter(rows: number): Promise<StepMeter> {
+    const modified = async () => {
+      const r = await this.watcher.query('SELECT trx_rows_modified FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = ?', [this.mainId]);
+      return r.rows.length ? Number(r.rows[0][0]) : undefined;
+    };
+    let alter = true;
+    const progress = async () => {
+      if (!alter) return undefined;
+      try {
+        const r = await this.watcher.query('SELECT progress FROM information_schema.processlist WHERE id = ?', [this.mainId]);
+        const p = Number(r.rows[0]?.[0]);
+        return Number.isFinite(p) && p > 0 ? p : undefined;
+      } catch {
+        alter = false; // MySQL has no progress column
+        return undefined;
+      }
+    };
+    // The step's statements may start a new transaction (DDL commits on its own): a count lower than at the start is a new one.
+    let base = (await modified()) ?? 0;
+    let last = base;
+    return {
+      read: () =>
+        this.guarded(async () => {
+          const now = await modified();
+          const pct = await progress();
+          if (pct !== undefined) return Math.floor((rows * pct) / 100);
+          if (now === undefined) return undefined;
+          if (now < last) base = 0;
+          last = now;
+          return Math.max(0, now - base);
+        }),
+    };
+  }
+
+  private async postgresMeter(rows: number, watch: StepWatch): Promise<StepMeter | undefined> {
+    const indexBuild = async () => {
+      const r = await this.watcher.query('SELECT tuples_done, tuples_total FROM pg_stat_progress_create_index WHERE pid = $1', [this.mainId]);
+      const [done, total] = (r.rows[0] ?? []).map(Number);
+      return total > 0 ? Math.floor((rows * done) / total) : undefined;
+    };
+    if (!watch.insert) return { read: () => this.guarded(indexBuild) };
+    const size = async (t: TableName) => Number((await this.watcher.query('SELECT pg_relation_size($1::regclass)', [this.target.quoteTable(t)])).rows[0][0]);
+    const start = await size(watch.insert.into);
+    const width = (await size(watch.insert.from)) / rows;
+    if (!(width > 0)) return undefined;
+    return { read: () => this.guarded(async () => Math.floor(((await size(watch.insert!.into)) - start) / width)) };
+  }
+}
