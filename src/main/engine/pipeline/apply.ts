@@ -119,7 +119,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   const prepare = async () => {
     for (const s of staged) {
       if (!needsDelta(target, s.plan)) continue;
-      Object.assign(s, await track(s, 'comparing the staged rows with the table', s.rows, false, () => stageDelta(target, s)));
+      Object.assign(s, await track(s, 'comparing the staged rows with the table', s.rows, false, () => stageDelta(target, s), ESTIMATED));
       sideEffects.push(...[s.delta, s.gone].filter((t): t is TableName => t !== undefined));
     }
     for (const s of staged) if (s.plan.createTarget && !promotable(target, s.plan)) sideEffects.push(await createTarget(target, s.plan));
@@ -139,7 +139,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
           s.rows,
           true,
           () => writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (found) => opts.countRejected?.([...rejected, ...found]), opts.runId),
-          (s.plan.mode === 'replace' || s.plan.mode === 'append') && !promotable(target, s.plan) ? { insert: { into: s.plan.targetName, from: s.staging } } : undefined,
+          s.plan.mode === 'upsert' || s.plan.mode === 'mirror' ? ESTIMATED : promotable(target, s.plan) ? undefined : { insert: { into: s.plan.targetName, from: s.staging } },
         );
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
@@ -208,6 +208,9 @@ export async function promoteStagedTargets(target: Session, staged: StagedTable[
 type Track = ApplyTracker['step'];
 const untracked: Track = (...args) => args[4]();
 
+/** Steps whose server counts are not their rows. */
+const ESTIMATED = { estimate: true };
+
 const SCHEMA_STEP = 'building indexes, keys and defaults';
 
 /** The step that puts a table's staged rows in, as the progress names it. */
@@ -260,7 +263,9 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
 async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[], track: Track = untracked): Promise<BackupRecord[]> {
   const out: BackupRecord[] = [];
   for (const s of staged) {
-    const backup = await track(s, s.plan.mode === 'replace' ? 'backing up the table' : 'backing up the rows it changes', s.plan.swap || s.plan.createTarget ? 0 : s.rows, false, () => takeBackup(target, s, opts, created));
+    const name = s.plan.swap ? 'keeping the old table as the backup' : s.plan.mode === 'replace' ? 'backing up the table' : 'backing up the rows it changes';
+    const rows = s.plan.swap || s.plan.createTarget ? 0 : s.rows;
+    const backup = await track(s, name, rows, false, () => takeBackup(target, s, opts, created), s.plan.mode === 'replace' ? undefined : ESTIMATED);
     if (backup) out.push(backup);
   }
   return out;
@@ -313,7 +318,7 @@ async function deletePhase(target: Session, s: StagedTable, track: Track): Promi
   if (s.plan.createTarget) return 0;
   const name = s.plan.rebuild ? 'dropping and creating the table again' : s.plan.swap ? 'counting the rows it replaces' : s.plan.mode === 'mirror' ? 'deleting the rows the source no longer has' : 'deleting the old rows';
   if (!s.plan.rebuild && !s.plan.swap && s.plan.mode !== 'replace' && s.plan.mode !== 'mirror') return 0;
-  return track(s, name, s.rows, false, () => deleteRows(target, s));
+  return track(s, name, s.rows, false, () => deleteRows(target, s), s.plan.mode === 'mirror' && !s.plan.rebuild ? ESTIMATED : undefined);
 }
 
 async function deleteRows(target: Session, { plan, staging, gone }: StagedTable): Promise<number> {

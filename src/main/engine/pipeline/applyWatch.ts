@@ -17,6 +17,8 @@ import type { Endpoint } from './endpoint.js';
 
 /** What the watcher needs to know of a step to measure it. */
 export interface StepWatch {
+  /** What the server counts is not the step's rows (a comparison, or writes of only the rows that differ): estimate it. */
+  estimate?: boolean;
   /** An INSERT … SELECT from `from` (rows) into `into`. */
   insert?: { into: TableName; from: TableName };
 }
@@ -56,7 +58,7 @@ export class ApplyWatcher {
 
   /** A meter for one step of `rows`, started now; undefined when nothing can measure it. */
   async meter(rows: number, watch: StepWatch = {}): Promise<StepMeter | undefined> {
-    if (this.disabled || rows <= 0) return undefined;
+    if (this.disabled || rows <= 0 || watch.estimate) return undefined;
     try {
       return this.target.dialect.engine === 'mysql' ? await this.mysqlMeter(rows) : await this.postgresMeter(rows, watch);
     } catch {

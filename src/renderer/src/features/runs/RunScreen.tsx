@@ -68,15 +68,29 @@ function TableRow({ t }: { t: TableView }) {
       </td>
       <td>
         <StatusBadge status={t.phase} />
+        {t.phase === 'applying' && t.step ? (
+          <div className="muted small" data-testid="apply-step">
+            {t.step}, {fmtDuration(t.stepElapsedMs ?? 0)}
+          </div>
+        ) : null}
       </td>
       <td className="progress-cell">
         <ProgressBar value={f} tone={tone} label={`${t.source} progress`} />
       </td>
       <td className="num">
-        {fmtInt(t.rowsWritten)}
-        {t.estimate !== undefined ? <span className="muted"> / ~{fmtInt(t.estimate)}</span> : null}
+        {t.phase === 'applying' && t.rowsApplied !== undefined ? (
+          <span title="staged rows applied (estimated while a step runs) of the rows staged">
+            ~{fmtInt(t.rowsApplied)}
+            {t.estimate !== undefined ? <span className="muted"> / {fmtInt(t.estimate)} applied</span> : null}
+          </span>
+        ) : (
+          <>
+            {fmtInt(t.rowsWritten)}
+            {t.estimate !== undefined ? <span className="muted"> / ~{fmtInt(t.estimate)}</span> : null}
+          </>
+        )}
       </td>
-      <td className="num">{t.phase === 'staging' || t.phase === 'verifying' ? fmtRate(t.rowsPerSecond) : '—'}</td>
+      <td className="num">{t.phase === 'staging' || t.phase === 'verifying' || t.phase === 'applying' ? fmtRate(t.rowsPerSecond) : '—'}</td>
       <td className="num">{eta !== undefined ? fmtDuration(eta) : '—'}</td>
       <td className="small">
         {t.inserted !== undefined ? (
