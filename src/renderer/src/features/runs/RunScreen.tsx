@@ -139,7 +139,7 @@ export function RunScreen({ runId }: { runId: string }) {
   const rowsRead = view.summary?.rowsRead ?? view.tables.reduce((n, t) => n + t.rowsRead, 0);
   const rowsWritten = view.summary?.rowsWritten ?? view.tables.reduce((n, t) => n + t.rowsWritten, 0);
   const dead = view.summary?.rowsDeadLettered ?? record?.rowsDeadLettered ?? 0;
-  const rps = view.tables.filter((t) => t.phase === 'staging').reduce((n, t) => n + t.rowsPerSecond, 0);
+  const rps = view.tables.filter((t) => t.phase === 'staging' || t.phase === 'applying').reduce((n, t) => n + t.rowsPerSecond, 0);
   const elapsed = view.summary?.durationMs ?? (view.startedAt ? (running ? now : (view.lastAt ?? now)) - view.startedAt : undefined);
   const problems = view.problems;
   const log = logs[runId] ?? [];
