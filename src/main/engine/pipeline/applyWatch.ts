@@ -28,6 +28,9 @@ export interface StepMeter {
   read(): Promise<number | undefined>;
 }
 
+/** Bytes dbferry's own columns add to a staged row (_dbferry_batch, _dbferry_row). */
+const STAGING_EXTRA = 12;
+
 export class ApplyWatcher {
   private disabled = false;
 
@@ -112,6 +115,18 @@ export class ApplyWatcher {
     };
   }
 
+  /**
+   * Bytes a row takes in a table's pages, from a sample of its rows (this
+   * connection still sees rows the apply has deleted but not committed): the
+   * tuple aligned to 8 bytes, its line pointer, and the pages' free ends.
+   */
+  private async rowWidth(table: TableName, extra: number): Promise<number | undefined> {
+    const r = await this.watcher.query(`SELECT avg(pg_column_size(t.*)) FROM (SELECT * FROM ${this.target.quoteTable(table)} LIMIT 1000) AS t`);
+    const avg = Number(r.rows[0]?.[0]) - extra;
+    if (!(avg > 0)) return undefined;
+    return (Math.ceil(avg / 8) * 8 + 4) * 1.03;
+  }
+
   private async postgresMeter(rows: number, watch: StepWatch): Promise<StepMeter | undefined> {
     const indexBuild = async () => {
       const r = await this.watcher.query('SELECT tuples_done, tuples_total FROM pg_stat_progress_create_index WHERE pid = $1', [this.mainId]);
@@ -121,8 +136,8 @@ export class ApplyWatcher {
     if (!watch.insert) return { read: () => this.guarded(indexBuild) };
     const size = async (t: TableName) => Number((await this.watcher.query('SELECT pg_relation_size($1::regclass)', [this.target.quoteTable(t)])).rows[0][0]);
     const start = await size(watch.insert.into);
-    const width = (await size(watch.insert.from)) / rows;
-    if (!(width > 0)) return undefined;
+    const width = (await this.rowWidth(watch.insert.into, 0)) ?? (await this.rowWidth(watch.insert.from, STAGING_EXTRA));
+    if (width === undefined) return undefined;
     return { read: () => this.guarded(async () => Math.floor(((await size(watch.insert!.into)) - start) / width)) };
   }
 }
