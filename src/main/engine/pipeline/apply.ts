@@ -71,7 +71,7 @@ export interface ApplyOptions {
   options: JobOptions;
   retry: RetryPolicy;
   onApplied(table: StagedTable, counts: AppliedCounts): void;
-  /** While each step of the apply runs (about every second) and when it ends: what it is doing, the table's staged rows applied so far, a rate and an ETA. */
+  /** While each step of the apply runs (twice a second) and when it ends: what it is doing, the table's staged rows applied so far, a rate and an ETA. */
   onProgress?(table: StagedTable, progress: ApplyStepProgress): void;
   /** Rows per second the rows were staged at: the first step's estimated rate, before the apply has measured its own. */
   stagedRowsPerSecond?: number;
@@ -106,7 +106,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0, unchanged: 0 }]));
   let backups: BackupRecord[] = [];
   const rejected: RejectedRow[] = [];
-  const tracker = new ApplyTracker((s, p) => opts.onProgress?.(s, p), opts.stagedRowsPerSecond ?? 0, 1000, watcher);
+  const tracker = new ApplyTracker((s, p) => opts.onProgress?.(s, p), opts.stagedRowsPerSecond ?? 0, 500, watcher);
   const track = tracker.step.bind(tracker);
   for (const s of staged) tracker.expect(s, s.rows);
   await ensureMarkerTable(target, opts.markerSchema);

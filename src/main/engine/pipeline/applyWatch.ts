@@ -49,7 +49,18 @@ export class ApplyWatcher {
       const id = await target.query(engine === 'mysql' ? 'SELECT CONNECTION_ID()' : 'SELECT pg_backend_pid()');
       const mainId = Number(id.rows[0]?.[0]);
       if (!Number.isSafeInteger(mainId)) return undefined;
-      return new ApplyWatcher(await endpoint.openAnother(), target, mainId);
+      const watcher = await endpoint.openAnother();
+      try {
+        // Never wait on a lock the apply holds (a table it dropped or renamed): the apply would wait on the watcher in turn.
+        if (engine === 'postgres') {
+          await watcher.execute("SET lock_timeout = '500ms'");
+          await watcher.execute("SET statement_timeout = '5s'");
+        } else await watcher.execute('SET SESSION lock_wait_timeout = 2');
+      } catch (err) {
+        await watcher.close().catch(() => undefined);
+        throw err;
+      }
+      return new ApplyWatcher(watcher, target, mainId);
     } catch {
       return undefined;
     }
