@@ -89,11 +89,12 @@ export class ProgressDisplay {
     }
   }
 
-  /** Without a TTY, a step of the apply that runs long gets a line every 5 s, so the log shows it moving. */
+  /** Without a TTY, a step of the apply that runs long gets a line after 2 s and then every 5 s, so the log shows it moving. */
   private printStep(table: string, step: string, elapsedMs: number, applied: number | undefined, estimate: number | undefined, etaMs: number | undefined): void {
     const key = `${table}\u0000${step}`;
-    const last = this.stepPrinted.get(key) ?? 0;
-    if (elapsedMs < 2000 || elapsedMs - last < 5000) return;
+    const last = this.stepPrinted.get(key);
+    // The first line after 2 s, then one every 5 s.
+    if (last === undefined ? elapsedMs < 2000 : elapsedMs - last < 5000) return;
     this.stepPrinted.set(key, elapsedMs);
     const rows = applied !== undefined && estimate ? `, ~${n(applied)} of ${n(estimate)} rows applied` : '';
     this.print(`  ${table}: ${step}, ${duration(elapsedMs / 1000)}${rows}${etaMs !== undefined ? `, ETA ${duration(etaMs / 1000)}` : ''}`);
