@@ -263,9 +263,12 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
 async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[], track: Track = untracked): Promise<BackupRecord[]> {
   const out: BackupRecord[] = [];
   for (const s of staged) {
-    const name = s.plan.swap ? 'keeping the old table as the backup' : s.plan.mode === 'replace' ? 'backing up the table' : 'backing up the rows it changes';
-    const rows = s.plan.swap || s.plan.createTarget ? 0 : s.rows;
-    const backup = await track(s, name, rows, false, () => takeBackup(target, s, opts, created), s.plan.mode === 'replace' ? undefined : ESTIMATED);
+    const name = s.plan.mode === 'replace' ? 'backing up the table' : 'backing up the rows it changes';
+    // A swap's backup is the old table itself, a new table's is a note: no rows to copy, no step to show.
+    const backup =
+      s.plan.swap || s.plan.createTarget
+        ? await takeBackup(target, s, opts, created)
+        : await track(s, name, s.rows, false, () => takeBackup(target, s, opts, created), s.plan.mode === 'replace' ? undefined : ESTIMATED);
     if (backup) out.push(backup);
   }
   return out;
