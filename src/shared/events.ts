@@ -55,8 +55,16 @@ export interface TableProgress {
   rowsPerSecond: number;
   /** Phase "verifying": the source rows compared so far (of `estimate`); rowsPerSecond is then the comparison's rate. */
   rowsVerified?: number;
-  /** Phase "applying": the staged rows applied so far (of `estimate`, the rows staged), table by table and step by step. */
+  /**
+   * Phase "applying": the staged rows applied so far (of `estimate`, the rows staged), exact when a step
+   * ends and estimated from the step's rows and the server's rate while it runs; rowsPerSecond is that rate.
+   */
   rowsApplied?: number;
+  /** Phase "applying": the step running (e.g. "deleting the old rows", "inserting the staged rows") and for how long. */
+  step?: string;
+  stepElapsedMs?: number;
+  /** Phase "applying": the time the table's apply has left, estimated from its rows. */
+  etaMs?: number;
 }
 
 export type RunEvent =

@@ -142,10 +142,9 @@ describe.each(PAIRS)('re-sync %s → %s', (sourceEngine, targetEngine) => {
     const mirror = await run('mirror');
     expect(mirror.applied).toEqual({ inserted: 1, updated: updates, deleted: 1, unchanged: ROWS - 1 - updates });
     // The apply phase says how far it got: rows applied of rows staged.
-    expect(mirror.applying).toEqual([
-      [0, ROWS],
-      [ROWS, ROWS],
-    ]);
+    expect(mirror.applying[0]).toEqual([0, ROWS]);
+    expect(mirror.applying[mirror.applying.length - 1]).toEqual([ROWS, ROWS]);
+    expect(mirror.applying.every(([n], i) => i === 0 || (n as number) >= (mirror.applying[i - 1][0] as number))).toBe(true);
     await expectTargetEqualsSource();
     if (versions) {
       const after = await rowVersions(target);

@@ -13,12 +13,18 @@ interface Line {
   rows: number;
   estimate?: number;
   rate: number;
+  /** Applying: the step running, for how long, and the time the table's apply has left. */
+  step?: string;
+  stepElapsedMs?: number;
+  etaMs?: number;
 }
 
 export class ProgressDisplay {
   private readonly lines = new Map<string, Line>();
   private drawn = 0;
   private lastDraw = 0;
+  /** Not a TTY: when a long apply step of each table was last printed. */
+  private readonly stepPrinted = new Map<string, number>();
 
   constructor(private readonly out: NodeJS.WriteStream, private readonly tty = Boolean(out.isTTY)) {}
 
@@ -37,8 +43,9 @@ export class ProgressDisplay {
       case 'progress': {
         const line = this.lines.get(e.table);
         // Verifying, the bar counts the rows compared.
-        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsVerified ?? e.rowsApplied ?? e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate });
+        if (line) Object.assign(line, { phase: e.phase, rows: e.rowsVerified ?? e.rowsApplied ?? e.rowsWritten, rate: e.rowsPerSecond, estimate: e.estimate ?? line.estimate, step: e.step, stepElapsedMs: e.stepElapsedMs, etaMs: e.etaMs });
         this.draw(false);
+        if (!this.tty && e.phase === 'applying' && e.step) this.printStep(e.table, e.step, e.stepElapsedMs ?? 0, e.rowsApplied, e.estimate, e.etaMs);
         break;
       }
       case 'table-staged': {
@@ -82,6 +89,17 @@ export class ProgressDisplay {
     }
   }
 
+  /** Without a TTY, a step of the apply that runs long gets a line after 2 s and then every 5 s, so the log shows it moving. */
+  private printStep(table: string, step: string, elapsedMs: number, applied: number | undefined, estimate: number | undefined, etaMs: number | undefined): void {
+    const key = `${table}\u0000${step}`;
+    const last = this.stepPrinted.get(key);
+    // The first line after 2 s, then one every 5 s.
+    if (last === undefined ? elapsedMs < 2000 : elapsedMs - last < 5000) return;
+    this.stepPrinted.set(key, elapsedMs);
+    const rows = applied !== undefined && estimate ? `, ~${n(applied)} of ${n(estimate)} rows applied` : '';
+    this.print(`  ${table}: ${step}, ${duration(elapsedMs / 1000)}${rows}${etaMs !== undefined ? `, ETA ${duration(etaMs / 1000)}` : ''}`);
+  }
+
   private print(text: string): void {
     this.drawn = 0;
     this.out.write(`${text}\n`);
@@ -105,6 +123,11 @@ function renderLine(l: Line): string {
   const filled = Math.round(ratio * width);
   const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
   const pct = l.estimate ? `${Math.round(ratio * 100)}%`.padStart(4) : '    ';
+  if (l.phase === 'applying' && l.step) {
+    // The rows applied are estimated while a step runs: "~".
+    const eta = l.etaMs !== undefined ? `  ETA ${duration(l.etaMs / 1000)}` : '';
+    return `  ${l.table.padEnd(24).slice(0, 24)} ${bar} ${pct} ${`~${n(l.rows)}`.padStart(11)} rows ${l.rate ? `${n(l.rate)} rows/s` : ''}  ${l.step} ${duration((l.stepElapsedMs ?? 0) / 1000)}${eta}`;
+  }
   const eta = (l.phase === 'staging' || l.phase === 'verifying') && l.estimate && l.rate && l.estimate > l.rows ? `  ETA ${duration((l.estimate - l.rows) / l.rate)}` : '';
   return `  ${l.table.padEnd(24).slice(0, 24)} ${bar} ${pct} ${n(l.rows).padStart(11)} rows ${l.rate ? `${n(l.rate)} rows/s` : ''}  ${l.phase}${eta}`;
 }

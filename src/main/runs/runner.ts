@@ -13,6 +13,7 @@ import { tableLabel, type TableName } from '../engine/types.js';
 import {
   addBackups,
   addDeadLetter,
+  listBackups,
   confirmPendingDeadLetters,
   discardDeadLettersAfter,
   listDeadLetters,
@@ -167,7 +168,10 @@ export function executeRun(store: Store, spec: JobSpec, runId: string, opts: Sta
     .finally(release);
 }
 
-function pruneAndRecord(store: Store, runId: string, targetUrl: string, records: BackupRecord[], keep: number): TableName[] {
+function pruneAndRecord(store: Store, runId: string, targetUrl: string, all: BackupRecord[], keep: number): TableName[] {
+  // Resume after a crash between recording them and clearing the target's copy: each once.
+  const known = new Set(listBackups(store, { runId }).map((b) => b.targetTable));
+  const records = all.filter((r) => !known.has(tableLabel(r.target)));
   addBackups(
     store,
     runId,

@@ -13,6 +13,7 @@ import { tableLabel, type Row, type TableName, type Value } from '../types.js';
 import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './watermark.js';
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markApplied } from './marker.js';
+import { ensureBackupLedger, recordBackupsInTarget } from './backupLedger.js';
 import type { TablePlan } from './plan.js';
 import { BATCH_COLUMN, ROW_COLUMN, createdColumns, keyAtStaging, promotable, stagedInFinalShape, tableComment } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -20,6 +21,9 @@ import { carrySchema, schemaWorks } from '../schema/apply.js';
 import { ensurePendingTable, recordPendingSchema } from '../schema/pending.js';
 import type { TableWork } from '../schema/model.js';
 import { carrySchemaOutside } from '../schema/outside.js';
+import { killPoint } from '../testHooks.js';
+import { ApplyTracker, type ApplyStepProgress } from './applyProgress.js';
+import { ApplyWatcher } from './applyWatch.js';
 import { deltaTableName, goneTableName, needsDelta, stageDelta } from './delta.js';
 
 export interface AppliedCounts {
@@ -69,8 +73,10 @@ export interface ApplyOptions {
   options: JobOptions;
   retry: RetryPolicy;
   onApplied(table: StagedTable, counts: AppliedCounts): void;
-  /** Inside the apply transaction, after each step: the table's staged rows applied so far. */
-  onProgress?(table: StagedTable, rowsApplied: number): void;
+  /** While each step of the apply runs (twice a second) and when it ends: what it is doing, the table's staged rows applied so far, a rate and an ETA. */
+  onProgress?(table: StagedTable, progress: ApplyStepProgress): void;
+  /** Rows per second the rows were staged at: the first step's estimated rate, before the apply has measured its own. */
+  stagedRowsPerSecond?: number;
   onWarning(message: string): void;
   /** The new tables' indexes, keys and counters are being built (inside the transaction, or after its commit where DDL commits on its own). */
   onSchemaStarted?(works: TableWork[]): void;
@@ -87,17 +93,26 @@ export interface ApplyOptions {
 export async function applyAll(target: Endpoint, staged: StagedTable[], opts: ApplyOptions): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
   return withRetries(opts.retry, async (attempt) => {
     if (attempt > 0) await target.reopen();
-    return applyOnce(target.session, staged, opts);
+    const watcher = opts.onProgress ? await ApplyWatcher.open(target) : undefined;
+    try {
+      return await applyOnce(target.session, staged, opts, watcher);
+    } finally {
+      await watcher?.close();
+    }
   });
 }
 
-async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOptions): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
+async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOptions, watcher?: ApplyWatcher): Promise<{ backups: BackupRecord[]; rejected: RejectedRow[] }> {
   const ddlOutside = !target.dialect.capabilities.transactionalDdl;
   const sideEffects: TableName[] = [];
   const counts = new Map<StagedTable, AppliedCounts>(staged.map((s) => [s, { inserted: 0, updated: 0, deleted: 0, unchanged: 0 }]));
   let backups: BackupRecord[] = [];
   const rejected: RejectedRow[] = [];
+  const tracker = new ApplyTracker((s, p) => opts.onProgress?.(s, p), opts.stagedRowsPerSecond ?? 0, 500, watcher);
+  const track = tracker.step.bind(tracker);
+  for (const s of staged) tracker.expect(s, s.rows);
   await ensureMarkerTable(target, opts.markerSchema);
+  if (opts.options.backups.enabled) await ensureBackupLedger(target, opts.markerSchema);
   const works = schemaWorks(staged.map((s) => s.plan));
   // What is left to build after the commit is recorded with it, for `resume`.
   if (ddlOutside && works.length) await ensurePendingTable(target, opts.markerSchema);
@@ -106,35 +121,43 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   const prepare = async () => {
     for (const s of staged) {
       if (!needsDelta(target, s.plan)) continue;
-      Object.assign(s, await stageDelta(target, s));
+      Object.assign(s, await track(s, 'comparing the staged rows with the table', s.rows, false, () => stageDelta(target, s), ESTIMATED));
       sideEffects.push(...[s.delta, s.gone].filter((t): t is TableName => t !== undefined));
     }
     for (const s of staged) if (s.plan.createTarget && !promotable(target, s.plan)) sideEffects.push(await createTarget(target, s.plan));
-    if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects);
+    if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects, track);
   };
   try {
     // Engines whose DDL commits implicitly (MySQL) create tables and backups first, and drop them if apply fails.
     if (ddlOutside) await prepare();
     await target.transaction(async () => {
       if (!ddlOutside) await prepare();
-      for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s);
+      for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s, track);
       for (const s of staged) {
         if (ddlOutside && promotable(target, s.plan)) continue;
-        opts.onProgress?.(s, 0);
-        const c = await writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (found) => opts.countRejected?.([...rejected, ...found]), opts.runId);
+        const c = await track(
+          s,
+          writeStep(target, s.plan),
+          s.rows,
+          true,
+          () => writePhase(target, s, opts.options.onInvalidRow === 'dead-letter', (found) => opts.countRejected?.([...rejected, ...found]), opts.runId),
+          s.plan.mode === 'upsert' || s.plan.mode === 'mirror' ? ESTIMATED : promotable(target, s.plan) ? undefined : { insert: { into: s.plan.targetName, from: s.staging } },
+        );
         counts.get(s)!.inserted += c.inserted;
         counts.get(s)!.updated += c.updated;
         if (s.plan.mode === 'upsert' || s.plan.mode === 'mirror') counts.get(s)!.unchanged = Math.max(0, s.rows - c.inserted - c.updated - c.rejected.length);
         rejected.push(...c.rejected);
-        opts.onProgress?.(s, s.rows - c.rejected.length);
       }
       // Every new table is in under its own name: its indexes, keys and defaults, in this transaction.
       if (!ddlOutside && works.length) {
         opts.onSchemaStarted?.(works);
-        await carrySchema(target, works, opts.onWarning);
+        const built = withWork(staged, works);
+        await track(built, SCHEMA_STEP, sum(built), false, () => carrySchema(target, works, opts.onWarning));
       }
       opts.checkRejected?.(rejected);
       await markApplied(target, opts.runId, opts.markerSchema);
+      // With the marker: a crash before the store has them (MySQL: before or right after the swap's RENAME) leaves them for resume.
+      if (backups.length) await recordBackupsInTarget(target, opts.runId, backups, opts.markerSchema);
       if (ddlOutside && works.length) await recordPendingSchema(target, opts.runId, works, opts.markerSchema);
       // The watermark moves with the rows it covers: in the same transaction.
       for (const s of watermarks) {
@@ -155,9 +178,10 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   }
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
-    await promoteStagedTargets(target, staged, opts.runId);
+    await promoteStagedTargets(target, staged, opts.runId, track);
     if (works.length) opts.onSchemaStarted?.(works);
-    await carrySchemaOutside(target, works, opts);
+    const built = withWork(staged, works);
+    if (works.length) await track(built, SCHEMA_STEP, sum(built), false, () => carrySchemaOutside(target, works, opts));
   }
   // Without backups, the table a swap replaced is not kept.
   if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
@@ -171,13 +195,45 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
  * before the rename is finished by `resume`, which calls this again (a table
  * already promoted has no staging table left).
  */
-export async function promoteStagedTargets(target: Session, staged: StagedTable[], runId: string): Promise<void> {
+export async function promoteStagedTargets(target: Session, staged: StagedTable[], runId: string, track: Track = untracked): Promise<void> {
   for (const s of staged) {
     if (!promotable(target, s.plan) || target.dialect.capabilities.transactionalDdl) continue;
     if (!(await target.describeTable(s.staging))) continue;
-    for (const statement of promoteStatements(target, s, [], [], runId)) await target.execute(statement);
+    if (s.plan.swap) killPoint('before-swap-rename');
+    await track(s, writeStep(target, s.plan), s.rows, true, async () => {
+      for (const statement of promoteStatements(target, s, [], [], runId)) await target.execute(statement);
+    });
+    if (s.plan.swap) killPoint('after-swap-rename');
   }
 }
+
+type Track = ApplyTracker['step'];
+const untracked: Track = (...args) => args[4]();
+
+/** Steps whose server counts are not their rows. */
+const ESTIMATED = { estimate: true };
+
+const SCHEMA_STEP = 'building indexes, keys and defaults';
+
+/** The step that puts a table's staged rows in, as the progress names it. */
+function writeStep(target: Session, plan: TablePlan): string {
+  if (promotable(target, plan)) {
+    const final = stagedInFinalShape(target, plan);
+    if (plan.swap) return final ? 'swapping the staged table into place' : 'building the key and swapping the staged table into place';
+    return final ? 'renaming the staged table into place' : 'building the key and renaming the staged table into place';
+  }
+  if (plan.mode === 'replace' || plan.mode === 'append') return 'inserting the staged rows';
+  return 'writing the rows that differ';
+}
+
+/** The staged tables whose schema is built. */
+function withWork(staged: StagedTable[], works: TableWork[]): StagedTable[] {
+  const names = new Set(works.map((w) => tableLabel(w.table)));
+  const some = staged.filter((s) => names.has(tableLabel(s.plan.targetName)));
+  return some.length ? some : staged;
+}
+
+const sum = (tables: StagedTable[]) => tables.reduce((n, s) => n + s.rows, 0);
 
 /** The name the table a swap replaced takes: the run's backup of it. */
 function swappedOut(plan: TablePlan, runId: string): TableName {
@@ -207,10 +263,24 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
   return plan.targetName;
 }
 
-async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[]): Promise<BackupRecord[]> {
+async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[], track: Track = untracked): Promise<BackupRecord[]> {
+  const out: BackupRecord[] = [];
+  for (const s of staged) {
+    const name = s.plan.mode === 'replace' ? 'backing up the table' : 'backing up the rows it changes';
+    // A swap's backup is the old table itself, a new table's is a note: no rows to copy, no step to show.
+    const backup =
+      s.plan.swap || s.plan.createTarget
+        ? await takeBackup(target, s, opts, created)
+        : await track(s, name, s.rows, false, () => takeBackup(target, s, opts, created), s.plan.mode === 'replace' ? undefined : ESTIMATED);
+    if (backup) out.push(backup);
+  }
+  return out;
+}
+
+async function takeBackup(target: Session, { plan, staging, cursorMax, delta, gone }: StagedTable, opts: ApplyOptions, created: TableName[]): Promise<BackupRecord | undefined> {
   const sql = target.applySql;
   const out: BackupRecord[] = [];
-  for (const { plan, staging, cursorMax, delta, gone } of staged) {
+  {
     const base = backupTableName(opts.runId, plan.index);
     const rowsTable = { schema: plan.targetName.schema, name: base };
     const keysTable = { schema: plan.targetName.schema, name: `${base}_k` };
@@ -246,13 +316,19 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
       }
     }
   }
-  return out;
+  return out[0];
 }
 
-async function deletePhase(target: Session, { plan, staging, gone }: StagedTable): Promise<number> {
-  const sql = target.applySql;
+async function deletePhase(target: Session, s: StagedTable, track: Track): Promise<number> {
   // A table this run creates starts empty (and a promoted one does not exist until its write phase).
-  if (plan.createTarget) return 0;
+  if (s.plan.createTarget) return 0;
+  const name = s.plan.rebuild ? 'dropping and creating the table again' : s.plan.swap ? 'counting the rows it replaces' : s.plan.mode === 'mirror' ? 'deleting the rows the source no longer has' : 'deleting the old rows';
+  if (!s.plan.rebuild && !s.plan.swap && s.plan.mode !== 'replace' && s.plan.mode !== 'mirror') return 0;
+  return track(s, name, s.rows, false, () => deleteRows(target, s), s.plan.mode === 'mirror' && !s.plan.rebuild ? ESTIMATED : undefined);
+}
+
+async function deleteRows(target: Session, { plan, staging, gone }: StagedTable): Promise<number> {
+  const sql = target.applySql;
   if (plan.rebuild) {
     const rows = await target.countRows(plan.targetName);
     await target.dropTable(plan.targetName);

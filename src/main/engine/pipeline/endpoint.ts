@@ -39,6 +39,11 @@ export class Endpoint {
     return this.reopening;
   }
 
+  /** A second session to the same server, the caller's to close (the apply's progress watcher). */
+  openAnother(): Promise<Session> {
+    return openEndpoint(this.url, this.options);
+  }
+
   close(): Promise<void> {
     return this.session.close();
   }

@@ -12,6 +12,8 @@ import { tableLabel, type Row, type TableName } from '../types.js';
 import { applyAll, promoteStagedTargets, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
 import { Endpoint } from './endpoint.js';
 import { wasApplied } from './marker.js';
+import { killPoint } from '../testHooks.js';
+import { backupsInTarget, clearBackupsInTarget } from './backupLedger.js';
 import { pendingSchema } from '../schema/pending.js';
 import { carrySchemaOutside } from '../schema/outside.js';
 import { describeLimit, overInvalidLimit } from './limits.js';
@@ -563,9 +565,10 @@ class Run {
         this.checkApplyRejections(refused);
         ctx.pendingDeadLetters?.(refused.map((r) => this.applyDeadLetter(r)));
       },
-      onProgress: (s, rowsApplied) => {
+      stagedRowsPerSecond: this.stagedRate(),
+      onProgress: (s, p) => {
         const t = this.tables.find((x) => x.plan === s.plan)!;
-        ctx.emit({ type: 'progress', runId: ctx.runId, table: s.plan.sourceLabel, phase: 'applying', rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, estimate: s.rows, rowsPerSecond: 0, rowsApplied });
+        ctx.emit({ type: 'progress', runId: ctx.runId, table: s.plan.sourceLabel, phase: 'applying', rowsRead: t.summary.rowsRead, rowsWritten: t.summary.rowsWritten, estimate: s.rows, ...p });
       },
       onApplied: (s, counts) => {
         const t = this.tables.find((x) => x.plan === s.plan)!;
@@ -575,13 +578,28 @@ class Run {
       },
     });
     this.applied = true;
+    killPoint('after-apply-commit');
     ctx.emit({ type: 'apply-committed', runId: ctx.runId, durationMs: Date.now() - applyStarted });
     ctx.confirmDeadLetters?.();
     for (const r of rejected) this.countApplyRejection(r);
     await dropStaging(target, this.staged);
-    for (const name of ctx.backups?.(backups) ?? []) {
-      await target.session.dropTable(name).catch((err) => this.warn(`could not drop old backup ${name.name}: ${errorMessage(err)}`));
+    await this.recordBackups(backups);
+  }
+
+  /** The run's backups into the store (older ones beyond options.backups.keep dropped), then out of the target's ledger. */
+  private async recordBackups(backups: BackupRecord[]): Promise<void> {
+    const session = this.target!.session;
+    for (const name of this.ctx.backups?.(backups) ?? []) {
+      await session.dropTable(name).catch((err) => this.warn(`could not drop old backup ${name.name}: ${errorMessage(err)}`));
     }
+    if (backups.length) await clearBackupsInTarget(session, this.ctx.runId, this.markerSchema);
+  }
+
+  /** Rows per second written into staging by the whole run: the apply's first guess at its own rate. */
+  private stagedRate(): number {
+    const ms = (this.marks.apply ?? Date.now()) - (this.marks.stage ?? Date.now());
+    const rows = this.tables.reduce((n, t) => n + t.summary.rowsWritten, 0);
+    return ms > 0 ? (rows / ms) * 1000 : 0;
   }
 
   /** Rows refused at apply count against options.maxInvalidRows like any other; over it, apply rolls back. */
@@ -624,8 +642,11 @@ class Run {
       this.tables.map((t) => ({ plan: t.plan, staging: this.stagingName(t.plan), rows: this.ctx.resume?.get(t.plan.index)?.checkpoint.rowsWritten ?? 0 })),
       this.ctx.runId,
     );
-    // MySQL builds the new tables' indexes and keys after the commit: a crash in between left some to build.
     const session = this.target!.session;
+    // The backups the apply recorded in the target, which the store may not have got before the crash.
+    const backups = await backupsInTarget(session, this.ctx.runId, this.markerSchema);
+    if (backups) await this.recordBackups(backups);
+    // MySQL builds the new tables' indexes and keys after the commit: a crash in between left some to build.
     const pending = session.dialect.schema ? await pendingSchema(session, this.ctx.runId, this.markerSchema) : undefined;
     if (pending) {
       this.ctx.emit({ type: 'schema-started', runId: this.ctx.runId, tables: pending.map((w) => tableLabel(w.table)), resumed: true });

@@ -68,15 +68,29 @@ function TableRow({ t }: { t: TableView }) {
       </td>
       <td>
         <StatusBadge status={t.phase} />
+        {t.phase === 'applying' && t.step ? (
+          <div className="muted small" data-testid="apply-step">
+            {t.step}, {fmtDuration(t.stepElapsedMs ?? 0)}
+          </div>
+        ) : null}
       </td>
       <td className="progress-cell">
         <ProgressBar value={f} tone={tone} label={`${t.source} progress`} />
       </td>
       <td className="num">
-        {fmtInt(t.rowsWritten)}
-        {t.estimate !== undefined ? <span className="muted"> / ~{fmtInt(t.estimate)}</span> : null}
+        {t.phase === 'applying' && t.rowsApplied !== undefined ? (
+          <span title="staged rows applied (estimated while a step runs) of the rows staged">
+            ~{fmtInt(t.rowsApplied)}
+            {t.estimate !== undefined ? <span className="muted"> / {fmtInt(t.estimate)} applied</span> : null}
+          </span>
+        ) : (
+          <>
+            {fmtInt(t.rowsWritten)}
+            {t.estimate !== undefined ? <span className="muted"> / ~{fmtInt(t.estimate)}</span> : null}
+          </>
+        )}
       </td>
-      <td className="num">{t.phase === 'staging' || t.phase === 'verifying' ? fmtRate(t.rowsPerSecond) : '—'}</td>
+      <td className="num">{t.phase === 'staging' || t.phase === 'verifying' || t.phase === 'applying' ? fmtRate(t.rowsPerSecond) : '—'}</td>
       <td className="num">{eta !== undefined ? fmtDuration(eta) : '—'}</td>
       <td className="small">
         {t.inserted !== undefined ? (
@@ -125,7 +139,7 @@ export function RunScreen({ runId }: { runId: string }) {
   const rowsRead = view.summary?.rowsRead ?? view.tables.reduce((n, t) => n + t.rowsRead, 0);
   const rowsWritten = view.summary?.rowsWritten ?? view.tables.reduce((n, t) => n + t.rowsWritten, 0);
   const dead = view.summary?.rowsDeadLettered ?? record?.rowsDeadLettered ?? 0;
-  const rps = view.tables.filter((t) => t.phase === 'staging').reduce((n, t) => n + t.rowsPerSecond, 0);
+  const rps = view.tables.filter((t) => t.phase === 'staging' || t.phase === 'applying').reduce((n, t) => n + t.rowsPerSecond, 0);
   const elapsed = view.summary?.durationMs ?? (view.startedAt ? (running ? now : (view.lastAt ?? now)) - view.startedAt : undefined);
   const problems = view.problems;
   const log = logs[runId] ?? [];

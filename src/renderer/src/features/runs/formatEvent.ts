@@ -11,6 +11,7 @@ export function describeEvent(e: RunEvent): string {
     case 'table-started':
       return `Copying into staging${e.estimate !== undefined ? `, ~${fmtInt(e.estimate)} rows` : ''} → ${e.target}`;
     case 'progress':
+      if (e.phase === 'applying' && e.step) return `applying: ${e.step} (${fmtDuration(e.stepElapsedMs ?? 0)}), ~${fmtInt(e.rowsApplied ?? 0)}${e.estimate ? ` of ${fmtInt(e.estimate)}` : ''} rows applied, ${fmtInt(e.rowsPerSecond)} rows/s${e.etaMs !== undefined ? `, ETA ${fmtDuration(e.etaMs)}` : ''}`;
       if (e.rowsVerified !== undefined) return `verifying: ${fmtInt(e.rowsVerified)}${e.estimate ? ` of ~${fmtInt(e.estimate)}` : ''} rows compared, ${fmtInt(e.rowsPerSecond)} rows/s`;
       return `${e.phase}: ${fmtInt(e.rowsRead)} read, ${fmtInt(e.rowsWritten)} written${e.estimate ? ` of ~${fmtInt(e.estimate)}` : ''}, ${fmtInt(e.rowsPerSecond)} rows/s`;
     case 'table-staged':

@@ -86,6 +86,9 @@ export function reduceRun(v: RunView, e: RunEvent, at: number): RunView {
         rowsPerSecond: e.rowsPerSecond,
         rowsVerified: e.rowsVerified,
         rowsApplied: e.rowsApplied,
+        step: e.step,
+        stepElapsedMs: e.stepElapsedMs,
+        etaMs: e.etaMs,
         ...(e.estimate !== undefined ? { estimate: e.estimate } : {}),
       });
       return { ...base, tables, samples: sample(base, tables, at) };
@@ -146,6 +149,8 @@ const PHASE_WEIGHT: Partial<Record<TablePhase, number>> = { staged: 0.9, applyin
 
 /** How far one table is, 0..1; undefined when it is copying with no row estimate. */
 export function tableFraction(t: TableView): number | undefined {
+  // Applying moves from staged to applied as the staged rows go in.
+  if (t.phase === 'applying' && t.rowsApplied !== undefined && t.estimate) return 0.9 + 0.06 * Math.min(1, t.rowsApplied / t.estimate);
   const w = PHASE_WEIGHT[t.phase];
   if (w !== undefined) return w;
   if (t.phase === 'pending') return 0;
@@ -162,6 +167,7 @@ export function runFraction(v: RunView): number | undefined {
 }
 
 export function etaMs(t: TableView): number | undefined {
+  if (t.phase === 'applying') return t.etaMs;
   if (!t.estimate || t.rowsPerSecond <= 0) return undefined;
   if (t.phase === 'verifying' && t.rowsVerified !== undefined) return (Math.max(0, t.estimate - t.rowsVerified) / t.rowsPerSecond) * 1000;
   if (t.phase !== 'staging') return undefined;

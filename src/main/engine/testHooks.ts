@@ -1,0 +1,8 @@
+/**
+ * Tests kill the process at a named point of a run (DBFERRY_TEST_KILL_AT) to
+ * check that `resume` recovers from a crash exactly there, where an event
+ * would come too late to kill it in time. Unset, nothing happens.
+ */
+export function killPoint(name: string): void {
+  if (process.env.DBFERRY_TEST_KILL_AT === name) process.kill(process.pid, 'SIGKILL');
+}
