@@ -19,6 +19,7 @@ import { withRetries, type RetryPolicy } from './retry.js';
 import { carrySchema } from '../schema/apply.js';
 import { carrySchemaOutside } from '../schema/outside.js';
 import { deltaTableName, goneTableName, needsDelta, stageDelta } from './delta.js';
+import type { KeyRange } from './compare.js';
 
 export interface AppliedCounts {
   inserted: number;
@@ -39,6 +40,10 @@ export interface StagedTable {
   delta?: TableName;
   /** Mirror: the keys of the target rows absent from staging (delta.ts), which alone are backed up and deleted. */
   gone?: TableName;
+  /** Compared before copying: the key ranges that differ, all that was staged; a mirror deletes only within them. */
+  ranges?: KeyRange[];
+  /** Source rows outside `ranges`, found unchanged by their range hashes. */
+  unchangedRows?: number;
 }
 
 

@@ -32,6 +32,17 @@ export interface StageCheckpoint {
   cursorMax?: Value;
   /** Bytes read (approximately: text and binary by length, other values by width). */
   bytes?: number;
+  /** A delta table (compare.ts): its chunks are the key ranges that differ; the rest of its rows were found unchanged. */
+  delta?: DeltaCheckpoint;
+}
+
+export interface DeltaCheckpoint {
+  /** Source rows in key ranges whose hashes matched the target's. */
+  unchangedRows: number;
+  sourceRows: number;
+  targetRows: number;
+  /** What the plan and summary say of the path taken. */
+  path: string;
 }
 
 /** A chunk's progress: its bounds (fixed when it was planned) and how far it got. */

@@ -37,6 +37,12 @@ export interface VerifyOptions {
   /** Compare only the keys past `after` and up to `through` (a range of checksumByRanges). */
   after?: Row;
   through?: Row;
+  /**
+   * A delta run (compare.ts): only these key ranges were staged and applied;
+   * the rest of the table matched by the range hashes computed in the run's
+   * snapshot (`unchangedRows` source rows) and was not touched.
+   */
+  delta?: { ranges: { after?: Row; through?: Row }[]; unchangedRows: number };
 }
 
 /** Rows a range of checksumByRanges is sized for: a few tenths of a second of the servers' time. */
@@ -104,6 +110,7 @@ async function verifyRows(
       mismatches: ok ? [] : [`the source has ${sourceRows} rows${where ? ' (within "where")' : ''}, the target ${targetRows}`],
     };
   }
+  if (opts.delta) return checksumDelta(plan, source, target, exactSet, opts, opts.delta);
   if (exactSet && !where && !opts.deadLettered && sameShape(plan, source, target)) return checksumByRanges(plan, source, target, opts);
   return checksumTable(plan, source, target, exactSet && !where, opts);
 }
@@ -170,6 +177,22 @@ async function checksumByRanges(plan: TablePlan, source: Session, target: Sessio
     }
     opts.onProgress?.(sourceRows);
   }
+  return { method: 'checksum', ok: mismatches.length === 0, sourceRows, targetRows, mismatches: mismatches.slice(0, MAX_REPORTED) };
+}
+
+/** A delta run: its applied key ranges compared row by row; the rest were equal by range hashes in the run's snapshot. */
+async function checksumDelta(plan: TablePlan, source: Session, target: Session, exactSet: boolean, opts: VerifyOptions, delta: NonNullable<VerifyOptions['delta']>): Promise<VerifyResult> {
+  let sourceRows = delta.unchangedRows;
+  let targetRows = delta.unchangedRows;
+  const mismatches: string[] = [];
+  for (const { after, through } of delta.ranges) {
+    const before = sourceRows;
+    const v = await checksumTable(plan, source, target, exactSet, { ...opts, delta: undefined, after, through, onProgress: (n) => opts.onProgress?.(before + n) });
+    sourceRows += v.sourceRows;
+    targetRows += v.targetRows;
+    mismatches.push(...v.mismatches);
+  }
+  opts.onProgress?.(sourceRows);
   return { method: 'checksum', ok: mismatches.length === 0, sourceRows, targetRows, mismatches: mismatches.slice(0, MAX_REPORTED) };
 }
 

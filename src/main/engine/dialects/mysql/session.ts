@@ -6,7 +6,7 @@ import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { ServerConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { quoteBacktick, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import type { ApplySql, BucketHash, BucketRequest, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { MysqlApplySql } from './apply.js';
 import { swapCheck } from './swap.js';
 import type { Link, ServerFacts } from './connect.js';
@@ -96,6 +96,10 @@ export class MysqlSession implements Session {
 
   countRows(table: TableName, where?: string): Promise<number> {
     return read.countRows(this, table, where);
+  }
+
+  bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
+    return read.bucketHashes(this, request);
   }
 
   createTable(def: TableDef): Promise<void> {

@@ -4,12 +4,12 @@ import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
 import { swapCheck } from './swap.js';
-import type { Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import type { BucketHash, BucketRequest, Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { RAW_FORMATS, RAW_READS, countRows, fingerprint, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
+import { RAW_FORMATS, RAW_READS, bucketHashes, countRows, fingerprint, keyQuantiles, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType, rawCompatible } from './types.js';
 import { TSV, tsvCarries, tsvPair } from '../tsv.js';
@@ -145,6 +145,10 @@ export class PostgresSession implements Session {
 
   fingerprint(request: ReadRequest): Promise<Fingerprint> {
     return fingerprint(this.ctx, request);
+  }
+
+  bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
+    return bucketHashes(this.ctx, request);
   }
 
   createTable(def: TableDef): Promise<void> {

@@ -1,0 +1,340 @@
+/**
+ * Compare before copying: find the key ranges where source and target
+ * differ without moving a row. Both servers hash their rows at once, grouped
+ * into buckets of the key (rowHash.ts: the same text for the same value on
+ * every engine), a bucket's row count and hash sum against the other side's;
+ * a bucket that differs and still holds many rows is split again (32 ways),
+ * until buckets are small. Only the differing buckets' rows are then staged
+ * (their key ranges are the table's chunks), and a mirror deletes only within
+ * them. `dbferry plan --diff` reads the differing ranges' rows from both sides
+ * and says what a run would insert, update and delete.
+ */
+import type { PlannedDiff } from '../../../shared/events.js';
+import type { Session } from '../dialects/dialect.js';
+import type { Row, Value } from '../types.js';
+import { normalizerFor } from './normalize.js';
+import type { TablePlan } from './plan.js';
+import { bucketHashes, hashKinds, hashText, keyBig, type HashKind } from './rowHash.js';
+
+export interface KeyRange {
+  /** Exclusive lower bound on the key (none: from the first row). */
+  after?: Row;
+  /** Inclusive upper bound (none: to the last row). */
+  through?: Row;
+}
+
+export interface CompareResult {
+  /** The key ranges that differ, in key order, neighbours merged. */
+  ranges: KeyRange[];
+  sourceRows: number;
+  targetRows: number;
+  /** Source rows within the differing ranges: what a delta run stages. */
+  differingSourceRows: number;
+  differingTargetRows: number;
+  /** Source rows in ranges whose hashes matched: left as they are. */
+  unchangedRows: number;
+  /** Hash queries per side (levels of bisection). */
+  levels: number;
+  /** Set when the comparison stopped early: more than the allowed share of rows differs. */
+  tooMuch?: string;
+}
+
+export interface CompareOptions {
+  /** Split buckets that differ until they hold about this many rows (DBFERRY_COMPARE_ROWS). */
+  leafRows?: number;
+  /** Stop once more than this share of the rows lies in differing buckets (a full copy costs less); 1: never. */
+  maxDifferingShare?: number;
+  /** At most this many ranges: the closest ones are merged (a range is a chunk to stage). */
+  maxRanges?: number;
+  signal?: AbortSignal;
+}
+
+const FACTOR = 32n;
+/** Buckets one hash query may return per side. */
+const MAX_BUCKETS = 65_536;
+export const DEFAULT_LEAF_ROWS = 32;
+const DEFAULT_MAX_RANGES = 512;
+
+export function leafRowsFromEnv(): number {
+  const n = Number(process.env.DBFERRY_COMPARE_ROWS);
+  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_LEAF_ROWS;
+}
+
+/** Can this table be compared by range hashes; if not, why. */
+export function compareEligibility(plan: TablePlan, source: Session, target: Session): { kinds: HashKind[] } | { reason: string } {
+  if (plan.createTarget) return { reason: 'the target table is new' };
+  if (plan.key.length === 0 || plan.orderBy.length === 0) return { reason: 'the table has no key' };
+  if (plan.columns.length !== plan.targetColumns.length) return { reason: 'the job copies other columns than the table has' };
+  if (plan.orderBy.length !== 1) return { reason: 'its key has more than one column (range hashes split one integer key)' };
+  const i = plan.columns.findIndex((c) => c.name === plan.orderBy[0]);
+  if (i < 0 || plan.columns[i].type.kind !== 'integer' || plan.targetColumns[i].type.kind !== 'integer' || plan.targetColumns[i].name !== plan.key[0]) {
+    return { reason: 'its key is not an integer column (range hashes split an integer key)' };
+  }
+  if (plan.incremental) return { reason: 'an incremental table already reads only the rows past its watermark' };
+  return hashKinds(plan.columns, plan.targetColumns, source, target);
+}
+
+function keyValue(n: bigint): Value {
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+async function keySpan(session: Session, table: string, key: string, where?: string): Promise<[bigint, bigint] | undefined> {
+  const r = await session.query(`SELECT min(${key}), max(${key}) FROM ${table}${where ? ` WHERE (${where})` : ''}`);
+  const [lo, hi] = r.rows[0] ?? [];
+  if (lo === null || lo === undefined || hi === null || hi === undefined) return undefined;
+  return [keyBig(lo), keyBig(hi)];
+}
+
+/**
+ * The key ranges where the two tables differ, found by hashing buckets of the
+ * key on both servers at once. Both sides are read as they are now (the
+ * source in the run's snapshot where there is one).
+ */
+export async function compareTable(plan: TablePlan, source: Session, target: Session, kinds: HashKind[], opts: CompareOptions = {}): Promise<CompareResult> {
+  const leafRows = Math.max(1, opts.leafRows ?? leafRowsFromEnv());
+  const share = opts.maxDifferingShare ?? 1;
+  const maxRanges = opts.maxRanges ?? DEFAULT_MAX_RANGES;
+  const keyName = plan.orderBy[0];
+  const where = plan.spec.where;
+  const [s, t] = await Promise.all([
+    keySpan(source, source.quoteTable(plan.sourceName), source.quoteIdentifier(keyName), where),
+    keySpan(target, target.quoteTable(plan.targetName), target.quoteIdentifier(plan.key[0])),
+  ]);
+  const empty: CompareResult = { ranges: [], sourceRows: 0, targetRows: 0, differingSourceRows: 0, differingTargetRows: 0, unchangedRows: 0, levels: 0 };
+  if (!s && !t) return empty;
+  const lo = s && t ? (s[0] < t[0] ? s[0] : t[0]) : (s ?? t)![0];
+  const hi = s && t ? (s[1] > t[1] ? s[1] : t[1]) : (s ?? t)![1];
+  const span = hi - lo + 1n;
+  const estimate = Math.max(plan.estimate ?? 0, plan.targetInfo?.rowEstimate ?? 0, 1);
+  const buckets = BigInt(Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(estimate / leafRows))));
+  let width = nested((span + buckets - 1n) / buckets);
+
+  const out: CompareResult = { ...empty };
+  /** Differing leaf buckets as [first key, last key]. */
+  const differing: Array<[bigint, bigint]> = [];
+  let within: { width: bigint; ids: bigint[] } | undefined;
+  for (let level = 0; ; level++) {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
+    const req = { buckets: { lo, width, within }, kinds, batchRows: 10_000 };
+    const [sh, th] = await Promise.all([
+      bucketHashes(source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }),
+      bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }),
+    ]);
+    out.levels++;
+    const tMap = new Map(th.map((b) => [b.bucket, b]));
+    const sMap = new Map(sh.map((b) => [b.bucket, b]));
+    if (level === 0) {
+      out.sourceRows = sh.reduce((n, b) => n + b.rows, 0);
+      out.targetRows = th.reduce((n, b) => n + b.rows, 0);
+    }
+    const again: bigint[] = [];
+    let againRows = 0;
+    for (const id of new Set([...sMap.keys(), ...tMap.keys()])) {
+      const a = sMap.get(id);
+      const b = tMap.get(id);
+      if (a && b && a.rows === b.rows && a.hash === b.hash) {
+        out.unchangedRows += a.rows;
+        continue;
+      }
+      const rows = Math.max(a?.rows ?? 0, b?.rows ?? 0);
+      if (rows > leafRows && width > 1n) {
+        again.push(id);
+        againRows += a?.rows ?? 0;
+      } else {
+        differing.push([lo + id * width, lo + (id + 1n) * width - 1n]);
+        out.differingSourceRows += a?.rows ?? 0;
+        out.differingTargetRows += b?.rows ?? 0;
+      }
+    }
+    // The rows found to differ so far and those still to split, against the whole table.
+    const shareNow = (out.differingSourceRows + againRows) / Math.max(1, out.sourceRows);
+    if (share < 1 && shareNow > share) {
+      out.tooMuch = `${Math.round(shareNow * 100)}% of the rows lie in key ranges that differ`;
+      return out;
+    }
+    if (!again.length) break;
+    within = { width, ids: again };
+    width = width % FACTOR === 0n ? width / FACTOR : 1n;
+  }
+  out.ranges = toRanges(differing, lo, hi, maxRanges);
+  return out;
+}
+
+/**
+ * A bucket width of the form q × 32^j (q ≤ 32), at least `w`: each level's
+ * width divides the one above (q × 32^(j-1), …, q, then 1), so a bucket lies
+ * in exactly one bucket of every level above it.
+ */
+function nested(w: bigint): bigint {
+  if (w <= 1n) return 1n;
+  let p = 1n;
+  while (p * FACTOR <= w) p *= FACTOR;
+  return ((w + p - 1n) / p) * p;
+}
+
+/** Differing buckets as key ranges: neighbours joined, the closest merged down to maxRanges, the ends left open. */
+function toRanges(buckets: Array<[bigint, bigint]>, lo: bigint, hi: bigint, maxRanges: number): KeyRange[] {
+  const sorted = [...buckets].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const joined: Array<[bigint, bigint]> = [];
+  for (const [from, to] of sorted) {
+    const last = joined[joined.length - 1];
+    if (last && last[1] + 1n >= from) last[1] = to > last[1] ? to : last[1];
+    else joined.push([from, to]);
+  }
+  let merged = joined;
+  if (joined.length > maxRanges) {
+    // Merge across the smallest gaps: a few equal rows staged again cost less than a chunk each.
+    const gaps = joined.slice(1).map((r, i) => ({ i, gap: r[0] - joined[i][1] }));
+    gaps.sort((a, b) => (a.gap < b.gap ? -1 : a.gap > b.gap ? 1 : a.i - b.i));
+    const close = new Set(gaps.slice(0, joined.length - maxRanges).map((g) => g.i));
+    merged = [];
+    for (const [i, r] of joined.entries()) {
+      if (i > 0 && close.has(i - 1)) merged[merged.length - 1][1] = r[1];
+      else merged.push([r[0], r[1]]);
+    }
+  }
+  return merged.map(([from, to]) => ({
+    ...(from <= lo ? {} : { after: [keyValue(from - 1n)] }),
+    ...(to >= hi ? {} : { through: [keyValue(to)] }),
+  }));
+}
+
+// --- plan --diff ---------------------------------------------------------------
+
+export type TableDiff = PlannedDiff;
+
+const EXAMPLES = 5;
+
+/**
+ * What a run would do to one table, found without writing: the differing
+ * ranges (compareTable) read row by row on both sides, or every row where
+ * range hashes cannot be used.
+ */
+export async function diffTable(plan: TablePlan, source: Session, target: Session, opts: CompareOptions = {}): Promise<TableDiff> {
+  const diff: TableDiff = { inserted: 0, updated: 0, deleted: 0, unchanged: 0, examples: { inserted: [], updated: [], deleted: [] }, method: '' };
+  if (plan.createTarget) {
+    diff.inserted = await source.countRows(plan.sourceName, plan.spec.where);
+    diff.method = 'the table is new: every row is inserted';
+    return diff;
+  }
+  if (plan.key.length === 0 || plan.orderBy.length === 0) {
+    diff.inserted = await source.countRows(plan.sourceName, plan.spec.where);
+    if (plan.mode === 'replace') diff.deleted = await target.countRows(plan.targetName);
+    diff.method = 'the table has no key: rows cannot be matched';
+    return diff;
+  }
+  const eligible = compareEligibility(plan, source, target);
+  const kinds = 'kinds' in eligible ? eligible.kinds : undefined;
+  let ranges: KeyRange[] = [{}];
+  if (kinds) {
+    const c = await compareTable(plan, source, target, kinds, { ...opts, maxDifferingShare: 1 });
+    ranges = c.ranges;
+    diff.unchanged += c.unchangedRows;
+    diff.method = `range hashes (${c.levels} level${c.levels === 1 ? '' : 's'}), then the ${ranges.length} differing key range${ranges.length === 1 ? '' : 's'} row by row`;
+  } else diff.method = `every row compared (${'reason' in eligible ? eligible.reason : ''})`;
+  for (const range of ranges) await diffRange(plan, source, target, kinds, range, diff, opts.signal);
+  if (plan.mode === 'upsert') {
+    diff.kept = diff.deleted;
+    diff.deleted = 0;
+    diff.examples.deleted = [];
+  } else if (plan.mode === 'append') {
+    diff.note = 'append inserts every source row; rows whose key the target has are refused as duplicates';
+  } else if (plan.mode === 'replace') {
+    diff.note = 'replace rewrites the whole table (swap or DELETE + INSERT); these are the rows whose content changes';
+  }
+  return diff;
+}
+
+async function diffRange(plan: TablePlan, source: Session, target: Session, kinds: HashKind[] | undefined, range: KeyRange, diff: TableDiff, signal?: AbortSignal): Promise<void> {
+  const srcText = plan.columns.map((c, i) => (kinds ? (v: Value) => hashText(kinds[i], v) : normalizerFor(c.type)));
+  // Without kinds, both sides are normalized by the source column's type, as verification does.
+  const tgtText = plan.targetColumns.map((_c, i) => (kinds ? (v: Value) => hashText(kinds[i], v) : normalizerFor(plan.columns[i].type)));
+  const keyIdx = plan.orderBy.map((k) => plan.columns.findIndex((c) => c.name === k));
+  const numeric = keyIdx.map((i) => plan.columns[i].type.kind === 'integer');
+  const keyOf = (row: Row, side: 's' | 't') => keyIdx.map((i) => (side === 's' ? srcText : tgtText)[i](row[i] as Value));
+  const label = (row: Row) => keyIdx.map((i) => (row[i] === null ? 'NULL' : row[i] instanceof Uint8Array ? Buffer.from(row[i] as Uint8Array).toString('hex') : String(row[i]))).join(', ');
+  const cmp = (a: (string | null)[], b: (string | null)[]) => {
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x === y) continue;
+      if (x === null) return -1;
+      if (y === null) return 1;
+      if (numeric[i]) {
+        const d = BigInt(x.split('.')[0]) - BigInt(y.split('.')[0]);
+        if (d !== 0n) return d < 0n ? -1 : 1;
+        continue;
+      }
+      const c = Buffer.compare(Buffer.from(x, 'utf8'), Buffer.from(y, 'utf8'));
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  const read = (session: Session, side: 's' | 't') =>
+    session.readRows({
+      table: side === 's' ? plan.sourceName : plan.targetName,
+      columns: side === 's' ? plan.columns : plan.targetColumns,
+      orderBy: side === 's' ? plan.orderBy : plan.key,
+      where: side === 's' ? plan.spec.where : undefined,
+      after: range.after,
+      through: range.through,
+      batchRows: 5_000,
+    })[Symbol.asyncIterator]();
+  const src = new Rows(read(source, 's'));
+  const tgt = new Rows(read(target, 't'));
+  try {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
+      const s = await src.peek();
+      const t = await tgt.peek();
+      if (!s && !t) break;
+      const c = !s ? 1 : !t ? -1 : cmp(keyOf(s, 's'), keyOf(t, 't'));
+      if (c < 0) {
+        diff.inserted++;
+        if (diff.examples.inserted.length < EXAMPLES) diff.examples.inserted.push(label(s!));
+        src.take();
+      } else if (c > 0) {
+        diff.deleted++;
+        if (diff.examples.deleted.length < EXAMPLES) diff.examples.deleted.push(label(t!));
+        tgt.take();
+      } else {
+        const columns = plan.columns.filter((_col, i) => srcText[i](s![i] as Value) !== tgtText[i](t![i] as Value)).map((col) => col.name);
+        if (columns.length) {
+          diff.updated++;
+          if (diff.examples.updated.length < EXAMPLES) diff.examples.updated.push({ key: label(s!), columns });
+        } else diff.unchanged++;
+        src.take();
+        tgt.take();
+      }
+    }
+  } finally {
+    await src.close();
+    await tgt.close();
+  }
+}
+
+class Rows {
+  private batch: Row[] = [];
+  private pos = 0;
+  private done = false;
+  constructor(private readonly it: AsyncIterator<Row[]>) {}
+  async peek(): Promise<Row | undefined> {
+    while (this.pos >= this.batch.length) {
+      if (this.done) return undefined;
+      const next = await this.it.next();
+      if (next.done) {
+        this.done = true;
+        return undefined;
+      }
+      this.batch = next.value;
+      this.pos = 0;
+    }
+    return this.batch[this.pos];
+  }
+  take(): void {
+    this.pos++;
+  }
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
+}
