@@ -75,8 +75,14 @@ describe.each(PAIRS)('delta %s → %s', (sourceEngine, targetEngine) => {
       `${mode}.json`,
     );
   const expectTargetEqualsSource = async () => {
-    const sql = 'SELECT id, name, amount, at, note, bin FROM items ORDER BY id';
-    expect(digest(await target.rows(sql))).toEqual(digest(await source.rows(sql)));
+    const sql = (db: TestDb) => `SELECT id, name, amount, at, note, ${db.engine === 'postgres' ? "encode(bin, 'hex')" : 'CASE WHEN bin IS NULL THEN NULL ELSE lower(hex(bin)) END'} FROM items ORDER BY id`;
+    const [t, s] = [await target.rows(sql(target)), await source.rows(sql(source))];
+    if (process.env.DELTA_DEBUG) {
+      const norm = (r: unknown[]) => JSON.stringify(r.map((v) => (v === null ? null : String(v))));
+      const sset = new Set(s.map(norm));
+      console.log('target-only', t.map(norm).filter((x) => !sset.has(x)).slice(0, 5), 'source sample', s.slice(0, 2).map(norm));
+    }
+    expect(digest(t)).toEqual(digest(s));
   };
   const run = async (mode: string, extra: Record<string, unknown> = {}) => {
     const r = await dbferry(['run', job(mode, extra), '--json', '--state', state]);
@@ -123,7 +129,7 @@ describe.each(PAIRS)('delta %s → %s', (sourceEngine, targetEngine) => {
       'DELETE FROM items WHERE id = 40',
       // A new key in the middle, and one past the last.
       `INSERT INTO items (id, name, amount, at, note, bin) VALUES (21, 'new', '1.5', '2025-01-01 00:00:00.654321', NULL, NULL)`,
-      `INSERT INTO items (id, name, amount, at, note, bin) VALUES (${ROWS * 2 + 1}, 'last', '2', '2025-01-01 00:00:00', '', ${bytes(sourceEngine, '00')})`,
+      `INSERT INTO items (id, name, amount, at, note, bin) VALUES (${ROWS * 2 + 1}, 'last', '2', '2025-01-01 00:00:00.000001', '', ${bytes(sourceEngine, '00')})`,
       // Only a NULL.
       'UPDATE items SET note = NULL WHERE id = 1002',
       // Only '' where there was a NULL.
@@ -185,7 +191,7 @@ describe.each(PAIRS)('delta %s → %s', (sourceEngine, targetEngine) => {
     await source.exec("UPDATE items SET name = 'never' WHERE id = 8");
     const never = await run('mirror', { compare: 'never' });
     expect(never.compared).toBeUndefined();
-    expect(never.rowsRead).toBe(ROWS + 1);
+    expect(never.rowsRead).toBe(ROWS);
     expect(never.applied).toMatchObject({ inserted: 0, updated: 1, deleted: 0 });
     await expectTargetEqualsSource();
   });
