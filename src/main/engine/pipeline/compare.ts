@@ -104,7 +104,8 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   if (!s && !t) return empty;
   const lo = s && t ? (s[0] < t[0] ? s[0] : t[0]) : (s ?? t)![0];
   const hi = s && t ? (s[1] > t[1] ? s[1] : t[1]) : (s ?? t)![1];
-  const span = hi - lo + 1n;
+  // Sized by the source's keys: keys only the target holds far past them (a mirror deletes those) take buckets of their own.
+  const span = (s ? s[1] : hi) - lo + 1n;
   const estimate = Math.max(plan.estimate ?? 0, plan.targetInfo?.rowEstimate ?? 0, 1);
   const buckets = BigInt(Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(estimate / leafRows))));
   let width = nested((span + buckets - 1n) / buckets);
