@@ -135,9 +135,22 @@ export interface BucketRequest extends ReadRequest {
   buckets: {
     lo: bigint;
     width: bigint;
+    /** Every key and key - lo fits a signed 64-bit integer: bucket arithmetic in BIGINT, not in decimals (3× faster). */
+    narrow?: boolean;
     /** Only rows whose floor((key - lo) / within.width) is one of `ids` (the buckets of the level above that differ). */
     within?: { width: bigint; ids: bigint[] };
   };
+}
+
+/**
+ * Buckets of a one-column integer key (BucketRequest's arithmetic), as plain
+ * data (decimal strings: it is kept in checkpoints): a key is in the set when
+ * floor((key - lo) / width) is among a level's ids, for some level.
+ */
+export interface BucketSet {
+  lo: string;
+  narrow: boolean;
+  levels: Array<{ width: string; ids: string[] }>;
 }
 
 export interface BucketHash {
@@ -321,6 +334,8 @@ export interface Session {
    * rowHash.ts reads the rows and hashes them in process (SQLite, local).
    */
   bucketHashes?(request: BucketRequest): Promise<BucketHash[]>;
+  /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
+  bucketCondition?(key: string, set: BucketSet): string;
 
   // -- write -----------------------------------------------------------------
   createTable(def: TableDef): Promise<void>;

@@ -10,7 +10,7 @@
  * and says what a run would insert, update and delete.
  */
 import type { PlannedDiff } from '../../../shared/events.js';
-import type { Session } from '../dialects/dialect.js';
+import type { BucketSet, Session } from '../dialects/dialect.js';
 import type { Row, Value } from '../types.js';
 import { normalizerFor } from './normalize.js';
 import type { TablePlan } from './plan.js';
@@ -21,6 +21,8 @@ export interface KeyRange {
   after?: Row;
   /** Inclusive upper bound (none: to the last row). */
   through?: Row;
+  /** Only the key buckets that differ within the bounds (a range of scattered buckets is one read). */
+  buckets?: BucketSet;
 }
 
 export interface CompareResult {
@@ -53,7 +55,7 @@ const FACTOR = 32n;
 /** Buckets one hash query may return per side. */
 const MAX_BUCKETS = 65_536;
 export const DEFAULT_LEAF_ROWS = 32;
-const DEFAULT_MAX_RANGES = 512;
+const DEFAULT_MAX_RANGES = 64;
 
 export function leafRowsFromEnv(): number {
   const n = Number(process.env.DBFERRY_COMPARE_ROWS);
@@ -110,13 +112,14 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   const buckets = BigInt(Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(estimate / leafRows))));
   let width = nested((span + buckets - 1n) / buckets);
 
+  const narrow = lo >= -(2n ** 62n) && hi < 2n ** 62n;
   const out: CompareResult = { ...empty };
-  /** Differing leaf buckets as [first key, last key]. */
-  const differing: Array<[bigint, bigint]> = [];
+  /** Differing leaf buckets: their first key, width and id. */
+  const differing: Leaf[] = [];
   let within: { width: bigint; ids: bigint[] } | undefined;
   for (let level = 0; ; level++) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
-    const req = { buckets: { lo, width, within }, kinds, batchRows: 10_000 };
+    const req = { buckets: { lo, width, within, narrow }, kinds, batchRows: 10_000 };
     const [sh, th] = await Promise.all([
       bucketHashes(source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }),
       bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }),
@@ -142,7 +145,7 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
         again.push(id);
         againRows += a?.rows ?? 0;
       } else {
-        differing.push([lo + id * width, lo + (id + 1n) * width - 1n]);
+        differing.push({ from: lo + id * width, width, id, rows: a?.rows ?? 0 });
         out.differingSourceRows += a?.rows ?? 0;
         out.differingTargetRows += b?.rows ?? 0;
       }
@@ -157,8 +160,59 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
     within = { width, ids: again };
     width = width % FACTOR === 0n ? width / FACTOR : 1n;
   }
-  out.ranges = toRanges(differing, lo, hi, maxRanges);
+  out.ranges = toChunks(differing, lo, hi, narrow, maxRanges);
   return out;
+}
+
+interface Leaf {
+  from: bigint;
+  width: bigint;
+  id: bigint;
+  rows: number;
+}
+
+/** Source rows a chunk of differing buckets is given at most, and buckets. */
+const CHUNK_ROWS = 200_000;
+const CHUNK_BUCKETS = 4_096;
+
+/**
+ * Differing buckets as chunks to stage: neighbours in key order grouped into
+ * a chunk of bounds and the buckets within them (its read filters by bucket),
+ * up to CHUNK_ROWS rows or CHUNK_BUCKETS buckets; the first and last chunk
+ * open at their outer end.
+ */
+function toChunks(leaves: Leaf[], lo: bigint, hi: bigint, narrow: boolean, maxChunks: number): KeyRange[] {
+  const sorted = [...leaves].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  const total = sorted.reduce((n, l) => n + l.rows, 0);
+  const rowsPer = Math.max(CHUNK_ROWS, Math.ceil(total / Math.max(1, maxChunks)));
+  const groups: Leaf[][] = [];
+  let rows = 0;
+  for (const l of sorted) {
+    const g = groups[groups.length - 1];
+    if (g && g.length < CHUNK_BUCKETS && rows + l.rows <= rowsPer) {
+      g.push(l);
+      rows += l.rows;
+    } else {
+      groups.push([l]);
+      rows = l.rows;
+    }
+  }
+  return groups.map((g, i) => {
+    const from = g[0].from;
+    const last = g[g.length - 1];
+    const to = last.from + last.width - 1n;
+    const levels = new Map<bigint, string[]>();
+    for (const l of g) {
+      const ids = levels.get(l.width) ?? [];
+      ids.push(l.id.toString());
+      levels.set(l.width, ids);
+    }
+    return {
+      ...(i === 0 && from <= lo ? {} : { after: [keyValue(from - 1n)] }),
+      ...(i === groups.length - 1 && to >= hi ? {} : { through: [keyValue(to)] }),
+      buckets: { lo: lo.toString(), narrow, levels: [...levels].map(([width, ids]) => ({ width: width.toString(), ids })) },
+    };
+  });
 }
 
 /**
@@ -171,33 +225,6 @@ function nested(w: bigint): bigint {
   let p = 1n;
   while (p * FACTOR <= w) p *= FACTOR;
   return ((w + p - 1n) / p) * p;
-}
-
-/** Differing buckets as key ranges: neighbours joined, the closest merged down to maxRanges, the ends left open. */
-function toRanges(buckets: Array<[bigint, bigint]>, lo: bigint, hi: bigint, maxRanges: number): KeyRange[] {
-  const sorted = [...buckets].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const joined: Array<[bigint, bigint]> = [];
-  for (const [from, to] of sorted) {
-    const last = joined[joined.length - 1];
-    if (last && last[1] + 1n >= from) last[1] = to > last[1] ? to : last[1];
-    else joined.push([from, to]);
-  }
-  let merged = joined;
-  if (joined.length > maxRanges) {
-    // Merge across the smallest gaps: a few equal rows staged again cost less than a chunk each.
-    const gaps = joined.slice(1).map((r, i) => ({ i, gap: r[0] - joined[i][1] }));
-    gaps.sort((a, b) => (a.gap < b.gap ? -1 : a.gap > b.gap ? 1 : a.i - b.i));
-    const close = new Set(gaps.slice(0, joined.length - maxRanges).map((g) => g.i));
-    merged = [];
-    for (const [i, r] of joined.entries()) {
-      if (i > 0 && close.has(i - 1)) merged[merged.length - 1][1] = r[1];
-      else merged.push([r[0], r[1]]);
-    }
-  }
-  return merged.map(([from, to]) => ({
-    ...(from <= lo ? {} : { after: [keyValue(from - 1n)] }),
-    ...(to >= hi ? {} : { through: [keyValue(to)] }),
-  }));
 }
 
 // --- plan --diff ---------------------------------------------------------------
@@ -271,12 +298,14 @@ async function diffRange(plan: TablePlan, source: Session, target: Session, kind
     }
     return 0;
   };
+  const only = (session: Session, key: string) => (range.buckets && session.bucketCondition ? session.bucketCondition(key, range.buckets) : undefined);
+  const both = (a?: string, b?: string) => (a && b ? `(${a}) AND (${b})` : (a ?? b));
   const read = (session: Session, side: 's' | 't') =>
     session.readRows({
       table: side === 's' ? plan.sourceName : plan.targetName,
       columns: side === 's' ? plan.columns : plan.targetColumns,
       orderBy: side === 's' ? plan.orderBy : plan.key,
-      where: side === 's' ? plan.spec.where : undefined,
+      where: side === 's' ? both(plan.spec.where, only(session, plan.orderBy[0])) : only(session, plan.key[0]),
       after: range.after,
       through: range.through,
       batchRows: 5_000,

@@ -8,6 +8,7 @@
 import type { Session } from '../dialects/dialect.js';
 import type { Row, TableName, Value } from '../types.js';
 import type { KeyRange } from './compare.js';
+import { bucketSetTest } from './rowHash.js';
 import type { StagedTable } from './apply.js';
 import type { TablePlan } from './plan.js';
 import { promotable } from './stage.js';
@@ -49,14 +50,17 @@ export async function stageDelta(target: Session, { plan, staging, ranges }: Sta
 async function fillGoneInRanges(target: Session, plan: TablePlan, staging: TableName, gone: TableName, ranges: KeyRange[]): Promise<void> {
   const keyColumns = plan.key.map((k) => plan.targetColumns.find((c) => c.name === k)!);
   const keyOf = (v: Value) => (typeof v === 'bigint' ? v : BigInt(String(v)));
-  for (const { after, through } of ranges) {
+  for (const { after, through, buckets } of ranges) {
+    // Within the bounds, only the range's buckets differ: the target's other keys are the source's too.
+    const where = buckets && target.bucketCondition ? target.bucketCondition(plan.key[0], buckets) : undefined;
+    const inRange = buckets ? bucketSetTest(buckets) : () => true;
     const staged = new Set<bigint>();
-    for await (const batch of target.readRows({ table: staging, columns: keyColumns, orderBy: plan.key, after, through, batchRows: 10_000 })) {
+    for await (const batch of target.readRows({ table: staging, columns: keyColumns, orderBy: plan.key, after, through, where, batchRows: 10_000 })) {
       for (const row of batch) staged.add(keyOf(row[0]));
     }
     const absent: Row[] = [];
-    for await (const batch of target.readRows({ table: plan.targetName, columns: keyColumns, orderBy: plan.key, after, through, batchRows: 10_000 })) {
-      for (const row of batch) if (!staged.has(keyOf(row[0]))) absent.push(row);
+    for await (const batch of target.readRows({ table: plan.targetName, columns: keyColumns, orderBy: plan.key, after, through, where, batchRows: 10_000 })) {
+      for (const row of batch) if (inRange(row[0]) && !staged.has(keyOf(row[0]))) absent.push(row);
     }
     if (absent.length) await target.insertRows(gone, keyColumns, absent);
   }

@@ -12,7 +12,7 @@
  * count); timestamps to the microsecond in UTC; NULL is not ''.
  */
 import { createHash } from 'node:crypto';
-import type { BucketHash, BucketRequest, HashKind, Session } from '../dialects/dialect.js';
+import type { BucketHash, BucketRequest, BucketSet, HashKind, Session } from '../dialects/dialect.js';
 import type { Column, LogicalType, Value } from '../types.js';
 import { canonicalDecimal, canonicalTemporal } from './normalize.js';
 
@@ -175,6 +175,32 @@ export async function bucketHashesInProcess(session: Session, req: BucketRequest
     }
   }
   return [...sums].map(([bucket, s]) => ({ bucket, rows: s.rows, hash: s.hash.toString() }));
+}
+
+/** The integers of a BucketSet, checked to be integers before they go into SQL. */
+export function bucketSetParts(set: BucketSet): { lo: string; levels: Array<{ width: string; ids: string[] }> } {
+  const int = (s: string) => {
+    if (!/^-?\d+$/.test(s)) throw new Error(`not an integer in a bucket set: ${JSON.stringify(s)}`);
+    return s;
+  };
+  return { lo: int(set.lo), levels: set.levels.map((l) => ({ width: int(l.width), ids: l.ids.map(int) })) };
+}
+
+/** Is this key in the set (as the servers' conditions decide it)? */
+export function inBucketSet(set: BucketSet, key: Value): boolean {
+  const k = keyBig(key) - BigInt(set.lo);
+  if (k < 0n) return false;
+  return set.levels.some((l) => l.ids.includes(String(k / BigInt(l.width))));
+}
+
+/** A fast membership test for many keys. */
+export function bucketSetTest(set: BucketSet): (key: Value) => boolean {
+  const lo = BigInt(set.lo);
+  const levels = set.levels.map((l) => ({ width: BigInt(l.width), ids: new Set(l.ids) }));
+  return (key) => {
+    const k = keyBig(key) - lo;
+    return k >= 0n && levels.some((l) => l.ids.has(String(k / l.width)));
+  };
 }
 
 export function bucketHashes(session: Session, req: BucketRequest): Promise<BucketHash[]> {

@@ -429,7 +429,7 @@ class Run {
       id: ++this.taskIds,
       plan: p,
       staging: t.staged!.staging,
-      chunk: { index: chunk.index, after: chunk.after, through: chunk.through },
+      chunk: { index: chunk.index, after: chunk.after, through: chunk.through, ...(chunk.buckets ? { buckets: chunk.buckets } : {}) },
       // Every unfinished chunk of a resumed table may have batches past its checkpoint to drop.
       resume: ctx.resume?.has(p.index) ? chunk : undefined,
       validate: spec.options.validate,
@@ -481,7 +481,7 @@ class Run {
   /** A delta table's key ranges, which alone its apply compares, deletes in (mirror) and verifies. */
   private deltaOf(t: TableState): { ranges?: KeyRange[]; unchangedRows?: number } {
     if (!t.delta) return {};
-    return { ranges: t.chunks.map((c) => ({ after: c.after, through: c.through })), unchangedRows: t.delta.unchangedRows };
+    return { ranges: t.chunks.map((c) => ({ after: c.after, through: c.through, buckets: c.buckets })), unchangedRows: t.delta.unchangedRows };
   }
 
   /** The table's totals over its chunks; the watermark is the largest cursor of any. */

@@ -9,7 +9,7 @@ import type { Session } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Column, Row, TableName, Value } from '../types.js';
 import { BatchSizer, writeBatches } from './batcher.js';
-import { CHUNK_STRIDE, chunkBase, type ChunkPlan } from './chunks.js';
+import { CHUNK_STRIDE, chunkBase, chunkWhere, type ChunkPlan } from './chunks.js';
 import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
 import type { RowValidator } from './validate/index.js';
@@ -215,7 +215,7 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
         table: plan.sourceName,
         columns: plan.columns,
         orderBy: plan.orderBy,
-        where: plan.spec.where,
+        where: chunkWhere(source.session, plan, chunk),
         since,
         after: state.lastKey ?? chunk.after,
         through: chunk.through,
@@ -302,7 +302,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   const batch = base + 1;
   let bytes = 0;
   let sourceFailed = false;
-  const request = { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 };
+  const request = { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: chunkWhere(source.session, plan, chunk), after: chunk.after, through: chunk.through, batchRows: 1 };
   const trailing = finalShape ? undefined : { batch, rowBase: base };
   const format = plan.rawFormat!;
   // A target that reads the source itself (SQLite attaching a SQLite file) is handed the request, not bytes.

@@ -308,9 +308,10 @@ function hashPiece(kind: HashKind, column: Column): string {
 /** BucketRequest (dialect.ts): one scan, grouped by bucket, the hashes summed exactly (SUM of BIGINT UNSIGNED is a DECIMAL). */
 export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promise<BucketHash[]> {
   const key = quoteBacktick(req.orderBy[0]);
-  const { lo, width, within } = req.buckets;
+  const { lo, width, within, narrow } = req.buckets;
   // Keys from lo up: the dividend is never negative, so DIV is a floor.
-  const bucket = (w: bigint) => `((CAST(${key} AS DECIMAL(65,0)) - ${lo.toString()}) DIV ${w.toString()})`;
+  const k = narrow ? `CAST(${key} AS SIGNED)` : `CAST(${key} AS DECIMAL(65,0))`;
+  const bucket = (w: bigint) => `((${k} - ${lo.toString()}) DIV ${w.toString()})`;
   const pieces = req.columns.map((c, i) => {
     const t = hashPiece(req.kinds[i], c);
     return `COALESCE(CONCAT(CHAR_LENGTH(${t}), ':', ${t}), '-')`;

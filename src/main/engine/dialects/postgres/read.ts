@@ -296,10 +296,12 @@ function hashPiece(kind: HashKind, column: Column): string {
 export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promise<BucketHash[]> {
   const table = ctx.quoteTable(req.table);
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
-  const key = `s.${q(req.orderBy[0])}::numeric`;
-  const { lo, width, within } = req.buckets;
-  const num = (n: bigint) => `${n.toString()}::numeric`;
-  const bucket = (w: bigint) => `div(${key} - ${num(lo)}, ${num(w)})`;
+  const { lo, width, within, narrow } = req.buckets;
+  // Keys from lo up: the dividend is never negative, so integer division is a floor.
+  const type = narrow ? 'int8' : 'numeric';
+  const key = `s.${q(req.orderBy[0])}::${type}`;
+  const num = (n: bigint) => `${n.toString()}::${type}`;
+  const bucket = (w: bigint) => (narrow ? `((${key} - ${num(lo)}) / ${num(w)})` : `div(${key} - ${num(lo)}, ${num(w)})`);
   let hash: string;
   if (req.kinds.every((k) => k === 'native')) {
     hash = `hashtextextended(ROW(${req.columns.map((c) => `s.${q(c.name)}`).join(', ')})::text, 0)`;

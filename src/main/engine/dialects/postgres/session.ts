@@ -4,7 +4,8 @@ import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
 import { swapCheck } from './swap.js';
-import type { BucketHash, BucketRequest, Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import { bucketSetParts } from '../../pipeline/rowHash.js';
+import type { BucketHash, BucketRequest, BucketSet, Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
@@ -149,6 +150,14 @@ export class PostgresSession implements Session {
 
   bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
     return bucketHashes(this.ctx, request);
+  }
+
+  bucketCondition(key: string, set: BucketSet): string {
+    const { lo, levels } = bucketSetParts(set);
+    const t = set.narrow ? 'int8' : 'numeric';
+    const k = `${this.quoteIdentifier(key)}::${t}`;
+    const div = (w: string) => (set.narrow ? `((${k} - ${lo}::int8) / ${w}::int8)` : `div(${k} - ${lo}::numeric, ${w}::numeric)`);
+    return `(${levels.map((l) => `${div(l.width)} IN (${l.ids.map((i) => `${i}::${t}`).join(', ')})`).join(' OR ')})`;
   }
 
   createTable(def: TableDef): Promise<void> {
