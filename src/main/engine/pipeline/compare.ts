@@ -37,6 +37,8 @@ export interface CompareResult {
   unchangedRows: number;
   /** Hash queries per side (levels of bisection). */
   levels: number;
+  /** Buckets that differ (what is staged, grouped into `ranges`). */
+  buckets: number;
   /** Set when the comparison stopped early: more than the allowed share of rows differs. */
   tooMuch?: string;
 }
@@ -102,7 +104,7 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
     keySpan(source, source.quoteTable(plan.sourceName), source.quoteIdentifier(keyName), where),
     keySpan(target, target.quoteTable(plan.targetName), target.quoteIdentifier(plan.key[0])),
   ]);
-  const empty: CompareResult = { ranges: [], sourceRows: 0, targetRows: 0, differingSourceRows: 0, differingTargetRows: 0, unchangedRows: 0, levels: 0 };
+  const empty: CompareResult = { ranges: [], sourceRows: 0, targetRows: 0, differingSourceRows: 0, differingTargetRows: 0, unchangedRows: 0, levels: 0, buckets: 0 };
   if (!s && !t) return empty;
   const lo = s && t ? (s[0] < t[0] ? s[0] : t[0]) : (s ?? t)![0];
   const hi = s && t ? (s[1] > t[1] ? s[1] : t[1]) : (s ?? t)![1];
@@ -120,9 +122,15 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   for (let level = 0; ; level++) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
     const req = { buckets: { lo, width, within, narrow }, kinds, batchRows: 10_000 };
+    const t0 = Date.now();
+    const timed = async <T>(p: Promise<T>, side: string) => {
+      const v = await p;
+      if (process.env.DBFERRY_DEBUG_COMPARE) process.stderr.write(`compare level ${level} ${side}: ${Date.now() - t0} ms\n`);
+      return v;
+    };
     const [sh, th] = await Promise.all([
-      bucketHashes(source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }),
-      bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }),
+      timed(bucketHashes(source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }), 'source'),
+      timed(bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }), 'target'),
     ]);
     out.levels++;
     const tMap = new Map(th.map((b) => [b.bucket, b]));
@@ -160,6 +168,7 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
     within = { width, ids: again };
     width = width % FACTOR === 0n ? width / FACTOR : 1n;
   }
+  out.buckets = differing.length;
   out.ranges = toChunks(differing, lo, hi, narrow, maxRanges);
   return out;
 }

@@ -289,11 +289,39 @@ function hashPiece(kind: HashKind, column: Column): string {
 }
 
 /**
+ * Types whose hash function separates what dbferry's apply calls different:
+ * not an unconstrained numeric (1.5 and 1.50 hash alike), floats (0 and -0),
+ * json, character(n), or text in a collation of its own (which may call 'a' and 'A' equal).
+ */
+function hashedByValue(c: Column): boolean {
+  const t = c.type;
+  if (c.collation) return false;
+  switch (t.kind) {
+    case 'integer':
+    case 'boolean':
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'uuid':
+    case 'enum':
+      return true;
+    case 'text':
+      return !t.fixed && /^(text|character varying)/i.test(c.nativeType);
+    case 'binary':
+      return /^bytea/i.test(c.nativeType);
+    case 'decimal':
+      return t.scale !== undefined;
+    default:
+      return false;
+  }
+}
+
+/**
  * BucketRequest (dialect.ts): one scan, grouped by bucket. Every column
  * 'native' (both sides PostgreSQL, the same types): the row's own text
  * hashed by hashtextextended, as fingerprint() does, which costs less than md5.
  */
-export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promise<BucketHash[]> {
+export async function bucketHashes(ctx: ReadContext, req: BucketRequest, serverMajor = 0): Promise<BucketHash[]> {
   const table = ctx.quoteTable(req.table);
   const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
   const { lo, width, within, narrow } = req.buckets;
@@ -303,8 +331,13 @@ export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promis
   const num = (n: bigint) => `${n.toString()}::${type}`;
   const bucket = (w: bigint) => (narrow ? `((${key} - ${num(lo)}) / ${num(w)})` : `div(${key} - ${num(lo)}, ${num(w)})`);
   let hash: string;
-  if (req.kinds.every((k) => k === 'native')) {
-    hash = `hashtextextended(ROW(${req.columns.map((c) => `s.${q(c.name)}`).join(', ')})::text, 0)`;
+  const row = `ROW(${req.columns.map((c) => `s.${q(c.name)}`).join(', ')})`;
+  if (req.kinds.every((k) => k === 'native') && serverMajor >= 14 && req.columns.every(hashedByValue)) {
+    // Every column's hash function tells apart exactly the values the apply does: the row's
+    // values hashed as they are, no text made (half the time of the text's hash).
+    hash = `hash_record_extended(${row}, 0)`;
+  } else if (req.kinds.every((k) => k === 'native')) {
+    hash = `hashtextextended(${row}::text, 0)`;
   } else {
     const pieces = req.columns.map((c, i) => {
       const t = hashPiece(req.kinds[i], c);

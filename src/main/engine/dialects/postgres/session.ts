@@ -149,7 +149,7 @@ export class PostgresSession implements Session {
   }
 
   bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
-    return bucketHashes(this.ctx, request);
+    return bucketHashes(this.ctx, request, Number(/(\d+)/.exec(this.serverVersion)?.[1] ?? 0));
   }
 
   bucketCondition(key: string, set: BucketSet): string {
