@@ -267,7 +267,7 @@ export async function diffTable(plan: TablePlan, source: Session, target: Sessio
     const c = await compareTable(plan, source, target, kinds, { ...opts, maxDifferingShare: 1 });
     ranges = c.ranges;
     diff.unchanged += c.unchangedRows;
-    diff.method = `range hashes (${c.levels} level${c.levels === 1 ? '' : 's'}), then the ${ranges.length} differing key range${ranges.length === 1 ? '' : 's'} row by row`;
+    diff.method = `range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}), then the rows of the ${c.buckets} key bucket${c.buckets === 1 ? '' : 's'} that differ`;
   } else diff.method = `every row compared (${'reason' in eligible ? eligible.reason : ''})`;
   for (const range of ranges) await diffRange(plan, source, target, kinds, range, diff, opts.signal);
   if (plan.mode === 'upsert') {
