@@ -160,7 +160,9 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
     }
     // The rows found to differ so far and those still to split, against the whole table.
     const shareNow = (out.differingSourceRows + againRows) / Math.max(1, out.sourceRows);
-    if (share < 1 && shareNow > share) {
+    // A level of a few big buckets (the estimate was low) says little yet: split them before judging.
+    const judged = !again.length || sMap.size + tMap.size >= 2 * Number(FACTOR);
+    if (share < 1 && judged && shareNow > share) {
       out.tooMuch = `${Math.round(shareNow * 100)}% of the rows lie in key ranges that differ`;
       return out;
     }
