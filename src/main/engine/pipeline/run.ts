@@ -545,8 +545,8 @@ class Run {
 
   private checkInvalidLimit(): void {
     const rejected = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0);
-    if (overInvalidLimit(this.spec.options, rejected, this.readTotal)) {
-      throw new FerryError('data', `${rejected} of ${this.readTotal} rows were refused, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
+    if (overInvalidLimit(this.spec.options, rejected, this.limitBase())) {
+      throw new FerryError('data', `${rejected} of ${this.limitBase()} rows were refused, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
         hint: this.refusedHint('the target was left as it was', this.refusals),
       });
     }
@@ -592,17 +592,26 @@ class Run {
     }
   }
 
+  /**
+   * The rows a percentage of options.maxInvalidRows is of: those read, and those a delta
+   * table's range hashes found unchanged (compared, not read): a run that stages only what
+   * changed is held to the same share of the table as one that stages it all.
+   */
+  private limitBase(): number {
+    return this.readTotal + this.tables.reduce((n, t) => n + (t.delta?.unchangedRows ?? 0), 0);
+  }
+
   /** Rows refused at apply count against options.maxInvalidRows like any other; over it, apply rolls back. */
   private checkApplyRejections(refused: readonly RejectedRow[], looking = false): void {
     const total = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0) + refused.length;
-    if (refused.length > 0 && overInvalidLimit(this.spec.options, total, this.readTotal)) {
+    if (refused.length > 0 && overInvalidLimit(this.spec.options, total, this.limitBase())) {
       const tally = new RefusalTally();
       for (const r of refused) {
         const d = this.applyDeadLetter(r);
         tally.add(d.table, d.key, d.reasons);
       }
       // While still looking for refused rows, the count so far is already too many.
-      throw new FerryError('data', `${looking ? 'at least ' : ''}${total} of ${this.readTotal} rows were refused by the target, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
+      throw new FerryError('data', `${looking ? 'at least ' : ''}${total} of ${this.limitBase()} rows were refused by the target, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
         hint: this.refusedHint('the apply was rolled back and the target left as it was', tally),
       });
     }
