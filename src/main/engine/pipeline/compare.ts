@@ -122,15 +122,9 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   for (let level = 0; ; level++) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
     const req = { buckets: { lo, width, within, narrow }, kinds, batchRows: 10_000 };
-    const t0 = Date.now();
-    const timed = async <T>(p: Promise<T>, side: string) => {
-      const v = await p;
-      if (process.env.DBFERRY_DEBUG_COMPARE) process.stderr.write(`compare level ${level} ${side}: ${Date.now() - t0} ms\n`);
-      return v;
-    };
     const [sh, th] = await Promise.all([
-      timed(bucketHashes(source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }), 'source'),
-      timed(bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }), 'target'),
+      bucketHashes(source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }),
+      bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }),
     ]);
     out.levels++;
     const tMap = new Map(th.map((b) => [b.bucket, b]));

@@ -305,6 +305,33 @@ function hashPiece(kind: HashKind, column: Column): string {
   }
 }
 
+/** The row text of rowHash.ts: each column's kind's text, prefixed with its length, '-' for NULL. */
+function normalizedRowText(req: BucketRequest): string {
+  const pieces = req.columns.map((c, i) => {
+    const t = hashPiece(req.kinds[i], c);
+    return `COALESCE(CONCAT(CHAR_LENGTH(${t}), ':', ${t}), '-')`;
+  });
+  return `CONCAT(${pieces.join(', ')})`;
+}
+
+/**
+ * Both sides MySQL/MariaDB, the same types: the values as the server prints
+ * them, '|' between them, strings and bytes prefixed with their length (a '|'
+ * inside cannot shift a value into the next), and which ones are NULL (which
+ * CONCAT_WS skips): half the time of the normalized text.
+ */
+function nativeRowText(columns: Column[]): string {
+  const prefixed = (c: Column) => ['text', 'binary', 'enum', 'json', 'any', 'uuid'].includes(c.type.kind);
+  const value = (c: Column) => {
+    const x = quoteBacktick(c.name);
+    if (/^\s*bit\b/i.test(c.nativeType)) return `${x} + 0`;
+    if (c.type.kind === 'float' && c.type.bytes === 4) return `CAST(${x} AS DOUBLE)`;
+    return prefixed(c) ? `CONCAT(LENGTH(${x}), ':', ${x})` : x;
+  };
+  const nulls = `CONCAT(${columns.map((c) => `ISNULL(${quoteBacktick(c.name)})`).join(', ')})`;
+  return `CONCAT_WS('|', ${columns.map(value).join(', ')}, ${nulls})`;
+}
+
 /** BucketRequest (dialect.ts): one scan, grouped by bucket, the hashes summed exactly (SUM of BIGINT UNSIGNED is a DECIMAL). */
 export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promise<BucketHash[]> {
   const key = quoteBacktick(req.orderBy[0]);
@@ -312,11 +339,7 @@ export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promis
   // Keys from lo up: the dividend is never negative, so DIV is a floor.
   const k = narrow ? `CAST(${key} AS SIGNED)` : `CAST(${key} AS DECIMAL(65,0))`;
   const bucket = (w: bigint) => `((${k} - ${lo.toString()}) DIV ${w.toString()})`;
-  const pieces = req.columns.map((c, i) => {
-    const t = hashPiece(req.kinds[i], c);
-    return `COALESCE(CONCAT(CHAR_LENGTH(${t}), ':', ${t}), '-')`;
-  });
-  const hash = `CAST(CONV(RIGHT(MD5(CONCAT(${pieces.join(', ')})), 15), 16, 10) AS UNSIGNED)`;
+  const hash = `CAST(CONV(RIGHT(MD5(${req.kinds.every((k) => k === 'native') ? nativeRowText(req.columns) : normalizedRowText(req)}), 15), 16, 10) AS UNSIGNED)`;
   const only = within ? `${bucket(within.width)} IN (${within.ids.map(String).join(', ')})` : undefined;
   const where = only ? (req.where ? `(${req.where}) AND ${only}` : only) : req.where;
   const inner = selectSql(ctx, { ...req, where }, `${bucket(width)} AS b, ${hash} AS h`, false);
