@@ -64,6 +64,15 @@ export function leafRowsFromEnv(): number {
   return Number.isInteger(n) && n >= 1 ? n : DEFAULT_LEAF_ROWS;
 }
 
+/**
+ * A table with rules checks every source row on every run (a rule added
+ * since the last run refuses rows that did not change): under "auto" it is
+ * not compared first, so that it still does.
+ */
+export function rulesCheckEveryRow(plan: Pick<TablePlan, 'spec'>, compare: string): string | undefined {
+  return compare === 'auto' && Object.keys(plan.spec.rules ?? {}).length ? 'its rules check every source row on every run (options.compare "always" compares it all the same)' : undefined;
+}
+
 /** Can this table be compared by range hashes; if not, why. */
 export function compareEligibility(plan: TablePlan, source: Session, target: Session): { kinds: HashKind[] } | { reason: string } {
   if (plan.createTarget) return { reason: 'the target table is new' };

@@ -21,7 +21,7 @@ import { validatorOptionsFor } from './validate/options.js';
 import { keyFold, mergeWarning } from './validate/collation.js';
 import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
 import { describePath, planSwap, type SwapPlan } from './swap.js';
-import { compareEligibility, diffTable } from './compare.js';
+import { compareEligibility, diffTable, rulesCheckEveryRow } from './compare.js';
 
 export interface TablePlan {
   index: number;
@@ -336,7 +336,7 @@ async function planTable(
     mode,
     key,
     createTarget,
-    path: comparePath(spec, { createTarget, mode, swap: route.swap }, route.reasons, () =>
+    path: comparePath(spec, t, { createTarget, mode, swap: route.swap }, route.reasons, () =>
       compareEligibility({ createTarget, key, orderBy, columns, targetColumns, incremental } as TablePlan, source, target),
     ),
     estimate,
@@ -374,10 +374,12 @@ async function planTable(
 }
 
 /** The path, and for upsert and mirror into a table that exists whether it is compared before copying (compare.ts), or why not. */
-function comparePath(spec: JobSpec, plan: Pick<TablePlan, 'createTarget' | 'mode' | 'swap'>, reasons: string[], eligibility: () => { reason: string } | object): string {
+function comparePath(spec: JobSpec, t: TableSpec, plan: Pick<TablePlan, 'createTarget' | 'mode' | 'swap'>, reasons: string[], eligibility: () => { reason: string } | object): string {
   const path = describePath(plan, reasons);
   if (plan.createTarget || (plan.mode !== 'upsert' && plan.mode !== 'mirror')) return path;
   if (spec.options.compare === 'never') return `${path} (options.compare "never": every row is staged)`;
+  const rules = rulesCheckEveryRow({ spec: t }, spec.options.compare);
+  if (rules) return `${path}; every row is staged, not compared first: ${rules}`;
   const e = eligibility();
   if ('reason' in e) return `${path}; every row is staged, not compared first: ${e.reason}`;
   return (

@@ -19,7 +19,7 @@ import { RateLimiter } from './rateLimit.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, expectedChunks, planChunks, type ChunkSizing } from './chunks.js';
 import { createStagingTable, indexStaging, promotable, type ChunkCheckpoint, type DeltaCheckpoint, type StageCheckpoint } from './stage.js';
-import { compareEligibility, compareTable, type KeyRange } from './compare.js';
+import { compareEligibility, compareTable, rulesCheckEveryRow, type KeyRange } from './compare.js';
 import { needsDelta } from './delta.js';
 import { isAfter } from './watermark.js';
 import type { OpenOptions, Session } from '../dialects/dialect.js';
@@ -288,6 +288,7 @@ class Run {
     const p = t.plan;
     const mode = this.spec.options.compare;
     if (mode === 'never' || this.ctx.rowsFor || !(p.mode === 'upsert' || p.mode === 'mirror') || !needsDelta(this.target!.session, p)) return false;
+    if (rulesCheckEveryRow(p, mode)) return false;
     return 'kinds' in compareEligibility(p, this.source.session, this.target!.session);
   }
 
