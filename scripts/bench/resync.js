@@ -77,6 +77,16 @@ function delta(before, after) {
   return d;
 }
 
+/** 1% of the rows, those of the newest keys, updated in the target (the mirror puts them back): a clustered change. */
+async function perturbNewest(ctx, p, target) {
+  const { cfg } = ctx;
+  const from = cfg.rows - Math.floor(cfg.rows / 100);
+  const sql = `UPDATE orders SET qty = qty + 1 WHERE id > ${from}`;
+  if (p.to === 'pg') await pgQuery(cfg, target, sql);
+  else await myQuery(cfg, target, sql);
+  return cfg.rows - from;
+}
+
 /** One row in `step` updated, one deleted, and as many keys the source lacks added: scattered over the table. */
 export async function perturb(ctx, p, target) {
   const { cfg } = ctx;
@@ -94,7 +104,7 @@ export async function perturb(ctx, p, target) {
   return 3 * Math.floor(cfg.rows / step);
 }
 
-function dbferryJob(ctx, p, target, mode, round) {
+function dbferryJob(ctx, p, target, mode, round, options = {}) {
   const file = join(ctx.cfg.work, `resync-${p.id}-${mode}-${round}.json`);
   writeFileSync(
     file,
@@ -103,21 +113,21 @@ function dbferryJob(ctx, p, target, mode, round) {
       source: { url: ctx.url(p.from, ctx.src[p.from]) },
       target: { url: ctx.url(p.to, target) },
       tables: [{ source: 'orders', mode }],
-      options: { verify: 'none' },
+      options: { verify: 'none', ...options },
     }),
   );
   return file;
 }
 
-function dbferryCase(id, label, mode, { change = false } = {}) {
+function dbferryCase(id, label, mode, { change = false, options = {} } = {}) {
   return {
     id,
     label,
     kind: 'dbferry',
     async setup(ctx, p, target) {
-      return { expectedWrites: change ? await perturb(ctx, p, target) : 0 };
+      return { expectedWrites: change === 'newest' ? await perturbNewest(ctx, p, target) : change ? await perturb(ctx, p, target) : 0 };
     },
-    command: (ctx, p, target, round, state) => dbferryCommand(ctx, { job: dbferryJob(ctx, p, target, mode, round), state }),
+    command: (ctx, p, target, round, state) => dbferryCommand(ctx, { job: dbferryJob(ctx, p, target, mode, round, options), state }),
   };
 }
 
@@ -219,6 +229,8 @@ async function timed(ctx, p, c, target, round, state, expected) {
   m.written = delta(before, await rowsWritten(cfg, p.to, target));
   if (times['apply-started'] !== undefined && times['apply-committed'] !== undefined) m.applySeconds = times['apply-committed'] - times['apply-started'];
   if (summary?.tables?.[0]?.applied) m.applied = summary.tables[0].applied;
+  if (summary?.tables?.[0]?.path) m.tablePath = summary.tables[0].path;
+  if (summary) m.rowsStaged = summary.rowsRead;
   const d = fpDiff(expected, await fingerprint(cfg, p.to, target));
   if (d) {
     m.status = 'wrong';
@@ -247,7 +259,11 @@ export async function runResync(ctx, plan, { expected, log }) {
         const cases = [
           dbferryCase('replace-again', 'dbferry replace again, nothing changed', 'replace'),
           dbferryCase('upsert-same', 'dbferry upsert, nothing changed', 'upsert'),
+          dbferryCase('mirror-same', 'dbferry mirror, nothing changed', 'mirror'),
           dbferryCase('mirror-0.1', 'dbferry mirror after 0.1% changed', 'mirror', { change: true }),
+          dbferryCase('mirror-1-newest', 'dbferry mirror after 1% changed, newest keys', 'mirror', { change: 'newest' }),
+          // The same change without comparing first: every row staged (the path before delta sync).
+          dbferryCase('mirror-0.1-full', 'dbferry mirror after 0.1% changed, compare "never"', 'mirror', { change: true, options: { compare: 'never' } }),
           truncateLoad(p, cfg),
           ptTableSync(p, cfg),
         ];
@@ -262,7 +278,7 @@ export async function runResync(ctx, plan, { expected, log }) {
           for (const c of ordered) {
             const m = await timed(ctx, p, c, target, round, state, expected);
             measurements.push(m);
-            const w = m.written ? `, wrote ${m.written.total.toLocaleString('en-US')} rows` : '';
+            const w = (m.written ? `, wrote ${m.written.total.toLocaleString('en-US')} rows` : '') + (m.tablePath?.startsWith('delta') || m.tablePath?.startsWith('full copy') ? `, staged ${m.rowsStaged.toLocaleString('en-US')} (${m.tablePath.split(':')[0]})` : '');
             log(`[resync ${round}/${cfg.rounds}] ${p.label}, ${c.label}: ${m.status === 'failed' ? `FAILED ${m.message}` : `${m.seconds.toFixed(2)} s${m.applySeconds !== undefined ? ` (apply ${m.applySeconds.toFixed(2)} s)` : ''}${w}${m.status === 'wrong' ? `, WRONG: ${m.message}` : ''}`} (load ${m.loadBefore})`);
             if (m.status === 'failed' && c === first) break;
           }
@@ -281,7 +297,9 @@ export async function runResync(ctx, plan, { expected, log }) {
 const GOALS = {
   'replace-again': { ofFirst: 1.2, written: undefined, note: '≤ 1.2× first copy; ≥ 0.9× the truncate reference' },
   'upsert-same': { ofFirst: 0.7, written: 0, note: '≤ 0.7× first copy; 0 rows written' },
+  'mirror-same': { ofFirst: 0.7, written: 0, note: '≤ 0.7× first copy; 0 rows written' },
   'mirror-0.1': { ofFirst: 1.0, written: 'changed', note: '≤ 1.0× first copy; rows written = rows changed' },
+  'mirror-1-newest': { ofFirst: 0.3, written: 'changed', note: '≤ 0.3× first copy; rows written = rows changed' },
 };
 
 function summarizeResync(paths, measurements, skipped) {
@@ -332,7 +350,10 @@ const LABELS = {
   'first-copy': 'dbferry first copy',
   'replace-again': 'dbferry replace again (no change)',
   'upsert-same': 'dbferry upsert (no change)',
+  'mirror-same': 'dbferry mirror (no change)',
   'mirror-0.1': 'dbferry mirror (0.1% changed)',
+  'mirror-1-newest': 'dbferry mirror (1% changed, newest keys)',
+  'mirror-0.1-full': 'dbferry mirror (0.1%, compare "never")',
   'truncate-load': 'reference: TRUNCATE + bulk pipe',
   'pt-table-sync': 'reference: pt-table-sync --execute (0.1%)',
 };

@@ -98,7 +98,8 @@ export const commands = {
   'jobs/delete': z.strictObject({ id }),
   'jobs/duplicate': z.strictObject({ id }),
 
-  'plan/preview': z.strictObject({ spec: jobSpecField }),
+  /** diff: also compare the rows (plan --diff): what a run would insert, update, delete; nothing is written. */
+  'plan/preview': z.strictObject({ spec: jobSpecField, diff: z.boolean().optional() }),
 
   'runs/start': z.strictObject({ spec: jobSpecField, jobId: id.optional() }),
   'runs/cancel': z.strictObject({ runId: id }),

@@ -26,6 +26,8 @@ export interface TableSummary {
   bytes?: number;
   /** Key-range chunks the table was copied in. */
   chunks?: number;
+  /** The path the table took (fresh copy, swap, in place, delta) and why, once the run knows. */
+  path?: string;
   /** Time spent staging the table, and verifying it. */
   stageMs?: number;
   verifyMs?: number;
@@ -73,6 +75,8 @@ export type RunEvent =
   | { type: 'table-started'; runId: string; table: string; target: string; estimate?: number; chunks?: number }
   | ({ type: 'progress'; runId: string; table: string } & TableProgress)
   | { type: 'table-staged'; runId: string; table: string; rowsRead: number; rowsWritten: number; durationMs: number; bytes?: number }
+  /** Compared before copying (options.compare): the path the table takes, and what the range hashes found. */
+  | { type: 'compared'; runId: string; table: string; path: string; delta: boolean; ranges?: number; sourceRows?: number; rowsToStage?: number; unchanged?: number; durationMs: number }
   | { type: 'apply-started'; runId: string; tables: string[] }
   | { type: 'table-applied'; runId: string; table: string; inserted: number; updated: number; deleted: number; unchanged?: number }
   | { type: 'apply-committed'; runId: string; durationMs: number }
@@ -137,6 +141,25 @@ export interface PlannedTable {
   partitions?: string;
   /** The table's indexes, keys, defaults and generated key, and what becomes of each (options.schema "full"). */
   schema?: PlannedSchemaItem[];
+  /** `dbferry plan --diff`: what a run would do to the table's rows now. */
+  diff?: PlannedDiff;
+}
+
+/** What a run would insert, update, delete and leave as it is, found by comparing both sides without writing. */
+export interface PlannedDiff {
+  inserted: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  /** Upsert: target rows whose key the source lacks, which it leaves as they are. */
+  kept?: number;
+  /** A few keys of each; for an update, the columns that differ. */
+  examples: { inserted: string[]; updated: Array<{ key: string; columns: string[] }>; deleted: string[] };
+  /** How it was found: range hashes and then the differing ranges row by row, or every row (and why). */
+  method: string;
+  note?: string;
+  /** The comparison failed: why (the plan itself stands). */
+  error?: string;
 }
 
 export interface PlannedSchemaItem {

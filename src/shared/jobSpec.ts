@@ -143,6 +143,12 @@ export const optionsSchema = z.strictObject({
     })
     .prefault({}),
   verify: z.enum(['none', 'count', 'checksum']).default('checksum'),
+  /**
+   * Compare before copying (upsert and mirror into a table that exists, with a one-column integer key):
+   * both servers hash key ranges first and only the ranges that differ are staged. "auto" falls back to
+   * the full copy when more than half of the rows differ; "always" never does; "never" copies every row.
+   */
+  compare: z.enum(['auto', 'always', 'never']).default('auto'),
   /** Check rows against the target's types and the rules before writing (off: the database alone decides). */
   validate: z.boolean().default(true),
 });

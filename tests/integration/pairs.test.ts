@@ -255,7 +255,10 @@ for (const source of ENGINES) {
         ]);
         const second = await run(dir, spec);
         expect(second.code, explain(second)).toBe(0);
-        expect(second.summary).toMatchObject({ status: 'succeeded', rowsRead: nastyRows + KEYED_ROWS, rowsDeadLettered: 0 });
+        expect(second.summary).toMatchObject({ status: 'succeeded', rowsDeadLettered: 0 });
+        // Compared before copying (options.compare), where range hashes can: only the key ranges that differ are read.
+        expect(second.summary.rowsRead).toBeGreaterThanOrEqual(1 + 25);
+        expect(second.summary.rowsRead).toBeLessThanOrEqual(nastyRows + KEYED_ROWS);
         expect(applied(second)).toMatchObject({ [NASTY]: { inserted: 1, deleted: 0 }, [KEYED]: { inserted: 25, deleted: 0 } });
         await expectSame(src, target, NASTY, nastyChecks(source), { rows: nastyRows });
         await expectSame(src, target, KEYED, keyedChecks, { rows: KEYED_ROWS });

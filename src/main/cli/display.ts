@@ -55,6 +55,9 @@ export class ProgressDisplay {
         if (!this.tty) this.print(`  ${e.table}: staged ${n(e.rowsWritten)} rows in ${(e.durationMs / 1000).toFixed(1)} s`);
         break;
       }
+      case 'compared':
+        this.print(`  ${e.table}: ${e.path}`);
+        break;
       case 'apply-started':
         this.print(`  applying ${e.tables.length} table${e.tables.length === 1 ? '' : 's'} in one transaction…`);
         break;
@@ -169,6 +172,7 @@ export function formatSummary(s: RunSummary): string {
         `${t.applied && !t.created ? ` (${n(t.applied.inserted)} inserted, ${n(t.applied.updated)} updated, ${n(t.applied.deleted)} deleted${t.mode === 'upsert' || t.mode === 'mirror' ? `, ${n(t.applied.unchanged)} unchanged` : ''})` : ''}` +
         `${t.verified ? `, ${t.verified === 'mismatch' ? 'VERIFY MISMATCH' : t.verified === 'skipped' ? 'not verified' : `verified (${t.verified})`}` : ''}`,
     );
+    if (t.path) lines.push(`    path: ${t.path}`);
   }
   if (s.error) lines.push(s.status !== 'failed' ? s.error : s.errorKind === 'verify' ? `${s.error[0].toUpperCase()}${s.error.slice(1)}` : `${s.errorKind === 'spec' ? '' : 'The target was left as it was before the run. '}Reason: ${s.error}`);
   return lines.join('\n') + '\n';

@@ -13,7 +13,8 @@ const USAGE = `usage: dbferry <command> [options]
 
   run JOB.json [--json] [--state DIR]   run a job; progress on stderr
       [--queue redis://… [--detach]]    … or put it on a queue for workers and follow it
-  plan JOB.json [--json]                preflight: what would change, every problem at once
+  plan JOB.json [--json] [--diff]       preflight: what would change, every problem at once
+                                        (--diff: and the rows a run would insert, update, delete)
   resume RUN_ID [--job JOB.json]        continue an interrupted or cancelled run
   verify JOB.json [--json]              compare source and target now
   runs [--json] [--limit N]             history of runs
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
         run: { type: 'string' },
         out: { type: 'string' },
         all: { type: 'boolean', default: false },
+        diff: { type: 'boolean', default: false },
         queue: { type: 'string' },
         detach: { type: 'boolean', default: false },
         concurrency: { type: 'string' },

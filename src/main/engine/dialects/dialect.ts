@@ -109,6 +109,57 @@ export interface Fingerprint {
   hash: string;
 }
 
+/**
+ * How a column's value is printed before a row is hashed for comparing key
+ * ranges across engines (../pipeline/rowHash.ts): the same text for the same
+ * value as the target would store it, whichever engine holds it.
+ *   int     decimal digits
+ *   dec     a decimal without trailing fractional zeros (the target keeps a fixed scale: 1.50 = 1.5)
+ *   decx    a decimal as printed (the target keeps the scale it is given: 1.50 ≠ 1.5)
+ *   bool    '1' or '0'
+ *   text    the characters; textfixed: without trailing spaces (CHAR(n))
+ *   uuid    lower case;  bytes  lower-case hex
+ *   date    YYYY-MM-DD;  time  HH:MM:SS[.f] and ts  YYYY-MM-DD HH:MM:SS[.f], UTC, no trailing fractional zeros
+ *   native  the engine's own text of the value (both sides one engine, one type)
+ */
+export type HashKind = 'int' | 'dec' | 'decx' | 'bool' | 'text' | 'textfixed' | 'uuid' | 'bytes' | 'date' | 'time' | 'ts' | 'native';
+
+/**
+ * Rows grouped into buckets of a one-column integer key, floor((key - lo) / width),
+ * each bucket's row count and the exact sum of a 60-bit hash (the last 15 hex
+ * digits of the md5) of each row's text: each column's piece is its kind's
+ * text prefixed with its length in characters and ':', or '-' for NULL.
+ */
+export interface BucketRequest extends ReadRequest {
+  kinds: HashKind[];
+  buckets: {
+    lo: bigint;
+    width: bigint;
+    /** Every key and key - lo fits a signed 64-bit integer: bucket arithmetic in BIGINT, not in decimals (3× faster). */
+    narrow?: boolean;
+    /** Only rows whose floor((key - lo) / within.width) is one of `ids` (the buckets of the level above that differ). */
+    within?: { width: bigint; ids: bigint[] };
+  };
+}
+
+/**
+ * Buckets of a one-column integer key (BucketRequest's arithmetic), as plain
+ * data (decimal strings: it is kept in checkpoints): a key is in the set when
+ * floor((key - lo) / width) is among a level's ids, for some level.
+ */
+export interface BucketSet {
+  lo: string;
+  narrow: boolean;
+  levels: Array<{ width: string; ids: string[] }>;
+}
+
+export interface BucketHash {
+  bucket: bigint;
+  rows: number;
+  /** The sum as decimal digits. */
+  hash: string;
+}
+
 export interface ColumnDef {
   name: string;
   nativeType: string;
@@ -288,6 +339,14 @@ export interface Session {
    * column types hold the same rows when theirs match (verify.ts).
    */
   fingerprint?(request: ReadRequest): Promise<Fingerprint>;
+
+  /**
+   * The request's rows hashed per bucket by the server (BucketRequest); absent:
+   * rowHash.ts reads the rows and hashes them in process (SQLite, local).
+   */
+  bucketHashes?(request: BucketRequest): Promise<BucketHash[]>;
+  /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
+  bucketCondition?(key: string, set: BucketSet): string;
 
   // -- write -----------------------------------------------------------------
   createTable(def: TableDef): Promise<void>;

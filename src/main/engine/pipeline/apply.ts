@@ -25,6 +25,7 @@ import { killPoint } from '../testHooks.js';
 import { ApplyTracker, type ApplyStepProgress } from './applyProgress.js';
 import { ApplyWatcher } from './applyWatch.js';
 import { deltaTableName, goneTableName, needsDelta, stageDelta } from './delta.js';
+import type { KeyRange } from './compare.js';
 
 export interface AppliedCounts {
   inserted: number;
@@ -47,6 +48,10 @@ export interface StagedTable {
   gone?: TableName;
   /** A unique index on the key built on the staging table before the apply (PostgreSQL), which promotion makes the primary key. */
   keyIndex?: string;
+  /** Compared before copying: the key ranges that differ, all that was staged; a mirror deletes only within them. */
+  ranges?: KeyRange[];
+  /** Source rows outside `ranges`, found unchanged by their range hashes. */
+  unchangedRows?: number;
 }
 
 

@@ -9,7 +9,7 @@
  * rows say which chunk and batch they came in, and resuming a chunk deletes
  * only its own batches past its checkpoint.
  */
-import type { Session } from '../dialects/dialect.js';
+import type { BucketSet, Session } from '../dialects/dialect.js';
 import type { Column, Row, Value } from '../types.js';
 import type { TablePlan } from './plan.js';
 
@@ -25,6 +25,14 @@ export interface ChunkPlan {
   after?: Row;
   /** Inclusive upper bound on the key (none: to the last row). */
   through?: Row;
+  /** A delta run (compare.ts): only the rows of these key buckets within the bounds. */
+  buckets?: BucketSet;
+}
+
+/** The source's filter for a chunk: the job's "where", and the chunk's buckets. */
+export function chunkWhere(session: Session, plan: TablePlan, chunk: ChunkPlan): string | undefined {
+  const parts = [plan.spec.where, chunk.buckets && session.bucketCondition ? session.bucketCondition(plan.orderBy[0], chunk.buckets) : undefined].filter((p): p is string => !!p);
+  return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : parts.map((p) => `(${p})`).join(' AND ');
 }
 
 export function chunkBase(index: number): number {

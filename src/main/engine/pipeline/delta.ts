@@ -6,7 +6,9 @@
  * an unchanged row costs one comparison, no write and no backup.
  */
 import type { Session } from '../dialects/dialect.js';
-import type { TableName } from '../types.js';
+import type { Row, TableName, Value } from '../types.js';
+import type { KeyRange } from './compare.js';
+import { bucketSetTest } from './rowHash.js';
 import type { StagedTable } from './apply.js';
 import type { TablePlan } from './plan.js';
 import { promotable } from './stage.js';
@@ -25,13 +27,41 @@ export function goneTableName(staging: TableName): TableName {
 }
 
 /** The delta table, and for a mirror the gone keys' table: the tables it created. */
-export async function stageDelta(target: Session, { plan, staging }: StagedTable): Promise<{ delta: TableName; gone?: TableName }> {
+export async function stageDelta(target: Session, { plan, staging, ranges }: StagedTable): Promise<{ delta: TableName; gone?: TableName }> {
   const delta = deltaTableName(staging);
   await target.dropTable(delta);
   for (const sql of target.applySql.copyDiffering(plan.targetName, staging, delta, plan.targetColumns, plan.key)) await target.execute(sql);
   if (plan.mode !== 'mirror') return { delta };
   const gone = goneTableName(staging);
   await target.dropTable(gone);
-  for (const sql of target.applySql.copyAbsentKeys(plan.targetName, staging, gone, plan.key)) await target.execute(sql);
+  const [create, ...fill] = target.applySql.copyAbsentKeys(plan.targetName, staging, gone, plan.key);
+  await target.execute(create);
+  if (!ranges) for (const sql of fill) await target.execute(sql);
+  else await fillGoneInRanges(target, plan, staging, gone, ranges);
   return { delta, gone };
+}
+
+/**
+ * A delta run staged only the key ranges that differ: the target keys the
+ * source lacks are looked for there alone (outside them the range hashes
+ * matched, so both sides hold the same keys). Each range's target keys and
+ * staged keys, read in key order and merged.
+ */
+async function fillGoneInRanges(target: Session, plan: TablePlan, staging: TableName, gone: TableName, ranges: KeyRange[]): Promise<void> {
+  const keyColumns = plan.key.map((k) => plan.targetColumns.find((c) => c.name === k)!);
+  const keyOf = (v: Value) => (typeof v === 'bigint' ? v : BigInt(String(v)));
+  for (const { after, through, buckets } of ranges) {
+    // Within the bounds, only the range's buckets differ: the target's other keys are the source's too.
+    const where = buckets && target.bucketCondition ? target.bucketCondition(plan.key[0], buckets) : undefined;
+    const inRange = buckets ? bucketSetTest(buckets) : () => true;
+    const staged = new Set<bigint>();
+    for await (const batch of target.readRows({ table: staging, columns: keyColumns, orderBy: plan.key, after, through, where, batchRows: 10_000 })) {
+      for (const row of batch) staged.add(keyOf(row[0]));
+    }
+    const absent: Row[] = [];
+    for await (const batch of target.readRows({ table: plan.targetName, columns: keyColumns, orderBy: plan.key, after, through, where, batchRows: 10_000 })) {
+      for (const row of batch) if (inRange(row[0]) && !staged.has(keyOf(row[0]))) absent.push(row);
+    }
+    if (absent.length) await target.insertRows(gone, keyColumns, absent);
+  }
 }

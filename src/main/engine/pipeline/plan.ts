@@ -21,6 +21,7 @@ import { validatorOptionsFor } from './validate/options.js';
 import { keyFold, mergeWarning } from './validate/collation.js';
 import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
 import { describePath, planSwap, type SwapPlan } from './swap.js';
+import { compareEligibility, diffTable, rulesCheckEveryRow } from './compare.js';
 
 export interface TablePlan {
   index: number;
@@ -94,8 +95,11 @@ export interface PlanReport {
   accessProblems: string[];
 }
 
-/** Open both sides, plan, close. Connection failures come back as problems. */
-export async function planJob(spec: JobSpec, opts: { baseDir: string }): Promise<PlanReport> {
+/**
+ * Open both sides, plan, close. Connection failures come back as problems.
+ * `diff`: also compare every table's rows (compare.ts), writing nothing.
+ */
+export async function planJob(spec: JobSpec, opts: { baseDir: string; diff?: boolean }): Promise<PlanReport> {
   const sessions: Session[] = [];
   try {
     const source = await openEndpoint(spec.source.url, { baseDir: opts.baseDir, role: 'source', schema: spec.source.schema, ssh: spec.source.ssh });
@@ -103,6 +107,15 @@ export async function planJob(spec: JobSpec, opts: { baseDir: string }): Promise
     const target = await openEndpoint(spec.target.url, { baseDir: opts.baseDir, role: 'target', schema: spec.target.schema, ssh: spec.target.ssh });
     sessions.push(target);
     const plan = await buildPlan(spec, source, target);
+    if (opts.diff && plan.problems.length === 0) {
+      for (const t of plan.tables) {
+        try {
+          t.planned.diff = await diffTable(t, source, target);
+        } catch (err) {
+          t.planned.diff = { inserted: 0, updated: 0, deleted: 0, unchanged: 0, examples: { inserted: [], updated: [], deleted: [] }, method: '', error: errorMessage(err) };
+        }
+      }
+    }
     return {
       ok: plan.problems.length === 0 && plan.accessProblems.length === 0,
       tables: plan.tables.map((t) => t.planned),
@@ -364,7 +377,9 @@ async function planTable(
     mode,
     key,
     createTarget,
-    path: describePath({ createTarget, mode, swap: route.swap }, route.reasons),
+    path: comparePath(spec, t, { createTarget, mode, swap: route.swap }, route.reasons, () =>
+      compareEligibility({ createTarget, key, orderBy, columns, targetColumns, incremental } as TablePlan, source, target),
+    ),
     estimate,
     ...(incremental ? { incremental: { cursor: incremental.cursor, since: incremental.since === undefined ? undefined : encodeWatermark(incremental.since) } } : {}),
     bytes: sourceInfo.byteEstimate,
@@ -398,6 +413,22 @@ async function planTable(
     },
     problems,
   };
+}
+
+/** The path, and for upsert and mirror into a table that exists whether it is compared before copying (compare.ts), or why not. */
+function comparePath(spec: JobSpec, t: TableSpec, plan: Pick<TablePlan, 'createTarget' | 'mode' | 'swap'>, reasons: string[], eligibility: () => { reason: string } | object): string {
+  const path = describePath(plan, reasons);
+  if (plan.createTarget || (plan.mode !== 'upsert' && plan.mode !== 'mirror')) return path;
+  if (spec.options.compare === 'never') return `${path} (options.compare "never": every row is staged)`;
+  const rules = rulesCheckEveryRow({ spec: t }, spec.options.compare);
+  if (rules) return `${path}; every row is staged, not compared first: ${rules}`;
+  const e = eligibility();
+  if ('reason' in e) return `${path}; every row is staged, not compared first: ${e.reason}`;
+  return (
+    'delta: both servers hash key ranges first, and only the ranges that differ are staged; ' +
+    `${plan.mode === 'mirror' ? 'keys the source lacks are deleted within them; ' : ''}only rows that differ are written` +
+    (spec.options.compare === 'auto' ? ' (the full copy when more than half of the rows differ)' : '')
+  );
 }
 
 /**

@@ -22,7 +22,9 @@ import { Progress } from './progress.js';
 import { RateLimiter } from './rateLimit.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, expectedChunks, planChunks, type ChunkSizing } from './chunks.js';
-import { createStagingTable, indexStaging, keyAtStaging, promotable, type ChunkCheckpoint, type StageCheckpoint } from './stage.js';
+import { createStagingTable, indexStaging, keyAtStaging, promotable, type ChunkCheckpoint, type DeltaCheckpoint, type StageCheckpoint } from './stage.js';
+import { compareEligibility, compareTable, rulesCheckEveryRow, type KeyRange } from './compare.js';
+import { needsDelta } from './delta.js';
 import { isAfter } from './watermark.js';
 import type { OpenOptions, Session } from '../dialects/dialect.js';
 import type { Lane } from '../workers/lane.js';
@@ -96,6 +98,10 @@ interface TableState {
   /** Resolves once the staging table exists and the chunk list is recorded. */
   started?: Promise<void>;
   chunksLeft: number;
+  /** Compared before copying (compare.ts): its chunks are the key ranges that differ. */
+  delta?: DeltaCheckpoint;
+  /** Its chunks wait for the comparison (planned after it, if it falls back). */
+  comparing?: boolean;
 }
 
 export function runJob(spec: JobSpec, ctx: RunContext): Promise<RunSummary> {
@@ -190,6 +196,7 @@ class Run {
         await this.forgetStaging();
       } else {
         ctx.discardPendingDeadLetters?.();
+        await this.compareAll(sizing);
         await this.stageAll();
         this.checkInvalidLimit();
         this.abortIfCancelled();
@@ -267,12 +274,67 @@ class Run {
   private async planChunks(sizing: ChunkSizing): Promise<void> {
     for (const t of this.tables) {
       const resumed = this.ctx.resume?.get(t.plan.index);
-      if (resumed) t.chunks = resumed.chunks ?? [{ index: 0, ...resumed.checkpoint, done: resumed.done }];
-      else {
+      if (resumed) {
+        t.chunks = resumed.chunks ?? [{ index: 0, ...resumed.checkpoint, done: resumed.done }];
+        t.delta = resumed.checkpoint.delta;
+        if (t.delta) t.summary.path = t.delta.path;
+      } else if (this.compares(t)) {
+        // Its chunks are the key ranges the comparison finds (after the snapshot begins).
+        t.comparing = true;
+        t.chunks = [];
+      } else {
         const plans = this.ctx.rowsFor ? [{ index: 0 }] : await planChunks(t.plan, this.source.session, sizing, this.signal);
         t.chunks = plans.map((c) => ({ ...c, batch: chunkBase(c.index), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0, done: false }));
       }
       t.chunksLeft = resumed?.done ? 0 : t.chunks.filter((c) => !c.done).length;
+    }
+  }
+
+  /** Will this table be compared before copying (options.compare, compare.ts)? */
+  private compares(t: TableState): boolean {
+    const p = t.plan;
+    const mode = this.spec.options.compare;
+    if (mode === 'never' || this.ctx.rowsFor || !(p.mode === 'upsert' || p.mode === 'mirror') || !needsDelta(this.target!.session, p)) return false;
+    if (rulesCheckEveryRow(p, mode)) return false;
+    return 'kinds' in compareEligibility(p, this.source.session, this.target!.session);
+  }
+
+  /**
+   * Compare before copying: both servers hash the table's key ranges, in the
+   * run's snapshot; the ranges that differ become its chunks. More than half of
+   * the rows differing ("auto"): the full copy, planned now.
+   */
+  private async compareAll(sizing: ChunkSizing): Promise<void> {
+    for (const t of this.tables) {
+      if (!t.comparing) continue;
+      t.comparing = false;
+      const p = t.plan;
+      const eligible = compareEligibility(p, this.source.session, this.target!.session);
+      const started = Date.now();
+      let fallback: string | undefined;
+      if ('kinds' in eligible) {
+        const auto = this.spec.options.compare === 'auto';
+        const c = await withRetries(this.retry, () => compareTable(p, this.source.session, this.target!.session, eligible.kinds, { maxDifferingShare: auto ? 0.5 : 1, signal: this.signal }));
+        const seconds = ((Date.now() - started) / 1000).toFixed(2);
+        if (c.tooMuch) fallback = `${c.tooMuch} (range hashes, ${seconds} s)`;
+        else {
+          const n = (x: number) => x.toLocaleString('en-US');
+          const path =
+            `delta: range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ` +
+            `${n(c.differingSourceRows)} of ${n(c.sourceRows)} source rows staged, ${n(c.unchangedRows)} left as they are`;
+          t.delta = { unchangedRows: c.unchangedRows, sourceRows: c.sourceRows, targetRows: c.targetRows, path };
+          t.summary.path = path;
+          t.chunks = c.ranges.map((r: KeyRange, index) => ({ index, ...r, batch: chunkBase(index), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0, done: false }));
+          t.chunksLeft = t.chunks.length;
+          this.ctx.emit({ type: 'compared', runId: this.ctx.runId, table: p.sourceLabel, path, delta: true, ranges: c.ranges.length, sourceRows: c.sourceRows, rowsToStage: c.differingSourceRows, unchanged: c.unchangedRows, durationMs: Date.now() - started });
+          continue;
+        }
+      } else fallback = eligible.reason;
+      t.summary.path = `full copy (every row staged, then only rows that differ written): ${fallback}`;
+      this.ctx.emit({ type: 'compared', runId: this.ctx.runId, table: p.sourceLabel, path: t.summary.path, delta: false, durationMs: Date.now() - started });
+      const plans = await planChunks(p, this.source.session, sizing, this.signal);
+      t.chunks = plans.map((c) => ({ ...c, batch: chunkBase(c.index), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0, done: false }));
+      t.chunksLeft = t.chunks.length;
     }
   }
 
@@ -292,7 +354,7 @@ class Run {
     this.marks.stage = Date.now();
     const abort = new AbortController();
     const signal = AbortSignal.any([this.signal, abort.signal]);
-    const queue: { t: TableState; chunk: ChunkCheckpoint }[] = [];
+    const queue: { t: TableState; chunk: ChunkCheckpoint | undefined }[] = [];
     for (const t of this.tables) {
       if (this.ctx.resume?.get(t.plan.index)?.done) this.skipStaged(t);
       else for (const chunk of t.chunks) if (!chunk.done) queue.push({ t, chunk });
@@ -306,7 +368,7 @@ class Run {
         const { t, chunk } = queue[next++];
         try {
           await this.startTable(t);
-          if (!chunk.done) await this.copyChunk(t, chunk, lane, signal);
+          if (chunk && !chunk.done) await this.copyChunk(t, chunk, lane, signal);
           if (t.chunksLeft === 0 && t.summary.phase === 'staging') await this.finishTable(t);
         } catch (err) {
           failure ??= err;
@@ -388,7 +450,7 @@ class Run {
   private skipStaged(t: TableState): void {
     const c = this.ctx.resume!.get(t.plan.index)!.checkpoint;
     this.count(t, c);
-    t.staged = { plan: t.plan, staging: this.stagingName(t.plan), rows: c.rowsWritten, cursorMax: c.cursorMax };
+    t.staged = { plan: t.plan, staging: this.stagingName(t.plan), rows: c.rowsWritten, cursorMax: c.cursorMax, ...this.deltaOf(t) };
     this.staged.push(t.staged);
     this.setPhase(t, 'staged');
     this.ctx.emit({ type: 'table-staged', runId: this.ctx.runId, table: t.plan.sourceLabel, rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, durationMs: 0 });
@@ -401,7 +463,7 @@ class Run {
       const p = t.plan;
       const staging = this.stagingName(p);
       const resumed = ctx.resume?.get(p.index);
-      t.staged = { plan: p, staging, rows: 0 };
+      t.staged = { plan: p, staging, rows: 0, ...this.deltaOf(t) };
       this.staged.push(t.staged);
       t.startedAt = Date.now();
       t.progress = new Progress();
@@ -429,7 +491,7 @@ class Run {
       id: ++this.taskIds,
       plan: p,
       staging: t.staged!.staging,
-      chunk: { index: chunk.index, after: chunk.after, through: chunk.through },
+      chunk: { index: chunk.index, after: chunk.after, through: chunk.through, ...(chunk.buckets ? { buckets: chunk.buckets } : {}) },
       // Every unfinished chunk of a resumed table may have batches past its checkpoint to drop.
       resume: ctx.resume?.has(p.index) ? chunk : undefined,
       validate: spec.options.validate,
@@ -478,6 +540,12 @@ class Run {
     ctx.emit({ type: 'table-staged', runId: ctx.runId, table: p.sourceLabel, rowsRead: c.rowsRead, rowsWritten: c.rowsWritten, durationMs: Date.now() - t.startedAt, bytes: c.bytes });
   }
 
+  /** A delta table's key ranges, which alone its apply compares, deletes in (mirror) and verifies. */
+  private deltaOf(t: TableState): { ranges?: KeyRange[]; unchangedRows?: number } {
+    if (!t.delta) return {};
+    return { ranges: t.chunks.map((c) => ({ after: c.after, through: c.through, buckets: c.buckets })), unchangedRows: t.delta.unchangedRows };
+  }
+
   /** The table's totals over its chunks; the watermark is the largest cursor of any. */
   private totals(t: TableState): StageCheckpoint {
     const out: StageCheckpoint = { batch: 0, rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0 };
@@ -502,7 +570,7 @@ class Run {
   }
 
   private recordTable(t: TableState, done: boolean): void {
-    this.ctx.checkpoint?.(t.plan.index, { staging: t.staged!.staging.name, checkpoint: this.totals(t), done, chunks: t.chunks });
+    this.ctx.checkpoint?.(t.plan.index, { staging: t.staged!.staging.name, checkpoint: { ...this.totals(t), ...(t.delta ? { delta: t.delta } : {}) }, done, chunks: t.chunks });
   }
 
   private count(t: TableState, c: StageCheckpoint): void {
@@ -539,8 +607,8 @@ class Run {
 
   private checkInvalidLimit(): void {
     const rejected = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0);
-    if (overInvalidLimit(this.spec.options, rejected, this.readTotal)) {
-      throw new FerryError('data', `${rejected} of ${this.readTotal} rows were refused, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
+    if (overInvalidLimit(this.spec.options, rejected, this.limitBase())) {
+      throw new FerryError('data', `${rejected} of ${this.limitBase()} rows were refused, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
         hint: this.refusedHint('the target was left as it was', this.refusals),
       });
     }
@@ -572,9 +640,10 @@ class Run {
       },
       onApplied: (s, counts) => {
         const t = this.tables.find((x) => x.plan === s.plan)!;
-        t.summary.applied = counts;
+        // Rows in key ranges whose hashes matched were never staged: unchanged as well.
+        t.summary.applied = t.delta ? { ...counts, unchanged: counts.unchanged + t.delta.unchangedRows } : counts;
         this.setPhase(t, 'applied');
-        ctx.emit({ type: 'table-applied', runId: ctx.runId, table: s.plan.sourceLabel, ...counts });
+        ctx.emit({ type: 'table-applied', runId: ctx.runId, table: s.plan.sourceLabel, ...t.summary.applied });
       },
     });
     this.applied = true;
@@ -602,17 +671,26 @@ class Run {
     return ms > 0 ? (rows / ms) * 1000 : 0;
   }
 
+  /**
+   * The rows a percentage of options.maxInvalidRows is of: those read, and those a delta
+   * table's range hashes found unchanged (compared, not read): a run that stages only what
+   * changed is held to the same share of the table as one that stages it all.
+   */
+  private limitBase(): number {
+    return this.readTotal + this.tables.reduce((n, t) => n + (t.delta?.unchangedRows ?? 0), 0);
+  }
+
   /** Rows refused at apply count against options.maxInvalidRows like any other; over it, apply rolls back. */
   private checkApplyRejections(refused: readonly RejectedRow[], looking = false): void {
     const total = this.tables.reduce((n, t) => n + t.summary.rowsDeadLettered, 0) + refused.length;
-    if (refused.length > 0 && overInvalidLimit(this.spec.options, total, this.readTotal)) {
+    if (refused.length > 0 && overInvalidLimit(this.spec.options, total, this.limitBase())) {
       const tally = new RefusalTally();
       for (const r of refused) {
         const d = this.applyDeadLetter(r);
         tally.add(d.table, d.key, d.reasons);
       }
       // While still looking for refused rows, the count so far is already too many.
-      throw new FerryError('data', `${looking ? 'at least ' : ''}${total} of ${this.readTotal} rows were refused by the target, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
+      throw new FerryError('data', `${looking ? 'at least ' : ''}${total} of ${this.limitBase()} rows were refused by the target, more than options.maxInvalidRows (${describeLimit(this.spec.options)})`, {
         hint: this.refusedHint('the apply was rolled back and the target left as it was', tally),
       });
     }
@@ -694,6 +772,7 @@ class Run {
             deadLettered: t.summary.rowsDeadLettered,
             deadKeys: [...t.deadKeys],
             since: t.plan.incremental?.since === undefined ? undefined : { column: t.plan.incremental.cursor, value: t.plan.incremental.since, rowsRead: t.summary.rowsRead },
+            ...(t.delta ? { delta: { ranges: this.deltaOf(t).ranges!, unchangedRows: t.delta.unchangedRows } } : {}),
           },
           this.signal,
           onProgress,

@@ -9,7 +9,7 @@ import type { ColumnDef, Session } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Column, Row, TableName, Value } from '../types.js';
 import { BatchSizer, writeBatches } from './batcher.js';
-import { CHUNK_STRIDE, chunkBase, type ChunkPlan } from './chunks.js';
+import { CHUNK_STRIDE, chunkBase, chunkWhere, type ChunkPlan } from './chunks.js';
 import type { Endpoint } from './endpoint.js';
 import type { TablePlan } from './plan.js';
 import type { RowValidator } from './validate/index.js';
@@ -32,6 +32,17 @@ export interface StageCheckpoint {
   cursorMax?: Value;
   /** Bytes read (approximately: text and binary by length, other values by width). */
   bytes?: number;
+  /** A delta table (compare.ts): its chunks are the key ranges that differ; the rest of its rows were found unchanged. */
+  delta?: DeltaCheckpoint;
+}
+
+export interface DeltaCheckpoint {
+  /** Source rows in key ranges whose hashes matched the target's. */
+  unchangedRows: number;
+  sourceRows: number;
+  targetRows: number;
+  /** What the plan and summary say of the path taken. */
+  path: string;
 }
 
 /** A chunk's progress: its bounds (fixed when it was planned) and how far it got. */
@@ -227,7 +238,7 @@ export async function stageChunk(plan: TablePlan, source: Endpoint, target: Endp
         table: plan.sourceName,
         columns: plan.columns,
         orderBy: plan.orderBy,
-        where: plan.spec.where,
+        where: chunkWhere(source.session, plan, chunk),
         since,
         after: state.lastKey ?? chunk.after,
         through: chunk.through,
@@ -314,7 +325,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   const batch = base + 1;
   let bytes = 0;
   let sourceFailed = false;
-  const request = { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: plan.spec.where, after: chunk.after, through: chunk.through, batchRows: 1 };
+  const request = { table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: chunkWhere(source.session, plan, chunk), after: chunk.after, through: chunk.through, batchRows: 1 };
   const trailing = finalShape ? undefined : { batch, rowBase: base };
   const format = plan.rawFormat!;
   // A target that reads the source itself (SQLite attaching a SQLite file) is handed the request, not bytes.

@@ -42,6 +42,7 @@ export function verifyOn(task: VerifyTask, source: Session, target: Session, sig
     deadLettered: task.deadLettered,
     deadKeys: new Set(task.deadKeys),
     since: task.since,
+    delta: task.delta,
   });
 }
 

@@ -6,6 +6,7 @@
 import type { OpenOptions } from '../dialects/dialect.js';
 import type { ErrorKind } from '../errors.js';
 import type { ChunkPlan } from '../pipeline/chunks.js';
+import type { KeyRange } from '../pipeline/compare.js';
 import type { TablePlan } from '../pipeline/plan.js';
 import type { ChunkCheckpoint } from '../pipeline/stage.js';
 import type { VerifyResult } from '../pipeline/verify.js';
@@ -48,6 +49,8 @@ export interface VerifyTask {
   /** deadKey()s of rows this run dead-lettered: missing from the target on purpose. */
   deadKeys: string[];
   since?: { column: string; value: Value; rowsRead: number };
+  /** A delta table: only its differing key ranges were staged and need comparing; the rest matched by range hashes. */
+  delta?: { ranges: KeyRange[]; unchangedRows: number };
 }
 
 export interface WireError {

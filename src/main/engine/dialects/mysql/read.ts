@@ -7,7 +7,7 @@ import mysql from 'mysql2';
 import type { Connection as CoreConnection } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import type { Column, Row, TableName, Value } from '../../types.js';
-import type { ReadRequest, RowCounters } from '../dialect.js';
+import type { BucketHash, BucketRequest, HashKind, ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { quoteBacktick } from '../base.js';
 import { decoderFor, toParam } from './values.js';
@@ -184,8 +184,8 @@ async function* bufferfuls(ctx: ReadContext, query: Parameters<CoreConnection['q
   }
 }
 
-/** The request's SELECT, of its columns or of `list`. */
-function selectSql(ctx: ReadContext, r: ReadRequest, list = r.columns.map((c) => selectExpression(c)).join(', ')): string {
+/** The request's SELECT, of its columns or of `list`; `ordered` false: without ORDER BY (the key bounds all the same). */
+function selectSql(ctx: ReadContext, r: ReadRequest, list = r.columns.map((c) => selectExpression(c)).join(', '), ordered = true): string {
   const keyColumns = r.orderBy.map((name) => r.columns.find((c) => c.name === name));
   const conditions: string[] = [];
   if (r.where) conditions.push(`(${r.where})`);
@@ -194,7 +194,7 @@ function selectSql(ctx: ReadContext, r: ReadRequest, list = r.columns.map((c) =>
   if (r.since) conditions.push(keysetCondition([r.since.column], [r.columns.find((c) => c.name === r.since!.column)], [r.since.value], '>'));
   let sql = `SELECT ${list} FROM ${ctx.quoteTable(r.table)}`;
   if (conditions.length) sql += ` WHERE ${conditions.join(' AND ')}`;
-  if (r.orderBy.length) sql += ` ORDER BY ${r.orderBy.map((k, i) => keyExpression(k, keyColumns[i])).join(', ')}`;
+  if (r.orderBy.length && ordered) sql += ` ORDER BY ${r.orderBy.map((k, i) => keyExpression(k, keyColumns[i])).join(', ')}`;
   return sql + limitClause(r);
 }
 
@@ -276,6 +276,90 @@ export async function countRows(ctx: ReadContext, table: TableName, where?: stri
       rowsAsArray: true,
     });
     return Number((result as unknown[][])[0][0]);
+  } catch (err) {
+    throw ctx.fail(err);
+  }
+}
+
+/** Without trailing fractional zeros (and a bare point): "1.50" → "1.5", "10" stays. */
+function stripFraction(t: string): string {
+  return `IF(LOCATE('.', ${t}) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM ${t})), ${t})`;
+}
+
+/** A column's text for its hash kind (../../pipeline/rowHash.ts), in utf8mb4; NULL for NULL. */
+function hashPiece(kind: HashKind, column: Column): string {
+  const x = quoteBacktick(column.name);
+  const chars = `CONVERT(${x} USING utf8mb4)`;
+  if (column.type.kind === 'boolean' || (kind === 'int' && /^\s*bit\b/i.test(column.nativeType))) return `CASE WHEN ${x} IS NULL THEN NULL WHEN ${x} <> 0 THEN '1' ELSE '0' END`;
+  switch (kind) {
+    case 'int':
+    case 'decx':
+      return `CAST(${x} AS CHAR CHARACTER SET utf8mb4)`;
+    case 'dec':
+      return stripFraction(`CAST(${x} AS CHAR CHARACTER SET utf8mb4)`);
+    case 'text':
+      return chars;
+    case 'textfixed':
+      return `TRIM(TRAILING ' ' FROM ${chars})`;
+    case 'uuid':
+      return `LOWER(CAST(${x} AS CHAR CHARACTER SET utf8mb4))`;
+    case 'bytes':
+      return `LOWER(HEX(${x}))`;
+    case 'date':
+      return `CONVERT(DATE_FORMAT(${x}, '%Y-%m-%d') USING utf8mb4)`;
+    case 'time':
+    case 'ts':
+      // TIMESTAMP prints in the session's time zone, UTC (connect.ts).
+      return stripFraction(`CAST(${x} AS CHAR CHARACTER SET utf8mb4)`);
+    default:
+      if (column.type.kind === 'binary') return `CONCAT('x', LOWER(HEX(${x})))`;
+      if (column.type.kind === 'float' && column.type.bytes === 4) return `CAST(CAST(${x} AS DOUBLE) AS CHAR CHARACTER SET utf8mb4)`;
+      return `CAST(${x} AS CHAR CHARACTER SET utf8mb4)`;
+  }
+}
+
+/** The row text of rowHash.ts: each column's kind's text, prefixed with its length, '-' for NULL. */
+function normalizedRowText(req: BucketRequest): string {
+  const pieces = req.columns.map((c, i) => {
+    const t = hashPiece(req.kinds[i], c);
+    return `COALESCE(CONCAT(CHAR_LENGTH(${t}), ':', ${t}), '-')`;
+  });
+  return `CONCAT(${pieces.join(', ')})`;
+}
+
+/**
+ * Both sides MySQL/MariaDB, the same types: the values as the server prints
+ * them, '|' between them, strings and bytes prefixed with their length (a '|'
+ * inside cannot shift a value into the next), and which ones are NULL (which
+ * CONCAT_WS skips): half the time of the normalized text.
+ */
+function nativeRowText(columns: Column[]): string {
+  const prefixed = (c: Column) => ['text', 'binary', 'enum', 'json', 'any', 'uuid'].includes(c.type.kind);
+  const value = (c: Column) => {
+    const x = quoteBacktick(c.name);
+    if (/^\s*bit\b/i.test(c.nativeType)) return `${x} + 0`;
+    if (c.type.kind === 'float' && c.type.bytes === 4) return `CAST(${x} AS DOUBLE)`;
+    return prefixed(c) ? `CONCAT(LENGTH(${x}), ':', ${x})` : x;
+  };
+  const nulls = `CONCAT(${columns.map((c) => `ISNULL(${quoteBacktick(c.name)})`).join(', ')})`;
+  return `CONCAT_WS('|', ${columns.map(value).join(', ')}, ${nulls})`;
+}
+
+/** BucketRequest (dialect.ts): one scan, grouped by bucket, the hashes summed exactly (SUM of BIGINT UNSIGNED is a DECIMAL). */
+export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promise<BucketHash[]> {
+  const key = quoteBacktick(req.orderBy[0]);
+  const { lo, width, within, narrow } = req.buckets;
+  // Keys from lo up: the dividend is never negative, so DIV is a floor.
+  const k = narrow ? `CAST(${key} AS SIGNED)` : `CAST(${key} AS DECIMAL(65,0))`;
+  const bucket = (w: bigint) => `((${k} - ${lo.toString()}) DIV ${w.toString()})`;
+  const hash = `CAST(CONV(RIGHT(MD5(${req.kinds.every((k) => k === 'native') ? nativeRowText(req.columns) : normalizedRowText(req)}), 15), 16, 10) AS UNSIGNED)`;
+  const only = within ? `${bucket(within.width)} IN (${within.ids.map(String).join(', ')})` : undefined;
+  const where = only ? (req.where ? `(${req.where}) AND ${only}` : only) : req.where;
+  const inner = selectSql(ctx, { ...req, where }, `${bucket(width)} AS b, ${hash} AS h`, false);
+  const sql = `SELECT CAST(b AS CHAR), COUNT(*), CAST(SUM(h) AS CHAR) FROM (${inner}) AS r GROUP BY b`;
+  try {
+    const [result] = await ctx.conn.query({ sql, rowsAsArray: true });
+    return (result as unknown[][]).map((r) => ({ bucket: BigInt(String(r[0])), rows: Number(r[1]), hash: String(r[2]) }));
   } catch (err) {
     throw ctx.fail(err);
   }

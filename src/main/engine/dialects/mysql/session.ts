@@ -6,7 +6,8 @@ import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { ServerConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { quoteBacktick, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import { bucketSetParts } from '../../pipeline/rowHash.js';
+import type { ApplySql, BucketHash, BucketRequest, BucketSet, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { MysqlApplySql } from './apply.js';
 import { swapCheck } from './swap.js';
 import type { Link, ServerFacts } from './connect.js';
@@ -100,6 +101,16 @@ export class MysqlSession implements Session {
 
   longestText(table: TableName, column: Column, where?: string): Promise<number | null> {
     return read.longestText(this, table, column.name, where);
+  }
+
+  bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
+    return read.bucketHashes(this, request);
+  }
+
+  bucketCondition(key: string, set: BucketSet): string {
+    const { lo, levels } = bucketSetParts(set);
+    const k = set.narrow ? `CAST(${this.quoteIdentifier(key)} AS SIGNED)` : `CAST(${this.quoteIdentifier(key)} AS DECIMAL(65,0))`;
+    return `(${levels.map((l) => `((${k} - ${lo}) DIV ${l.width}) IN (${l.ids.join(', ')})`).join(' OR ')})`;
   }
 
   createTable(def: TableDef): Promise<void> {

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { FerryError } from '../../errors.js';
 import type { Column, Row, TableName, Value } from '../../types.js';
-import type { Fingerprint, ReadRequest, RowCounters } from '../dialect.js';
+import type { BucketHash, BucketRequest, Fingerprint, HashKind, ReadRequest, RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { quoteAnsi as q } from '../base.js';
 import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.js';
@@ -274,5 +274,102 @@ export async function countRows(ctx: ReadContext, table: TableName, where?: stri
     return Number(r.rows[0].n);
   } catch (err) {
     throw ctx.fail(err, `counting rows of ${ctx.quoteTable(table)}`);
+  }
+}
+
+/** A column's text for its hash kind (rowHash.ts), NULL for NULL. */
+function hashPiece(kind: HashKind, column: Column): string {
+  const x = `s.${q(column.name)}`;
+  if (column.type.kind === 'boolean') return `CASE WHEN ${x} THEN '1' WHEN NOT ${x} THEN '0' END`;
+  switch (kind) {
+    case 'dec':
+      return `trim_scale(${x}::numeric)::text`;
+    case 'textfixed':
+      return `rtrim(${x}::text, ' ')`;
+    case 'uuid':
+      return `lower(${x}::text)`;
+    case 'bytes':
+      return `encode(${x}, 'hex')`;
+    case 'date':
+      return `to_char(${x}, 'YYYY-MM-DD')`;
+    case 'ts':
+      // timestamp prints without trailing fractional zeros (ISO DateStyle, connect.ts); timestamptz in UTC, without its zone.
+      return column.type.kind === 'timestamp' && column.type.withTimeZone ? `(${x} AT TIME ZONE 'UTC')::text` : `${x}::text`;
+    case 'native':
+      return column.type.kind === 'binary' ? `'x' || encode(${x}, 'hex')` : `${x}::text`;
+    default:
+      return `${x}::text`;
+  }
+}
+
+/**
+ * Types whose hash function separates what dbferry's apply calls different:
+ * not an unconstrained numeric (1.5 and 1.50 hash alike), floats (0 and -0),
+ * json, character(n), or text in a collation of its own (which may call 'a' and 'A' equal).
+ */
+function hashedByValue(c: Column): boolean {
+  const t = c.type;
+  if (c.collation) return false;
+  switch (t.kind) {
+    case 'integer':
+    case 'boolean':
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'uuid':
+    case 'enum':
+      return true;
+    case 'text':
+      return !t.fixed && /^(text|character varying)/i.test(c.nativeType);
+    case 'binary':
+      return /^bytea/i.test(c.nativeType);
+    case 'decimal':
+      return t.scale !== undefined;
+    default:
+      return false;
+  }
+}
+
+/**
+ * BucketRequest (dialect.ts): one scan, grouped by bucket. Every column
+ * 'native' (both sides PostgreSQL, the same types): the row's own text
+ * hashed by hashtextextended, as fingerprint() does, which costs less than md5.
+ */
+export async function bucketHashes(ctx: ReadContext, req: BucketRequest, serverMajor = 0): Promise<BucketHash[]> {
+  const table = ctx.quoteTable(req.table);
+  const select = selectSql(table, { ...req, orderBy: [] }, req.orderBy);
+  const { lo, width, within, narrow } = req.buckets;
+  // Keys from lo up: the dividend is never negative, so integer division is a floor.
+  const type = narrow ? 'int8' : 'numeric';
+  const key = `s.${q(req.orderBy[0])}::${type}`;
+  const num = (n: bigint) => `${n.toString()}::${type}`;
+  const bucket = (w: bigint) => (narrow ? `((${key} - ${num(lo)}) / ${num(w)})` : `div(${key} - ${num(lo)}, ${num(w)})`);
+  let hash: string;
+  const row = `ROW(${req.columns.map((c) => `s.${q(c.name)}`).join(', ')})`;
+  if (req.kinds.every((k) => k === 'native') && serverMajor >= 14 && req.columns.every(hashedByValue)) {
+    // Every column's hash function tells apart exactly the values the apply does: the row's
+    // values hashed as they are, no text made (half the time of the text's hash).
+    hash = `hash_record_extended(${row}, 0)`;
+  } else if (req.kinds.every((k) => k === 'native')) {
+    hash = `hashtextextended(${row}::text, 0)`;
+  } else {
+    const pieces = req.columns.map((c, i) => {
+      const t = hashPiece(req.kinds[i], c);
+      return `coalesce(length(${t})::text || ':' || ${t}, '-')`;
+    });
+    hash = `('x' || right(md5(${pieces.join(' || ')}), 15))::bit(60)::int8`;
+  }
+  const filter = within ? ` WHERE ${bucket(within.width)} IN (${within.ids.map(num).join(', ')})` : '';
+  const sql = `SELECT b::text AS b, count(*)::text AS n, sum(h)::text AS h FROM (SELECT ${bucket(width)} AS b, ${hash} AS h FROM (${select}) AS s${filter}) AS r GROUP BY b`;
+  const what = `hashing rows of ${table}`;
+  const savepoint = ctx.inTransaction();
+  if (savepoint) await run(ctx, 'SAVEPOINT dbferry_read', what);
+  try {
+    const r = await ctx.client.query<{ b: string; n: string; h: string }>(sql);
+    if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
+    return r.rows.map((row) => ({ bucket: BigInt(row.b), rows: Number(row.n), hash: row.h }));
+  } catch (err) {
+    if (savepoint) await rollbackTo(ctx);
+    throw ctx.fail(err, what);
   }
 }

@@ -4,12 +4,13 @@ import type { TableName, Value } from '../../types.js';
 import { quoteAnsi } from '../base.js';
 import { StandardApplySql } from '../base.js';
 import { swapCheck } from './swap.js';
-import type { Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import { bucketSetParts } from '../../pipeline/rowHash.js';
+import type { BucketHash, BucketRequest, BucketSet, Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
-import { RAW_FORMATS, RAW_READS, countRows, fingerprint, keyQuantiles, longestText, readRaw, readRows, type ReadContext } from './read.js';
+import { RAW_FORMATS, RAW_READS, bucketHashes, countRows, fingerprint, keyQuantiles, longestText, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
 import { logicalFromNative, mapType, rawCompatible } from './types.js';
 import { TSV, tsvCarries, tsvPair } from '../tsv.js';
@@ -156,6 +157,18 @@ export class PostgresSession implements Session {
 
   fingerprint(request: ReadRequest): Promise<Fingerprint> {
     return fingerprint(this.ctx, request);
+  }
+
+  bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
+    return bucketHashes(this.ctx, request, Number(/(\d+)/.exec(this.serverVersion)?.[1] ?? 0));
+  }
+
+  bucketCondition(key: string, set: BucketSet): string {
+    const { lo, levels } = bucketSetParts(set);
+    const t = set.narrow ? 'int8' : 'numeric';
+    const k = `${this.quoteIdentifier(key)}::${t}`;
+    const div = (w: string) => (set.narrow ? `((${k} - ${lo}::int8) / ${w}::int8)` : `div(${k} - ${lo}::numeric, ${w}::numeric)`);
+    return `(${levels.map((l) => `${div(l.width)} IN (${l.ids.map((i) => `${i}::${t}`).join(', ')})`).join(' OR ')})`;
   }
 
   createTable(def: TableDef): Promise<void> {

@@ -3,7 +3,8 @@ import type Database from 'better-sqlite3';
 import type { SqliteConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { StandardApplySql, quoteAnsi, tableQuoter } from '../base.js';
-import type { ApplySql, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import { bucketSetParts } from '../../pipeline/rowHash.js';
+import type { ApplySql, BucketSet, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
@@ -224,6 +225,12 @@ export class SqliteSession implements Session {
     this.ensureRefuse();
     if (!this.checksBeside()) return readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing);
     return checkedBeside(readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing, false), this.checkBeside(request));
+  }
+
+  bucketCondition(key: string, set: BucketSet): string {
+    const { lo, levels } = bucketSetParts(set);
+    // Integer division of integers truncates: a floor, keys being from lo up.
+    return `(${levels.map((l) => `((${this.quoteIdentifier(key)} - ${lo}) / ${l.width}) IN (${l.ids.join(', ')})`).join(' OR ')})`;
   }
 
   async countRows(table: TableName, where?: string): Promise<number> {

@@ -1,9 +1,59 @@
-import type { PlannedTable } from '../../../../shared/events';
+import type { PlannedDiff, PlannedTable } from '../../../../shared/events';
 import { useApp } from '../../app/store';
 import { fmtBytes, fmtInt } from '../../components/format';
 import { IconArrow } from '../../components/icons';
 import { SchemaPlan } from './SchemaPlan';
 import { useJobs } from './store';
+
+/** What a run would do to the table's rows (plan --diff), with a few keys of each. */
+function DiffPanel({ d, table }: { d: PlannedDiff; table: string }) {
+  if (d.error) {
+    return (
+      <div className="banner banner-err" role="group" aria-label={`Rows for ${table}`}>
+        Could not compare the rows: {d.error}
+      </div>
+    );
+  }
+  const list = (keys: string[], total: number) => `${keys.join('; ')}${total > keys.length ? '; …' : ''}`;
+  return (
+    <div className="plan-diff" role="group" aria-label={`Rows for ${table}`}>
+      <p>
+        <strong>Rows a run would change now:</strong> <span className="chip chip-info">{fmtInt(d.inserted)} to insert</span>{' '}
+        <span className="chip chip-warn">{fmtInt(d.updated)} to update</span> <span className="chip chip-err">{fmtInt(d.deleted)} to delete</span>{' '}
+        <span className="chip chip-ok">{fmtInt(d.unchanged)} unchanged</span>
+        {d.kept ? <span className="chip">{fmtInt(d.kept)} kept (not in the source)</span> : null}
+      </p>
+      <table className="table table-compact">
+        <tbody>
+          {d.examples.inserted.length ? (
+            <tr>
+              <th scope="row">Insert</th>
+              <td className="mono">key {list(d.examples.inserted, d.inserted)}</td>
+            </tr>
+          ) : null}
+          {d.examples.updated.length ? (
+            <tr>
+              <th scope="row">Update</th>
+              <td className="mono">
+                {d.examples.updated.map((u) => `key ${u.key} (${u.columns.join(', ')})`).join('; ')}
+                {d.updated > d.examples.updated.length ? '; …' : ''}
+              </td>
+            </tr>
+          ) : null}
+          {d.examples.deleted.length ? (
+            <tr>
+              <th scope="row">Delete</th>
+              <td className="mono">key {list(d.examples.deleted, d.deleted)}</td>
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+      <p className="muted">
+        Found by {d.method}.{d.note ? ` ${d.note}.` : ''} Nothing was written.
+      </p>
+    </div>
+  );
+}
 
 function TablePlan({ t }: { t: PlannedTable }) {
   const lossy = t.columns.filter((c) => c.lossy);
@@ -81,6 +131,7 @@ function TablePlan({ t }: { t: PlannedTable }) {
           ))}
         </tbody>
       </table>
+      {t.diff ? <DiffPanel d={t.diff} table={t.source} /> : null}
       {t.schema ? <SchemaPlan items={t.schema} table={t.source} /> : null}
       {t.ddl ? (
         <details>
@@ -120,6 +171,9 @@ export function PlanPreview() {
         <div className="head-actions">
           <button type="button" className="btn" onClick={() => void preview()} disabled={planning}>
             Re-plan
+          </button>
+          <button type="button" className="btn" onClick={() => void preview({ diff: true })} disabled={planning} title="Compare the rows of both sides: what a run would insert, update and delete (nothing is written)">
+            Compare rows
           </button>
           <button type="button" className="btn btn-primary btn-lg" onClick={() => void runNow()} disabled={!plan?.ok || planning}>
             Run now

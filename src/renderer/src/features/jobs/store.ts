@@ -41,7 +41,8 @@ interface JobsState {
 
   plan?: PlanDto;
   planning: boolean;
-  preview(): Promise<void>;
+  /** diff: compare the rows too (what a run would insert, update, delete). */
+  preview(opts?: { diff?: boolean }): Promise<void>;
   run(): Promise<string | undefined>;
 }
 
@@ -168,10 +169,10 @@ export const useJobs = create<JobsState>((set, get) => ({
   },
 
   planning: false,
-  async preview() {
+  async preview(opts) {
     set({ planning: true, plan: undefined });
     try {
-      const plan = await api.invoke('plan/preview', { spec: toSpec(get().draft) });
+      const plan = await api.invoke('plan/preview', { spec: toSpec(get().draft), ...(opts?.diff ? { diff: true } : {}) });
       set({ plan });
     } catch (err) {
       set({ plan: { ok: false, tables: [], warnings: [], problems: [messageOf(err)] } });

@@ -16,6 +16,8 @@ export function describeEvent(e: RunEvent): string {
       return `${e.phase}: ${fmtInt(e.rowsRead)} read, ${fmtInt(e.rowsWritten)} written${e.estimate ? ` of ~${fmtInt(e.estimate)}` : ''}, ${fmtInt(e.rowsPerSecond)} rows/s`;
     case 'table-staged':
       return `Staged ${fmtInt(e.rowsWritten)} of ${fmtInt(e.rowsRead)} rows read in ${fmtDuration(e.durationMs)}`;
+    case 'compared':
+      return `Compared before copying: ${e.path}`;
     case 'apply-started':
       return `Applying ${e.tables.length} table${e.tables.length === 1 ? '' : 's'} in one transaction`;
     case 'table-applied':

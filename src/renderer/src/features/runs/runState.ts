@@ -15,6 +15,8 @@ export interface TableView extends TableProgress {
   updated?: number;
   deleted?: number;
   unchanged?: number;
+  /** The path the table takes (fresh copy, swap, in place, delta) and why, once the run compared it. */
+  path?: string;
   rowsDeadLettered?: number;
   verify?: { method: string; ok: boolean; sourceRows: number; targetRows: number; mismatches: string[] };
 }
@@ -108,6 +110,8 @@ export function reduceRun(v: RunView, e: RunEvent, at: number): RunView {
     }
     case 'table-applied':
       return { ...base, tables: upsertTable(base, e.table, { phase: 'applied', inserted: e.inserted, updated: e.updated, deleted: e.deleted, unchanged: e.unchanged }) };
+    case 'compared':
+      return { ...base, tables: upsertTable(base, e.table, { path: e.path }) };
     case 'apply-committed':
     case 'schema-started':
       return base;
