@@ -1,10 +1,11 @@
 /** What a "run finished" desktop notification says, in the desktop app and in the browser alike. */
 import type { RunSummary } from './events.js';
+import { changesText, targetChanges } from './targetChanges.js';
 
-export function runFinishedText(summary: Pick<RunSummary, 'status' | 'rowsWritten' | 'rowsDeadLettered' | 'error'>): { title: string; body: string } {
+export function runFinishedText(summary: Pick<RunSummary, 'status' | 'rowsWritten' | 'rowsDeadLettered' | 'error'> & { tables?: RunSummary['tables'] }): { title: string; body: string } {
   const body =
     summary.status === 'succeeded'
-      ? `${summary.rowsWritten.toLocaleString()} rows written and verified`
+      ? `Verified: ${changesText(targetChanges(summary))}`
       : summary.status === 'dead-lettered'
         ? `${summary.rowsDeadLettered.toLocaleString()} rows in the dead-letter queue`
         : (summary.error ?? summary.status);

@@ -52,6 +52,10 @@ describe('SQLite → SQLite with the CLI', () => {
     // No staging table is left behind; the apply transaction recorded the run in the target.
     expect(sqliteAll(join(dir, 'demo-copy.db'), "SELECT name FROM sqlite_master WHERE substr(name, 1, 13) = '_dbferry_stg_'")).toEqual([]);
     expect(sqliteAll(join(dir, 'demo-copy.db'), 'SELECT count(*) AS n FROM _dbferry_applied_runs')).toEqual([{ n: 1 }]);
+    // Again, nothing changed: the headline says no row was written, not the rows it staged to compare.
+    const again = await dbferry(['run', join(dir, 'demo.json'), '--state', state]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^done: [\d,]+ rows read, 0 written, 8,672 unchanged, 0 dead-lettered/);
   });
 
   it('emits JSON events, first run-started and last the summary, and records the run', async () => {

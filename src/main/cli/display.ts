@@ -2,6 +2,7 @@
  * What a person sees on a terminal: a bar per table with rows and rows/s,
  * redrawn in place on a TTY, one line per step otherwise.
  */
+import { changesText, targetChanges } from '../../shared/targetChanges.js';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
 
 const fmt = new Intl.NumberFormat('en-US');
@@ -156,7 +157,7 @@ export function formatSummary(s: RunSummary): string {
     interrupted: 'interrupted',
   }[s.status];
   const lines = [
-    `${head}: ${n(s.rowsRead)} rows read, ${s.rowsStaged !== undefined ? `${n(s.rowsStaged)} staged but not applied, ` : ''}${n(s.rowsWritten)} written, ${n(s.rowsDeadLettered)} dead-lettered in ${(s.durationMs / 1000).toFixed(2)} s (run ${s.runId})`,
+    `${head}: ${n(s.rowsRead)} rows read, ${s.rowsStaged !== undefined ? `${n(s.rowsStaged)} staged but not applied, ` : ''}${s.rowsStaged !== undefined ? `${n(s.rowsWritten)} written` : changesText(targetChanges(s), n)}, ${n(s.rowsDeadLettered)} dead-lettered in ${(s.durationMs / 1000).toFixed(2)} s (run ${s.runId})`,
   ];
   const m = s.metrics;
   if (m && m.rowsPerSecond > 0) {

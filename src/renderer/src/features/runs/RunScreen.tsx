@@ -6,6 +6,7 @@ import type { RunMetrics } from '../../../../shared/events';
 import { fmtBytes, fmtDuration, fmtInt, fmtRate, fmtTime, shortId } from '../../components/format';
 import { IconArrow } from '../../components/icons';
 import { JobLog } from './JobLog';
+import { changesText, targetChanges } from '../../../../shared/targetChanges';
 import { ThroughputChart } from './ThroughputChart';
 import { type RunView, type TableView, etaMs, runFraction, tableFraction } from './runState';
 import { useRuns } from './store';
@@ -28,14 +29,14 @@ function Outcome({ view, applied }: { view: RunView; applied: boolean }) {
     case 'succeeded':
       return (
         <div className="banner banner-ok" role="status">
-          <strong>Succeeded.</strong> {s.tables.length} table{s.tables.length === 1 ? '' : 's'}, {fmtInt(s.rowsWritten)} rows written
+          <strong>Succeeded.</strong> {s.tables.length} table{s.tables.length === 1 ? '' : 's'}, rows {changesText(targetChanges(s), fmtInt)}
           {verified ? `, verified by ${verified}` : ''}, in {fmtDuration(s.durationMs)}.
         </div>
       );
     case 'dead-lettered':
       return (
         <div className="banner banner-warn" role="status">
-          <strong>Done, with dead letters.</strong> {fmtInt(s.rowsWritten)} rows written; {fmtInt(s.rowsDeadLettered)} rows set aside in the dead-letter queue with the reason.
+          <strong>Done, with dead letters.</strong> Rows {changesText(targetChanges(s), fmtInt)}; {fmtInt(s.rowsDeadLettered)} rows set aside in the dead-letter queue with the reason.
         </div>
       );
     case 'cancelled':
