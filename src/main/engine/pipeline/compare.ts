@@ -9,6 +9,7 @@
  * them. `dbferry plan --diff` reads the differing ranges' rows from both sides
  * and says what a run would insert, update and delete.
  */
+import { RowCursor } from './verify.js';
 import type { PlannedDiff } from '../../../shared/events.js';
 import type { BucketSet, Session } from '../dialects/dialect.js';
 import type { Row, Value } from '../types.js';
@@ -323,9 +324,9 @@ async function diffRange(plan: TablePlan, source: Session, target: Session, kind
       after: range.after,
       through: range.through,
       batchRows: 5_000,
-    })[Symbol.asyncIterator]();
-  const src = new Rows(read(source, 's'));
-  const tgt = new Rows(read(target, 't'));
+    });
+  const src = new RowCursor(read(source, 's'));
+  const tgt = new RowCursor(read(target, 't'));
   try {
     for (;;) {
       if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
@@ -354,31 +355,5 @@ async function diffRange(plan: TablePlan, source: Session, target: Session, kind
   } finally {
     await src.close();
     await tgt.close();
-  }
-}
-
-class Rows {
-  private batch: Row[] = [];
-  private pos = 0;
-  private done = false;
-  constructor(private readonly it: AsyncIterator<Row[]>) {}
-  async peek(): Promise<Row | undefined> {
-    while (this.pos >= this.batch.length) {
-      if (this.done) return undefined;
-      const next = await this.it.next();
-      if (next.done) {
-        this.done = true;
-        return undefined;
-      }
-      this.batch = next.value;
-      this.pos = 0;
-    }
-    return this.batch[this.pos];
-  }
-  take(): void {
-    this.pos++;
-  }
-  async close(): Promise<void> {
-    await this.it.return?.();
   }
 }

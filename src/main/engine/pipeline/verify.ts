@@ -203,7 +203,8 @@ async function checksumDelta(plan: TablePlan, source: Session, target: Session, 
   return { method: 'checksum', ok: mismatches.length === 0, sourceRows, targetRows, mismatches: mismatches.slice(0, MAX_REPORTED) };
 }
 
-class Cursor {
+/** Rows of a read in order, a batch at a time: peek at the next, take it. */
+export class RowCursor {
   private iterator: AsyncIterator<Row[]>;
   private batch: Row[] = [];
   private pos = 0;
@@ -269,8 +270,8 @@ async function checksumTable(
   const batchBytes = opts.batchBytes === undefined ? undefined : Math.max(1, Math.floor(opts.batchBytes / 2));
   const { after, through } = opts;
   const both = (a?: string, b?: string) => (a && b ? `(${a}) AND (${b})` : (a ?? b));
-  const src = new Cursor(source.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: both(plan.spec.where, opts.sourceWhere), since: opts.since, after, through, batchRows, batchBytes }));
-  const tgt = new Cursor(target.readRows({ table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key, where: opts.targetWhere, after, through, batchRows, batchBytes }));
+  const src = new RowCursor(source.readRows({ table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where: both(plan.spec.where, opts.sourceWhere), since: opts.since, after, through, batchRows, batchBytes }));
+  const tgt = new RowCursor(target.readRows({ table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key, where: opts.targetWhere, after, through, batchRows, batchBytes }));
   // Only keys are normalized for every row; other values only when they are not identical as read.
   const keyOf = (row: Row) => keyIdx.map((i) => normalizers[i](row[i] as Value));
   // One integer key read as a number on both sides (the usual table) is compared as it is: no key is normalized
