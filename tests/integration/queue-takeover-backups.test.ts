@@ -43,7 +43,8 @@ describe.skipIf(!redis)('backups of a run taken over after its apply (needs redi
   });
 
   it('the worker is SIGKILLed after the commit; the heir verifies; the app lists the backup and restores from it', async () => {
-    const doomed = startWorker(queue.url, dir, 'doomed', SHORT_LOCK);
+    // Held before verification, so the kill lands after the commit however fast this machine verifies.
+    const doomed = startWorker(queue.url, dir, 'doomed', { env: { ...SHORT_LOCK.env, DBFERRY_TEST_PAUSE_AT: 'before-verify' } });
     workers.push(doomed);
     await doomed.ready;
     let runId = '';
@@ -51,11 +52,11 @@ describe.skipIf(!redis)('backups of a run taken over after its apply (needs redi
       app.router.subscribe((event, payload) => {
         if (event === 'run/finished' && (payload as RunSummary).runId === runId) resolve(payload as RunSummary);
         if (event === 'run/event' && (payload as { event: RunEvent }).event.type === 'apply-committed' && doomed.child.exitCode === null) {
-          // Past the commit, into verification (30,000 rows by checksum).
+          // Past the commit, its backup records handed to the job, held before verification.
           setTimeout(() => {
             doomed.child.kill('SIGKILL');
             workers.push(startWorker(queue.url, dir, 'heir', SHORT_LOCK));
-          }, 150);
+          }, 500);
         }
       }),
     );

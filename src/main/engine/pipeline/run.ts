@@ -12,7 +12,7 @@ import { tableLabel, type Row, type TableName } from '../types.js';
 import { applyAll, promoteStagedTargets, type BackupRecord, type RejectedRow, type StagedTable } from './apply.js';
 import { Endpoint } from './endpoint.js';
 import { wasApplied } from './marker.js';
-import { killPoint } from '../testHooks.js';
+import { killPoint, pausePoint } from '../testHooks.js';
 import { backupsInTarget, clearBackupsInTarget } from './backupLedger.js';
 import { pendingSchema } from '../schema/pending.js';
 import { carrySchemaOutside } from '../schema/outside.js';
@@ -203,6 +203,7 @@ class Run {
         await this.prebuildIndexes();
         this.abortIfCancelled();
         await this.apply();
+        await pausePoint('before-verify');
       }
       const mismatched = await this.verify();
       // Only a read transaction ends here: a source connection that dropped meanwhile has ended it already.
