@@ -18,6 +18,8 @@
 //   TOOLS=resync      only the re-sync section (scripts/bench/resync.js): into an existing table,
 //            replace again / upsert / mirror after 0.1% changed, against TRUNCATE + bulk load and
 //            pt-table-sync; PATHS picks its paths (default pg-pg and my-my)
+//            RESYNC_CHANGE=0.0001 the scattered change's share (default 0.001); RESYNC_CASES=replace-again,
+//            mirror-0.1,truncate-load only those cases (the first copy always runs)
 //   TOOLS=remote      only the remote profile (scripts/bench/remote.js): the servers behind a shaping
 //            TCP proxy (REMOTE_MBIT=100 Mbit/s, REMOTE_DELAY_MS=5 ms each way); first copy, bulk pipe,
 //            mirror and delta mirror after 0.1% changed, time and bytes; first copy with
