@@ -338,6 +338,7 @@ function summarizeResync(paths, measurements, skipped) {
         id,
         seconds,
         runs: all.map((m) => (m.status === 'ok' ? Number(m.seconds.toFixed(2)) : m.status)),
+        peakRssMb: ok.length ? Math.max(...ok.map((m) => m.rssMb ?? 0)) : undefined,
         applySeconds: ok.some((m) => m.applySeconds !== undefined) ? median(ok.filter((m) => m.applySeconds !== undefined).map((m) => m.applySeconds)) : undefined,
         ofFirst: seconds !== undefined && firstS ? seconds / firstS : undefined,
         written: written.length ? median(written) : undefined,
@@ -383,6 +384,7 @@ export function formatResync(resync) {
         r.speedOfReference !== undefined ? `${r.speedOfReference.toFixed(2)}× the reference's speed` : '',
         r.fasterThanPtTableSync !== undefined ? `${r.fasterThanPtTableSync.toFixed(2)}× faster than pt-table-sync` : '',
         r.expectedWrites ? `${r.expectedWrites.toLocaleString('en-US')} rows changed` : '',
+        r.peakRssMb ? `peak RSS ${Math.round(r.peakRssMb)} MB` : '',
         r.met === undefined ? '' : r.met ? 'goal met' : 'goal NOT met',
         r.problems.length ? `problems: ${r.problems.join('; ')}` : '',
       ].filter(Boolean);
