@@ -311,6 +311,9 @@ async function planTable(
       const type = target.parseNativeType(override);
       targetCol = { name, nativeType: override, type, nullable: col.nullable };
       fit = fitProblem(col.type, type);
+    } else if (sameNativeType(source, target, col)) {
+      // MySQL/MariaDB to MySQL/MariaDB: the column's own type (TINYINT(1) stays what ORMs read as a boolean, TEXT stays TEXT).
+      targetCol = { name, nativeType: col.nativeType, type: col.type, nullable: col.nullable };
     } else {
       const mapping = target.mapType(col.type);
       targetCol = { name, nativeType: mapping.nativeType, type: target.parseNativeType(mapping.nativeType), nullable: col.nullable };
@@ -616,4 +619,20 @@ export function assertPlanOk(plan: Plan): void {
   const list = `\n  - ${all.join('\n  - ')}`;
   if (plan.problems.length) throw new FerryError('spec', `the job does not fit these databases; nothing was changed:${list}`);
   throw new FerryError('connection', `the database users may not do what this job needs; nothing was changed:${list}`);
+}
+
+/**
+ * Between two MySQL/MariaDB servers a new column takes the source's own type where the target
+ * reads it as the same logical type: the mapping from the logical type would widen TEXT to
+ * MEDIUMTEXT (its limit is counted in bytes, the mapping's in characters) and make TINYINT(1) a
+ * plain TINYINT. PostgreSQL's and SQLite's types go through the mapping (domains, arrays and
+ * user-defined types need objects the target may not have).
+ */
+function sameNativeType(source: Session, target: Session, col: Column): boolean {
+  if (source.dialect.engine !== 'mysql' || target.dialect.engine !== 'mysql' || !col.nativeType) return false;
+  try {
+    return JSON.stringify(target.parseNativeType(col.nativeType)) === JSON.stringify(col.type);
+  } catch {
+    return false;
+  }
 }
