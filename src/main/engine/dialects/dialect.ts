@@ -221,6 +221,14 @@ export interface ApplySql {
   copyRowsOfKeys(target: TableName, keys: TableName, to: TableName, key: string[]): string;
   /** Delete the target rows whose key is in `keys` (a table of unique keys). */
   deleteRowsOfKeys(target: TableName, keys: TableName, key: string[]): string;
+  /**
+   * Statements run first in an apply transaction whose staged rows are few
+   * against their tables (a delta run): the server then looks each staged key
+   * up in the target's key index instead of reading the whole target to join
+   * it (PostgreSQL picks a merge join that scans every target row, even for
+   * ten thousand keys among a million). Scoped to the transaction.
+   */
+  lookUpStagedKeys?(): string[];
   /** Insert staged rows whose key is not in the target. */
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
   /** A condition on `s`: staged row numbers from `from` to `to`, inclusive. */

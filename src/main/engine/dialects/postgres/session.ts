@@ -31,6 +31,11 @@ class PostgresApplySql extends StandardApplySql {
     return key.length && !keyIndex ? [MAINTENANCE_MEMORY, ...statements] : statements;
   }
 
+  /** Nested loops over the key index: merge and hash joins read every target row (set for the transaction only). */
+  lookUpStagedKeys(): string[] {
+    return ["SELECT set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true)"];
+  }
+
   /**
    * Values whose equality is looser than their text compare as text: numeric
    * (1.10 = 1.1), floats (-0 = 0), json (no equality at all) and types
