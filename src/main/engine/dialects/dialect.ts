@@ -217,6 +217,12 @@ export interface ApplySql {
   /** Add to a backup table the target rows whose key is absent from staging (what a mirror deletes). */
   /** New table with the keys of the target rows absent from staging: what a mirror deletes, found once for its backup and its delete. */
   copyAbsentKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string[];
+  /**
+   * Add to `to` the keys of the target rows within the key buckets `set` that
+   * staging lacks (a delta mirror's deletes), each bucket read through the key
+   * index; undefined where the engine cannot (the caller merges the keys itself).
+   */
+  copyAbsentKeysInBuckets?(target: TableName, staging: TableName, to: TableName, key: string, set: BucketSet): string[] | undefined;
   /** Add to the table `to` the target rows whose key is in `keys` (a table of unique keys). */
   copyRowsOfKeys(target: TableName, keys: TableName, to: TableName, key: string[]): string;
   /** Delete the target rows whose key is in `keys` (a table of unique keys). */
