@@ -217,10 +217,24 @@ export interface ApplySql {
   /** Add to a backup table the target rows whose key is absent from staging (what a mirror deletes). */
   /** New table with the keys of the target rows absent from staging: what a mirror deletes, found once for its backup and its delete. */
   copyAbsentKeys(target: TableName, staging: TableName, to: TableName, key: string[]): string[];
+  /**
+   * Add to `to` the keys of the target rows within the key buckets `set` that
+   * staging lacks (a delta mirror's deletes), each bucket read through the key
+   * index; undefined where the engine cannot (the caller merges the keys itself).
+   */
+  copyAbsentKeysInBuckets?(target: TableName, staging: TableName, to: TableName, key: string, set: BucketSet): string[] | undefined;
   /** Add to the table `to` the target rows whose key is in `keys` (a table of unique keys). */
   copyRowsOfKeys(target: TableName, keys: TableName, to: TableName, key: string[]): string;
   /** Delete the target rows whose key is in `keys` (a table of unique keys). */
   deleteRowsOfKeys(target: TableName, keys: TableName, key: string[]): string;
+  /**
+   * Statements run first in an apply transaction whose staged rows are few
+   * against their tables (a delta run): the server then looks each staged key
+   * up in the target's key index instead of reading the whole target to join
+   * it (PostgreSQL picks a merge join that scans every target row, even for
+   * ten thousand keys among a million). Scoped to the transaction.
+   */
+  lookUpStagedKeys?(): string[];
   /** Insert staged rows whose key is not in the target. */
   insertMissingFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string;
   /** A condition on `s`: staged row numbers from `from` to `to`, inclusive. */

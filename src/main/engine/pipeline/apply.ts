@@ -136,6 +136,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
     // Engines whose DDL commits implicitly (MySQL) create tables and backups first, and drop them if apply fails.
     if (ddlOutside) await prepare();
     await target.transaction(async () => {
+      if (target.applySql.lookUpStagedKeys && staged.length && staged.every(fewStaged)) for (const sql of target.applySql.lookUpStagedKeys()) await target.execute(sql);
       if (!ddlOutside) await prepare();
       for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s, track);
       for (const s of staged) {
@@ -192,6 +193,18 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };
+}
+
+/** Share of a compared table's rows up to which its staged rows are looked up key by key. */
+const FEW_STAGED = 0.1;
+
+/**
+ * A delta table (compared before copying) that staged few rows against those
+ * its range hashes left as they are: looking each staged key up in the
+ * target's key index costs less than reading the whole target to join it.
+ */
+export function fewStaged(s: Pick<StagedTable, 'ranges' | 'rows' | 'unchangedRows'>): boolean {
+  return s.ranges !== undefined && s.unchangedRows !== undefined && s.rows <= FEW_STAGED * (s.rows + s.unchangedRows);
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { RowCursor } from './verify.js';
 import type { PlannedDiff } from '../../../shared/events.js';
-import type { BucketSet, Session } from '../dialects/dialect.js';
+import type { BucketHash, BucketSet, Session } from '../dialects/dialect.js';
 import type { Row, Value } from '../types.js';
 import { normalizerFor } from './normalize.js';
 import type { TablePlan } from './plan.js';
@@ -137,21 +137,13 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
       bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }),
     ]);
     out.levels++;
-    const tMap = new Map(th.map((b) => [b.bucket, b]));
-    const sMap = new Map(sh.map((b) => [b.bucket, b]));
     if (level === 0) {
       out.sourceRows = sh.reduce((n, b) => n + b.rows, 0);
       out.targetRows = th.reduce((n, b) => n + b.rows, 0);
     }
     const again: bigint[] = [];
     let againRows = 0;
-    for (const id of new Set([...sMap.keys(), ...tMap.keys()])) {
-      const a = sMap.get(id);
-      const b = tMap.get(id);
-      if (a && b && a.rows === b.rows && a.hash === b.hash) {
-        out.unchangedRows += a.rows;
-        continue;
-      }
+    const differs = (id: bigint, a: BucketHash | undefined, b: BucketHash | undefined) => {
       const rows = Math.max(a?.rows ?? 0, b?.rows ?? 0);
       if (rows > leafRows && width > 1n) {
         again.push(id);
@@ -161,11 +153,23 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
         out.differingSourceRows += a?.rows ?? 0;
         out.differingTargetRows += b?.rows ?? 0;
       }
+    };
+    // Tens of thousands of buckets a level: one map, each bucket looked up once.
+    const tMap = new Map<bigint, BucketHash>();
+    for (const b of th) tMap.set(b.bucket, b);
+    for (const a of sh) {
+      const b = tMap.get(a.bucket);
+      if (b) tMap.delete(a.bucket);
+      if (b && a.rows === b.rows && a.hash === b.hash) out.unchangedRows += a.rows;
+      else differs(a.bucket, a, b);
     }
+    for (const b of tMap.values()) differs(b.bucket, undefined, b);
+    const sBuckets = sh.length;
+    const tBuckets = th.length;
     // The rows found to differ so far and those still to split, against the whole table.
     const shareNow = (out.differingSourceRows + againRows) / Math.max(1, out.sourceRows);
     // A level of a few big buckets (the estimate was low) says little yet: split them before judging.
-    const judged = !again.length || sMap.size + tMap.size >= 2 * Number(FACTOR);
+    const judged = !again.length || sBuckets + tBuckets >= 2 * Number(FACTOR);
     if (share < 1 && judged && shareNow > share) {
       out.tooMuch = `${Math.round(shareNow * 100)}% of the rows lie in key ranges that differ`;
       return out;

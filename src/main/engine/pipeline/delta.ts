@@ -51,6 +51,12 @@ async function fillGoneInRanges(target: Session, plan: TablePlan, staging: Table
   const keyColumns = plan.key.map((k) => plan.targetColumns.find((c) => c.name === k)!);
   const keyOf = (v: Value) => (typeof v === 'bigint' ? v : BigInt(String(v)));
   for (const { after, through, buckets } of ranges) {
+    // The ranges' buckets hold every key of the bounds that may differ (the bounds are the buckets' own, opened at the table's ends).
+    const inServer = buckets && plan.key.length === 1 ? target.applySql.copyAbsentKeysInBuckets?.(plan.targetName, staging, gone, plan.key[0], buckets) : undefined;
+    if (inServer) {
+      for (const sql of inServer) await target.execute(sql);
+      continue;
+    }
     // Within the bounds, only the range's buckets differ: the target's other keys are the source's too.
     const where = buckets && target.bucketCondition ? target.bucketCondition(plan.key[0], buckets) : undefined;
     const inRange = buckets ? bucketSetTest(buckets) : () => true;

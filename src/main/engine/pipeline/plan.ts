@@ -187,14 +187,13 @@ async function privilegeProblems(tables: TablePlan[], source: Session, target: S
       request: { role: 'target' as const, tables: tables.filter((t) => !t.createTarget).map((t) => t.targetName), createIn: creating ? { schema: creating.targetName.schema } : undefined },
     },
   ];
-  for (const { session, label, request } of checks) {
-    if (!session.privilegeProblems) continue;
-    try {
-      out.push(...(await session.privilegeProblems(request)).map((p) => `${label}: ${p}`));
-    } catch (err) {
-      warnings.push(`could not check the ${label} user's privileges (${errorMessage(err)}); the run will find out`);
-    }
-  }
+  // Both sides at once (round trips to remote servers); problems and warnings in the same order as one after the other.
+  const found = await Promise.allSettled(checks.map(({ session, request }) => session.privilegeProblems?.(request) ?? Promise.resolve([])));
+  found.forEach((r, i) => {
+    const { label } = checks[i];
+    if (r.status === 'fulfilled') out.push(...r.value.map((p) => `${label}: ${p}`));
+    else warnings.push(`could not check the ${label} user's privileges (${errorMessage(r.reason)}); the run will find out`);
+  });
   return out;
 }
 
@@ -249,13 +248,17 @@ async function planTable(
 ): Promise<string | { table: TablePlan; problems: string[] }> {
   const problems: string[] = [];
   const sourceName = source.tableName(t.source);
-  const sourceInfo = await source.describeTable(sourceName);
+  const targetName = target.tableName(t.target ?? sourceName.name);
+  // Both sides at once: a dozen catalog queries each, every one a round trip to a remote server.
+  const [described, targetDescribed] = await Promise.allSettled([source.describeTable(sourceName), target.describeTable(targetName)]);
+  if (described.status === 'rejected') throw described.reason;
+  const sourceInfo = described.value;
   if (!sourceInfo) {
     const known = (await source.listTables()).filter((n) => !n.name.startsWith(STAGING_PREFIX)).map(tableLabel);
     return `no table "${t.source}" in the source${known.length ? `; it has: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}` : ' (it has no tables)'}`;
   }
-  const targetName = target.tableName(t.target ?? sourceName.name);
-  const targetInfo = await target.describeTable(targetName);
+  if (targetDescribed.status === 'rejected') throw targetDescribed.reason;
+  const targetInfo = targetDescribed.value;
 
   const columns: Column[] = [];
   for (const name of t.columns ?? sourceInfo.columns.map((c) => c.name)) {

@@ -31,6 +31,38 @@ class PostgresApplySql extends StandardApplySql {
     return key.length && !keyIndex ? [MAINTENANCE_MEMORY, ...statements] : statements;
   }
 
+  /** Nested loops over the key index: merge and hash joins read every target row; no JIT, whose compiling costs more than a few thousand rows (set for the transaction only). */
+  lookUpStagedKeys(): string[] {
+    return ["SELECT set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('jit', 'off', true)"];
+  }
+
+  /**
+   * One join per bucket width: each bucket's first key (unnest) against a key
+   * range of the target, which the key index reads in a few pages, where a
+   * condition on the bucket of every row would read the whole table. Keys
+   * within int8 only (BucketSet.narrow), so that the index serves the bounds.
+   */
+  copyAbsentKeysInBuckets(target: TableName, staging: TableName, to: TableName, key: string, set: BucketSet): string[] | undefined {
+    if (!set.narrow) return undefined;
+    const { lo, levels } = bucketSetParts(set);
+    const k = this.quote(key);
+    // MATERIALIZED: the planner, misled by the ranges' row estimate, would otherwise probe staging for every target row first;
+    // the same estimate (millions of rows) would have it compile the statement (JIT, half a second), so JIT is off for it.
+    const statements = levels.map(({ width, ids }) => {
+      const first = `${lo}::int8 + r.b * ${width}::int8`;
+      return (
+        `WITH k AS MATERIALIZED (SELECT t.${k} FROM unnest('{${ids.join(',')}}'::int8[]) AS r(b) JOIN ${this.table(target)} AS t ` +
+        `ON t.${k} >= ${first} AND t.${k} <= ${first} + ${(BigInt(width) - 1n).toString()}::int8) ` +
+        `INSERT INTO ${this.table(to)} SELECT k.${k} FROM k WHERE NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE s.${k} = k.${k})`
+      );
+    });
+    return [
+      "SELECT set_config('dbferry.jit', current_setting('jit'), true), set_config('jit', 'off', true)",
+      ...statements,
+      "SELECT set_config('jit', current_setting('dbferry.jit'), true)",
+    ];
+  }
+
   /**
    * Values whose equality is looser than their text compare as text: numeric
    * (1.10 = 1.1), floats (-0 = 0), json (no equality at all) and types
