@@ -9,6 +9,7 @@ import type { Session } from '../dialects/dialect.js';
 import type { Row, TableName, Value } from '../types.js';
 import type { KeyRange } from './compare.js';
 import { bucketSetTest } from './rowHash.js';
+import { goneInBucketsSql } from './compareKeys.js';
 import type { StagedTable } from './apply.js';
 import type { TablePlan } from './plan.js';
 import { promotable } from './stage.js';
@@ -51,6 +52,11 @@ async function fillGoneInRanges(target: Session, plan: TablePlan, staging: Table
   const keyColumns = plan.key.map((k) => plan.targetColumns.find((c) => c.name === k)!);
   const keyOf = (v: Value) => (typeof v === 'bigint' ? v : BigInt(String(v)));
   for (const { after, through, buckets } of ranges) {
+    if (buckets?.keyHash) {
+      // Buckets of a hash of the key: found in SQL, by the target's own key equality (compareKeys.ts).
+      await target.execute(goneInBucketsSql(target, plan, staging, gone, buckets));
+      continue;
+    }
     // Within the bounds, only the range's buckets differ: the target's other keys are the source's too.
     const where = buckets && target.bucketCondition ? target.bucketCondition(plan.key[0], buckets) : undefined;
     const inRange = buckets ? bucketSetTest(buckets) : () => true;
