@@ -150,12 +150,12 @@ export interface BucketRequest extends ReadRequest {
 /**
  * A key's bucket by hash (../pipeline/compareKeys.ts), for keys that are not one integer
  * column: each key column printed as its hash kind says, joined (one column: its text; more:
- * each as `length:text` or '-'), hashed to a 60-bit integer: 'md5' its first 15 hex digits
- * (every engine), 'pg' hashtextextended(text, 0) & (2^60 - 1) (both sides PostgreSQL).
+ * each as `length:text` or '-'), hashed to a 60-bit integer: 'sha256' the first 15 hex digits of
+ * the SHA-256 of its UTF-8 (every engine), 'pg' hashtextextended(text, 0) & (2^60 - 1) (both sides PostgreSQL).
  */
 export interface KeyHash {
   kinds: HashKind[];
-  fn: 'md5' | 'pg';
+  fn: 'sha256' | 'pg';
 }
 
 /**

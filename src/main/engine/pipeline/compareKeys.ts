@@ -103,7 +103,7 @@ export function keyHashEligibility(plan: TablePlan, source: Session, target: Ses
 
 export function keyHashOf(plan: TablePlan, source: Session, target: Session, kinds: HashKind[]): KeyHash {
   const keyKinds = plan.orderBy.map((k) => kinds[plan.columns.findIndex((c) => c.name === k)]);
-  return { kinds: keyKinds, fn: source.dialect.engine === 'postgres' && target.dialect.engine === 'postgres' ? 'pg' : 'md5' };
+  return { kinds: keyKinds, fn: source.dialect.engine === 'postgres' && target.dialect.engine === 'postgres' ? 'pg' : 'sha256' };
 }
 
 /** The key columns of one side, in key order. */
@@ -219,10 +219,32 @@ function toChunks(leaves: Map<bigint, { ids: bigint[]; rows: number }>, keyHash:
       ids.push(id.toString());
       levels.set(width, ids);
     }
-    const buckets: BucketSet = { lo: '0', narrow: true, keyHash, levels: [...levels].map(([width, ids]) => ({ width: width.toString(), ids })) };
+    const buckets: BucketSet = { lo: '0', narrow: true, keyHash, levels: finest(levels) };
     out.push({ buckets });
   }
   return out;
+}
+
+/** Ids a chunk's set may list when its buckets are all named at the finest level. */
+const MAX_FLAT_IDS = 200_000;
+
+/**
+ * A set's buckets named at its finest level where the list stays short: a
+ * bucket of width w is the buckets id + k × w of the finest width, and the
+ * condition then hashes each key once, not once per level (which costs a
+ * scan's worth of hashing per level on MariaDB).
+ */
+function finest(levels: Map<bigint, string[]>): BucketSet['levels'] {
+  const widths = [...levels.keys()];
+  const top = widths.reduce((a, b) => (a > b ? a : b), 0n);
+  let count = 0n;
+  for (const [width, ids] of levels) count += BigInt(ids.length) * (top / width);
+  if (levels.size <= 1 || count > BigInt(MAX_FLAT_IDS)) return [...levels].map(([width, ids]) => ({ width: width.toString(), ids }));
+  const out: string[] = [];
+  for (const [width, ids] of levels) {
+    for (const id of ids) for (let k = BigInt(id); k < top; k += width) out.push(k.toString());
+  }
+  return [{ width: top.toString(), ids: out }];
 }
 
 /**

@@ -30,7 +30,7 @@ function keyPiece(kind: HashKind, column: Column, x: string): string {
 export function keyHashSql(columns: Column[], hash: KeyHash, prefix = ''): string {
   const pieces = columns.map((c, i) => keyPiece(hash.kinds[i], c, `${prefix}${q(c.name)}`));
   const text = pieces.length === 1 ? pieces[0] : pieces.map((p) => `coalesce(length(${p})::text || ':' || ${p}, '-')`).join(' || ');
-  return hash.fn === 'pg' ? `(hashtextextended(${text}, 0) & 1152921504606846975)` : `('x' || left(md5(${text}), 15))::bit(60)::int8`;
+  return hash.fn === 'pg' ? `(hashtextextended(${text}, 0) & 1152921504606846975)` : `('x' || left(encode(sha256(convert_to(${text}, 'UTF8')), 'hex'), 15))::bit(60)::int8`;
 }
 
 /** The key's bucket of a level of `width` buckets. */
