@@ -150,3 +150,38 @@ describe.each(PAIRS)('delta by key buckets %s → %s', (sourceEngine, targetEngi
     await expectTargetEqualsSource();
   });
 });
+
+describe('key buckets only where the key normalization is the target’s own equality', () => {
+  const dir = tempDir();
+  let source: TestDb;
+  let target: TestDb;
+  let sqlite: TestDb;
+  beforeAll(async () => {
+    source = await createTestDb('postgres', dir);
+    target = await createTestDb('postgres', dir);
+    sqlite = await createTestDb('sqlite', dir);
+    for (const t of ['uc', 'fx', 'ok']) await source.exec(`CREATE TABLE ${t} (k ${t === 'uc' ? 'uuid' : 'char(4)'} PRIMARY KEY, v int)`);
+    // A uuid into case-sensitive text, char(4) into varchar (trailing spaces count there), char(4) into char(4).
+    for (const [t, type] of [['uc', 'varchar(36)'], ['fx', 'varchar(4)'], ['ok', 'char(4)']]) await target.exec(`CREATE TABLE ${t} (k ${type} PRIMARY KEY, v int)`);
+    await sqlite.exec('CREATE TABLE ok (k TEXT PRIMARY KEY, v INTEGER)');
+  });
+  afterAll(async () => {
+    await source?.drop();
+    await target?.drop();
+  });
+
+  it('says in the plan why a table is not compared first', async () => {
+    const plan = async (into: TestDb, tables: string[]) => {
+      const job = writeJob(dir, { source: { url: source.url }, target: { url: into.url }, tables: tables.map((t) => ({ source: t, mode: 'mirror' })), options: { schema: 'tables' } }, `plan-${into.engine}.json`);
+      const r = await dbferry(['plan', job, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      return (r.events[0] as unknown as { tables: Array<{ path: string }> }).tables.map((t) => t.path);
+    };
+    const [uc, fx, ok] = await plan(target, ['uc', 'fx', 'ok']);
+    expect(uc).toMatch(/not compared first: key column "k" is a uuid compared in lower case/);
+    expect(fx).toMatch(/not compared first: key column "k" is compared without trailing spaces/);
+    expect(ok).toMatch(/^delta/);
+    const [lite] = await plan(sqlite, ['ok']);
+    expect(lite).toMatch(/not compared first: SQLite cannot hash a key/);
+  });
+});
