@@ -9,7 +9,7 @@
  * (DBFERRY_COMPARE_ROWS) so that bisection really happens.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
+import { dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
 import { createTestDb, type EngineName, type TestDb } from '../helpers/targets.js';
 
 process.env.DBFERRY_COMPARE_ROWS = '8';
@@ -148,6 +148,20 @@ describe.each(PAIRS)('delta by key buckets %s → %s', (sourceEngine, targetEngi
     const last = await run('mirror');
     expect(last.summary.tables[0].applied).toMatchObject({ inserted: 0, updated: 0, deleted: 1 });
     await expectTargetEqualsSource();
+  });
+
+  it.runIf(sourceEngine === 'mysql' && targetEngine === 'postgres')('resumes a run by key buckets killed at any point to the exact target', async () => {
+    for (const [i, at] of ['compared', 'table-staged', 'apply-started'].entries()) {
+      await source.exec(`UPDATE codes SET name = 'kill ${i}' WHERE code = 'k0${300 + i * 100}'`);
+      await source.exec(`DELETE FROM pairs WHERE region = 'south' AND seq = ${302 + i * 3}`);
+      const killed = await dbferryUntil(['run', job('mirror'), '--state', state], (e) => e.type === at, (c) => void c.kill('SIGKILL'));
+      expect(killed.triggered, `${at}: ${killed.stderr}`).toBe(true);
+      if (killed.signal === 'SIGKILL') {
+        const resumed = await dbferry(['resume', killed.events[0].runId as string, '--json', '--state', state]);
+        if (!(resumed.code === 2 && /nothing to resume/.test(resumed.stderr))) expect(resumed.code, `${at}: ${resumed.stderr}`).toBe(0);
+      }
+      await expectTargetEqualsSource();
+    }
   });
 });
 
