@@ -153,7 +153,7 @@ describe.each(PAIRS)('delta by key buckets %s → %s', (sourceEngine, targetEngi
     const last = await run('mirror');
     expect(last.summary.tables[0].applied).toMatchObject({ inserted: 0, updated: 0, deleted: 1 });
     await expectTargetEqualsSource();
-  });
+  }, 180_000);
 
   it.runIf(sourceEngine === 'mysql' && targetEngine === 'postgres')('resumes a run by key buckets killed at any point to the exact target', async () => {
     for (const [i, at] of ['compared', 'table-staged', 'apply-started'].entries()) {
@@ -167,7 +167,7 @@ describe.each(PAIRS)('delta by key buckets %s → %s', (sourceEngine, targetEngi
       }
       await expectTargetEqualsSource();
     }
-  });
+  }, 180_000);
 });
 
 describe('key buckets only where the key normalization is the target’s own equality', () => {
