@@ -139,7 +139,23 @@ export interface BucketRequest extends ReadRequest {
     narrow?: boolean;
     /** Only rows whose floor((key - lo) / within.width) is one of `ids` (the buckets of the level above that differ). */
     within?: { width: bigint; ids: bigint[] };
+    /**
+     * Buckets of a hash of the key instead (../pipeline/compareKeys.ts): a row's bucket is
+     * keyHash(orderBy columns) mod width (lo unused), `within` likewise.
+     */
+    keyHash?: KeyHash;
   };
+}
+
+/**
+ * A key's bucket by hash (../pipeline/compareKeys.ts), for keys that are not one integer
+ * column: each key column printed as its hash kind says, joined (one column: its text; more:
+ * each as `length:text` or '-'), hashed to a 60-bit integer: 'sha256' the first 15 hex digits of
+ * the SHA-256 of its UTF-8 (every engine), 'pg' hashtextextended(text, 0) & (2^60 - 1) (both sides PostgreSQL).
+ */
+export interface KeyHash {
+  kinds: HashKind[];
+  fn: 'sha256' | 'pg';
 }
 
 /**
@@ -151,6 +167,8 @@ export interface BucketSet {
   lo: string;
   narrow: boolean;
   levels: Array<{ width: string; ids: string[] }>;
+  /** Buckets of a hash of the key (compareKeys.ts): keyHash mod width, for every key column. */
+  keyHash?: KeyHash;
 }
 
 export interface BucketHash {
@@ -361,6 +379,8 @@ export interface Session {
   bucketHashes?(request: BucketRequest): Promise<BucketHash[]>;
   /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
   bucketCondition?(key: string, set: BucketSet): string;
+  /** A condition in this engine's SQL: the key `columns` are in `set`, a set of key-hash buckets (set.keyHash). */
+  keyBucketCondition?(columns: Column[], set: BucketSet): string;
 
   // -- write -----------------------------------------------------------------
   createTable(def: TableDef): Promise<void>;

@@ -12,6 +12,7 @@
 import type { BucketSet, Session } from '../dialects/dialect.js';
 import type { Column, Row, Value } from '../types.js';
 import type { TablePlan } from './plan.js';
+import { bucketWhere } from './compareKeys.js';
 
 /** Batch and row numbers of chunk i are i * CHUNK_STRIDE + 1 … (i + 1) * CHUNK_STRIDE. */
 export const CHUNK_STRIDE = 2 ** 32;
@@ -31,7 +32,7 @@ export interface ChunkPlan {
 
 /** The source's filter for a chunk: the job's "where", and the chunk's buckets. */
 export function chunkWhere(session: Session, plan: TablePlan, chunk: ChunkPlan): string | undefined {
-  const parts = [plan.spec.where, chunk.buckets && session.bucketCondition ? session.bucketCondition(plan.orderBy[0], chunk.buckets) : undefined].filter((p): p is string => !!p);
+  const parts = [plan.spec.where, bucketWhere(session, plan.columns, plan.orderBy, chunk.buckets)].filter((p): p is string => !!p);
   return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : parts.map((p) => `(${p})`).join(' AND ');
 }
 

@@ -16,6 +16,7 @@ import type { Row, Value } from '../types.js';
 import { normalizerFor } from './normalize.js';
 import type { TablePlan } from './plan.js';
 import { bucketHashes, hashKinds, hashText, keyBig, type HashKind } from './rowHash.js';
+import { bucketWhere, compareByKeyHash, integerKey, keyHashEligibility } from './compareKeys.js';
 
 export interface KeyRange {
   /** Exclusive lower bound on the key (none: from the first row). */
@@ -79,12 +80,9 @@ export function compareEligibility(plan: TablePlan, source: Session, target: Ses
   if (plan.createTarget) return { reason: 'the target table is new' };
   if (plan.key.length === 0 || plan.orderBy.length === 0) return { reason: 'the table has no key' };
   if (plan.columns.length !== plan.targetColumns.length) return { reason: 'the job copies other columns than the table has' };
-  if (plan.orderBy.length !== 1) return { reason: 'its key has more than one column (range hashes split one integer key)' };
-  const i = plan.columns.findIndex((c) => c.name === plan.orderBy[0]);
-  if (i < 0 || plan.columns[i].type.kind !== 'integer' || plan.targetColumns[i].type.kind !== 'integer' || plan.targetColumns[i].name !== plan.key[0]) {
-    return { reason: 'its key is not an integer column (range hashes split an integer key)' };
-  }
   if (plan.incremental) return { reason: 'an incremental table already reads only the rows past its watermark' };
+  // Any other key: buckets of a hash of the key, where that is safe (compareKeys.ts).
+  if (!integerKey(plan)) return keyHashEligibility(plan, source, target);
   return hashKinds(plan.columns, plan.targetColumns, source, target);
 }
 
@@ -108,6 +106,7 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   const leafRows = Math.max(1, opts.leafRows ?? leafRowsFromEnv());
   const share = opts.maxDifferingShare ?? 1;
   const maxRanges = opts.maxRanges ?? DEFAULT_MAX_RANGES;
+  if (!integerKey(plan)) return compareByKeyHash(plan, source, target, kinds, leafRows, { ...opts, maxRanges });
   const keyName = plan.orderBy[0];
   const where = plan.spec.where;
   const [s, t] = await Promise.all([
@@ -317,14 +316,14 @@ async function diffRange(plan: TablePlan, source: Session, target: Session, kind
     }
     return 0;
   };
-  const only = (session: Session, key: string) => (range.buckets && session.bucketCondition ? session.bucketCondition(key, range.buckets) : undefined);
+  const only = (session: Session, side: 's' | 't') => bucketWhere(session, side === 's' ? plan.columns : plan.targetColumns, side === 's' ? plan.orderBy : plan.key, range.buckets);
   const both = (a?: string, b?: string) => (a && b ? `(${a}) AND (${b})` : (a ?? b));
   const read = (session: Session, side: 's' | 't') =>
     session.readRows({
       table: side === 's' ? plan.sourceName : plan.targetName,
       columns: side === 's' ? plan.columns : plan.targetColumns,
       orderBy: side === 's' ? plan.orderBy : plan.key,
-      where: side === 's' ? both(plan.spec.where, only(session, plan.orderBy[0])) : only(session, plan.key[0]),
+      where: side === 's' ? both(plan.spec.where, only(session, 's')) : only(session, 't'),
       after: range.after,
       through: range.through,
       batchRows: 5_000,

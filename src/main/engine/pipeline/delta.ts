@@ -9,6 +9,7 @@ import type { Session } from '../dialects/dialect.js';
 import type { Row, TableName, Value } from '../types.js';
 import type { KeyRange } from './compare.js';
 import { bucketSetTest } from './rowHash.js';
+import { goneInBucketsSql } from './compareKeys.js';
 import type { StagedTable } from './apply.js';
 import type { TablePlan } from './plan.js';
 import { promotable } from './stage.js';
@@ -51,6 +52,11 @@ async function fillGoneInRanges(target: Session, plan: TablePlan, staging: Table
   const keyColumns = plan.key.map((k) => plan.targetColumns.find((c) => c.name === k)!);
   const keyOf = (v: Value) => (typeof v === 'bigint' ? v : BigInt(String(v)));
   for (const { after, through, buckets } of ranges) {
+    if (buckets?.keyHash) {
+      // Buckets of a hash of the key: found in SQL, by the target's own key equality (compareKeys.ts).
+      await target.execute(goneInBucketsSql(target, plan, staging, gone, buckets));
+      continue;
+    }
     // The ranges' buckets hold every key of the bounds that may differ (the bounds are the buckets' own, opened at the table's ends).
     const inServer = buckets && plan.key.length === 1 ? target.applySql.copyAbsentKeysInBuckets?.(plan.targetName, staging, gone, plan.key[0], buckets) : undefined;
     if (inServer) {

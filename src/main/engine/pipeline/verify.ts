@@ -4,6 +4,7 @@
  * key ranges that differ.
  */
 import type { BucketSet, Fingerprint, Session } from '../dialects/dialect.js';
+import { bucketWhere } from './compareKeys.js';
 import { isTransient } from '../errors.js';
 import type { Row, TableInfo, Value } from '../types.js';
 import { normalizerFor, type Normalizer } from './normalize.js';
@@ -192,8 +193,8 @@ async function checksumDelta(plan: TablePlan, source: Session, target: Session, 
   const mismatches: string[] = [];
   for (const { after, through, buckets } of delta.ranges) {
     const before = sourceRows;
-    const sourceWhere = buckets && source.bucketCondition ? source.bucketCondition(plan.orderBy[0], buckets) : undefined;
-    const targetWhere = buckets && target.bucketCondition ? target.bucketCondition(plan.key[0], buckets) : undefined;
+    const sourceWhere = bucketWhere(source, plan.columns, plan.orderBy, buckets);
+    const targetWhere = bucketWhere(target, plan.targetColumns, plan.key, buckets);
     const v = await checksumTable(plan, source, target, exactSet, { ...opts, delta: undefined, after, through, sourceWhere, targetWhere, onProgress: (n) => opts.onProgress?.(before + n) });
     sourceRows += v.sourceRows;
     targetRows += v.targetRows;

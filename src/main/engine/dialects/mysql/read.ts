@@ -15,6 +15,7 @@ import { TSV, TsvWriter, isTimestamptz, tsvCarries } from '../tsv.js';
 import { JSON_ROWS, ROW_END } from '../jsonRows.js';
 import { FerryError } from '../../errors.js';
 import { jsonRowsOpen, jsonRowsRefusal } from './jsonRows.js';
+import { keyBucketSql } from './keyHash.js';
 
 export interface ReadContext {
   conn: Connection;
@@ -351,7 +352,9 @@ export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promis
   const { lo, width, within, narrow } = req.buckets;
   // Keys from lo up: the dividend is never negative, so DIV is a floor.
   const k = narrow ? `CAST(${key} AS SIGNED)` : `CAST(${key} AS DECIMAL(65,0))`;
-  const bucket = (w: bigint) => `((${k} - ${lo.toString()}) DIV ${w.toString()})`;
+  const keyHash = req.buckets.keyHash;
+  const byKey = keyHash ? req.orderBy.map((name) => req.columns.find((c) => c.name === name)!) : [];
+  const bucket = (w: bigint) => (keyHash ? keyBucketSql(byKey, keyHash, w) : `((${k} - ${lo.toString()}) DIV ${w.toString()})`);
   const hash = `CAST(CONV(RIGHT(MD5(${req.kinds.every((k) => k === 'native') ? nativeRowText(req.columns) : normalizedRowText(req)}), 15), 16, 10) AS UNSIGNED)`;
   const only = within ? `${bucket(within.width)} IN (${within.ids.map(String).join(', ')})` : undefined;
   const where = only ? (req.where ? `(${req.where}) AND ${only}` : only) : req.where;

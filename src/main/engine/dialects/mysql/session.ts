@@ -8,6 +8,7 @@ import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value
 import { quoteBacktick, tableQuoter } from '../base.js';
 import { bucketSetParts } from '../../pipeline/rowHash.js';
 import type { ApplySql, BucketHash, BucketRequest, BucketSet, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import { keyBucketCondition } from './keyHash.js';
 import { MysqlApplySql } from './apply.js';
 import { swapCheck } from './swap.js';
 import type { Link, ServerFacts } from './connect.js';
@@ -105,6 +106,10 @@ export class MysqlSession implements Session {
 
   bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
     return read.bucketHashes(this, request);
+  }
+
+  keyBucketCondition(columns: Column[], set: BucketSet): string {
+    return keyBucketCondition(columns, set);
   }
 
   bucketCondition(key: string, set: BucketSet): string {

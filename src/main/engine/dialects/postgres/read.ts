@@ -22,6 +22,7 @@ import { TsvTranscoder, tsvExpression } from './tsv.js';
 import { TSV } from '../tsv.js';
 import { JSON_ROWS } from '../jsonRows.js';
 import { JSON_ROWS_COPY, jsonRowsLine } from './jsonRows.js';
+import { keyBucketSql } from './keyHash.js';
 
 export interface ReadContext {
   client: pg.Client;
@@ -343,7 +344,10 @@ export async function bucketHashes(ctx: ReadContext, req: BucketRequest, serverM
   const type = narrow ? 'int8' : 'numeric';
   const key = `s.${q(req.orderBy[0])}::${type}`;
   const num = (n: bigint) => `${n.toString()}::${type}`;
-  const bucket = (w: bigint) => (narrow ? `((${key} - ${num(lo)}) / ${num(w)})` : `div(${key} - ${num(lo)}, ${num(w)})`);
+  const keyHash = req.buckets.keyHash;
+  const byKey = keyHash ? req.orderBy.map((k) => req.columns.find((c) => c.name === k)!) : [];
+  const bucket = (w: bigint) =>
+    keyHash ? keyBucketSql(byKey, keyHash, w, 's.') : narrow ? `((${key} - ${num(lo)}) / ${num(w)})` : `div(${key} - ${num(lo)}, ${num(w)})`;
   let hash: string;
   const row = `ROW(${req.columns.map((c) => `s.${q(c.name)}`).join(', ')})`;
   if (req.kinds.every((k) => k === 'native') && serverMajor >= 14 && req.columns.every(hashedByValue)) {

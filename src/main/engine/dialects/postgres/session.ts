@@ -6,6 +6,7 @@ import { StandardApplySql } from '../base.js';
 import { swapCheck } from './swap.js';
 import { bucketSetParts } from '../../pipeline/rowHash.js';
 import type { BucketHash, BucketRequest, BucketSet, Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import { keyBucketCondition } from './keyHash.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
@@ -193,6 +194,10 @@ export class PostgresSession implements Session {
 
   bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
     return bucketHashes(this.ctx, request, Number(/(\d+)/.exec(this.serverVersion)?.[1] ?? 0));
+  }
+
+  keyBucketCondition(columns: Column[], set: BucketSet): string {
+    return keyBucketCondition(columns, set);
   }
 
   bucketCondition(key: string, set: BucketSet): string {
