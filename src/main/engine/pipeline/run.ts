@@ -495,6 +495,8 @@ class Run {
       chunk: { index: chunk.index, after: chunk.after, through: chunk.through, ...(chunk.buckets ? { buckets: chunk.buckets } : {}) },
       // Every unfinished chunk of a resumed table may have batches past its checkpoint to drop.
       resume: ctx.resume?.has(p.index) ? chunk : undefined,
+      // Its staging table was created empty for it (a resumed table's may hold rows already).
+      alone: t.chunks.length === 1 && !ctx.resume?.has(p.index),
       validate: spec.options.validate,
       batch: spec.options.batch,
     };
