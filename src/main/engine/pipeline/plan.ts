@@ -64,8 +64,9 @@ export interface TablePlan {
   /** options.schema "full", a table the run creates: what it gets once its rows are in (schema/apply.ts). */
   schemaWork?: TableWork;
   /**
-   * A table the run creates with generated columns (schema/translate.ts): every column in the table's order,
-   * the generated ones with their expression in the target's SQL. They are not among `targetColumns`: never written.
+   * A table the run creates with generated columns (schema/translate.ts), or a damaged one it rebuilds that has
+   * some: every column in the table's order, the generated ones with their expression in the target's SQL. They
+   * are not among `targetColumns`: never written.
    */
   tableColumns?: ColumnDef[];
 }
@@ -365,6 +366,11 @@ async function planTable(
   const merges = targetInfo ? keyColumns.filter((c): c is Column => c !== undefined).map((c) => targetOf.get(c.name)).filter((d, i) => d && keyFold(d, keyColumns[i])) : [];
   for (const d of merges) warnings.push(mergeWarning(tableLabel(targetName), d!));
   const rebuild = targetInfo ? damageOf(targetInfo, sourceInfo, keyNames, mode, target, warnings) : false;
+  // The table rebuilt is created again with the target's generated columns where they were (never written: computed from the rows).
+  const rebuiltColumns =
+    rebuild && targetInfo!.columns.some((c) => c.generated)
+      ? targetInfo!.columns.filter((c) => c.name !== BATCH_COLUMN && c.name !== ROW_COLUMN).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: c.nullable, ...(c.generated ? { generated: c.generated } : {}) }))
+      : undefined;
   const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => targetOf.get(c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
@@ -403,6 +409,7 @@ async function planTable(
       orderBy,
       createTarget,
       ...(rebuild ? { rebuild } : {}),
+      ...(rebuiltColumns ? { tableColumns: rebuiltColumns } : {}),
       // A table rebuilt as planned is not swapped: the staged copy would take its damaged shape.
       swap: rebuild ? undefined : route.swap,
       targetInfo,
