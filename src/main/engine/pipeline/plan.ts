@@ -169,10 +169,33 @@ export async function buildPlan(spec: JobSpec, source: Session, target: Session)
       problems.push(`${where}: ${errorMessage(err)}`);
     }
   }
+  warnings.push(...copiedTwice(tables));
   const ordered = parentsFirst(tables, (t) => t.targetInfo ?? t.sourceInfo, (t) => t.targetName.name);
   if (problems.length === 0) await planSchemas(ordered, spec, source, target, warnings);
   const accessProblems = await privilegeProblems(ordered, source, target, warnings);
   return { tables: ordered, warnings, problems, accessProblems };
+}
+
+/**
+ * A partition (or inheritance child) listed in "tables" beside its parent: reading the parent reads
+ * its rows too, so they go into both targets. Said in the plan, which copies as listed.
+ */
+export function copiedTwice(tables: TablePlan[]): string[] {
+  const out: string[] = [];
+  const full = (n: TableName) => `${n.schema ?? 'public'}.${n.name}`;
+  for (const parent of tables) {
+    const p = parent.sourceInfo.partitions;
+    if (!p) continue;
+    const inside = new Set(p.tables.map((t) => (t.includes('.') ? t : `${parent.sourceName.schema ?? 'public'}.${t}`)));
+    for (const child of tables) {
+      if (child === parent || !inside.has(full(child.sourceName))) continue;
+      out.push(
+        `${child.sourceLabel} is listed in "tables" and is also ${p.kind === 'partitioned' ? 'a partition' : 'a child table'} of ${parent.sourceLabel}, which is listed too and copies its rows through the parent: ` +
+          `its rows are copied twice, into ${child.targetLabel} and into ${parent.targetLabel}; leave one of the two out of "tables" unless both copies are meant`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Can the source user read, and the target user create/write, everything this run touches? */
