@@ -417,8 +417,12 @@ export interface Session {
   pullRaw?(source: Session, request: ReadRequest, trailing: RowCounters | undefined, table: TableName, into: Column[], format: string): Promise<{ rows: number; bytes: number }>;
   /** Can every value of the source column go into this target column in `format`, exactly? */
   rawCompatible?(source: Column, target: Column, format: string): boolean;
-  /** Write `format` bytes into `columns` of `table` in one statement; returns the rows written. */
-  writeRaw?(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>, format: string): Promise<number>;
+  /**
+   * Write `format` bytes into `columns` of `table` in one statement; returns the rows written.
+   * `alone`: the table is empty and nothing else writes it meanwhile (a staging table's only
+   * chunk), so the engine may load it as only an empty table allows (PostgreSQL: frozen rows).
+   */
+  writeRaw?(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>, format: string, opts?: { alone?: boolean }): Promise<number>;
   readonly applySql: ApplySql;
   /** Run one statement; returns affected rows where the engine reports them. */
   execute(sql: string, params?: Value[]): Promise<number>;

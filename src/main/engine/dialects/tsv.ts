@@ -87,20 +87,24 @@ export class TsvWriter {
 
   /** A value's bytes, escaped; null is \N. */
   value(v: Uint8Array | null): void {
-    const buf = (this.room(v === null ? 2 : v.length * 2), this.buf);
-    let at = this.at;
     if (v === null) {
-      buf[at++] = BACKSLASH;
-      buf[at++] = 0x4e;
-    } else {
-      for (let i = 0; i < v.length; i++) {
-        const b = v[i];
-        const e = TSV_ESCAPES[b];
-        if (e === 0) buf[at++] = b;
-        else {
-          buf[at++] = BACKSLASH;
-          buf[at++] = e;
-        }
+      this.room(2);
+      this.buf[this.at++] = BACKSLASH;
+      this.buf[this.at++] = 0x4e;
+    } else this.valueAt(v, 0, v.length);
+  }
+
+  /** The value in bytes [start, end) of `src`, escaped: read in place (a driver's packet), no copy of it made first. */
+  valueAt(src: Uint8Array, start: number, end: number): void {
+    const buf = (this.room((end - start) * 2), this.buf);
+    let at = this.at;
+    for (let i = start; i < end; i++) {
+      const b = src[i];
+      const e = TSV_ESCAPES[b];
+      if (e === 0) buf[at++] = b;
+      else {
+        buf[at++] = BACKSLASH;
+        buf[at++] = e;
       }
     }
     this.at = at;

@@ -64,8 +64,9 @@ export interface TablePlan {
   /** options.schema "full", a table the run creates: what it gets once its rows are in (schema/apply.ts). */
   schemaWork?: TableWork;
   /**
-   * A table the run creates with generated columns (schema/translate.ts): every column in the table's order,
-   * the generated ones with their expression in the target's SQL. They are not among `targetColumns`: never written.
+   * A table the run creates with generated columns (schema/translate.ts), or a damaged one it rebuilds that has
+   * some: every column in the table's order, the generated ones with their expression in the target's SQL. They
+   * are not among `targetColumns`: never written.
    */
   tableColumns?: ColumnDef[];
 }
@@ -168,10 +169,33 @@ export async function buildPlan(spec: JobSpec, source: Session, target: Session)
       problems.push(`${where}: ${errorMessage(err)}`);
     }
   }
+  warnings.push(...copiedTwice(tables));
   const ordered = parentsFirst(tables, (t) => t.targetInfo ?? t.sourceInfo, (t) => t.targetName.name);
   if (problems.length === 0) await planSchemas(ordered, spec, source, target, warnings);
   const accessProblems = await privilegeProblems(ordered, source, target, warnings);
   return { tables: ordered, warnings, problems, accessProblems };
+}
+
+/**
+ * A partition (or inheritance child) listed in "tables" beside its parent: reading the parent reads
+ * its rows too, so they go into both targets. Said in the plan, which copies as listed.
+ */
+export function copiedTwice(tables: TablePlan[]): string[] {
+  const out: string[] = [];
+  const full = (n: TableName) => `${n.schema ?? 'public'}.${n.name}`;
+  for (const parent of tables) {
+    const p = parent.sourceInfo.partitions;
+    if (!p) continue;
+    const inside = new Set(p.tables.map((t) => (t.includes('.') ? t : `${parent.sourceName.schema ?? 'public'}.${t}`)));
+    for (const child of tables) {
+      if (child === parent || !inside.has(full(child.sourceName))) continue;
+      out.push(
+        `${child.sourceLabel} is listed in "tables" and is also ${p.kind === 'partitioned' ? 'a partition' : 'a child table'} of ${parent.sourceLabel}, which is listed too and copies its rows through the parent: ` +
+          `its rows are copied twice, into ${child.targetLabel} and into ${parent.targetLabel}; leave one of the two out of "tables" unless both copies are meant`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Can the source user read, and the target user create/write, everything this run touches? */
@@ -371,6 +395,11 @@ async function planTable(
   const merges = targetInfo ? keyColumns.filter((c): c is Column => c !== undefined).map((c) => targetOf.get(c.name)).filter((d, i) => d && keyFold(d, keyColumns[i])) : [];
   for (const d of merges) warnings.push(mergeWarning(tableLabel(targetName), d!));
   const rebuild = targetInfo ? damageOf(targetInfo, sourceInfo, keyNames, mode, target, warnings) : false;
+  // The table rebuilt is created again with the target's generated columns where they were (never written: computed from the rows).
+  const rebuiltColumns =
+    rebuild && targetInfo!.columns.some((c) => c.generated)
+      ? targetInfo!.columns.filter((c) => c.name !== BATCH_COLUMN && c.name !== ROW_COLUMN).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: c.nullable, ...(c.generated ? { generated: c.generated } : {}) }))
+      : undefined;
   const key = keyColumns.filter((c): c is Column => c !== undefined).map((c) => targetOf.get(c.name)?.name ?? c.name);
   const orderBy = keyColumns.every((c) => c) ? keyColumns.map((c) => (c as Column).name) : [];
   const estimate = sourceInfo.rowEstimate;
@@ -409,6 +438,7 @@ async function planTable(
       orderBy,
       createTarget,
       ...(rebuild ? { rebuild } : {}),
+      ...(rebuiltColumns ? { tableColumns: rebuiltColumns } : {}),
       // A table rebuilt as planned is not swapped: the staged copy would take its damaged shape.
       swap: rebuild ? undefined : route.swap,
       targetInfo,

@@ -3,6 +3,7 @@
  * The engine knows nothing of the store: it reports through the context's
  * callbacks, and whoever called it (CLI, app) persists what it needs.
  */
+import { availableParallelism } from 'node:os';
 import { redactUrl } from '../../../shared/connectionUrl.js';
 import type { RunEvent, RunMetrics, RunSummary, TablePhase, TableSummary } from '../../../shared/events.js';
 import type { JobSpec } from '../../../shared/jobSpec.js';
@@ -124,6 +125,8 @@ class Run {
   private readonly rateLimit: RateLimiter;
   private markerSchema?: string;
   private lanes?: Lanes;
+  /** Connections for prebuildIndexes, opened while the last table stages (openPrebuildEarly). */
+  private prebuildEndpoints?: Promise<Endpoint>[];
   private taskIds = 0;
   /** When each phase started (ms since the epoch): what the metrics are made of. */
   private readonly marks: { stage?: number; apply?: number; verify?: number; end?: number } = {};
@@ -220,6 +223,7 @@ class Run {
       return await this.fail(err);
     } finally {
       this.disposeSignal();
+      await this.closePrebuildEarly();
       await this.lanes?.close();
       await Promise.allSettled(this.endpoints.map((e) => e.close()));
       await this.tunnels?.close();
@@ -397,34 +401,26 @@ class Run {
   private async prebuildIndexes(): Promise<void> {
     const main = this.target!.session;
     const support = main.dialect.schema;
-    if (!support?.prebuildIndex || !main.dialect.capabilities.transactionalDdl) return;
-    const jobs: { staging: TableName; index: TargetIndex; name: string; built(name: string): void }[] = [];
-    for (const s of this.staged) {
-      if (!promotable(main, s.plan)) continue;
-      // The key, where promotion would build it (PostgreSQL builds it once the rows are in): a unique index it adopts.
-      if (s.plan.key.length && !keyAtStaging(main, s.plan)) {
-        const index = { name: '', unique: true, columns: s.plan.key.map((name) => ({ name })) };
-        jobs.push({ staging: s.staging, index, name: `${s.staging.name}_k`, built: (name) => (s.keyIndex = name) });
-      }
-      const work = s.plan.schemaWork;
-      if (!work || !s.plan.createTarget) continue;
-      work.indexes.forEach((index, i) => jobs.push({ staging: s.staging, index, name: `${s.staging.name}_i${i}`, built: (name) => (index.prebuilt = name) }));
-    }
-    if (jobs.length < 2) return;
-    const max = this.spec.options.maxConnections;
-    const busy = 1 + (this.lanes?.lanes.filter((l) => l.kind === 'worker').length ?? 0);
-    const extra = Math.min(jobs.length - 1, 3, max === undefined ? 3 : max - busy);
-    if (extra < 1) return;
+    const jobs = this.prebuildJobs();
+    const extra = this.prebuildConnections(jobs.length);
+    if (!support?.prebuildIndex || extra < 1) return this.closePrebuildEarly();
     // The apply's time, as the run reports its phases: the tables are staged, this makes them whole.
     this.marks.apply = Date.now();
-    const opened = await Promise.allSettled(Array.from({ length: extra }, () => this.openEndpoint('target')));
+    // The longest builds first: the last to finish is then a short one, not one core's long tail.
+    const cost = (j: (typeof jobs)[number]) => j.rows * (j.index.native || j.index.columns.some((c) => this.isText(j.plan, c.name)) ? 2 : 1) * j.index.columns.length;
+    jobs.sort((a, b) => cost(b) - cost(a));
+    const early = this.prebuildEndpoints ?? [];
+    this.prebuildEndpoints = undefined;
+    const opened = await Promise.allSettled([...early, ...Array.from({ length: Math.max(0, extra - early.length) }, () => this.openEndpoint('target'))]);
     const endpoints = opened.filter((o): o is PromiseFulfilledResult<Endpoint> => o.status === 'fulfilled').map((o) => o.value);
+    // A target on this machine whose cores these builds fill already: no parallel workers for them.
+    const serial = localServerCount([this.spec.target.url]) > 0 && 1 + endpoints.length >= availableParallelism();
     let next = 0;
     const build = async (session: Session) => {
       while (next < jobs.length && !this.signal.aborted) {
         const job = jobs[next++];
         try {
-          await support.prebuildIndex!(session, job.staging, job.index, job.name);
+          await support.prebuildIndex!(session, job.staging, job.index, job.name, { serial });
           job.built(job.name);
         } catch {
           // Left to the apply, which builds it in its transaction (and reports what refuses it).
@@ -436,6 +432,66 @@ class Run {
     } finally {
       await Promise.allSettled(endpoints.map((e) => e.close()));
     }
+  }
+
+  /** The indexes prebuildIndexes builds: each new table's key and its schema's indexes. */
+  private prebuildJobs(): { plan: TablePlan; rows: number; staging: TableName; index: TargetIndex; name: string; built(name: string): void }[] {
+    const main = this.target!.session;
+    const jobs: ReturnType<Run['prebuildJobs']> = [];
+    for (const t of this.tables) {
+      const s = t.staged;
+      if (!s || !promotable(main, s.plan)) continue;
+      const rows = Math.max(s.rows, t.plan.estimate ?? 0);
+      // The key, where promotion would build it (PostgreSQL builds it once the rows are in): a unique index it adopts.
+      if (s.plan.key.length && !keyAtStaging(main, s.plan)) {
+        const index = { name: '', unique: true, columns: s.plan.key.map((name) => ({ name })) };
+        jobs.push({ plan: s.plan, rows, staging: s.staging, index, name: `${s.staging.name}_k`, built: (name) => (s.keyIndex = name) });
+      }
+      const work = s.plan.schemaWork;
+      if (!work || !s.plan.createTarget) continue;
+      work.indexes.forEach((index, i) => jobs.push({ plan: s.plan, rows, staging: s.staging, index, name: `${s.staging.name}_i${i}`, built: (name) => (index.prebuilt = name) }));
+    }
+    return jobs;
+  }
+
+  /** Connections besides the run's own that prebuildIndexes opens for `jobs` builds (0: none, the apply builds them). */
+  private prebuildConnections(jobs: number): number {
+    const main = this.target!.session;
+    if (!main.dialect.schema?.prebuildIndex || !main.dialect.capabilities.transactionalDdl || jobs < 2) return 0;
+    const max = this.spec.options.maxConnections;
+    const busy = 1 + (this.lanes?.lanes.filter((l) => l.kind === 'worker').length ?? 0);
+    return Math.max(0, Math.min(jobs - 1, 3, max === undefined ? 3 : max - busy));
+  }
+
+  /** Text columns sort slower than numbers (collation): their indexes take longer to build. */
+  private isText(plan: TablePlan, column: string): boolean {
+    return plan.targetColumns.find((c) => c.name === column)?.type.kind === 'text';
+  }
+
+  /**
+   * Once the last table starts staging, the connections its index builds will take are opened
+   * meanwhile (a new session's setup, 50–100 ms each, off the path after the rows are in).
+   * Lanes (one per worker) and these stay within options.maxConnections as the builds count it.
+   */
+  private openPrebuildEarly(): void {
+    if (this.prebuildEndpoints) return;
+    const planned = this.tables.reduce((n, t) => {
+      const p = t.plan;
+      if (!promotable(this.target!.session, p)) return n;
+      return n + (p.key.length && !keyAtStaging(this.target!.session, p) ? 1 : 0) + (p.createTarget ? (p.schemaWork?.indexes.length ?? 0) : 0);
+    }, 0);
+    const extra = this.prebuildConnections(planned);
+    if (extra < 1) return;
+    this.prebuildEndpoints = Array.from({ length: extra }, () => this.openEndpoint('target'));
+    // Seen when they are used (or closed): not an unhandled rejection meanwhile.
+    for (const p of this.prebuildEndpoints) p.catch(() => undefined);
+  }
+
+  /** The connections opened early for builds that do not happen (a failed run, nothing to build). */
+  private async closePrebuildEarly(): Promise<void> {
+    const early = this.prebuildEndpoints ?? [];
+    this.prebuildEndpoints = undefined;
+    await Promise.allSettled(early.map((p) => p.then((e) => e.close())));
   }
 
   /** DDL on the run's own target session while lanes stage: a dropped connection is retried on a new one. */
@@ -480,6 +536,8 @@ class Run {
         await this.onTarget((session) => createStagingTable(p, session, staging, promotable(session, p)));
         this.recordTable(t, false);
       }
+      // The last table to stage: the connections that build the indexes once it is in are opened meanwhile.
+      if (t === this.tables[this.tables.length - 1]) this.openPrebuildEarly();
       this.aggregate(t);
     })();
     return t.started;
@@ -495,6 +553,8 @@ class Run {
       chunk: { index: chunk.index, after: chunk.after, through: chunk.through, ...(chunk.buckets ? { buckets: chunk.buckets } : {}) },
       // Every unfinished chunk of a resumed table may have batches past its checkpoint to drop.
       resume: ctx.resume?.has(p.index) ? chunk : undefined,
+      // Its staging table was created empty for it (a resumed table's may hold rows already).
+      alone: t.chunks.length === 1 && !ctx.resume?.has(p.index),
       validate: spec.options.validate,
       batch: spec.options.batch,
     };

@@ -55,6 +55,8 @@ export interface StageHooks {
   retry: RetryPolicy;
   batch: { maxRows: number; maxBytes: number };
   resume?: ChunkCheckpoint;
+  /** The table's only chunk, into its new, empty staging table (writeRaw's `alone`). */
+  alone?: boolean;
   /** Rows to stage instead of reading the source (dead-letter retry). */
   rows?: AsyncIterable<Row[]>;
   /** After each batch is durably in the staging table. */
@@ -358,7 +360,7 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
       ({ rows, bytes } = await target.session.pullRaw!(source.session, request, trailing, staging, columns, format));
       await yieldToEventLoop();
       cancelled();
-    } else rows = await target.session.writeRaw!(staging, columns.map((c) => c.name), counted(), format);
+    } else rows = await target.session.writeRaw!(staging, columns.map((c) => c.name), counted(), format, { alone: hooks.alone === true && !hooks.resume });
     const done: ChunkCheckpoint = { ...chunk, batch, lastKey: chunk.through, rowsRead: rows, rowsWritten: rows, rowsRejected: 0, bytes, done: true };
     hooks.onBatch(done);
     return done;

@@ -179,8 +179,9 @@ export interface SchemaSupport {
    * once: they need not wait for one another in the apply). The apply renames
    * it into place; a failed run drops the staging table and the index with it.
    * Does nothing when the staging table has an index of that name already (resume).
+   * `serial`: the builds at once fill the server's cores already, so this one gets no parallel workers.
    */
-  prebuildIndex?(session: Session, staging: TableName, index: TargetIndex, name: string): Promise<void>;
+  prebuildIndex?(session: Session, staging: TableName, index: TargetIndex, name: string, opts?: { serial?: boolean }): Promise<void>;
   addForeignKey?(session: Session, table: TableName, fk: TargetForeignKey): Promise<void>;
   /** Can this engine keep comments? A reason when not (SQLite). */
   commentsProblem?: string;

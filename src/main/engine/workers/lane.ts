@@ -102,6 +102,7 @@ export function copyChunk(
     retry: { ...opts.retry, signal: opts.signal, onRetry: (attempt, delayMs, err) => events.onRetry(attempt, delayMs, errorMessage(err)) },
     batch: task.batch,
     resume: task.resume,
+    alone: task.alone,
     rows: opts.rows,
     onBatch: (c) => events.onBatch(c),
     takeTokens: events.takeTokens,

@@ -34,6 +34,8 @@ export interface ChunkTask {
   staging: TableName;
   chunk: ChunkPlan;
   resume?: ChunkCheckpoint;
+  /** The table's only chunk, into its new staging table: nothing else writes there meanwhile. */
+  alone?: boolean;
   validate: boolean;
   batch: { maxRows: number; maxBytes: number };
 }

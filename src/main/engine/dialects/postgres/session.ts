@@ -172,8 +172,10 @@ export class PostgresSession implements Session {
     return readRaw(this.ctx, request, trailing, format);
   }
 
-  writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>, format: string): Promise<number> {
-    return write.writeRaw(this.ctx, table, columns, chunks, format === TSV ? 'text' : 'binary');
+  writeRaw(table: TableName, columns: string[], chunks: AsyncIterable<Uint8Array>, format: string, opts?: { alone?: boolean }): Promise<number> {
+    // Frozen rows need the table emptied in the COPY's own transaction: not inside another one.
+    const freeze = opts?.alone === true && this.pg.transactions.depth === 0;
+    return write.writeRaw(this.ctx, table, columns, chunks, format === TSV ? 'text' : 'binary', freeze);
   }
 
   countRows(table: TableName, where?: string): Promise<number> {
