@@ -345,6 +345,13 @@ export interface Session {
    * rowHash.ts reads the rows and hashes them in process (SQLite, local).
    */
   bucketHashes?(request: BucketRequest): Promise<BucketHash[]>;
+  /**
+   * The hash bucketHashes gives a row whose columns are all of kind 'native'
+   * (absent: the md5 of BucketRequest). Two sessions of one engine compare
+   * native rows only when they name the same one (rowHash.ts hashKinds): a
+   * MariaDB that has CRC32C hashes with it, at half md5's CPU.
+   */
+  readonly nativeRowHash?: string;
   /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
   bucketCondition?(key: string, set: BucketSet): string;
 
