@@ -96,10 +96,11 @@ describe('MariaDB range hashes', () => {
     expect(await differing()).toEqual([]);
   });
 
-  it("selects exactly the buckets' keys: a few ranges, many, and single keys", async () => {
+  it("selects exactly the buckets' keys: as a few key ranges, as a list of keys, and as a span of many buckets", async () => {
     const sets: BucketSet[] = [
       { lo: '1', narrow: true, levels: [{ width: '4', ids: ['0', '1', '2', '10', '49'] }] },
       { lo: '1', narrow: true, levels: [{ width: '2', ids: Array.from({ length: 60 }, (_, i) => String(i * 3 + (i % 2))) }] },
+      { lo: '1', narrow: true, levels: [{ width: '8000', ids: Array.from({ length: 40 }, (_, i) => String(i * 2)) }] },
       { lo: '-5', narrow: false, levels: [{ width: '1', ids: ['5', '6', '105'] }, { width: '8', ids: ['3', '4', '20'] }] },
     ];
     for (const set of sets) {

@@ -369,14 +369,21 @@ function rowHashSql(ctx: ReadContext, req: BucketRequest): string {
   return ctx.nativeRowHash === 'crc32+crc32c' ? `((CRC32(${text}) << 32) | CRC32C(${text}))` : `CAST(CONV(RIGHT(MD5(${text}), 15), 16, 10) AS UNSIGNED)`;
 }
 
-/** Bucket ids ORed as key ranges at most this many; more are looked up by number (MariaDB checks each row against every range). */
+/** Bucket ids ORed as key ranges at most this many (MariaDB checks each row against every range of an OR). */
 const FEW_RANGES = 32;
+/**
+ * Keys listed one by one at most this many: point reads of the index (4,000
+ * keys of 2,000 scattered buckets: 10 ms of server CPU, against 230 ms for
+ * testing each row of a 1,000,000-row span).
+ */
+const LISTED_KEYS = 20_000n;
 
 /**
  * floor((key - lo) / width) is one of `ids`, in a form the key's index
- * serves: a few buckets (neighbours joined) as key ranges, single keys as an
- * IN list; many as the span from the first to the last bucket's keys (an
- * index range) with each row's bucket number looked up in the sorted IN list.
+ * serves: a few buckets (neighbours joined) as key ranges; up to
+ * LISTED_KEYS keys as an IN list of them; more as the span from the first to
+ * the last bucket's keys (an index range) with each row's bucket number
+ * looked up in the sorted IN list.
  */
 export function bucketsCondition(key: string, lo: bigint, width: bigint, ids: bigint[], narrow: boolean): string {
   const q = quoteBacktick(key);
@@ -384,14 +391,18 @@ export function bucketsCondition(key: string, lo: bigint, width: bigint, ids: bi
   if (!sorted.length) return '(1 = 0)';
   const from = (id: bigint) => lo + id * width;
   const to = (id: bigint) => lo + (id + 1n) * width - 1n;
-  if (width === 1n) return `(${q} IN (${sorted.map(from).join(', ')}))`;
   const runs: Array<[bigint, bigint]> = [];
   for (const id of sorted) {
     const last = runs[runs.length - 1];
     if (last && id === last[1] + 1n) last[1] = id;
     else runs.push([id, id]);
   }
-  if (runs.length <= FEW_RANGES) return `(${runs.map(([a, b]) => `${q} BETWEEN ${from(a)} AND ${to(b)}`).join(' OR ')})`;
+  if (runs.length <= FEW_RANGES) return `(${runs.map(([a, b]) => (a === b && width === 1n ? `${q} = ${from(a)}` : `${q} BETWEEN ${from(a)} AND ${to(b)}`)).join(' OR ')})`;
+  if (BigInt(sorted.length) * width <= LISTED_KEYS) {
+    const keys: bigint[] = [];
+    for (const id of sorted) for (let k = from(id); k <= to(id); k++) keys.push(k);
+    return `(${q} IN (${keys.join(', ')}))`;
+  }
   const k = narrow ? `CAST(${q} AS SIGNED)` : `CAST(${q} AS DECIMAL(65,0))`;
   return `(${q} BETWEEN ${from(sorted[0])} AND ${to(sorted[sorted.length - 1])} AND ((${k} - ${lo}) DIV ${width}) IN (${sorted.join(', ')}))`;
 }
