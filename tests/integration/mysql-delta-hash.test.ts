@@ -4,13 +4,14 @@
  * CRC32C. Each kind of change still makes its bucket differ, and only its
  * bucket, also where a column is NOT NULL on one side and nullable on the
  * other; the differing buckets' conditions (key ranges, IN lists) select
- * exactly their keys.
+ * exactly their keys. Against another engine, the server's normalized text
+ * (which skips what a column's type cannot hold) hashes as rowHash.ts does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectionUrl } from '../../src/shared/connectionUrl.js';
 import { mysqlDialect, MysqlSession } from '../../src/main/engine/dialects/mysql/index.js';
 import type { BucketHash, BucketSet } from '../../src/main/engine/dialects/dialect.js';
-import { hashKinds, inBucketSet } from '../../src/main/engine/pipeline/rowHash.js';
+import { bucketHashesInProcess, hashKinds, inBucketSet, type HashKind } from '../../src/main/engine/pipeline/rowHash.js';
 import type { Column } from '../../src/main/engine/types.js';
 import { createMysqlDatabase, type MysqlTestDatabase } from '../helpers/mysql.js';
 
@@ -53,6 +54,11 @@ beforeAll(async () => {
   await db.admin.query(`INSERT INTO src SELECT seq, CONCAT('item ', seq), seq + 0.5, TIMESTAMP'2024-01-01 10:00:00.123456' + INTERVAL seq MINUTE,
     IF(seq % 10 = 0, NULL, CONCAT('note ', seq)), IF(seq % 7 = 0, NULL, UNHEX(HEX(seq))) FROM seq_1_to_${ROWS}`);
   await db.admin.query('INSERT INTO tgt SELECT * FROM src');
+  await db.admin.query(`CREATE TABLE norm (id int NOT NULL PRIMARY KEY, d0 decimal(10,0) NOT NULL, d2 decimal(12,2) NULL, dt0 datetime NOT NULL,
+    dt6 datetime(6) NULL, t0 time NULL, t3 time(3) NULL, name varchar(20) NOT NULL, note text NULL)`);
+  await db.admin.query(`INSERT INTO norm SELECT seq, seq * 10, IF(seq % 5 = 0, NULL, seq / 4), TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq HOUR,
+    IF(seq % 6 = 0, NULL, TIMESTAMP'2024-01-01 00:00:00.5' + INTERVAL seq SECOND), IF(seq % 7 = 0, NULL, SEC_TO_TIME(seq * 61)),
+    SEC_TO_TIME(seq * 1.25), CONCAT('Größe ', seq), IF(seq % 3 = 0, NULL, REPEAT('x', seq % 4)) FROM seq_1_to_${ROWS}`);
   session = (await mysqlDialect.open(parseConnectionUrl(db.url), { baseDir: process.cwd(), role: 'source', statementTimeoutMs: 60_000 })) as MysqlSession;
   source = (await session.describeTable({ name: 'src' }))!.columns;
   target = (await session.describeTable({ name: 'tgt' }))!.columns;
@@ -94,6 +100,17 @@ describe('MariaDB range hashes', () => {
       await db.admin.query('INSERT INTO tgt SELECT * FROM src WHERE id = ?', [id]);
     }
     expect(await differing()).toEqual([]);
+  });
+
+  it('prints the normalized text of other engines as rowHash.ts does, also where a type holds no fraction or no NULL', async () => {
+    const columns = (await session.describeTable({ name: 'norm' }))!.columns;
+    const kinds: HashKind[] = ['int', 'dec', 'dec', 'ts', 'ts', 'time', 'time', 'text', 'text'];
+    const req = { table: { name: 'norm' }, columns, orderBy: ['id'], batchRows: 1000, kinds, buckets: { lo: 1n, width: 8n, narrow: true } };
+    const server = await session.bucketHashes(req);
+    const here = await bucketHashesInProcess(session, req);
+    const byId = (list: typeof server) => [...list].sort((a, b) => Number(a.bucket - b.bucket));
+    expect(byId(server)).toEqual(byId(here));
+    expect(server.length).toBe(ROWS / 8);
   });
 
   it("selects exactly the buckets' keys: as a few key ranges, as a list of keys, and as a span of many buckets", async () => {
