@@ -18,18 +18,20 @@ import { createMysqlDatabase, type MysqlTestDatabase } from '../helpers/mysql.js
 const ROWS = 200;
 const WIDTH = 4n;
 
-const table = (name: string, nameNull: string) => `CREATE TABLE ${name} (
+const table = (name: string, nameNull: string, note = 'text') => `CREATE TABLE ${name} (
   id int NOT NULL PRIMARY KEY, name varchar(40) ${nameNull}, amount decimal(14,4) NULL,
-  at datetime(6) NULL, note text NULL, bin varbinary(16) NULL
+  at datetime(6) NULL, note ${note} NULL, bin varbinary(16) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 
 let db: MysqlTestDatabase;
 let session: MysqlSession;
 let source: Column[];
 let target: Column[];
+/** The target table of the test: 'tgt' (the source's types: native text) or 'tgt2' (MEDIUMTEXT for TEXT: each column's kind's text). */
+let tgt = 'tgt';
 
 async function buckets(name: string, columns: Column[], kinds: ReturnType<typeof kindsOf>): Promise<Map<bigint, BucketHash>> {
-  const out = await session.bucketHashes({ table: { name }, columns, orderBy: ['id'], batchRows: 1000, kinds, buckets: { lo: 1n, width: WIDTH, narrow: true } });
+  const out = await session.bucketHashes({ table: { name }, columns, orderBy: ['id'], batchRows: 1000, kinds, rowHash: session.nativeRowHash, buckets: { lo: 1n, width: WIDTH, narrow: true } });
   return new Map(out.map((b) => [b.bucket, b]));
 }
 
@@ -42,7 +44,7 @@ function kindsOf() {
 /** The buckets whose count or hash differ between src and tgt. */
 async function differing(): Promise<bigint[]> {
   const kinds = kindsOf();
-  const [a, b] = [await buckets('src', source, kinds), await buckets('tgt', target, kinds)];
+  const [a, b] = [await buckets('src', source, kinds), await buckets(tgt, target, kinds)];
   return [...new Set([...a.keys(), ...b.keys()])].filter((id) => a.get(id)?.rows !== b.get(id)?.rows || a.get(id)?.hash !== b.get(id)?.hash).sort((x, y) => Number(x - y));
 }
 
@@ -54,6 +56,8 @@ beforeAll(async () => {
   await db.admin.query(`INSERT INTO src SELECT seq, CONCAT('item ', seq), seq + 0.5, TIMESTAMP'2024-01-01 10:00:00.123456' + INTERVAL seq MINUTE,
     IF(seq % 10 = 0, NULL, CONCAT('note ', seq)), IF(seq % 7 = 0, NULL, UNHEX(HEX(seq))) FROM seq_1_to_${ROWS}`);
   await db.admin.query('INSERT INTO tgt SELECT * FROM src');
+  await db.admin.query(table('tgt2', 'NULL', 'mediumtext'));
+  await db.admin.query('INSERT INTO tgt2 SELECT * FROM src');
   await db.admin.query(`CREATE TABLE norm (id int NOT NULL PRIMARY KEY, d0 decimal(10,0) NOT NULL, d2 decimal(12,2) NULL, dt0 datetime NOT NULL,
     dt6 datetime(6) NULL, t0 time NULL, t3 time(3) NULL, name varchar(20) NOT NULL, note text NULL)`);
   await db.admin.query(`INSERT INTO norm SELECT seq, seq * 10, IF(seq % 5 = 0, NULL, seq / 4), TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq HOUR,
@@ -61,7 +65,6 @@ beforeAll(async () => {
     SEC_TO_TIME(seq * 1.25), CONCAT('Größe ', seq), IF(seq % 3 = 0, NULL, REPEAT('x', seq % 4)) FROM seq_1_to_${ROWS}`);
   session = (await mysqlDialect.open(parseConnectionUrl(db.url), { baseDir: process.cwd(), role: 'source', statementTimeoutMs: 60_000 })) as MysqlSession;
   source = (await session.describeTable({ name: 'src' }))!.columns;
-  target = (await session.describeTable({ name: 'tgt' }))!.columns;
 });
 
 afterAll(async () => {
@@ -69,10 +72,15 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('MariaDB range hashes', () => {
+describe.each(['tgt', 'tgt2'])('MariaDB range hashes into %s', (name) => {
+  beforeAll(async () => {
+    tgt = name;
+    target = (await session.describeTable({ name }))!.columns;
+  });
+
   it('hashes with CRC32 + CRC32C and matches equal rows whatever the columns allow', async () => {
     if (session.facts.flavor === 'mariadb') expect(session.nativeRowHash).toBe('crc32+crc32c');
-    expect(kindsOf().every((k) => k === 'native')).toBe(true);
+    expect(kindsOf().every((k) => k === 'native')).toBe(tgt === 'tgt');
     expect(target.find((c) => c.name === 'name')!.nullable).toBe(true);
     expect(source.find((c) => c.name === 'name')!.nullable).toBe(false);
     expect(await differing()).toEqual([]);
@@ -92,16 +100,19 @@ describe('MariaDB range hashes', () => {
     ['a key the source lacks', 1000, "INSERT INTO tgt (id, name) VALUES (1000, 'extra')"],
   ];
   it.each(changes)('finds %s in its bucket alone', async (_what, id, sql) => {
-    await db.admin.query(sql);
+    await db.admin.query(sql.replace(/\btgt\b/, tgt));
     try {
       expect(await differing()).toEqual([BigInt(id - 1) / WIDTH]);
     } finally {
-      await db.admin.query('DELETE FROM tgt WHERE id = ? OR id = 1000', [id]);
-      await db.admin.query('INSERT INTO tgt SELECT * FROM src WHERE id = ?', [id]);
+      await db.admin.query(`DELETE FROM ${tgt} WHERE id = ? OR id = 1000`, [id]);
+      await db.admin.query(`INSERT INTO ${tgt} SELECT * FROM src WHERE id = ?`, [id]);
     }
     expect(await differing()).toEqual([]);
   });
 
+});
+
+describe('MariaDB normalized text and bucket conditions', () => {
   it('prints the normalized text of other engines as rowHash.ts does, also where a type holds no fraction or no NULL', async () => {
     const columns = (await session.describeTable({ name: 'norm' }))!.columns;
     const kinds: HashKind[] = ['int', 'dec', 'dec', 'ts', 'ts', 'time', 'time', 'text', 'text'];

@@ -132,6 +132,11 @@ export type HashKind = 'int' | 'dec' | 'decx' | 'bool' | 'text' | 'textfixed' | 
  */
 export interface BucketRequest extends ReadRequest {
   kinds: HashKind[];
+  /**
+   * Both sides are sessions of one engine naming this nativeRowHash: the
+   * row's text (native or per kind) may be hashed with it instead of md5.
+   */
+  rowHash?: string;
   buckets: {
     lo: bigint;
     width: bigint;

@@ -378,10 +378,16 @@ function nativeRowText(columns: Column[]): string {
   return `CONCAT_WS('|', ${columns.map((c) => (c.nullable ? `COALESCE(${value(c)}, '-')` : value(c))).join(', ')})`;
 }
 
+/**
+ * The row's hash: CRC32 + CRC32C where the other side is a server that hashes
+ * so too (BucketRequest.rowHash; MariaDB → MariaDB, also where the columns'
+ * types differ and each is printed by its kind), else md5, as PostgreSQL and
+ * rowHash.ts compute it.
+ */
 function rowHashSql(ctx: ReadContext, req: BucketRequest): string {
-  if (!req.kinds.every((k) => k === 'native')) return `CAST(CONV(RIGHT(MD5(${normalizedRowText(req)}), 15), 16, 10) AS UNSIGNED)`;
-  const text = nativeRowText(req.columns);
-  return ctx.nativeRowHash === 'crc32+crc32c' ? `((CRC32(${text}) << 32) | CRC32C(${text}))` : `CAST(CONV(RIGHT(MD5(${text}), 15), 16, 10) AS UNSIGNED)`;
+  const text = req.kinds.every((k) => k === 'native') ? nativeRowText(req.columns) : normalizedRowText(req);
+  const crc = req.rowHash === 'crc32+crc32c' && ctx.nativeRowHash === 'crc32+crc32c';
+  return crc ? `((CRC32(${text}) << 32) | CRC32C(${text}))` : `CAST(CONV(RIGHT(MD5(${text}), 15), 16, 10) AS UNSIGNED)`;
 }
 
 /** Bucket ids ORed as key ranges at most this many (MariaDB checks each row against every range of an OR). */
