@@ -27,11 +27,11 @@ let db: MysqlTestDatabase;
 let session: MysqlSession;
 let source: Column[];
 let target: Column[];
-/** The target table of the test: 'tgt' (the source's types: native text) or 'tgt2' (MEDIUMTEXT for TEXT: each column's kind's text). */
+/** The target table of the test: 'tgt' (the source's types) or 'tgt2' (MEDIUMTEXT for TEXT, as dbferry's own copy creates it). */
 let tgt = 'tgt';
 
 async function buckets(name: string, columns: Column[], kinds: ReturnType<typeof kindsOf>): Promise<Map<bigint, BucketHash>> {
-  const out = await session.bucketHashes({ table: { name }, columns, orderBy: ['id'], batchRows: 1000, kinds, rowHash: session.nativeRowHash, buckets: { lo: 1n, width: WIDTH, narrow: true } });
+  const out = await session.bucketHashes({ table: { name }, columns, orderBy: ['id'], batchRows: 1000, kinds, buckets: { lo: 1n, width: WIDTH, narrow: true } });
   return new Map(out.map((b) => [b.bucket, b]));
 }
 
@@ -80,7 +80,8 @@ describe.each(['tgt', 'tgt2'])('MariaDB range hashes into %s', (name) => {
 
   it('hashes with CRC32 + CRC32C and matches equal rows whatever the columns allow', async () => {
     if (session.facts.flavor === 'mariadb') expect(session.nativeRowHash).toBe('crc32+crc32c');
-    expect(kindsOf().every((k) => k === 'native')).toBe(tgt === 'tgt');
+    // MEDIUMTEXT prints as TEXT does: native text there too.
+    expect(kindsOf().every((k) => k === 'native')).toBe(true);
     expect(target.find((c) => c.name === 'name')!.nullable).toBe(true);
     expect(source.find((c) => c.name === 'name')!.nullable).toBe(false);
     expect(await differing()).toEqual([]);

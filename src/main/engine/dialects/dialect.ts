@@ -132,11 +132,6 @@ export type HashKind = 'int' | 'dec' | 'decx' | 'bool' | 'text' | 'textfixed' | 
  */
 export interface BucketRequest extends ReadRequest {
   kinds: HashKind[];
-  /**
-   * Both sides are sessions of one engine naming this nativeRowHash: the
-   * row's text (native or per kind) may be hashed with it instead of md5.
-   */
-  rowHash?: string;
   buckets: {
     lo: bigint;
     width: bigint;
@@ -357,6 +352,12 @@ export interface Session {
    * MariaDB that has CRC32C hashes with it, at half md5's CPU.
    */
   readonly nativeRowHash?: string;
+  /**
+   * The engine prints every value of column `a` as it prints the same value
+   * in column `b` (MySQL: TEXT and MEDIUMTEXT, INT(11) and INT of one
+   * collation), so rows of both are compared by their native text.
+   */
+  printsAlike?(a: Column, b: Column): boolean;
   /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
   bucketCondition?(key: string, set: BucketSet): string;
 

@@ -129,11 +129,9 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   /** Differing leaf buckets: their first key, width and id. */
   const differing: Leaf[] = [];
   let within: { width: bigint; ids: bigint[] } | undefined;
-  // Two servers of one engine that hash alike (Session.nativeRowHash) may use that hash for any row text.
-  const rowHash = source.dialect.engine === target.dialect.engine && source.nativeRowHash === target.nativeRowHash ? source.nativeRowHash : undefined;
   for (let level = 0; ; level++) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
-    const req = { buckets: { lo, width, within, narrow }, kinds, batchRows: 10_000, rowHash };
+    const req = { buckets: { lo, width, within, narrow }, kinds, batchRows: 10_000 };
     const [sh, th] = await Promise.all([
       bucketHashes(source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }),
       bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }),

@@ -32,7 +32,8 @@ export function hashKinds(
   // One engine, the same types: the engine's own text of every value (PostgreSQL hashes the row's text at once).
   // (and both servers hash native rows alike: a MySQL without CRC32C and a MariaDB with it take the per-type path).
   const nativeAlike = sameEngine && source.nativeRowHash === target.nativeRowHash;
-  if (nativeAlike && columns.length === targetColumns.length && columns.every((c, i) => sameType(c, targetColumns[i]))) return { kinds: columns.map(() => 'native') };
+  const printsAlike = (c: Column, d: Column) => sameType(c, d) || !!source.printsAlike?.(c, d);
+  if (nativeAlike && columns.length === targetColumns.length && columns.every((c, i) => printsAlike(c, targetColumns[i]))) return { kinds: columns.map(() => 'native') };
   for (const [i, c] of columns.entries()) {
     const d = targetColumns[i];
     if (sameEngine && sameType(c, d)) {

@@ -379,15 +379,41 @@ function nativeRowText(columns: Column[]): string {
 }
 
 /**
- * The row's hash: CRC32 + CRC32C where the other side is a server that hashes
- * so too (BucketRequest.rowHash; MariaDB → MariaDB, also where the columns'
- * types differ and each is printed by its kind), else md5, as PostgreSQL and
- * rowHash.ts compute it.
+ * The row's hash: of native text (both sides one engine that hashes alike:
+ * rowHash.ts hashKinds), CRC32 + CRC32C where the server has them; else md5,
+ * as PostgreSQL and rowHash.ts compute it. (CRC32 + CRC32C build the text
+ * twice: for the dearer normalized text that costs what md5 saves.)
  */
 function rowHashSql(ctx: ReadContext, req: BucketRequest): string {
-  const text = req.kinds.every((k) => k === 'native') ? nativeRowText(req.columns) : normalizedRowText(req);
-  const crc = req.rowHash === 'crc32+crc32c' && ctx.nativeRowHash === 'crc32+crc32c';
-  return crc ? `((CRC32(${text}) << 32) | CRC32C(${text}))` : `CAST(CONV(RIGHT(MD5(${text}), 15), 16, 10) AS UNSIGNED)`;
+  if (!req.kinds.every((k) => k === 'native')) return `CAST(CONV(RIGHT(MD5(${normalizedRowText(req)}), 15), 16, 10) AS UNSIGNED)`;
+  const text = nativeRowText(req.columns);
+  return ctx.nativeRowHash === 'crc32+crc32c' ? `((CRC32(${text}) << 32) | CRC32C(${text}))` : `CAST(CONV(RIGHT(MD5(${text}), 15), 16, 10) AS UNSIGNED)`;
+}
+
+/**
+ * A column's native text, as far as it depends on the column: its type without
+ * display width or size (TINYINT(1) and TINYINT(4), TEXT and MEDIUMTEXT,
+ * VARCHAR(32) and VARCHAR(64) print a value alike; CHAR drops trailing
+ * spaces VARCHAR keeps) and its collation.
+ */
+function printedAs(c: Column): string {
+  const t = c.nativeType.toLowerCase().replace(/\s+/g, ' ').trim();
+  const family = /^(tiny|small|medium|big)?int\b|^integer\b/.test(t)
+    ? t.replace(/\(\d+\)/, '').replace(/\bzerofill\b/, 'zerofill!')
+    : /^(tiny|medium|long)?text\b/.test(t)
+      ? 'text'
+      : /^varchar\b/.test(t)
+        ? 'varchar'
+        : /^char\b/.test(t)
+          ? 'char'
+          : undefined;
+  // ZEROFILL pads to the display width: its width counts.
+  if (!family || family.includes('zerofill!')) return `${t}|${c.collation ?? ''}`;
+  return `${family}|${c.collation ?? ''}`;
+}
+
+export function printsAlike(a: Column, b: Column): boolean {
+  return printedAs(a) === printedAs(b);
 }
 
 /** Bucket ids ORed as key ranges at most this many (MariaDB checks each row against every range of an OR). */

@@ -110,6 +110,10 @@ export class MysqlSession implements Session {
     return read.bucketHashes(this, request);
   }
 
+  printsAlike(a: Column, b: Column): boolean {
+    return read.printsAlike(a, b);
+  }
+
   bucketCondition(key: string, set: BucketSet): string {
     const { lo, levels } = bucketSetParts(set);
     return `(${levels.map((l) => read.bucketsCondition(key, BigInt(lo), BigInt(l.width), l.ids.map(BigInt), set.narrow)).join(' OR ')})`;
