@@ -377,6 +377,19 @@ export interface Session {
    * rowHash.ts reads the rows and hashes them in process (SQLite, local).
    */
   bucketHashes?(request: BucketRequest): Promise<BucketHash[]>;
+  /**
+   * The hash bucketHashes gives a row whose columns are all of kind 'native'
+   * (absent: the md5 of BucketRequest). Two sessions of one engine compare
+   * native rows only when they name the same one (rowHash.ts hashKinds): a
+   * MariaDB that has CRC32C hashes with it, at half md5's CPU.
+   */
+  readonly nativeRowHash?: string;
+  /**
+   * The engine prints every value of column `a` as it prints the same value
+   * in column `b` (MySQL: TEXT and MEDIUMTEXT, INT(11) and INT of one
+   * collation), so rows of both are compared by their native text.
+   */
+  printsAlike?(a: Column, b: Column): boolean;
   /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
   bucketCondition?(key: string, set: BucketSet): string;
   /** A condition in this engine's SQL: the key `columns` are in `set`, a set of key-hash buckets (set.keyHash). */

@@ -30,7 +30,10 @@ export function hashKinds(
   const kinds: HashKind[] = [];
   const sameType = (c: Column, d: Column) => native(c.nativeType) === native(d.nativeType) && JSON.stringify(c.type) === JSON.stringify(d.type);
   // One engine, the same types: the engine's own text of every value (PostgreSQL hashes the row's text at once).
-  if (sameEngine && columns.length === targetColumns.length && columns.every((c, i) => sameType(c, targetColumns[i]))) return { kinds: columns.map(() => 'native') };
+  // (and both servers hash native rows alike: a MySQL without CRC32C and a MariaDB with it take the per-type path).
+  const nativeAlike = sameEngine && source.nativeRowHash === target.nativeRowHash;
+  const printsAlike = (c: Column, d: Column) => sameType(c, d) || !!source.printsAlike?.(c, d);
+  if (nativeAlike && columns.length === targetColumns.length && columns.every((c, i) => printsAlike(c, targetColumns[i]))) return { kinds: columns.map(() => 'native') };
   for (const [i, c] of columns.entries()) {
     const d = targetColumns[i];
     if (sameEngine && sameType(c, d)) {

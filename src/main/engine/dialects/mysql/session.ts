@@ -16,6 +16,7 @@ import { mysqlError } from './errors.js';
 import * as introspect from './introspect.js';
 import { missingOnTable, privilegeProblems } from './privileges.js';
 import * as read from './read.js';
+import type { NativeRowHash } from './read.js';
 import * as snapshot from './snapshot.js';
 import * as types from './types.js';
 import { integerFromString, toParam } from './values.js';
@@ -29,6 +30,7 @@ const LONGLONG = 8;
 
 export class MysqlSession implements Session {
   readonly serverVersion: string;
+  readonly nativeRowHash: NativeRowHash;
   readonly applySql: ApplySql = new MysqlApplySql();
   readonly quoteTable = tableQuoter(quoteBacktick);
   readonly maxAllowedPacket: number;
@@ -47,6 +49,7 @@ export class MysqlSession implements Session {
     ({ conn: this.conn, core: this.core, facts: this.facts } = link);
     const facts = link.facts;
     this.serverVersion = facts.version;
+    this.nativeRowHash = read.nativeRowHashOf(facts);
     this.maxAllowedPacket = facts.maxAllowedPacket;
     const localInfile = info.params.localInfile;
     // Asked of the server, not tried: a refused LOAD DATA LOCAL costs a round trip and makes the driver print "packets out of order".
@@ -112,10 +115,13 @@ export class MysqlSession implements Session {
     return keyBucketCondition(columns, set);
   }
 
+  printsAlike(a: Column, b: Column): boolean {
+    return read.printsAlike(a, b);
+  }
+
   bucketCondition(key: string, set: BucketSet): string {
     const { lo, levels } = bucketSetParts(set);
-    const k = set.narrow ? `CAST(${this.quoteIdentifier(key)} AS SIGNED)` : `CAST(${this.quoteIdentifier(key)} AS DECIMAL(65,0))`;
-    return `(${levels.map((l) => `((${k} - ${lo}) DIV ${l.width}) IN (${l.ids.join(', ')})`).join(' OR ')})`;
+    return `(${levels.map((l) => read.bucketsCondition(key, BigInt(lo), BigInt(l.width), l.ids.map(BigInt), set.narrow)).join(' OR ')})`;
   }
 
   createTable(def: TableDef): Promise<void> {
