@@ -62,8 +62,8 @@ const PAIRS: Record<Engine, Record<Engine, PairExpectation>> = {
   mysql: {
     // zero date, zero datetime and TIME beyond 24h have no PostgreSQL form: dead-lettered.
     postgres: { lossy: [], accept: {}, deadOdd: [1, 2, 3] },
-    // TIMESTAMP is created as DATETIME by default (flagged); keep it a TIMESTAMP.
-    mysql: { lossy: ['ts'], accept: { types: { ts: 'timestamp(6)' } }, deadOdd: [] },
+    // Every column keeps its own type (a TIMESTAMP stays a TIMESTAMP): nothing to accept.
+    mysql: { lossy: [], accept: {}, deadOdd: [] },
     // BIGINT UNSIGNED above 2^63 does not fit SQLite's INTEGER: keep it as text.
     sqlite: { lossy: ['bu'], accept: { types: { bu: 'text' } }, deadOdd: [] },
   },
