@@ -133,16 +133,22 @@ describe.each(PAIRS)('delta by key buckets %s → %s', (sourceEngine, targetEngi
     for (const c of mirror.compared) expect(c.delta, `${c.table}: ${c.path}`).toBe(true);
     await expectTargetEqualsSource();
     const applied = mirror.summary.tables.map((t) => t.applied!);
-    // codes: a key's case-only (and trailing-space) change is a delete and an insert.
-    expect(applied[0]).toMatchObject(padSpace ? { inserted: 2, updated: 2, deleted: 2 } : bothPg ? { inserted: 4, updated: 3, deleted: 4 } : { inserted: 3, updated: 2, deleted: 3 });
-    expect(applied[1]).toMatchObject({ inserted: 2, updated: 1, deleted: 2 });
+    // codes: a key's case-only (and trailing-space) change is a delete and an insert; into MariaDB's
+    // _ci key, where the changed key is the same key, it updates that row's key to the source's bytes.
+    expect(applied[0]).toMatchObject(padSpace ? { inserted: 1, updated: 3, deleted: 1 } : bothPg ? { inserted: 4, updated: 3, deleted: 4 } : { inserted: 3, updated: 2, deleted: 3 });
+    // pairs: 'East' → 'EAST' likewise (one update into MariaDB).
+    expect(applied[1]).toMatchObject(padSpace ? { inserted: 1, updated: 2, deleted: 1 } : { inserted: 2, updated: 1, deleted: 2 });
     expect(applied[2]).toMatchObject({ inserted: 1, updated: 1, deleted: 1 });
     expect(applied[3]).toMatchObject({ inserted: 1, updated: 1, deleted: 1 });
     for (const t of mirror.summary.tables) expect(t.verified).toBe('checksum');
     {
       expect(planned.code, planned.stderr).toBe(0);
       const diffs = (planned.events[0] as unknown as { tables: Array<{ diff: Applied }> }).tables.map((t) => t.diff);
-      for (const [i, d] of diffs.entries()) expect({ inserted: d.inserted, updated: d.updated, deleted: d.deleted, unchanged: d.unchanged }, TABLES[i]).toEqual(applied[i]);
+      for (const [i, d] of diffs.entries()) {
+        // plan --diff tells keys apart by their bytes: the case-only change a _ci target updates it counts as a delete and an insert.
+        const expected = padSpace && i <= 1 ? { ...applied[i], inserted: applied[i].inserted + 1, updated: applied[i].updated - 1, deleted: applied[i].deleted + 1 } : applied[i];
+        expect({ inserted: d.inserted, updated: d.updated, deleted: d.deleted, unchanged: d.unchanged }, TABLES[i]).toEqual(expected);
+      }
     }
 
     // Upsert keeps what the source lacks; a mirror then deletes it, and nothing else.

@@ -186,6 +186,8 @@ export interface ColumnDef {
   generated?: { expression: string; stored: boolean };
   /** The column's comment, where the engine keeps it with the column's definition (MySQL). */
   comment?: string;
+  /** A text column's collation where it must compare as the target's does (MySQL: a staging table's key). */
+  collation?: string;
 }
 
 export interface TableDef {

@@ -145,7 +145,10 @@ export async function createStagingTable(plan: TablePlan, target: Session, stagi
   await target.dropTable(staging);
   const own = new Set([BATCH_COLUMN, ROW_COLUMN]);
   const keyNow = asTarget && keyAtStaging(target, plan);
-  const columns = stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable }));
+  // Into a table that exists, its key columns compare as the target's do (MySQL's _ci and PAD SPACE
+  // collations: 'a' = 'A', 'a' = 'a '), so that a source key finds the target row it would update.
+  const keyCollation = (c: Column) => (!asTarget && target.dialect.engine === 'mysql' && c.collation && plan.key.includes(c.name) ? { collation: c.collation } : {});
+  const columns = stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable, ...keyCollation(c) }));
   await target.createTable({
     name: staging,
     columns: asTarget ? createdColumns(plan, columns) : columns,

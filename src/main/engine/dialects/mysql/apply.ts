@@ -8,6 +8,9 @@
 import type { Column, TableName } from '../../types.js';
 import { quoteBacktick, StandardApplySql } from '../base.js';
 
+/** Kinds whose values compare under a collation: told apart by their bytes. */
+const TEXT_KINDS: string[] = ['text', 'enum', 'json', 'any', 'binary', 'uuid'];
+
 export class MysqlApplySql extends StandardApplySql {
   constructor() {
     super(quoteBacktick);
@@ -35,7 +38,7 @@ export class MysqlApplySql extends StandardApplySql {
    */
   protected override differs(column: Column, left: string, right: string): string {
     const c = this.quote(column.name);
-    if (['text', 'enum', 'json', 'any', 'binary', 'uuid'].includes(column.type.kind)) {
+    if (TEXT_KINDS.includes(column.type.kind)) {
       return `NOT (CAST(${left}.${c} AS BINARY) <=> CAST(${right}.${c} AS BINARY))`;
     }
     return `NOT (${left}.${c} <=> ${right}.${c})`;
@@ -67,8 +70,26 @@ export class MysqlApplySql extends StandardApplySql {
     return [`RENAME TABLE ${this.table(target)} TO ${this.table(gone)}, ${this.table(backup)} TO ${this.table(target)}`, `DROP TABLE ${this.table(gone)}`];
   }
 
+  /**
+   * A text key matches under the target's collation (the staging table's key takes it: 'a' = 'A'
+   * in _ci, 'a' = 'a ' with PAD SPACE), so a source key whose case or trailing spaces changed finds
+   * its old row: its bytes are compared too, and the update writes them, so that the target's key
+   * is the source's again (validation has already refused source keys the collation would merge).
+   */
+  protected override rowDiffers(columns: Column[], key: string[], left: string, right: string): string {
+    const compared = columns.filter((c) => !key.includes(c.name) || TEXT_KINDS.includes(c.type.kind));
+    return compared.length ? `(${compared.map((c) => this.differs(c, left, right)).join(' OR ')})` : '1 = 0';
+  }
+
+  override updateChangedFromStaging(target: TableName, staging: TableName, columns: Column[], key: string[], filter?: string): string {
+    const changed = this.rowDiffers(columns, key, this.updatedTarget(), 's');
+    if (changed === '1 = 0') return '';
+    return this.updateFromStaging(target, staging, columns.map((c) => c.name), key, filter ? `${changed} AND (${filter})` : changed);
+  }
+
   override updateFromStaging(target: TableName, staging: TableName, columns: string[], key: string[], filter?: string): string {
-    const set = columns.filter((c) => !key.includes(c));
+    // The key columns too: equal under the collation, their bytes may differ (an equal value is not rewritten).
+    const set = columns;
     if (set.length === 0) return '';
     const assignments = set.map((c) => `t.${this.quote(c)} = s.${this.quote(c)}`).join(', ');
     return `UPDATE ${this.table(target)} AS t JOIN ${this.table(staging)} AS s ON ${this.keyMatch(key, 't', 's')} SET ${assignments}${filter ? ` WHERE ${filter}` : ''}`;

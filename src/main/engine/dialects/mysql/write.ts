@@ -38,6 +38,7 @@ export async function createTable(ctx: WriteContext, def: TableDef): Promise<voi
   const columns = def.columns.map(
     (c) =>
       `${quoteBacktick(c.name)} ${c.nativeType}` +
+      (c.collation ? ` COLLATE ${collationName(c.collation)}` : '') +
       // MariaDB takes no NULL / NOT NULL on a generated column.
       (c.generated ? ` GENERATED ALWAYS AS (${c.generated.expression}) ${c.generated.stored ? 'STORED' : 'VIRTUAL'}` : c.nullable ? ' NULL' : ' NOT NULL') +
       (c.name === def.generatedKey ? ' AUTO_INCREMENT' : '') +
@@ -51,6 +52,12 @@ export async function createTable(ctx: WriteContext, def: TableDef): Promise<voi
     ctx,
     `CREATE TABLE ${ctx.quoteTable(def.name)} (\n  ${columns.join(',\n  ')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin${def.comment !== undefined ? ` COMMENT=${stringLiteral(def.comment, true)}` : ''}`,
   );
+}
+
+/** A collation's name, as information_schema gives it, checked before it goes into SQL. */
+function collationName(name: string): string {
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`not a collation name: ${JSON.stringify(name)}`);
+  return name;
 }
 
 export async function dropTable(ctx: WriteContext, name: TableName): Promise<void> {
