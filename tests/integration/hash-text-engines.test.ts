@@ -6,6 +6,7 @@
  * in process (a SQLite side). Equal rows hash alike on all three; each kind of
  * difference, including those the bare printing could hide ('|' inside text,
  * NULL against '-', '' against NULL, a negative sign), makes only its bucket differ.
+ * Decimals of one scale on both sides are compared as printed (no trailing zeros stripped).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -43,6 +44,7 @@ function rowOf(i: number): unknown[] {
     i % 7 === 0 ? null : i % 2 === 0,
     i % 9 === 0 ? Buffer.alloc(0) : Buffer.from([i, 255 - i]),
     `c${i % 10}`,
+    i % 8 === 0 ? null : (i / 4).toFixed(2),
   ];
 }
 
@@ -51,15 +53,15 @@ beforeAll(async () => {
   pgc = new pg.Client({ connectionString: pgDb.url });
   await pgc.connect();
   await pgc.query(`CREATE TABLE t (id int PRIMARY KEY, n bigint NOT NULL, amount numeric(12,2), name varchar(40) NOT NULL, note text,
-    at timestamp(6) NOT NULL, day date NOT NULL, flag boolean, bin bytea NOT NULL, code char(4) NOT NULL)`);
+    at timestamp(6) NOT NULL, day date NOT NULL, flag boolean, bin bytea NOT NULL, code char(4) NOT NULL, price numeric(10,2))`);
   const myc = myDb.admin;
   await myc.query(`CREATE TABLE t (id int NOT NULL PRIMARY KEY, n bigint NOT NULL, amount decimal(12,3) NULL, name varchar(40) NOT NULL,
-    note text NULL, at datetime(6) NOT NULL, day date NOT NULL, flag tinyint(1) NULL, bin varbinary(8) NOT NULL, code varchar(4) NOT NULL)
+    note text NULL, at datetime(6) NOT NULL, day date NOT NULL, flag tinyint(1) NULL, bin varbinary(8) NOT NULL, code varchar(4) NOT NULL, price decimal(10,2) NULL)
     ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`);
   for (let i = 1; i <= ROWS; i++) {
     const r = rowOf(i);
-    await pgc.query('INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', r);
-    await myc.query('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', r.map((v) => (typeof v === 'boolean' ? Number(v) : v)));
+    await pgc.query('INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', r);
+    await myc.query('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', r.map((v) => (typeof v === 'boolean' ? Number(v) : v)));
   }
   const opts = { baseDir: process.cwd(), role: 'source' as const, statementTimeoutMs: 60_000 };
   pgs = await postgresDialect.open(parseConnectionUrl(pgDb.url), opts);
@@ -89,7 +91,7 @@ async function differing(): Promise<bigint[]> {
 
 describe('range hashes of PostgreSQL and MariaDB', () => {
   it('takes a kind per column that prints bare or with its length, and hashes equal rows alike on both servers and in process', async () => {
-    expect(kinds).toEqual(['int', 'int', 'dec', 'text', 'text', 'ts', 'date', 'int', 'bytes', 'textfixed']);
+    expect(kinds).toEqual(['int', 'int', 'dec', 'text', 'text', 'ts', 'date', 'int', 'bytes', 'textfixed', 'decx']);
     const [a, b, c, d] = await Promise.all([
       pgs.bucketHashes!(request(pgCols)),
       mys.bucketHashes!(request(myCols)),
@@ -113,6 +115,7 @@ describe('range hashes of PostgreSQL and MariaDB', () => {
     ['a case-only change', 50, "UPDATE t SET name = 'NAME 50|2' WHERE id = 50"],
     ['empty bytes where there were two', 55, "UPDATE t SET bin = '\\x' WHERE id = 55"],
     ['a boolean', 62, 'UPDATE t SET flag = NOT flag WHERE id = 62'],
+    ["a decimal of one scale on both sides, by a cent", 86, 'UPDATE t SET price = price + 0.01 WHERE id = 86'],
     ['a deleted key', 77, 'DELETE FROM t WHERE id = 77'],
   ];
   it.each(changes)('finds %s in its bucket alone (the PostgreSQL side changed)', async (_what, id, sql) => {
@@ -121,7 +124,7 @@ describe('range hashes of PostgreSQL and MariaDB', () => {
       expect(await differing()).toEqual([BigInt(id - 1) / WIDTH]);
     } finally {
       await pgc.query('DELETE FROM t WHERE id = $1', [id]);
-      await pgc.query('INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', rowOf(id));
+      await pgc.query('INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', rowOf(id));
     }
     expect(await differing()).toEqual([]);
   });

@@ -41,7 +41,9 @@ export function hashKinds(
       kinds.push(kindFor(c.type, d.type, target) ?? 'native');
       continue;
     }
-    const kind = kindFor(c.type, d.type, target);
+    let kind = kindFor(c.type, d.type, target);
+    // Decimals of one fixed scale on both servers print that many digits on both: as printed, not stripped (a cast fewer a value).
+    if (kind === 'dec' && c.type.kind === 'decimal' && d.type.kind === 'decimal' && c.type.scale !== undefined && c.type.scale === d.type.scale && source.dialect.engine !== 'sqlite' && target.dialect.engine !== 'sqlite') kind = 'decx';
     if (!kind) {
       return {
         reason: `column "${c.name}" (${c.nativeType || 'no type'} → ${d.nativeType || 'no type'}): ${source.dialect.engine === target.dialect.engine ? 'its two types' : `${source.dialect.engine} and ${target.dialect.engine}`} print its values differently, so rows cannot be hashed alike`,
