@@ -402,6 +402,12 @@ export interface Session {
    * collation), so rows of both are compared by their native text.
    */
   printsAlike?(a: Column, b: Column): boolean;
+  /**
+   * Each key as this engine's key equality sees it, as text: equal texts for keys the table's
+   * unique key calls equal (MySQL: a text key column of a case-insensitive or PAD SPACE
+   * collation, where 'Red' = 'red' = 'red '). Absent: keys are equal by their values.
+   */
+  keyIdentities?(columns: Column[], keys: Value[][]): Promise<string[]>;
   /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
   bucketCondition?(key: string, set: BucketSet): string;
   /** A condition in this engine's SQL: the key `columns` are in `set`, a set of key-hash buckets (set.keyHash). */

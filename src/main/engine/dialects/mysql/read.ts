@@ -506,6 +506,40 @@ export function printsAlike(a: Column, b: Column): boolean {
   return printedAs(a) === printedAs(b);
 }
 
+/**
+ * Session.keyIdentities: a text key column of a collation (every MySQL/MariaDB
+ * collation but a NO PAD binary one calls some different strings equal) as the
+ * hex of its WEIGHT_STRING, trailing spaces dropped first where the collation
+ * pads (PAD SPACE: 'a ' = 'a'); other columns as their value. Values are bound.
+ */
+export async function keyIdentities(ctx: ReadContext, columns: Column[], keys: Value[][]): Promise<string[]> {
+  const collated = columns.map((c) => (c.type.kind === 'text' || c.type.kind === 'enum') && !!c.collation && /^[A-Za-z0-9_]+$/.test(c.collation));
+  if (!collated.some(Boolean)) return keys.map((k) => JSON.stringify(k.map((v) => (v === null ? null : String(v)))));
+  const out: string[] = [];
+  const BATCH = 500;
+  for (let at = 0; at < keys.length; at += BATCH) {
+    const batch = keys.slice(at, at + BATCH);
+    const params: unknown[] = [];
+    const selects = batch.map((key, n) => {
+      const parts = columns.map((c, i) => {
+        params.push(toParam(key[i]));
+        if (!collated[i]) return 'HEX(?)';
+        const v = /nopad/i.test(c.collation!) ? '?' : `TRIM(TRAILING ' ' FROM ?)`;
+        return `HEX(WEIGHT_STRING(CONVERT(${v} USING ${c.collation!.split('_')[0]}) COLLATE ${c.collation}))`;
+      });
+      return `SELECT ${n}, CONCAT_WS(',', ${parts.join(', ')})`;
+    });
+    try {
+      const [rows] = await ctx.conn.query({ sql: selects.join(' UNION ALL '), values: params, rowsAsArray: true });
+      const byIndex = new Map((rows as unknown[][]).map((r) => [Number(r[0]), String(r[1])]));
+      for (let n = 0; n < batch.length; n++) out.push(byIndex.get(n)!);
+    } catch (err) {
+      throw ctx.fail(err);
+    }
+  }
+  return out;
+}
+
 /** Bucket ids ORed as key ranges at most this many (MariaDB checks each row against every range of an OR). */
 const FEW_RANGES = 32;
 /**
