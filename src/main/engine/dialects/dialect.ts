@@ -125,10 +125,20 @@ export interface Fingerprint {
 export type HashKind = 'int' | 'dec' | 'decx' | 'bool' | 'text' | 'textfixed' | 'uuid' | 'bytes' | 'date' | 'time' | 'ts' | 'native';
 
 /**
+ * Kinds whose text is digits, signs, points, colons, dashes, spaces or hex
+ * digits: never '-' alone, never holding a '|'. They are printed bare; every
+ * other kind's text is prefixed with its length, so a '|' inside cannot
+ * shift a value into the next. (MariaDB prints these as its own text: no
+ * cast, no length, each computed once per row.)
+ */
+export const BARE_HASH_KINDS: ReadonlySet<HashKind> = new Set<HashKind>(['int', 'dec', 'decx', 'bool', 'bytes', 'date', 'time', 'ts']);
+
+/**
  * Rows grouped into buckets of a one-column integer key, floor((key - lo) / width),
- * each bucket's row count and the exact sum of a 60-bit hash (the last 15 hex
- * digits of the md5) of each row's text: each column's piece is its kind's
- * text prefixed with its length in characters and ':', or '-' for NULL.
+ * each bucket's row count and the exact sum of a 60-bit hash (the first 15 hex
+ * digits of the SHA-256) of each row's text (../pipeline/rowHash.ts rowText):
+ * each column's piece, '|' between them, is '-' for NULL, a bare kind's text
+ * (BARE_HASH_KINDS), or another kind's text prefixed with its length in characters and ':'.
  */
 export interface BucketRequest extends ReadRequest {
   kinds: HashKind[];
@@ -381,7 +391,7 @@ export interface Session {
   bucketHashes?(request: BucketRequest): Promise<BucketHash[]>;
   /**
    * The hash bucketHashes gives a row whose columns are all of kind 'native'
-   * (absent: the md5 of BucketRequest). Two sessions of one engine compare
+   * (absent: the SHA-256 of BucketRequest). Two sessions of one engine compare
    * native rows only when they name the same one (rowHash.ts hashKinds): a
    * MariaDB that has CRC32C hashes with it, at half md5's CPU.
    */
@@ -392,6 +402,12 @@ export interface Session {
    * collation), so rows of both are compared by their native text.
    */
   printsAlike?(a: Column, b: Column): boolean;
+  /**
+   * Each key as this engine's key equality sees it, as text: equal texts for keys the table's
+   * unique key calls equal (MySQL: a text key column of a case-insensitive or PAD SPACE
+   * collation, where 'Red' = 'red' = 'red '). Absent: keys are equal by their values.
+   */
+  keyIdentities?(columns: Column[], keys: Value[][]): Promise<string[]>;
   /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
   bucketCondition?(key: string, set: BucketSet): string;
   /** A condition in this engine's SQL: the key `columns` are in `set`, a set of key-hash buckets (set.keyHash). */

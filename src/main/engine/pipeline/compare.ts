@@ -58,12 +58,23 @@ export interface CompareOptions {
 const FACTOR = 32n;
 /** Buckets one hash query may return per side. */
 const MAX_BUCKETS = 65_536;
-export const DEFAULT_LEAF_ROWS = 32;
+/**
+ * Leaf size of an integer key: a differing bucket of more rows is hashed again
+ * in narrower buckets, down to single keys. That level reads only the differing buckets' keys
+ * through the key's index, and staging what differs costs far more per row
+ * than hashing it: 0.1% of 1M rows changed, scattered, in buckets of 32 keys
+ * staged and compared 32,000 rows where 2,000 changed.
+ */
+export const DEFAULT_LEAF_ROWS = 1;
+/** Rows a bucket of the first level holds: its hashes (a row each) are most of what a comparison moves over the network. */
+const FIRST_LEVEL_ROWS = 32;
+/** Leaf size of hashed key buckets (compareKeys.ts): a level there scans the whole table again. */
+export const DEFAULT_KEY_HASH_LEAF_ROWS = 32;
 const DEFAULT_MAX_RANGES = 64;
 
-export function leafRowsFromEnv(): number {
+export function leafRowsFromEnv(fallback = DEFAULT_LEAF_ROWS): number {
   const n = Number(process.env.DBFERRY_COMPARE_ROWS);
-  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_LEAF_ROWS;
+  return Number.isInteger(n) && n >= 1 ? n : fallback;
 }
 
 /**
@@ -103,10 +114,10 @@ async function keySpan(session: Session, table: string, key: string, where?: str
  * source in the run's snapshot where there is one).
  */
 export async function compareTable(plan: TablePlan, source: Session, target: Session, kinds: HashKind[], opts: CompareOptions = {}): Promise<CompareResult> {
-  const leafRows = Math.max(1, opts.leafRows ?? leafRowsFromEnv());
   const share = opts.maxDifferingShare ?? 1;
   const maxRanges = opts.maxRanges ?? DEFAULT_MAX_RANGES;
-  if (!integerKey(plan)) return compareByKeyHash(plan, source, target, kinds, leafRows, { ...opts, maxRanges });
+  if (!integerKey(plan)) return compareByKeyHash(plan, source, target, kinds, Math.max(1, opts.leafRows ?? leafRowsFromEnv(DEFAULT_KEY_HASH_LEAF_ROWS)), { ...opts, maxRanges });
+  const leafRows = Math.max(1, opts.leafRows ?? leafRowsFromEnv());
   const keyName = plan.orderBy[0];
   const where = plan.spec.where;
   const [s, t] = await Promise.all([
@@ -120,7 +131,8 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   // Sized by the source's keys: keys only the target holds far past them (a mirror deletes those) take buckets of their own.
   const span = (s ? s[1] : hi) - lo + 1n;
   const estimate = Math.max(plan.estimate ?? 0, plan.targetInfo?.rowEstimate ?? 0, 1);
-  const buckets = BigInt(Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(estimate / leafRows))));
+  // The first level's buckets hold about FIRST_LEVEL_ROWS rows (or the leaf size, if larger): what it returns crosses the network.
+  const buckets = BigInt(Math.min(MAX_BUCKETS, Math.max(1, Math.ceil(estimate / Math.max(leafRows, FIRST_LEVEL_ROWS)))));
   let width = nested((span + buckets - 1n) / buckets);
 
   const narrow = lo >= -(2n ** 62n) && hi < 2n ** 62n;
@@ -328,6 +340,26 @@ async function diffRange(plan: TablePlan, source: Session, target: Session, kind
       through: range.through,
       batchRows: 5_000,
     });
+  const inserted = (s: Row) => {
+    diff.inserted++;
+    if (diff.examples.inserted.length < EXAMPLES) diff.examples.inserted.push(label(s));
+  };
+  const deleted = (t: Row) => {
+    diff.deleted++;
+    if (diff.examples.deleted.length < EXAMPLES) diff.examples.deleted.push(label(t));
+  };
+  const matched = (s: Row, t: Row) => {
+    const columns = plan.columns.filter((_col, i) => srcText[i](s[i] as Value) !== tgtText[i](t[i] as Value)).map((col) => col.name);
+    if (columns.length) {
+      diff.updated++;
+      if (diff.examples.updated.length < EXAMPLES) diff.examples.updated.push({ key: label(s), columns });
+    } else diff.unchanged++;
+  };
+  // Keys apart by their bytes may be one key to the target (MariaDB 'Red' = 'red '): such a pair is an update there.
+  const targetKey = plan.key.map((k) => plan.targetColumns.find((c) => c.name === k)!);
+  const pairing = !!target.keyIdentities && targetKey.some((c) => !!c && (c.type.kind === 'text' || c.type.kind === 'enum') && !!c.collation);
+  const onlySource: Row[] = [];
+  const onlyTarget: Row[] = [];
   const src = new RowCursor(read(source, 's'));
   const tgt = new RowCursor(read(target, 't'));
   try {
@@ -338,19 +370,15 @@ async function diffRange(plan: TablePlan, source: Session, target: Session, kind
       if (!s && !t) break;
       const c = !s ? 1 : !t ? -1 : cmp(keyOf(s, 's'), keyOf(t, 't'));
       if (c < 0) {
-        diff.inserted++;
-        if (diff.examples.inserted.length < EXAMPLES) diff.examples.inserted.push(label(s!));
+        if (pairing && onlySource.length < PAIRED_KEYS) onlySource.push(s!);
+        else inserted(s!);
         src.take();
       } else if (c > 0) {
-        diff.deleted++;
-        if (diff.examples.deleted.length < EXAMPLES) diff.examples.deleted.push(label(t!));
+        if (pairing && onlyTarget.length < PAIRED_KEYS) onlyTarget.push(t!);
+        else deleted(t!);
         tgt.take();
       } else {
-        const columns = plan.columns.filter((_col, i) => srcText[i](s![i] as Value) !== tgtText[i](t![i] as Value)).map((col) => col.name);
-        if (columns.length) {
-          diff.updated++;
-          if (diff.examples.updated.length < EXAMPLES) diff.examples.updated.push({ key: label(s!), columns });
-        } else diff.unchanged++;
+        matched(s!, t!);
         src.take();
         tgt.take();
       }
@@ -359,4 +387,22 @@ async function diffRange(plan: TablePlan, source: Session, target: Session, kind
     await src.close();
     await tgt.close();
   }
+  if (!onlySource.length || !onlyTarget.length) {
+    onlySource.forEach(inserted);
+    onlyTarget.forEach(deleted);
+    return;
+  }
+  const keyValues = (rows: Row[]) => rows.map((r) => keyIdx.map((i) => r[i] as Value));
+  const [sIds, tIds] = await Promise.all([target.keyIdentities!(targetKey, keyValues(onlySource)), target.keyIdentities!(targetKey, keyValues(onlyTarget))]);
+  const waiting = new Map<string, Row[]>();
+  onlyTarget.forEach((t, i) => waiting.set(tIds[i], [...(waiting.get(tIds[i]) ?? []), t]));
+  onlySource.forEach((s, i) => {
+    const t = waiting.get(sIds[i])?.shift();
+    if (t) matched(s, t);
+    else inserted(s);
+  });
+  for (const rest of waiting.values()) rest.forEach(deleted);
 }
+
+/** Keys only one side has, per range, paired by the target's key equality at most this many (more: counted apart). */
+const PAIRED_KEYS = 10_000;

@@ -119,6 +119,10 @@ export class MysqlSession implements Session {
     return read.printsAlike(a, b);
   }
 
+  keyIdentities(columns: Column[], keys: Value[][]): Promise<string[]> {
+    return read.keyIdentities(this, columns, keys);
+  }
+
   bucketCondition(key: string, set: BucketSet): string {
     const { lo, levels } = bucketSetParts(set);
     return `(${levels.map((l) => read.bucketsCondition(key, BigInt(lo), BigInt(l.width), l.ids.map(BigInt), set.narrow)).join(' OR ')})`;

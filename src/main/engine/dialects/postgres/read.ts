@@ -13,7 +13,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { FerryError } from '../../errors.js';
 import type { Column, Row, TableName, Value } from '../../types.js';
-import type { BucketHash, BucketRequest, Fingerprint, HashKind, ReadRequest, RowCounters } from '../dialect.js';
+import { BARE_HASH_KINDS, type BucketHash, type BucketRequest, type Fingerprint, type HashKind, type ReadRequest, type RowCounters } from '../dialect.js';
 import { limitClause } from '../base.js';
 import { quoteAnsi as q } from '../base.js';
 import { CopyTextParser, SHAPE_BOOL, SHAPE_INT, SHAPE_OTHER } from './copyText.js';
@@ -357,11 +357,12 @@ export async function bucketHashes(ctx: ReadContext, req: BucketRequest, serverM
   } else if (req.kinds.every((k) => k === 'native')) {
     hash = `hashtextextended(${row}::text, 0)`;
   } else {
+    // rowHash.ts rowText: '|' between the pieces, bare kinds as they are, others prefixed with their length; its SHA-256.
     const pieces = req.columns.map((c, i) => {
       const t = hashPiece(req.kinds[i], c);
-      return `coalesce(length(${t})::text || ':' || ${t}, '-')`;
+      return BARE_HASH_KINDS.has(req.kinds[i]) ? `coalesce(${t}, '-')` : `coalesce(length(${t})::text || ':' || ${t}, '-')`;
     });
-    hash = `('x' || right(md5(${pieces.join(' || ')}), 15))::bit(60)::int8`;
+    hash = `('x' || left(encode(sha256(convert_to(${pieces.join(" || '|' || ")}, 'UTF8')), 'hex'), 15))::bit(60)::int8`;
   }
   const filter = within ? ` WHERE ${bucket(within.width)} IN (${within.ids.map(num).join(', ')})` : '';
   const sql = `SELECT b::text AS b, count(*)::text AS n, sum(h)::text AS h FROM (SELECT ${bucket(width)} AS b, ${hash} AS h FROM (${select}) AS s${filter}) AS r GROUP BY b`;
