@@ -15,8 +15,9 @@
  *   planner's estimate for such ranges is millions of rows: no JIT for it
  *   (compiling costs more than reading the few thousand rows).
  */
-import type { BucketRequest } from '../dialect.js';
+import type { BucketRequest, BucketSet } from '../dialect.js';
 import { quoteAnsi as q } from '../base.js';
+import { bucketSetParts } from '../../pipeline/rowHash.js';
 
 /** Planner settings for one hash statement: name, value (an SQL expression). */
 export function bucketSettings(within: boolean): Array<[string, string]> {
@@ -45,4 +46,38 @@ export function withinFrom(req: BucketRequest, select: string): string | undefin
     `unnest('{${ids.join(',')}}'::int8[]) AS w(b) JOIN (${select}) AS s ` +
     `ON ${key} >= ${first} AND ${key} <= ${first} + ${(within.width - 1n).toString()}::int8`
   );
+}
+
+/**
+ * A bucket set's keys as key ranges (merged where they touch), for a
+ * condition the key's index serves: a delta run's chunk of neighbouring
+ * buckets (a clustered change) is one range, read through the index, where a
+ * condition on every row's bucket read the whole table for each chunk.
+ * Undefined past `max` ranges (scattered buckets): each OR arm costs the
+ * planner and every row's recheck, and a long OR is what JIT compiles slowest.
+ */
+export function bucketRanges(set: BucketSet, max: number): Array<[bigint, bigint]> | undefined {
+  if (!set.narrow || set.keyHash) return undefined;
+  const { lo, levels } = bucketSetParts(set);
+  const base = BigInt(lo);
+  const all: Array<[bigint, bigint]> = [];
+  for (const { width, ids } of levels) {
+    const w = BigInt(width);
+    for (const id of ids) {
+      const first = base + BigInt(id) * w;
+      all.push([first, first + w - 1n]);
+    }
+  }
+  all.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Array<[bigint, bigint]> = [];
+  for (const [from, to] of all) {
+    const last = out[out.length - 1];
+    if (last && from <= last[1] + 1n) {
+      if (to > last[1]) last[1] = to;
+    } else {
+      if (out.length === max) return undefined;
+      out.push([from, to]);
+    }
+  }
+  return out;
 }
