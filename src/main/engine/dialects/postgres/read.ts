@@ -23,6 +23,7 @@ import { TSV } from '../tsv.js';
 import { JSON_ROWS } from '../jsonRows.js';
 import { JSON_ROWS_COPY, jsonRowsLine } from './jsonRows.js';
 import { keyBucketSql } from './keyHash.js';
+import { bucketSettings, withinFrom } from './bucketPlan.js';
 
 export interface ReadContext {
   client: pg.Client;
@@ -364,17 +365,22 @@ export async function bucketHashes(ctx: ReadContext, req: BucketRequest, serverM
     });
     hash = `('x' || left(encode(sha256(convert_to(${pieces.join(" || '|' || ")}, 'UTF8')), 'hex'), 15))::bit(60)::int8`;
   }
-  const filter = within ? ` WHERE ${bucket(within.width)} IN (${within.ids.map(num).join(', ')})` : '';
-  const sql = `SELECT b::text AS b, count(*)::text AS n, sum(h)::text AS h FROM (SELECT ${bucket(width)} AS b, ${hash} AS h FROM (${select}) AS s${filter}) AS r GROUP BY b`;
+  // A level below the first: its buckets' key ranges through the index (bucketPlan.ts), or a condition on every row's bucket.
+  const from = withinFrom(req, select) ?? `(${select}) AS s${within ? ` WHERE ${bucket(within.width)} IN (${within.ids.map(num).join(', ')})` : ''}`;
+  const sql = `SELECT b::text AS b, count(*)::text AS n, sum(h)::text AS h FROM (SELECT ${bucket(width)} AS b, ${hash} AS h FROM ${from}) AS r GROUP BY b`;
   const what = `hashing rows of ${table}`;
+  // The statement's planner settings (bucketPlan.ts) last for it alone: set in a transaction of its own, or under a
+  // savepoint of the run's (the snapshot's), rolled back after it (it writes nothing; the snapshot stays).
   const savepoint = ctx.inTransaction();
-  if (savepoint) await run(ctx, 'SAVEPOINT dbferry_read', what);
+  await run(ctx, savepoint ? 'SAVEPOINT dbferry_read' : 'BEGIN', what);
   try {
+    await ctx.client.query(`SELECT ${bucketSettings(!!within).map(([n, v]) => `set_config('${n}', ${v}, true)`).join(', ')}`);
     const r = await ctx.client.query<{ b: string; n: string; h: string }>(sql);
-    if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
+    await run(ctx, savepoint ? 'ROLLBACK TO SAVEPOINT dbferry_read; RELEASE SAVEPOINT dbferry_read' : 'ROLLBACK', what);
     return r.rows.map((row) => ({ bucket: BigInt(row.b), rows: Number(row.n), hash: row.h }));
   } catch (err) {
     if (savepoint) await rollbackTo(ctx);
+    else await ctx.client.query('ROLLBACK').catch(() => {});
     throw ctx.fail(err, what);
   }
 }

@@ -7,6 +7,7 @@ import { swapCheck } from './swap.js';
 import { bucketSetParts } from '../../pipeline/rowHash.js';
 import type { BucketHash, BucketRequest, BucketSet, Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { keyBucketCondition } from './keyHash.js';
+import { bucketRanges } from './bucketPlan.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
@@ -19,6 +20,9 @@ import { JSON_ROWS, jsonRowsCarries } from '../jsonRows.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
 import { MAINTENANCE_MEMORY } from './memory.js';
+
+/** Key ranges a bucket condition is written as at most (bucketPlan.ts bucketRanges); past them, the buckets' ids. */
+const BUCKET_RANGES = 256;
 
 /** The standard statements, with PostgreSQL's $n parameters. */
 class PostgresApplySql extends StandardApplySql {
@@ -203,6 +207,9 @@ export class PostgresSession implements Session {
   }
 
   bucketCondition(key: string, set: BucketSet): string {
+    // A few key ranges (neighbouring buckets merged): through the key's index (bucketPlan.ts).
+    const ranges = bucketRanges(set, BUCKET_RANGES);
+    if (ranges) return `(${ranges.map(([a, b]) => `${this.quoteIdentifier(key)} BETWEEN ${a.toString()}::int8 AND ${b.toString()}::int8`).join(' OR ')})`;
     const { lo, levels } = bucketSetParts(set);
     const t = set.narrow ? 'int8' : 'numeric';
     const k = `${this.quoteIdentifier(key)}::${t}`;
