@@ -145,11 +145,12 @@ describe('PostgreSQL range hashes', () => {
   });
 
   it("reads a chunk's few buckets through the key index, and many by their ids, the same rows", async () => {
+    let where = '';
     const read = async (set: BucketSet) => {
       const session = await open(db.url);
       const ids: number[] = [];
       try {
-        const where = session.bucketCondition!('id', set);
+        where = session.bucketCondition!('id', set);
         for await (const batch of session.readRows({ table: { name: 'items' }, columns, orderBy: ['id'], where, batchRows: 1000 })) for (const row of batch) ids.push(Number(row[0]));
       } finally {
         await session.close();
@@ -173,8 +174,13 @@ describe('PostgreSQL range hashes', () => {
     expect(got).toEqual(keysOf(few));
     expect(end.idx).toBeGreaterThan(start.idx);
     expect(end.seq).toBe(start.seq);
-    // More buckets than ranges a condition is written with: by their ids, every row read.
-    const many: BucketSet = { lo: '1', narrow: true, levels: [{ width: '4', ids: Array.from({ length: 600 }, (_v, i) => String(i * 7)) }] };
+    // More buckets than ranges a condition is written with, of few keys (a delta run's single-key leaves): the keys, looked up.
+    const scattered: BucketSet = { lo: '1', narrow: true, levels: [{ width: '1', ids: Array.from({ length: 300 }, (_v, i) => String(i * 61)) }, { width: '2', ids: ['7001', '9001'] }] };
+    expect(await read(scattered)).toEqual(keysOf(scattered));
+    expect(where).toMatch(/= ANY \('\{1,62,/);
+    // … of more keys than are listed: by their ids, every row read.
+    const many: BucketSet = { lo: '1', narrow: true, levels: [{ width: '40', ids: Array.from({ length: 600 }, (_v, i) => String(i * 7)) }] };
     expect(await read(many)).toEqual(keysOf(many));
+    expect(where).not.toMatch(/ANY/);
   });
 });

@@ -7,7 +7,7 @@ import { swapCheck } from './swap.js';
 import { bucketSetParts } from '../../pipeline/rowHash.js';
 import type { BucketHash, BucketRequest, BucketSet, Dialect, Fingerprint, PrivilegeRequest, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { keyBucketCondition } from './keyHash.js';
-import { bucketRanges } from './bucketPlan.js';
+import { bucketKeys, bucketRanges } from './bucketPlan.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
 import { describeTable, listTables, parseTableSpec } from './introspect.js';
@@ -23,6 +23,8 @@ import { MAINTENANCE_MEMORY } from './memory.js';
 
 /** Key ranges a bucket condition is written as at most (bucketPlan.ts bucketRanges); past them, the buckets' ids. */
 const BUCKET_RANGES = 256;
+/** Keys of scattered buckets listed one by one at most this many (ordered in work_mem's default 4MB: 20,000 rows a staging read sorts in memory). */
+const LISTED_KEYS = 20_000;
 
 /** The standard statements, with PostgreSQL's $n parameters. */
 class PostgresApplySql extends StandardApplySql {
@@ -210,6 +212,9 @@ export class PostgresSession implements Session {
     // A few key ranges (neighbouring buckets merged): through the key's index (bucketPlan.ts).
     const ranges = bucketRanges(set, BUCKET_RANGES);
     if (ranges) return `(${ranges.map(([a, b]) => `${this.quoteIdentifier(key)} BETWEEN ${a.toString()}::int8 AND ${b.toString()}::int8`).join(' OR ')})`;
+    // Scattered narrow buckets (a delta run's leaves are single keys): their keys as an array the index looks up one by one.
+    const keys = bucketKeys(set, LISTED_KEYS);
+    if (keys) return `(${this.quoteIdentifier(key)} = ANY ('{${keys.join(',')}}'::int8[]))`;
     const { lo, levels } = bucketSetParts(set);
     const t = set.narrow ? 'int8' : 'numeric';
     const k = `${this.quoteIdentifier(key)}::${t}`;
