@@ -280,6 +280,8 @@ export async function runResync(ctx, plan, { expected, log }) {
           truncateLoad(p, cfg),
           ptTableSync(p, cfg),
         ];
+        // Opt-in (RESYNC_CASES): the same change compared even where "auto" would fall back to the full path, for the crossover.
+        if (ONLY_CASES?.has('mirror-0.1-always')) cases.push(dbferryCase('mirror-0.1-always', `dbferry mirror after ${CHANGE_PCT} changed, compare "always"`, 'mirror', { change: true, options: { compare: 'always' } }));
         if (round === 1) for (const c of cases) if (c.skip) skipped.push({ path: p.id, id: c.id, label: c.label, skip: c.skip });
         const here = cases.filter((c) => !c.skip && (!ONLY_CASES || ONLY_CASES.has(c.id)));
         const shift = (round - 1) % here.length;
@@ -369,6 +371,7 @@ const LABELS = {
   'mirror-0.1': `dbferry mirror (${CHANGE_PCT} changed)`,
   'mirror-1-newest': 'dbferry mirror (1% changed, newest keys)',
   'mirror-0.1-full': `dbferry mirror (${CHANGE_PCT}, compare "never")`,
+  'mirror-0.1-always': `dbferry mirror (${CHANGE_PCT}, compare "always")`,
   'truncate-load': 'reference: TRUNCATE + bulk pipe',
   'pt-table-sync': `reference: pt-table-sync --execute (${CHANGE_PCT})`,
 };
