@@ -38,13 +38,15 @@
  * key hash that tells apart more than the target does (exact case into a _ci
  * table) costs buckets that differ for nothing, never a wrong delete.
  *
- * SQLite is not compared this way yet (its side hashes in process and has no
- * SQL for the hash): its text keys take the full path, and the plan says so.
+ * A SQLite side hashes its rows in process and reads its differing buckets
+ * with a function of dbferry's that computes the key's hash (sqlite/keyHash.ts):
+ * text and integer key columns only; others take the full path, and the plan says so.
  */
 import type { BucketSet, KeyHash, Session } from '../dialects/dialect.js';
 import type { Column } from '../types.js';
 import type { CompareOptions, CompareResult, KeyRange } from './compare.js';
 import { hashKinds, type HashKind } from './rowHash.js';
+import { SQLITE_KEY_KINDS } from '../dialects/sqlite/keyHash.js';
 import type { TablePlan } from './plan.js';
 
 /** Is the key one integer column (the ranges of compare.ts)? */
@@ -79,6 +81,23 @@ function unsafeKind(kind: HashKind, column: Column, target: Session): string | u
 }
 
 /**
+ * Why a SQLite side cannot hash this key column in SQL, if it cannot: its
+ * function (sqlite/keyHash.ts) sees the stored values, which are what a row
+ * read holds for text and integers only (not for a column decoded from another
+ * encoding, nor for dates, decimals or bytes, which reading converts).
+ */
+function sqliteKeyProblem(kind: HashKind, columns: Column[], sessions: Session[]): string | undefined {
+  for (const [i, session] of sessions.entries()) {
+    if (session.dialect.engine !== 'sqlite') continue;
+    const c = columns[i];
+    if (!SQLITE_KEY_KINDS.includes(kind) || !['text', 'integer'].includes(c.type.kind) || c.encoding) {
+      return `key column "${c.name}" (${c.nativeType || 'no type'}) of a SQLite table: SQLite hashes key buckets of text or integer columns only`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Can this table be compared by buckets of a hash of its key; if not, why.
  * `plan` has a key, an existing target, the job's columns (compareEligibility).
  */
@@ -89,13 +108,13 @@ export function keyHashEligibility(plan: TablePlan, source: Session, target: Ses
   }
   for (const session of [source, target]) {
     if (!session.keyBucketCondition || !session.bucketHashes) {
-      return { reason: `${session.dialect.engine === 'sqlite' ? 'SQLite' : session.dialect.engine} cannot hash a key that is not one integer column in SQL yet (key buckets)` };
+      return { reason: `${session.dialect.engine} cannot hash a key that is not one integer column in SQL yet (key buckets)` };
     }
   }
   const hashed = hashKinds(plan.columns, plan.targetColumns, source, target);
   if (!('kinds' in hashed)) return hashed;
   for (const i of positions) {
-    const why = unsafeKind(hashed.kinds[i], plan.targetColumns[i], target);
+    const why = unsafeKind(hashed.kinds[i], plan.targetColumns[i], target) ?? sqliteKeyProblem(hashed.kinds[i], [plan.columns[i], plan.targetColumns[i]], [source, target]);
     if (why) return { reason: why };
   }
   return hashed;

@@ -13,8 +13,8 @@
  * count); timestamps to the microsecond in UTC; NULL is not ''.
  */
 import { createHash } from 'node:crypto';
-import { BARE_HASH_KINDS, type BucketHash, type BucketRequest, type BucketSet, type HashKind, type Session } from '../dialects/dialect.js';
-import type { Column, LogicalType, Value } from '../types.js';
+import { BARE_HASH_KINDS, type BucketHash, type BucketRequest, type BucketSet, type HashKind, type KeyHash, type Session } from '../dialects/dialect.js';
+import type { Column, LogicalType, Row, Value } from '../types.js';
 import { canonicalDecimal, canonicalTemporal } from './normalize.js';
 
 export type { HashKind } from '../dialects/dialect.js';
@@ -166,17 +166,39 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
 }
 
+/**
+ * A key's 60-bit hash as the servers compute it for KeyHash 'sha256'
+ * (../dialects/*\/keyHash.ts): one column, its kind's text; more, each as its
+ * length in characters, ':' and its text, or '-' for NULL; the first 15 hex
+ * digits of the SHA-256 of its UTF-8.
+ */
+export function keyHashValue(hash: KeyHash, values: Value[]): bigint {
+  if (hash.fn !== 'sha256') throw new Error(`a key hash of kind ${hash.fn} is computed by PostgreSQL only`);
+  let text: string;
+  if (values.length === 1) text = hashText(hash.kinds[0], values[0]) ?? '';
+  else {
+    text = '';
+    for (let i = 0; i < values.length; i++) {
+      const t = hashText(hash.kinds[i], values[i]);
+      text += t === null ? '-' : `${codePoints(t)}:${t}`;
+    }
+  }
+  return BigInt(`0x${createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 15)}`);
+}
+
 /** BucketRequest answered by reading the rows here: SQLite's side, or any engine without bucketHashes. */
 export async function bucketHashesInProcess(session: Session, req: BucketRequest): Promise<BucketHash[]> {
   const keyIdx = req.columns.findIndex((c) => c.name === req.orderBy[0]);
-  const { lo, width, within } = req.buckets;
+  const { lo, width, within, keyHash } = req.buckets;
+  const keyIdxs = req.orderBy.map((k) => req.columns.findIndex((c) => c.name === k));
+  // A row's bucket of a level `w` wide: of its key's hash (compareKeys.ts), or of its integer key from lo.
+  const bucketOf = keyHash ? (row: Row, w: bigint) => keyHashValue(keyHash, keyIdxs.map((i) => row[i] as Value)) % w : (row: Row, w: bigint) => floorDiv(keyBig(row[keyIdx] as Value) - lo, w);
   const ids = within ? new Set(within.ids.map(String)) : undefined;
   const sums = new Map<bigint, { rows: number; hash: bigint }>();
   for await (const batch of session.readRows({ ...req, batchRows: Math.max(req.batchRows, 5_000) })) {
     for (const row of batch) {
-      const k = keyBig(row[keyIdx]) - lo;
-      if (ids && !ids.has(String(floorDiv(k, within!.width)))) continue;
-      const b = floorDiv(k, width);
+      if (ids && !ids.has(String(bucketOf(row, within!.width)))) continue;
+      const b = bucketOf(row, width);
       const h = rowHash(req.kinds, row);
       const s = sums.get(b);
       if (s) {

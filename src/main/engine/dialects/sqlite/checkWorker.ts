@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { parentPort } from 'node:worker_threads';
 import type { CheckReply, CheckRequest } from './checker.js';
 import { registerUtf8Check } from './tsv.js';
+import { registerKeyHash } from './keyHash.js';
 
 if (!parentPort) throw new Error('sqliteCheckWorker runs in a worker thread');
 const port = parentPort;
@@ -19,6 +20,8 @@ function connection(file: string): Database.Database {
     db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
     registerUtf8Check(db);
+    // A delta run's chunk of hashed key buckets is read WHERE its key hash is among them.
+    registerKeyHash(db);
     open.set(file, db);
   }
   return db;

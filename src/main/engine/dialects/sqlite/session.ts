@@ -3,8 +3,9 @@ import type Database from 'better-sqlite3';
 import type { SqliteConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { StandardApplySql, quoteAnsi, tableQuoter } from '../base.js';
-import { bucketSetParts } from '../../pipeline/rowHash.js';
-import type { ApplySql, BucketSet, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
+import { bucketHashesInProcess, bucketSetParts } from '../../pipeline/rowHash.js';
+import { keyBucketCondition, registerKeyHash } from './keyHash.js';
+import type { ApplySql, BucketHash, BucketRequest, BucketSet, Dialect, OpenOptions, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { explainSqliteError, openSqlite, resolveSqlitePath } from './connect.js';
 import { describeSqliteTable, listSqliteTables } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
@@ -225,6 +226,17 @@ export class SqliteSession implements Session {
     this.ensureRefuse();
     if (!this.checksBeside()) return readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing);
     return checkedBeside(readSqliteTsv(this.db, quoteAnsi, this.quoteTable, request, trailing, false), this.checkBeside(request));
+  }
+
+  /** Range hashes are computed here, reading the rows (a SQLite file is local): integer keys' ranges or key hashes. */
+  bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
+    return bucketHashesInProcess(this, request);
+  }
+
+  /** Buckets of a key hash: the connection (and a pass-through's check worker) computes it with a function of dbferry's. */
+  keyBucketCondition(columns: Column[], set: BucketSet): string {
+    registerKeyHash(this.db);
+    return keyBucketCondition(columns, set);
   }
 
   bucketCondition(key: string, set: BucketSet): string {
