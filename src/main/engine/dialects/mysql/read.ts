@@ -553,6 +553,22 @@ const LISTED_KEYS = 200_000n;
 const LISTED_BYTES = 2_000_000n;
 
 /**
+ * Bucket ids split into parts whose keys an IN list of bucketsCondition takes
+ * (LISTED_KEYS, LISTED_BYTES), in key order; one part where they fit, or
+ * where a bucket alone is wider than a list (its own key range then).
+ */
+export function listedParts(lo: bigint, width: bigint, ids: bigint[]): bigint[][] {
+  const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!sorted.length) return [sorted];
+  const digits = BigInt((lo + (sorted[sorted.length - 1] + 1n) * width).toString().length + 2);
+  const perPart = [LISTED_KEYS, LISTED_BYTES / digits].reduce((a, b) => (a < b ? a : b)) / width;
+  if (perPart < 2n || BigInt(sorted.length) <= perPart) return [sorted];
+  const parts: bigint[][] = [];
+  for (let i = 0; i < sorted.length; i += Number(perPart)) parts.push(sorted.slice(i, i + Number(perPart)));
+  return parts;
+}
+
+/**
  * floor((key - lo) / width) is one of `ids`, in a form the key's index
  * serves: a few buckets (neighbours joined) as key ranges; up to
  * LISTED_KEYS keys as an IN list of them; more as the span from the first to
@@ -586,6 +602,14 @@ export function bucketsCondition(key: string, lo: bigint, width: bigint, ids: bi
 export async function bucketHashes(ctx: ReadContext, req: BucketRequest): Promise<BucketHash[]> {
   const key = quoteBacktick(req.orderBy[0]);
   const { lo, width, within, narrow } = req.buckets;
+  // More keys in the buckets `within` than one IN list takes: a statement per part of them, each
+  // read through the key's index, where one statement tested every row of their span.
+  const parts = !within || req.buckets.keyHash ? undefined : listedParts(lo, within.width, within.ids);
+  if (parts && parts.length > 1) {
+    const out: BucketHash[] = [];
+    for (const ids of parts) out.push(...(await bucketHashes(ctx, { ...req, buckets: { ...req.buckets, within: { width: within!.width, ids } } })));
+    return out;
+  }
   // Keys from lo up: the dividend is never negative, so DIV is a floor.
   const k = narrow ? `CAST(${key} AS SIGNED)` : `CAST(${key} AS DECIMAL(65,0))`;
   const keyHash = req.buckets.keyHash;
