@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectionUrl } from '../../src/shared/connectionUrl.js';
 import { mysqlDialect, MysqlSession } from '../../src/main/engine/dialects/mysql/index.js';
 import { listedParts } from '../../src/main/engine/dialects/mysql/read.js';
-import type { BucketRequest } from '../../src/main/engine/dialects/dialect.js';
+import type { BucketRequest, HashKind } from '../../src/main/engine/dialects/dialect.js';
 import { bucketHashesInProcess } from '../../src/main/engine/pipeline/rowHash.js';
 import { createMysqlDatabase, type MysqlTestDatabase } from '../helpers/mysql.js';
 
@@ -41,7 +41,7 @@ describe('MariaDB hashes of many keys below the first level', () => {
   it('gives the counts and sums of hashing the rows here, part by part', async () => {
     const columns = (await session.describeTable({ name: 't' }))!.columns;
     // Normalized kinds (as against another engine), so that the rows hashed here compare.
-    const kinds = columns.map((c) => (c.type.kind === 'integer' ? 'int' : 'text') as const);
+    const kinds: HashKind[] = columns.map((c) => (c.type.kind === 'integer' ? 'int' : 'text'));
     const req: BucketRequest = {
       table: { name: 't' },
       columns,
