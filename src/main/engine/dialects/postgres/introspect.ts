@@ -37,6 +37,15 @@ interface KeyRow {
   ref_columns: string | null;
 }
 
+/** The relations describeTable describes (tables, partitioned tables, views, materialized views, foreign tables). */
+const DESCRIBED = `n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`;
+
+/** Whether describeTable finds the table, in one round trip. */
+export async function tableExists(client: pg.Client, name: TableName): Promise<boolean> {
+  const r = await client.query(`SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE ${DESCRIBED}`, [name.schema, name.name]);
+  return r.rows.length > 0;
+}
+
 export async function describeTable(client: pg.Client, name: TableName): Promise<TableInfo | undefined> {
   const rel = await client.query<{ oid: string; reltuples: number; bytes: string; kind: string; subclass: boolean; parent: string | null }>(
     `SELECT c.oid::text AS oid, c.reltuples, pg_catalog.pg_table_size(c.oid)::text AS bytes, c.relkind::text AS kind, c.relhassubclass AS subclass,
@@ -45,7 +54,7 @@ export async function describeTable(client: pg.Client, name: TableName): Promise
               WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS parent
        FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+      WHERE ${DESCRIBED}`,
     [name.schema, name.name],
   );
   if (rel.rows.length === 0) return undefined;
