@@ -12,7 +12,8 @@ import { backupTableName } from '../naming.js';
 import { tableLabel, type Row, type TableName, type Value } from '../types.js';
 import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './watermark.js';
 import type { Endpoint } from './endpoint.js';
-import { ensureMarkerTable, markApplied } from './marker.js';
+import { ensureMarkerTable, markAppliedSql } from './marker.js';
+import { StatementBatch } from './batch.js';
 import { ensureBackupLedger, recordBackupsInTarget } from './backupLedger.js';
 import type { TablePlan } from './plan.js';
 import { BATCH_COLUMN, ROW_COLUMN, createdColumns, keyAtStaging, promotable, stagedInFinalShape, tableComment } from './stage.js';
@@ -161,7 +162,10 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
         await track(built, SCHEMA_STEP, sum(built), false, () => carrySchema(target, works, opts.onWarning));
       }
       opts.checkRejected?.(rejected);
-      await markApplied(target, opts.runId, opts.markerSchema);
+      // Where DDL is transactional, the delta tables (the run's own) go with the commit, in the marker's round trip.
+      const batch = new StatementBatch(target);
+      if (!ddlOutside) for (const s of staged) if (needsDelta(target, s.plan)) batch.drop(...deltaTables(s));
+      await batch.add(markAppliedSql(target, opts.runId, opts.markerSchema)).flush();
       // With the marker: a crash before the store has them (MySQL: before or right after the swap's RENAME) leaves them for resume.
       if (backups.length) await recordBackupsInTarget(target, opts.runId, backups, opts.markerSchema);
       if (ddlOutside && works.length) await recordPendingSchema(target, opts.runId, works, opts.markerSchema);
@@ -176,12 +180,8 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   } finally {
     for (const s of staged) Object.assign(s, { delta: undefined, gone: undefined });
   }
-  // Delta tables are the run's own: gone once the apply is in (or rolled back with it).
-  for (const s of staged) {
-    if (!needsDelta(target, s.plan)) continue;
-    await target.dropTable(deltaTableName(s.staging));
-    if (s.plan.mode === 'mirror') await target.dropTable(goneTableName(s.staging));
-  }
+  // Delta tables are the run's own: gone once the apply is in (or rolled back with it); dropped with the commit above where DDL is transactional.
+  if (ddlOutside) for (const s of staged) if (needsDelta(target, s.plan)) for (const t of deltaTables(s)) await target.dropTable(t);
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
     await promoteStagedTargets(target, staged, opts.runId, track);
@@ -193,6 +193,11 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };
+}
+
+/** The tables stageDelta makes for a table: the differing rows, and for a mirror the gone keys. */
+function deltaTables(s: StagedTable): TableName[] {
+  return s.plan.mode === 'mirror' ? [deltaTableName(s.staging), goneTableName(s.staging)] : [deltaTableName(s.staging)];
 }
 
 /** Share of a compared table's rows up to which its staged rows are looked up key by key. */
