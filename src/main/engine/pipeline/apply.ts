@@ -326,15 +326,18 @@ async function takeBackup(target: Session, { plan, staging, cursorMax, delta, go
     } else if (plan.key.length === 0) {
       opts.onWarning(`${tableLabel(plan.targetName)}: appending to a table without a key cannot be undone (no backup kept); give "key" to make it undoable`);
     } else {
-      await target.execute(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
+      // One round trip where the engine batches (each table is listed as created before, so a failure drops whatever was made).
+      const batch = new StatementBatch(target).add(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
       created.push(keysTable);
       if (plan.mode === 'upsert' || plan.mode === 'mirror') {
         // Only what the apply overwrites (the delta's rows that the target has) or deletes: an unchanged row costs no backup either.
-        await target.execute(sql.copyMatching(plan.targetName, delta ?? staging, rowsTable, plan.key));
+        batch.add(sql.copyMatching(plan.targetName, delta ?? staging, rowsTable, plan.key));
         created.push(rowsTable);
-        if (plan.mode === 'mirror' && gone) await target.execute(sql.copyRowsOfKeys(plan.targetName, gone, rowsTable, plan.key));
+        if (plan.mode === 'mirror' && gone) batch.add(sql.copyRowsOfKeys(plan.targetName, gone, rowsTable, plan.key));
+        await batch.flush();
         out.push({ ...record, kind: 'rows', rowsTable, keysTable });
       } else {
+        await batch.flush();
         out.push({ ...record, kind: 'keys', keysTable });
       }
     }
