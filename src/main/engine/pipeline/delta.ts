@@ -53,23 +53,23 @@ export async function stageDelta(target: Session, { plan, staging, ranges }: Sta
  * matched, so both sides hold the same keys). Each range's target keys and
  * staged keys, read in key order and merged.
  */
-async function fillGoneInRanges(target: Session, plan: TablePlan, staging: TableName, gone: TableName, ranges: KeyRange[], batch: StatementBatch): Promise<void> {
+async function fillGoneInRanges(target: Session, plan: TablePlan, staging: TableName, gone: TableName, ranges: KeyRange[], statements: StatementBatch): Promise<void> {
   const keyColumns = plan.key.map((k) => plan.targetColumns.find((c) => c.name === k)!);
   const keyOf = (v: Value) => (typeof v === 'bigint' ? v : BigInt(String(v)));
   for (const { after, through, buckets } of ranges) {
     if (buckets?.keyHash) {
       // Buckets of a hash of the key: found in SQL, by the target's own key equality (compareKeys.ts).
-      batch.add(goneInBucketsSql(target, plan, staging, gone, buckets));
+      statements.add(goneInBucketsSql(target, plan, staging, gone, buckets));
       continue;
     }
     // The ranges' buckets hold every key of the bounds that may differ (the bounds are the buckets' own, opened at the table's ends).
     const inServer = buckets && plan.key.length === 1 ? target.applySql.copyAbsentKeysInBuckets?.(plan.targetName, staging, gone, plan.key[0], buckets) : undefined;
     if (inServer) {
-      batch.add(...inServer);
+      statements.add(...inServer);
       continue;
     }
     // Keys read here are written into the gone table: it and what fills it so far are in first.
-    await batch.flush();
+    await statements.flush();
     // Within the bounds, only the range's buckets differ: the target's other keys are the source's too.
     const where = buckets && target.bucketCondition ? target.bucketCondition(plan.key[0], buckets) : undefined;
     const inRange = buckets ? bucketSetTest(buckets) : () => true;
