@@ -342,6 +342,12 @@ export interface Session {
   listTables(): Promise<TableName[]>;
   /** undefined when the table does not exist. */
   describeTable(name: TableName): Promise<TableInfo | undefined>;
+  /**
+   * Whether describeTable would find the table: one round trip where
+   * describeTable takes several (over a remote link, each is a network round
+   * trip). Without it, callers ask describeTable (tableExists in ownTable.ts).
+   */
+  tableExists?(name: TableName): Promise<boolean>;
 
   /**
    * Preflight: what this connection may not do that the run needs, one line a
@@ -457,6 +463,14 @@ export interface Session {
   readonly applySql: ApplySql;
   /** Run one statement; returns affected rows where the engine reports them. */
   execute(sql: string, params?: Value[]): Promise<number>;
+  /**
+   * Statements without parameters (identifiers quoted, no values spliced in),
+   * in order, in one round trip: PostgreSQL's simple query protocol stops at
+   * the first error; outside a transaction the statements form one implicit
+   * transaction (so never for what cannot run in one: VACUUM, CONCURRENTLY).
+   * Engines without it run them one by one (StatementBatch in pipeline/batch.ts).
+   */
+  executeAll?(statements: string[]): Promise<void>;
   query(sql: string, params?: Value[]): Promise<QueryResult>;
   /** Run fn in one transaction at the given isolation; rolls back if fn throws. */
   transaction<T>(fn: () => Promise<T>, isolation?: TargetIsolation): Promise<T>;

@@ -12,7 +12,8 @@ import { backupTableName } from '../naming.js';
 import { tableLabel, type Row, type TableName, type Value } from '../types.js';
 import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './watermark.js';
 import type { Endpoint } from './endpoint.js';
-import { ensureMarkerTable, markApplied } from './marker.js';
+import { ensureMarkerTable, markAppliedSql } from './marker.js';
+import { StatementBatch } from './batch.js';
 import { ensureBackupLedger, recordBackupsInTarget } from './backupLedger.js';
 import type { TablePlan } from './plan.js';
 import { BATCH_COLUMN, ROW_COLUMN, createdColumns, keyAtStaging, promotable, stagedInFinalShape, tableComment } from './stage.js';
@@ -161,7 +162,10 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
         await track(built, SCHEMA_STEP, sum(built), false, () => carrySchema(target, works, opts.onWarning));
       }
       opts.checkRejected?.(rejected);
-      await markApplied(target, opts.runId, opts.markerSchema);
+      // Where DDL is transactional, the delta tables (the run's own) go with the commit, in the marker's round trip.
+      const batch = new StatementBatch(target);
+      if (!ddlOutside) for (const s of staged) if (needsDelta(target, s.plan)) batch.drop(...deltaTables(s));
+      await batch.add(markAppliedSql(target, opts.runId, opts.markerSchema)).flush();
       // With the marker: a crash before the store has them (MySQL: before or right after the swap's RENAME) leaves them for resume.
       if (backups.length) await recordBackupsInTarget(target, opts.runId, backups, opts.markerSchema);
       if (ddlOutside && works.length) await recordPendingSchema(target, opts.runId, works, opts.markerSchema);
@@ -176,12 +180,8 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   } finally {
     for (const s of staged) Object.assign(s, { delta: undefined, gone: undefined });
   }
-  // Delta tables are the run's own: gone once the apply is in (or rolled back with it).
-  for (const s of staged) {
-    if (!needsDelta(target, s.plan)) continue;
-    await target.dropTable(deltaTableName(s.staging));
-    if (s.plan.mode === 'mirror') await target.dropTable(goneTableName(s.staging));
-  }
+  // Delta tables are the run's own: gone once the apply is in (or rolled back with it); dropped with the commit above where DDL is transactional.
+  if (ddlOutside) for (const s of staged) if (needsDelta(target, s.plan)) for (const t of deltaTables(s)) await target.dropTable(t);
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
     await promoteStagedTargets(target, staged, opts.runId, track);
@@ -193,6 +193,11 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };
+}
+
+/** The tables stageDelta makes for a table: the differing rows, and for a mirror the gone keys. */
+function deltaTables(s: StagedTable): TableName[] {
+  return s.plan.mode === 'mirror' ? [deltaTableName(s.staging), goneTableName(s.staging)] : [deltaTableName(s.staging)];
 }
 
 /** Share of a compared table's rows up to which its staged rows are looked up key by key. */
@@ -321,15 +326,18 @@ async function takeBackup(target: Session, { plan, staging, cursorMax, delta, go
     } else if (plan.key.length === 0) {
       opts.onWarning(`${tableLabel(plan.targetName)}: appending to a table without a key cannot be undone (no backup kept); give "key" to make it undoable`);
     } else {
-      await target.execute(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
+      // One round trip where the engine batches (each table is listed as created before, so a failure drops whatever was made).
+      const batch = new StatementBatch(target).add(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
       created.push(keysTable);
       if (plan.mode === 'upsert' || plan.mode === 'mirror') {
         // Only what the apply overwrites (the delta's rows that the target has) or deletes: an unchanged row costs no backup either.
-        await target.execute(sql.copyMatching(plan.targetName, delta ?? staging, rowsTable, plan.key));
+        batch.add(sql.copyMatching(plan.targetName, delta ?? staging, rowsTable, plan.key));
         created.push(rowsTable);
-        if (plan.mode === 'mirror' && gone) await target.execute(sql.copyRowsOfKeys(plan.targetName, gone, rowsTable, plan.key));
+        if (plan.mode === 'mirror' && gone) batch.add(sql.copyRowsOfKeys(plan.targetName, gone, rowsTable, plan.key));
+        await batch.flush();
         out.push({ ...record, kind: 'rows', rowsTable, keysTable });
       } else {
+        await batch.flush();
         out.push({ ...record, kind: 'keys', keysTable });
       }
     }

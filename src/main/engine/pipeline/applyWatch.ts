@@ -33,9 +33,12 @@ const STAGING_EXTRA = 12;
 
 export class ApplyWatcher {
   private disabled = false;
+  /** The second connection, once open (meter waits for it). */
+  private watcher!: Session;
 
   private constructor(
-    private readonly watcher: Session,
+    /** The second connection, opening while the apply goes on: its round trips are not the apply's. */
+    private readonly opening: Promise<Session | undefined>,
     private readonly target: Session,
     private readonly mainId: number,
   ) {}
@@ -45,34 +48,42 @@ export class ApplyWatcher {
     const target = endpoint.session;
     const engine = target.dialect.engine;
     if (engine === 'sqlite') return undefined;
+    let mainId: number;
     try {
       const id = await target.query(engine === 'mysql' ? 'SELECT CONNECTION_ID()' : 'SELECT pg_backend_pid()');
-      const mainId = Number(id.rows[0]?.[0]);
-      if (!Number.isSafeInteger(mainId)) return undefined;
+      mainId = Number(id.rows[0]?.[0]);
+    } catch {
+      return undefined;
+    }
+    if (!Number.isSafeInteger(mainId)) return undefined;
+    const opening = (async () => {
       const watcher = await endpoint.openAnother();
       try {
         // Never wait on a lock the apply holds (a table it dropped or renamed): the apply would wait on the watcher in turn.
-        if (engine === 'postgres') {
-          await watcher.execute("SET lock_timeout = '500ms'");
-          await watcher.execute("SET statement_timeout = '5s'");
-        } else await watcher.execute('SET SESSION lock_wait_timeout = 2');
+        if (engine === 'postgres') await watcher.execute("SET lock_timeout = '500ms'; SET statement_timeout = '5s'");
+        else await watcher.execute('SET SESSION lock_wait_timeout = 2');
       } catch (err) {
         await watcher.close().catch(() => undefined);
         throw err;
       }
-      return new ApplyWatcher(watcher, target, mainId);
-    } catch {
-      return undefined;
-    }
+      return watcher;
+    })().catch(() => undefined);
+    return new ApplyWatcher(opening, target, mainId);
   }
 
   async close(): Promise<void> {
-    await this.watcher.close().catch(() => undefined);
+    await (await this.opening)?.close().catch(() => undefined);
   }
 
   /** A meter for one step of `rows`, started now; undefined when nothing can measure it. */
   async meter(rows: number, watch: StepWatch = {}): Promise<StepMeter | undefined> {
     if (this.disabled || rows <= 0 || watch.estimate) return undefined;
+    const watcher = await this.opening;
+    if (!watcher) {
+      this.disabled = true;
+      return undefined;
+    }
+    this.watcher = watcher;
     try {
       return this.target.dialect.engine === 'mysql' ? await this.mysqlMeter(rows) : await this.postgresMeter(rows, watch);
     } catch {

@@ -11,7 +11,7 @@ import { STAGING_PREFIX } from '../naming.js';
 import type { TableName } from '../types.js';
 import type { BackupRecord } from './apply.js';
 import { checkedRunId } from './marker.js';
-import { ensureOwnTable } from './ownTable.js';
+import { ensureOwnTable, tableExists } from './ownTable.js';
 
 function ledgerTable(schema?: string): TableName {
   return { schema, name: `${STAGING_PREFIX}applied_backups` };
@@ -41,16 +41,19 @@ export async function recordBackupsInTarget(target: Session, runId: string, reco
 /** The backups an applied run recorded in the target and the store has not yet taken; undefined when there are none. */
 export async function backupsInTarget(target: Session, runId: string, schema?: string): Promise<BackupRecord[] | undefined> {
   const name = ledgerTable(schema);
-  if (!(await target.describeTable(name))) return undefined;
+  if (!(await tableExists(target, name))) return undefined;
   const r = await target.query(`SELECT ${target.quoteIdentifier('records')} FROM ${target.quoteTable(name)} WHERE ${target.quoteIdentifier('run_id')} = '${checkedRunId(runId)}'`);
   const v = r.rows[0]?.[0];
   if (v === undefined || v === null) return undefined;
   return JSON.parse(typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('utf8')) as BackupRecord[];
 }
 
-/** The store has them: the target's copy is done with. */
+/**
+ * The store has them: the target's copy is done with. Only for records the
+ * ledger holds (the apply wrote them there, or backupsInTarget read them), so
+ * the table is there: no round trip to look for it first.
+ */
 export async function clearBackupsInTarget(target: Session, runId: string, schema?: string): Promise<void> {
   const name = ledgerTable(schema);
-  if (!(await target.describeTable(name))) return;
   await target.execute(`DELETE FROM ${target.quoteTable(name)} WHERE ${target.quoteIdentifier('run_id')} = '${checkedRunId(runId)}'`);
 }

@@ -13,6 +13,7 @@ import { goneInBucketsSql } from './compareKeys.js';
 import type { StagedTable } from './apply.js';
 import type { TablePlan } from './plan.js';
 import { promotable } from './stage.js';
+import { StatementBatch } from './batch.js';
 
 export function needsDelta(target: Session, plan: TablePlan): boolean {
   return (plan.mode === 'upsert' || plan.mode === 'mirror') && plan.key.length > 0 && !plan.createTarget && !promotable(target, plan);
@@ -30,15 +31,19 @@ export function goneTableName(staging: TableName): TableName {
 /** The delta table, and for a mirror the gone keys' table: the tables it created. */
 export async function stageDelta(target: Session, { plan, staging, ranges }: StagedTable): Promise<{ delta: TableName; gone?: TableName }> {
   const delta = deltaTableName(staging);
-  await target.dropTable(delta);
-  for (const sql of target.applySql.copyDiffering(plan.targetName, staging, delta, plan.targetColumns, plan.key)) await target.execute(sql);
-  if (plan.mode !== 'mirror') return { delta };
+  // Statements, not reads: sent together where the engine can (batch.ts).
+  const batch = new StatementBatch(target);
+  batch.drop(delta).add(...target.applySql.copyDiffering(plan.targetName, staging, delta, plan.targetColumns, plan.key));
+  if (plan.mode !== 'mirror') {
+    await batch.flush();
+    return { delta };
+  }
   const gone = goneTableName(staging);
-  await target.dropTable(gone);
   const [create, ...fill] = target.applySql.copyAbsentKeys(plan.targetName, staging, gone, plan.key);
-  await target.execute(create);
-  if (!ranges) for (const sql of fill) await target.execute(sql);
-  else await fillGoneInRanges(target, plan, staging, gone, ranges);
+  batch.drop(gone).add(create);
+  if (!ranges) batch.add(...fill);
+  else await fillGoneInRanges(target, plan, staging, gone, ranges, batch);
+  await batch.flush();
   return { delta, gone };
 }
 
@@ -48,21 +53,23 @@ export async function stageDelta(target: Session, { plan, staging, ranges }: Sta
  * matched, so both sides hold the same keys). Each range's target keys and
  * staged keys, read in key order and merged.
  */
-async function fillGoneInRanges(target: Session, plan: TablePlan, staging: TableName, gone: TableName, ranges: KeyRange[]): Promise<void> {
+async function fillGoneInRanges(target: Session, plan: TablePlan, staging: TableName, gone: TableName, ranges: KeyRange[], statements: StatementBatch): Promise<void> {
   const keyColumns = plan.key.map((k) => plan.targetColumns.find((c) => c.name === k)!);
   const keyOf = (v: Value) => (typeof v === 'bigint' ? v : BigInt(String(v)));
   for (const { after, through, buckets } of ranges) {
     if (buckets?.keyHash) {
       // Buckets of a hash of the key: found in SQL, by the target's own key equality (compareKeys.ts).
-      await target.execute(goneInBucketsSql(target, plan, staging, gone, buckets));
+      statements.add(goneInBucketsSql(target, plan, staging, gone, buckets));
       continue;
     }
     // The ranges' buckets hold every key of the bounds that may differ (the bounds are the buckets' own, opened at the table's ends).
     const inServer = buckets && plan.key.length === 1 ? target.applySql.copyAbsentKeysInBuckets?.(plan.targetName, staging, gone, plan.key[0], buckets) : undefined;
     if (inServer) {
-      for (const sql of inServer) await target.execute(sql);
+      statements.add(...inServer);
       continue;
     }
+    // Keys read here are written into the gone table: it and what fills it so far are in first.
+    await statements.flush();
     // Within the bounds, only the range's buckets differ: the target's other keys are the source's too.
     const where = buckets && target.bucketCondition ? target.bucketCondition(plan.key[0], buckets) : undefined;
     const inRange = buckets ? bucketSetTest(buckets) : () => true;

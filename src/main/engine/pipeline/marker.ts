@@ -6,7 +6,7 @@
 import type { Session } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { TableName } from '../types.js';
-import { ensureOwnTable } from './ownTable.js';
+import { ensureOwnTable, tableExists } from './ownTable.js';
 
 const RUN_ID = /^[0-9a-f-]{36}$/i;
 
@@ -32,17 +32,17 @@ export async function ensureMarkerTable(target: Session, schema?: string): Promi
   });
 }
 
-/** Inside the apply transaction. */
-export async function markApplied(target: Session, runId: string, schema?: string): Promise<void> {
-  await target.execute(
+/** Inside the apply transaction. The marker's INSERT: dbferry's own checked run id and an ISO time, no parameters (it may go in a StatementBatch). */
+export function markAppliedSql(target: Session, runId: string, schema?: string): string {
+  return (
     `INSERT INTO ${target.quoteTable(markerTable(target, schema))} (${target.quoteIdentifier('run_id')}, ${target.quoteIdentifier('applied_at')}) ` +
-      `VALUES ('${checkedRunId(runId)}', '${new Date().toISOString()}')`,
+    `VALUES ('${checkedRunId(runId)}', '${new Date().toISOString()}')`
   );
 }
 
 export async function wasApplied(target: Session, runId: string, schema?: string): Promise<boolean> {
   const name = markerTable(target, schema);
-  if (!(await target.describeTable(name))) return false;
+  if (!(await tableExists(target, name))) return false;
   const r = await target.query(`SELECT 1 FROM ${target.quoteTable(name)} WHERE ${target.quoteIdentifier('run_id')} = '${checkedRunId(runId)}'`);
   return r.rows.length > 0;
 }

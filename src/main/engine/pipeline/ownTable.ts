@@ -5,13 +5,19 @@
  * one whose CREATE fails because the other's won finds the table there.
  */
 import type { Session, TableDef } from '../dialects/dialect.js';
+import type { TableName } from '../types.js';
+
+/** Whether the table exists: in one round trip where the session can say so. */
+export async function tableExists(session: Session, name: TableName): Promise<boolean> {
+  return session.tableExists ? session.tableExists(name) : (await session.describeTable(name)) !== undefined;
+}
 
 export async function ensureOwnTable(target: Session, def: TableDef): Promise<void> {
-  if (await target.describeTable(def.name)) return;
+  if (await tableExists(target, def.name)) return;
   try {
     await target.createTable(def);
   } catch (err) {
-    if (await target.describeTable(def.name).catch(() => undefined)) return;
+    if (await tableExists(target, def.name).catch(() => false)) return;
     throw err;
   }
 }

@@ -241,10 +241,13 @@ class Run {
   private async open(): Promise<void> {
     // One SSH connection per tunneled side for the whole run; every lane connects through it.
     this.tunnels = await RunTunnels.open(this.spec, this.ctx.baseDir);
-    this.source = await this.openEndpoint('source');
-    this.endpoints.push(this.source);
-    this.target = await this.openEndpoint('target');
-    this.endpoints.push(this.target);
+    // Both at once: over a remote link, each connection's setup is several round trips.
+    const [source, target] = await Promise.allSettled([this.openEndpoint('source'), this.openEndpoint('target')]);
+    for (const e of [source, target]) if (e.status === 'fulfilled') this.endpoints.push(e.value);
+    if (source.status === 'rejected') throw source.reason;
+    if (target.status === 'rejected') throw target.reason;
+    this.source = source.value;
+    this.target = target.value;
   }
 
   private async plan(): Promise<void> {

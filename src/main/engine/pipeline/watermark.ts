@@ -10,7 +10,7 @@ import { parseConnectionUrl } from '../../../shared/connectionUrl.js';
 import type { Session } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { Column, LogicalType, TableName, Value } from '../types.js';
-import { ensureOwnTable } from './ownTable.js';
+import { ensureOwnTable, tableExists } from './ownTable.js';
 
 /** Types whose order the engines and dbferry agree on (canonical dates and timestamps sort as text). */
 export function cursorTypeProblem(type: LogicalType): string | undefined {
@@ -61,7 +61,7 @@ function checked(flow: string): string {
 
 export async function readWatermark(target: Session, schema: string | undefined, flow: string): Promise<string | undefined> {
   const table = watermarkTable(schema);
-  if (!(await target.describeTable(table))) return undefined;
+  if (!(await tableExists(target, table))) return undefined;
   const q = (n: string) => target.quoteIdentifier(n);
   const rows = await target.query(`SELECT ${q('cursor_value')} FROM ${target.quoteTable(table)} WHERE ${q('flow')} = '${checked(flow)}'`);
   return rows.rows.length ? String(rows.rows[0][0]) : undefined;

@@ -8,7 +8,7 @@
 import type { Session } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { TableName } from '../types.js';
-import { ensureOwnTable } from '../pipeline/ownTable.js';
+import { ensureOwnTable, tableExists } from '../pipeline/ownTable.js';
 import { checkedRunId } from '../pipeline/marker.js';
 import type { TableWork } from './model.js';
 
@@ -40,7 +40,7 @@ export async function recordPendingSchema(target: Session, runId: string, works:
 /** The schema a run applied but did not finish building; undefined when there is none. */
 export async function pendingSchema(target: Session, runId: string, schema?: string): Promise<TableWork[] | undefined> {
   const name = pendingTable(schema);
-  if (!(await target.describeTable(name))) return undefined;
+  if (!(await tableExists(target, name))) return undefined;
   const r = await target.query(`SELECT ${target.quoteIdentifier('work')} FROM ${target.quoteTable(name)} WHERE ${target.quoteIdentifier('run_id')} = '${checkedRunId(runId)}'`);
   const v = r.rows[0]?.[0];
   if (v === undefined || v === null) return undefined;

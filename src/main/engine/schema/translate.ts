@@ -47,15 +47,18 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
   const creating = tables.filter((t) => t.createTarget);
   const planning: Planning[] = [];
   for (const plan of tables) {
+    // A table that exists: its target side is read at the same time as the source's (two connections, one round trip each query instead of two).
+    const existing = plan.createTarget ? undefined : settle(to.readTable(target, plan.targetName));
     let schema: TableSchema;
     try {
       schema = await from.readTable(source, plan.sourceName);
     } catch (err) {
+      await existing;
       warnings.push(`${plan.sourceLabel}: could not read its indexes, keys and defaults (${errorMessage(err)}); only its columns and primary key are carried`);
       continue;
     }
-    if (!plan.createTarget) {
-      await listMissing(plan, schema, target, to, warnings);
+    if (existing) {
+      listMissing(plan, schema, await existing, warnings);
       continue;
     }
     planning.push({ plan, schema, work: emptyWork(plan), items: [], warnings: [] });
@@ -66,8 +69,9 @@ export async function planSchemas(tables: TablePlan[], spec: JobSpec, source: Se
   for (const t of tables) shared.reserve(t.targetName.name);
   for (const t of creating) shared.reserve(`${t.targetName.name.slice(0, 58)}_pkey`);
   const foreignKeyNames = new NameSpace(max);
+  // Names are only given to what a created table gets: with none created (a sync into tables that exist), the list is not needed.
   try {
-    for (const name of await to.takenNames(target, creating[0]?.targetName.schema)) {
+    for (const name of planning.length ? await to.takenNames(target, creating[0]?.targetName.schema) : []) {
       shared.reserve(name);
       foreignKeyNames.reserve(name);
     }
@@ -374,14 +378,20 @@ function planForeignKeys({ plan, schema, work, items }: Planning, planning: Plan
 }
 
 /** Existing targets are not changed: the plan lists what the source has and they lack. */
-async function listMissing(plan: TablePlan, schema: TableSchema, target: Session, to: SchemaSupport, warnings: string[]): Promise<void> {
-  let existing: TableSchema;
-  try {
-    existing = await to.readTable(target, plan.targetName);
-  } catch (err) {
-    warnings.push(`${plan.targetLabel}: could not read the target's indexes and keys (${errorMessage(err)})`);
+/** A promise's outcome, never rejected: what is read ahead is waited for even when the other side failed. */
+function settle<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+function listMissing(plan: TablePlan, schema: TableSchema, read: { value: TableSchema } | { error: unknown }, warnings: string[]): void {
+  if ('error' in read) {
+    warnings.push(`${plan.targetLabel}: could not read the target's indexes and keys (${errorMessage(read.error)})`);
     return;
   }
+  const existing = read.value;
   const items = missingInTarget(schema, existing, plan.targetInfo?.primaryKey ?? []);
   if (items.length) plan.planned.schema = items;
 }

@@ -29,13 +29,19 @@ export function parseTableSpec(spec: string): TableName {
   throw new FerryError('spec', `"${spec}" is not a MySQL table name (expected "table" or "database.table")`);
 }
 
+/** Each connection's database, asked once: dbferry never runs USE, and a new connection is a new key. */
+const databases = new WeakMap<Connection, string>();
+
 export async function currentDatabase(conn: Connection): Promise<string> {
+  const known = databases.get(conn);
+  if (known !== undefined) return known;
   const [[db]] = await rows(conn, 'SELECT DATABASE()', []);
   if (typeof db !== 'string') {
     throw new FerryError('spec', 'the MySQL/MariaDB connection URL names no database', {
       hint: 'Add the database to the URL: mysql://user@host:3306/DATABASE',
     });
   }
+  databases.set(conn, db);
   return db;
 }
 

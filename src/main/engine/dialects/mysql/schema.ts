@@ -21,8 +21,19 @@ const text = (v: Value): string | null => (v === null ? null : valueText(v));
  * then opens that one table, not every table of the server (which waits on any
  * other session's lock on any of them).
  */
+/** The session's database, asked once per session (dbferry never runs USE): over a remote link each ask is a round trip. */
+const databases = new WeakMap<Session, string>();
+
+async function database(session: Session): Promise<string> {
+  const known = databases.get(session);
+  if (known !== undefined) return known;
+  const db = valueText((await session.query('SELECT DATABASE()')).rows[0][0]);
+  databases.set(session, db);
+  return db;
+}
+
 async function rows(session: Session, sql: string, table: TableName): Promise<(string | null)[][]> {
-  const db = table.schema ?? valueText((await session.query('SELECT DATABASE()')).rows[0][0]);
+  const db = table.schema ?? (await database(session));
   const pairs = (sql.match(/\?/g) ?? []).length / 2;
   const r = await session.query(sql, Array.from({ length: pairs }, () => [db, table.name]).flat());
   return r.rows.map((row) => row.map(text));
@@ -164,7 +175,7 @@ async function readTable(session: Session, table: TableName): Promise<TableSchem
 }
 
 async function otherObjects(session: Session): Promise<OtherObject[]> {
-  const db = valueText((await session.query('SELECT DATABASE()')).rows[0][0]);
+  const db = await database(session);
   const r = await session.query(
     `SELECT 'view', TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?
      UNION ALL SELECT 'routine', ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
@@ -306,7 +317,7 @@ async function setCounter(session: Session, table: TableName, column: string, ne
 
 /** Foreign key names are unique per database. */
 async function takenNames(session: Session): Promise<string[]> {
-  const db = valueText((await session.query('SELECT DATABASE()')).rows[0][0]);
+  const db = await database(session);
   const r = await session.query("SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND CONSTRAINT_TYPE = 'FOREIGN KEY'", [db]);
   return r.rows.map(([n]) => valueText(n));
 }

@@ -37,22 +37,33 @@ interface KeyRow {
   ref_columns: string | null;
 }
 
+/** The relations describeTable describes (tables, partitioned tables, views, materialized views, foreign tables). */
+const DESCRIBED = `n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`;
+
+/** Whether describeTable finds the table, in one round trip. */
+export async function tableExists(client: pg.Client, name: TableName): Promise<boolean> {
+  const r = await client.query(`SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE ${DESCRIBED}`, [name.schema, name.name]);
+  return r.rows.length > 0;
+}
+
 export async function describeTable(client: pg.Client, name: TableName): Promise<TableInfo | undefined> {
-  const rel = await client.query<{ oid: string; reltuples: number; bytes: string; kind: string; subclass: boolean; parent: string | null }>(
+  const rel = await client.query<{ oid: string; reltuples: number; bytes: string; kind: string; subclass: boolean; parent: string | null; columns: string | null; keys: string | null }>(
     `SELECT c.oid::text AS oid, c.reltuples, pg_catalog.pg_table_size(c.oid)::text AS bytes, c.relkind::text AS kind, c.relhassubclass AS subclass,
             (SELECT CASE WHEN pn.nspname = n.nspname THEN p.relname ELSE pn.nspname || '.' || p.relname END
                FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
-              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS parent
+              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS parent,
+            (SELECT json_agg(x ORDER BY x.num) FROM (${columnsSql('c.oid')}) x)::text AS columns,
+            (SELECT json_agg(x) FROM (${keysSql('c.oid')}) x)::text AS keys
        FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+      WHERE ${DESCRIBED}`,
     [name.schema, name.name],
   );
   if (rel.rows.length === 0) return undefined;
   const { oid, reltuples, kind, subclass, parent } = rel.rows[0];
-  // One after another: a pg client runs one query at a time, and queuing them at once is deprecated.
-  const columns = await readColumns(client, oid);
-  const keys = await readKeys(client, oid);
+  // Its columns and keys came with it: one round trip (over a remote link, a network turn) where three were.
+  const columns = (JSON.parse(rel.rows[0].columns ?? '[]') as ColumnRow[]).map(toColumn);
+  const keys = JSON.parse(rel.rows[0].keys ?? '[]') as KeyRow[];
   // A parent's own figures leave its partitions or children out (a partitioned table has no rows of its own: reltuples -1, size 0).
   const tree = kind === 'p' || subclass ? await readTree(client, oid, name.schema) : undefined;
   const col = (names: string) => JSON.parse(names) as string[];
@@ -105,10 +116,8 @@ async function readTree(client: pg.Client, oid: string, schema: string | undefin
   };
 }
 
-async function readColumns(client: pg.Client, oid: string): Promise<Column[]> {
-  // Domains are described by their base type; enums bring their labels in order.
-  const r = await client.query<ColumnRow>(
-    `SELECT a.attname AS name,
+/** Its columns, in order (domains described by their base type; enums bring their labels in order); `oid` an SQL expression (the outer query's pg_class is `c`: no alias here shadows it). */
+const columnsSql = (oid: string) => `SELECT a.attnum AS num, a.attname AS name,
             CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END AS native,
             NOT a.attnotnull AS nullable,
             CASE WHEN t.typtype = 'd' THEN bt.typtype ELSE t.typtype END AS typtype,
@@ -119,47 +128,39 @@ async function readColumns(client: pg.Client, oid: string): Promise<Column[]> {
        JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
        LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
        LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
-      WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [oid],
-  );
-  return r.rows.map((c) => {
-    const enumLabels = c.labels ? (JSON.parse(c.labels) as string[]) : undefined;
-    return {
-      name: c.name,
-      nativeType: c.native,
-      type: logicalFromNative(c.native, { typtype: c.typtype, enumLabels }),
-      nullable: c.nullable,
-      // PostgreSQL before 18 has stored generated columns only.
-      ...(c.generated !== null ? { generated: { expression: c.generated, stored: true } } : {}),
-    };
-  });
-}
+      WHERE a.attrelid = ${oid} AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`;
 
-async function readKeys(client: pg.Client, oid: string): Promise<KeyRow[]> {
-  // Unique keys come from unique indexes (constraint or not), minus partial and expression ones.
-  const r = await client.query<KeyRow>(
-    `SELECT CASE WHEN i.indisprimary THEN 'p' ELSE 'u' END AS kind,
+/** Unique keys come from unique indexes (constraint or not), minus partial and expression ones; and foreign keys. */
+const keysSql = (oid: string) => `SELECT CASE WHEN i.indisprimary THEN 'p' ELSE 'u' END AS kind,
             (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
               WHERE k.ord <= i.indnkeyatts)::text AS columns,
             NULL AS ref_schema, NULL AS ref_table, NULL AS ref_columns
        FROM pg_catalog.pg_index i
-      WHERE i.indrelid = $1::oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+      WHERE i.indrelid = ${oid} AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
      UNION ALL
      SELECT 'f',
-            (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
-               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)::text,
+            (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(fk.conkey) WITH ORDINALITY k(attnum, ord)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = fk.conrelid AND a.attnum = k.attnum)::text,
             rn.nspname, rc.relname,
-            (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(c.confkey) WITH ORDINALITY k(attnum, ord)
-               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum)::text
-       FROM pg_catalog.pg_constraint c
-       JOIN pg_catalog.pg_class rc ON rc.oid = c.confrelid
+            (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(fk.confkey) WITH ORDINALITY k(attnum, ord)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = fk.confrelid AND a.attnum = k.attnum)::text
+       FROM pg_catalog.pg_constraint fk
+       JOIN pg_catalog.pg_class rc ON rc.oid = fk.confrelid
        JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
-      WHERE c.conrelid = $1::oid AND c.contype = 'f'`,
-    [oid],
-  );
-  return r.rows;
+      WHERE fk.conrelid = ${oid} AND fk.contype = 'f'`;
+
+function toColumn(c: ColumnRow): Column {
+  const enumLabels = c.labels ? (JSON.parse(c.labels) as string[]) : undefined;
+  return {
+    name: c.name,
+    nativeType: c.native,
+    type: logicalFromNative(c.native, { typtype: c.typtype, enumLabels }),
+    nullable: c.nullable,
+    // PostgreSQL before 18 has stored generated columns only.
+    ...(c.generated !== null ? { generated: { expression: c.generated, stored: true } } : {}),
+  };
 }
 
 /**

@@ -61,14 +61,14 @@ export async function privilegeProblems(ctx: PrivilegeContext, defaultSchema: st
   if (schemas.length === 0) return [];
 
   let user: { name: string; quoted: string };
-  let schemaRows: SchemaRow[];
+  let schemaRows: Array<SchemaRow & { user_name: string; user_quoted: string }>;
   let tableRows: TableRow[];
   try {
-    const who = await ctx.client.query<{ name: string; quoted: string }>('SELECT current_user AS name, quote_ident(current_user) AS quoted');
-    user = who.rows[0];
+    // The user comes with every schema row (there is one at least): one round trip fewer.
     schemaRows = (
-      await ctx.client.query<SchemaRow>(
-        `SELECT s.ord::text AS ord, quote_ident(s.name) AS schema_q, n.oid IS NOT NULL AS found,
+      await ctx.client.query<SchemaRow & { user_name: string; user_quoted: string }>(
+        `SELECT current_user AS user_name, quote_ident(current_user) AS user_quoted,
+                s.ord::text AS ord, quote_ident(s.name) AS schema_q, n.oid IS NOT NULL AS found,
                 has_schema_privilege(current_user, n.oid, 'USAGE') AS usage,
                 has_schema_privilege(current_user, n.oid, 'CREATE') AS can_create
            FROM unnest($1::text[]) WITH ORDINALITY AS s(name, ord)
@@ -77,6 +77,7 @@ export async function privilegeProblems(ctx: PrivilegeContext, defaultSchema: st
         [schemas],
       )
     ).rows;
+    user = { name: schemaRows[0].user_name, quoted: schemaRows[0].user_quoted };
     tableRows = (
       await ctx.client.query<TableRow>(
         `SELECT t.ord::text AS ord, quote_ident(t.schema) || '.' || quote_ident(t.name) AS display, c.oid IS NOT NULL AS found,

@@ -16,15 +16,7 @@ const ACTIONS: Record<string, ReferentialAction> = { a: 'NO ACTION', r: 'RESTRIC
 /** The table as regclass, from its parts (never a name spliced into SQL). */
 const REL = `(quote_ident($1) || '.' || quote_ident($2))::regclass`;
 
-async function rows(session: Session, sql: string, table: TableName): Promise<string[][]> {
-  const r = await session.query(sql, [table.schema ?? 'public', table.name]);
-  return r.rows.map((row) => row.map((v) => (v === null ? (null as unknown as string) : valueText(v))));
-}
-
-async function readIndexes(session: Session, table: TableName): Promise<IndexDef[]> {
-  const found = await rows(
-    session,
-    `SELECT ic.relname, i.indisunique::text, (i.indpred IS NOT NULL)::text, (i.indexprs IS NOT NULL)::text, am.amname,
+const INDEXES_SQL = `SELECT ic.relname, i.indisunique::text, (i.indpred IS NOT NULL)::text, (i.indexprs IS NOT NULL)::text, am.amname,
             (SELECT json_agg(json_build_object('name', a.attname, 'desc', (i.indoption[k.ord - 1] & 1) = 1) ORDER BY k.ord)
                FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
                LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
@@ -41,9 +33,51 @@ async function readIndexes(session: Session, table: TableName): Promise<IndexDef
        JOIN pg_catalog.pg_am am ON am.oid = ic.relam
       WHERE i.indrelid = ${REL} AND NOT i.indisprimary
         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype = 'x')
-      ORDER BY ic.relname`,
-    table,
-  );
+      ORDER BY ic.relname`;
+
+const fkColumns = (key: string, rel: string) =>
+  `(SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(c.${key}) WITH ORDINALITY k(attnum, ord)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.${rel} AND a.attnum = k.attnum)::text`;
+
+const FOREIGN_KEYS_SQL = `SELECT c.conname, rn.nspname, rc.relname, c.confdeltype::text, c.confupdtype::text, ${fkColumns('conkey', 'conrelid')}, ${fkColumns('confkey', 'confrelid')}
+       FROM pg_catalog.pg_constraint c
+       JOIN pg_catalog.pg_class rc ON rc.oid = c.confrelid
+       JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+      WHERE c.conrelid = ${REL} AND c.contype = 'f'
+      ORDER BY c.conname`;
+
+const COLUMNS_SQL = `SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity::text,
+            pg_catalog.pg_get_serial_sequence(${REL}::text, a.attname)
+       FROM pg_catalog.pg_attribute a
+       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = ${REL} AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      ORDER BY a.attnum`;
+
+const CHECKS_SQL = `SELECT conname, pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = ${REL} AND contype = 'c' ORDER BY conname`;
+
+const TRIGGERS_SQL = `SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ${REL} AND NOT tgisinternal ORDER BY tgname`;
+
+const COMMENTS_SQL = `SELECT NULL, pg_catalog.obj_description(${REL}, 'pg_class') WHERE pg_catalog.obj_description(${REL}, 'pg_class') IS NOT NULL
+   UNION ALL
+   SELECT * FROM (SELECT a.attname::text, pg_catalog.col_description(a.attrelid, a.attnum) c FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = ${REL} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) x WHERE c IS NOT NULL`;
+
+/**
+ * Several of these catalog queries (same $1, $2) in one round trip: each one's
+ * rows as a JSON array of arrays, its columns renamed by position (c1 … cN) so
+ * that none is lost to a duplicate name, in the order its ORDER BY gives (a
+ * sorted subquery aggregated as it comes). Values come back as text (or null).
+ */
+async function rowsTogether(session: Session, queries: Array<{ sql: string; columns: number }>, table: TableName): Promise<string[][][]> {
+  const parts = queries.map(({ sql, columns }) => {
+    const names = Array.from({ length: columns }, (_, i) => `c${i + 1}`);
+    return `(SELECT COALESCE(json_agg(json_build_array(${names.map((n) => `q.${n}`).join(', ')})), '[]')::text FROM (${sql}) AS q(${names.join(', ')}))`;
+  });
+  const r = await session.query(`SELECT ${parts.join(',\n')}`, [table.schema ?? 'public', table.name]);
+  return (r.rows[0] ?? []).map((v) => (JSON.parse(valueText(v as Value)) as Array<Array<string | null>>).map((row) => row.map((x) => x as string)));
+}
+
+function readIndexes(found: string[][]): IndexDef[] {
   return found.map(([name, unique, partial, expression, method, cols, definition, native]) => {
     const columns = (JSON.parse(cols) as { name: string | null; desc: boolean }[]).map((c) => ({ name: c.name ?? '', ...(c.desc ? { descending: true } : {}) }));
     return {
@@ -59,20 +93,7 @@ async function readIndexes(session: Session, table: TableName): Promise<IndexDef
   });
 }
 
-async function readForeignKeys(session: Session, table: TableName): Promise<ForeignKeyDef[]> {
-  const cols = (key: string, rel: string) =>
-    `(SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(c.${key}) WITH ORDINALITY k(attnum, ord)
-        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.${rel} AND a.attnum = k.attnum)::text`;
-  const found = await rows(
-    session,
-    `SELECT c.conname, rn.nspname, rc.relname, c.confdeltype::text, c.confupdtype::text, ${cols('conkey', 'conrelid')}, ${cols('confkey', 'confrelid')}
-       FROM pg_catalog.pg_constraint c
-       JOIN pg_catalog.pg_class rc ON rc.oid = c.confrelid
-       JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
-      WHERE c.conrelid = ${REL} AND c.contype = 'f'
-      ORDER BY c.conname`,
-    table,
-  );
+function readForeignKeys(found: string[][]): ForeignKeyDef[] {
   return found.map(([name, schema, parent, onDelete, onUpdate, columns, referenced]) => ({
     name,
     columns: JSON.parse(columns) as string[],
@@ -102,17 +123,7 @@ export function parsePostgresDefault(expression: string): DefaultValue | undefin
   return undefined;
 }
 
-async function readColumns(session: Session, table: TableName): Promise<{ defaults: ColumnDefault[]; generatedKey?: GeneratedKey }> {
-  const found = await rows(
-    session,
-    `SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity::text,
-            pg_catalog.pg_get_serial_sequence(${REL}::text, a.attname)
-       FROM pg_catalog.pg_attribute a
-       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-      WHERE a.attrelid = ${REL} AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-      ORDER BY a.attnum`,
-    table,
-  );
+async function readColumns(session: Session, found: string[][]): Promise<{ defaults: ColumnDefault[]; generatedKey?: GeneratedKey }> {
   const defaults: ColumnDefault[] = [];
   let generatedKey: GeneratedKey | undefined;
   for (const [column, expression, identity, sequence] of found) {
@@ -152,20 +163,22 @@ async function nextValue(session: Session, sequence: string | null): Promise<str
 }
 
 async function readTable(session: Session, table: TableName): Promise<TableSchema> {
-  // One after another: a pg client runs one query at a time anyway, and queuing them at once is deprecated (pg 8.16 warns on stderr).
-  const indexes = await readIndexes(session, table);
-  const foreignKeys = await readForeignKeys(session, table);
-  const columns = await readColumns(session, table);
-  const checks = await rows(session, `SELECT conname, pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = ${REL} AND contype = 'c' ORDER BY conname`, table);
-  const triggers = await rows(session, `SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ${REL} AND NOT tgisinternal ORDER BY tgname`, table);
-  const comments = await rows(
-      session,
-      `SELECT NULL, pg_catalog.obj_description(${REL}, 'pg_class') WHERE pg_catalog.obj_description(${REL}, 'pg_class') IS NOT NULL
-       UNION ALL
-       SELECT * FROM (SELECT a.attname::text, pg_catalog.col_description(a.attrelid, a.attnum) c FROM pg_catalog.pg_attribute a
-                       WHERE a.attrelid = ${REL} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) x WHERE c IS NOT NULL`,
-      table,
-    );
+  // All six in one round trip (over a remote link each is a network turn): a pg client runs one query at a time.
+  const [indexRows, foreignKeyRows, columnRows, checks, triggers, comments] = await rowsTogether(
+    session,
+    [
+      { sql: INDEXES_SQL, columns: 8 },
+      { sql: FOREIGN_KEYS_SQL, columns: 7 },
+      { sql: COLUMNS_SQL, columns: 4 },
+      { sql: CHECKS_SQL, columns: 2 },
+      { sql: TRIGGERS_SQL, columns: 1 },
+      { sql: COMMENTS_SQL, columns: 2 },
+    ],
+    table,
+  );
+  const indexes = readIndexes(indexRows);
+  const foreignKeys = readForeignKeys(foreignKeyRows);
+  const columns = await readColumns(session, columnRows);
   // A trigger that stamps a column is named with the table's triggers: it is not read as one.
   return { indexes, foreignKeys, ...columns, onUpdateNow: [], checks: checks.map(([name, expression]) => ({ name, expression })),
     triggers: triggers.map(([t]) => t),

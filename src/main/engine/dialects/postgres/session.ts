@@ -10,7 +10,7 @@ import { keyBucketCondition } from './keyHash.js';
 import { bucketKeys, bucketRanges } from './bucketPlan.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
-import { describeTable, listTables, parseTableSpec } from './introspect.js';
+import { describeTable, listTables, parseTableSpec, tableExists } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
 import { RAW_FORMATS, RAW_READS, bucketHashes, countRows, fingerprint, keyQuantiles, longestText, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
@@ -140,6 +140,15 @@ export class PostgresSession implements Session {
     }
   }
 
+  async tableExists(name: TableName): Promise<boolean> {
+    const full = { schema: name.schema ?? this.schema, name: name.name };
+    try {
+      return await tableExists(this.conn.client, full);
+    } catch (err) {
+      throw this.ctx.fail(err, `looking for table ${this.quoteTable(full)}`);
+    }
+  }
+
   privilegeProblems(request: PrivilegeRequest): Promise<string[]> {
     return privilegeProblems(this.ctx, this.schema, request);
   }
@@ -240,6 +249,10 @@ export class PostgresSession implements Session {
 
   execute(sql: string, params?: Value[]): Promise<number> {
     return write.execute(this.ctx, sql, params);
+  }
+
+  executeAll(statements: string[]): Promise<void> {
+    return write.executeAll(this.ctx, statements);
   }
 
   query(sql: string, params?: Value[]): ReturnType<Session['query']> {

@@ -127,6 +127,11 @@ export async function execute(ctx: WriteContext, sql: string, params?: Value[]):
   return r.rowCount ?? 0;
 }
 
+/** Statements without parameters, one simple query: one round trip, stopping at the first error. */
+export async function executeAll(ctx: WriteContext, statements: string[]): Promise<void> {
+  await run(ctx, statements.join(';\n'), 'running statements');
+}
+
 export async function query(ctx: WriteContext, sql: string, params?: Value[]): Promise<QueryResult> {
   try {
     const r = await ctx.client.query<Value[]>({ text: sql, values: params?.map(toParam), rowMode: 'array' });
