@@ -224,11 +224,22 @@ export class PostgresSession implements Session {
     // Scattered narrow buckets (a delta run's leaves are single keys): their keys as an array the index looks up one by one.
     const keys = bucketKeys(set, LISTED_KEYS);
     if (keys) return `(${this.quoteIdentifier(key)} = ANY ('{${keys.join(',')}}'::int8[]))`;
+    // Levels of both kinds (single-key leaves, and wide buckets only the target has keys in): each level
+    // in the form its index serves, ORed, where one list of bucket ids read the whole table.
+    if (set.narrow && set.levels.length > 1) return `(${set.levels.map((l) => this.bucketCondition(key, { ...set, levels: [l] })).join(' OR ')})`;
     const { lo, levels } = bucketSetParts(set);
     const t = set.narrow ? 'int8' : 'numeric';
     const k = `${this.quoteIdentifier(key)}::${t}`;
     const div = (w: string) => (set.narrow ? `((${k} - ${lo}::int8) / ${w}::int8)` : `div(${k} - ${lo}::numeric, ${w}::numeric)`);
-    return `(${levels.map((l) => `${div(l.width)} IN (${l.ids.map((i) => `${i}::${t}`).join(', ')})`).join(' OR ')})`;
+    // Bounded by the buckets' span, which the key's index reads (the target's far keys: a few pages, not the table).
+    const span = (l: { width: string; ids: string[] }) => {
+      if (!set.narrow || !l.ids.length) return '';
+      const ids = l.ids.map(BigInt);
+      const [min, max] = ids.reduce(([a, b], i) => [i < a ? i : a, i > b ? i : b], [ids[0], ids[0]]);
+      const w = BigInt(l.width);
+      return `${this.quoteIdentifier(key)} BETWEEN ${(BigInt(lo) + min * w).toString()}::int8 AND ${(BigInt(lo) + (max + 1n) * w - 1n).toString()}::int8 AND `;
+    };
+    return `(${levels.map((l) => `(${span(l)}${div(l.width)} IN (${l.ids.map((i) => `${i}::${t}`).join(', ')}))`).join(' OR ')})`;
   }
 
   createTable(def: TableDef): Promise<void> {
