@@ -38,6 +38,23 @@ describe('MariaDB hashes of many keys below the first level', () => {
     expect(listedParts(1n, 150_000n, ids)).toHaveLength(1);
   });
 
+  it("reads a chunk's single-key leaves and wide far buckets as one IN list, through the key's index", async () => {
+    // Leaves of one key beside buckets of 1,000 keys far past the rows (keys only a target holds).
+    const set = { lo: '1', narrow: true, levels: [{ width: '1', ids: Array.from({ length: 200 }, (_v, i) => String(i * 500 + 249)) }, { width: '100', ids: ['20000', '20003', '20010'] }] };
+    const where = session.bucketCondition('id', set);
+    expect(where).toMatch(/^\(`id` IN \(250, 750, /);
+    // A scan of the table or its index reads its first row, then the next ones; lookups of keys do not.
+    const status = async () => {
+      const [r] = await db.admin.query("SHOW SESSION STATUS WHERE Variable_name IN ('Handler_read_first', 'Handler_read_next')");
+      return (r as Array<{ Value: string }>).reduce((n, v) => n + Number(v.Value), 0);
+    };
+    const before = await status();
+    const [rows] = await db.admin.query(`SELECT id FROM t WHERE ${where} ORDER BY id`);
+    expect(await status()).toBe(before);
+    // Keys 250, 750, … up to 99,750: those of the table's (every 250th up to 1,000,000) at an odd multiple of 250.
+    expect((rows as Array<{ id: number }>).map((r) => Number(r.id))).toEqual(Array.from({ length: 200 }, (_v, i) => i * 500 + 250));
+  });
+
   it('gives the counts and sums of hashing the rows here, part by part', async () => {
     const columns = (await session.describeTable({ name: 't' }))!.columns;
     // Normalized kinds (as against another engine), so that the rows hashed here compare.

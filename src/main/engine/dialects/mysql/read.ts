@@ -553,6 +553,26 @@ const LISTED_KEYS = 200_000n;
 const LISTED_BYTES = 2_000_000n;
 
 /**
+ * The keys of several levels' buckets, sorted, when they fit one IN list
+ * (LISTED_KEYS, LISTED_BYTES) and more than one level has buckets; else
+ * undefined (each level's own condition then).
+ */
+export function listedKeys(lo: bigint, levels: Array<{ width: bigint; ids: bigint[] }>): bigint[] | undefined {
+  const used = levels.filter((l) => l.ids.length);
+  if (used.length < 2) return undefined;
+  let n = 0n;
+  let last = lo;
+  for (const l of used) {
+    n += BigInt(l.ids.length) * l.width;
+    for (const id of l.ids) if (lo + (id + 1n) * l.width - 1n > last) last = lo + (id + 1n) * l.width - 1n;
+  }
+  if (n > LISTED_KEYS || n * BigInt(last.toString().length + 2) > LISTED_BYTES) return undefined;
+  const keys = new Set<bigint>();
+  for (const l of used) for (const id of l.ids) for (let k = lo + id * l.width; k < lo + (id + 1n) * l.width; k++) keys.add(k);
+  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
  * Bucket ids split into parts whose keys an IN list of bucketsCondition takes
  * (LISTED_KEYS, LISTED_BYTES), in key order; one part where they fit, or
  * where a bucket alone is wider than a list (its own key range then).
