@@ -13,6 +13,7 @@ import { tableLabel, type Row, type TableName, type Value } from '../types.js';
 import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './watermark.js';
 import type { Endpoint } from './endpoint.js';
 import { ensureMarkerTable, markAppliedSql } from './marker.js';
+import { tableExists } from './ownTable.js';
 import { StatementBatch } from './batch.js';
 import { ensureBackupLedger, recordBackupsInTarget } from './backupLedger.js';
 import type { TablePlan } from './plan.js';
@@ -185,6 +186,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
     await promoteStagedTargets(target, staged, opts.runId, track);
+    for (const s of staged) if (s.plan.swap && !s.plan.rebuild) counts.get(s)!.deleted += await countSwappedOut(target, s, opts.runId, track);
     if (works.length) opts.onSchemaStarted?.(works);
     const built = withWork(staged, works);
     if (works.length) await track(built, SCHEMA_STEP, sum(built), false, () => carrySchemaOutside(target, works, opts));
@@ -257,6 +259,13 @@ function withWork(staged: StagedTable[], works: TableWork[]): StagedTable[] {
 }
 
 const sum = (tables: StagedTable[]) => tables.reduce((n, s) => n + s.rows, 0);
+
+/** The rows of the table a swap moved out, now the run's backup: a plain read, after the commit (deleteRows). */
+async function countSwappedOut(target: Session, s: StagedTable, runId: string, track: Track): Promise<number> {
+  const old = swappedOut(s.plan, runId);
+  if (!(await tableExists(target, old))) return 0;
+  return track(s, 'counting the rows it replaced', s.rows, false, () => target.countRows(old));
+}
 
 /** The name the table a swap replaced takes: the run's backup of it. */
 function swappedOut(plan: TablePlan, runId: string): TableName {
@@ -350,6 +359,7 @@ async function deletePhase(target: Session, s: StagedTable, track: Track): Promi
   if (s.plan.createTarget) return 0;
   const name = s.plan.rebuild ? 'dropping and creating the table again' : s.plan.swap ? 'counting the rows it replaces' : s.plan.mode === 'mirror' ? 'deleting the rows the source no longer has' : 'deleting the old rows';
   if (!s.plan.rebuild && !s.plan.swap && s.plan.mode !== 'replace' && s.plan.mode !== 'mirror') return 0;
+  if (s.plan.swap && !s.plan.rebuild && !target.dialect.capabilities.transactionalDdl) return 0;
   return track(s, name, s.rows, false, () => deleteRows(target, s), s.plan.mode === 'mirror' && !s.plan.rebuild ? ESTIMATED : undefined);
 }
 
@@ -361,8 +371,11 @@ async function deleteRows(target: Session, { plan, staging, gone }: StagedTable)
     await createTarget(target, plan);
     return rows;
   }
-  // A swap deletes nothing: the old table, whose rows these are, becomes the backup.
-  if (plan.swap) return target.countRows(plan.targetName);
+  // A swap deletes nothing: the old table, whose rows these are, becomes the backup. Where DDL commits on
+  // its own (MySQL) the swap's RENAME follows the commit, and the table it moved out is counted then
+  // (countSwappedOut): counted here, in the apply's SERIALIZABLE transaction, InnoDB read-locked every row
+  // of the table for the count (0.3-0.6 s for 1,000,000 rows, writers waiting), twice a plain read's cost.
+  if (plan.swap) return target.dialect.capabilities.transactionalDdl ? target.countRows(plan.targetName) : 0;
   if (plan.mode === 'replace') return target.execute(sql.deleteAll(plan.targetName));
   if (plan.mode === 'mirror') return target.execute(gone ? sql.deleteRowsOfKeys(plan.targetName, gone, plan.key) : sql.deleteAbsentFromStaging(plan.targetName, staging, plan.key));
   return 0;
