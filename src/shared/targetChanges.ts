@@ -5,6 +5,7 @@
  * be the rows staged (a run that changed nothing said "8,672 written").
  */
 import type { RunSummary, TableSummary } from './events.js';
+import { formatCount } from './numbers.js';
 
 export interface TargetChanges {
   written: number;
@@ -29,6 +30,6 @@ export function targetChanges(s: Pick<RunSummary, 'rowsWritten'> & { tables?: Ta
 }
 
 /** "3,000 written, 1,000 deleted, 996,000 unchanged"; "8,672 written" where nothing was found unchanged. */
-export function changesText(c: TargetChanges, n: (v: number) => string = (v) => v.toLocaleString('en')): string {
+export function changesText(c: TargetChanges, n: (v: number) => string = formatCount): string {
   return [`${n(c.written)} written`, c.deleted ? `${n(c.deleted)} deleted` : '', c.unchanged ? `${n(c.unchanged)} unchanged` : ''].filter(Boolean).join(', ');
 }

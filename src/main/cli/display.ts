@@ -2,11 +2,11 @@
  * What a person sees on a terminal: a bar per table with rows and rows/s,
  * redrawn in place on a TTY, one line per step otherwise.
  */
+import { formatCount } from '../../shared/numbers.js';
 import { changesText, targetChanges } from '../../shared/targetChanges.js';
 import type { RunEvent, RunSummary } from '../../shared/events.js';
 
-const fmt = new Intl.NumberFormat('en-US');
-export const n = (x: number) => fmt.format(x);
+export const n = formatCount;
 
 interface Line {
   table: string;

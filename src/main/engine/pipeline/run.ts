@@ -35,6 +35,7 @@ import { deadKey } from './verify.js';
 import { RefusalTally } from './refusals.js';
 import { RunTunnels } from '../ssh/runTunnels.js';
 import type { TargetIndex } from '../schema/model.js';
+import { formatCount } from '../../../shared/numbers.js';
 
 export interface TableCheckpoint {
   staging: string;
@@ -326,7 +327,7 @@ class Run {
         const seconds = ((Date.now() - started) / 1000).toFixed(2);
         if (c.tooMuch) fallback = `${c.tooMuch} (range hashes, ${seconds} s)`;
         else {
-          const n = (x: number) => x.toLocaleString('en-US');
+          const n = formatCount;
           const path =
             `delta: range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ` +
             `${n(c.differingSourceRows)} of ${n(c.sourceRows)} source rows staged, ${n(c.unchangedRows)} left as they are`;
