@@ -6,7 +6,9 @@
  * EXISTS on the staging table) are valid MySQL as they are.
  */
 import type { Column, TableName } from '../../types.js';
+import type { BucketSet } from '../dialect.js';
 import { quoteBacktick, StandardApplySql } from '../base.js';
+import { bucketSetCondition } from './read.js';
 
 /** Kinds whose values compare under a collation: told apart by their bytes. */
 const TEXT_KINDS: string[] = ['text', 'enum', 'json', 'any', 'binary', 'uuid'];
@@ -48,6 +50,21 @@ export class MysqlApplySql extends StandardApplySql {
   override swapStaging(staging: TableName, target: TableName, backup: TableName, drop: string[]): string[] {
     const s = this.table(staging);
     return [...(drop.length ? [`ALTER TABLE ${s} ${drop.map((c) => `DROP COLUMN ${this.quote(c)}`).join(', ')}`] : []), `RENAME TABLE ${this.table(target)} TO ${this.table(backup)}, ${s} TO ${this.table(target)}`];
+  }
+
+  /**
+   * A mirror's delta: the target keys of the differing buckets that staging
+   * lacks, in one statement on the server. Read into dbferry instead (delta.ts),
+   * both tables' keys in the buckets crossed the link and came back: two reads
+   * of a 3,000-key IN list and a LOAD, 0.1-0.5 s for a 0.1% change of 1M rows.
+   * Integer keys, the buckets' condition as Session.bucketCondition's.
+   */
+  copyAbsentKeysInBuckets(target: TableName, staging: TableName, to: TableName, key: string, set: BucketSet): string[] {
+    // The condition names the key bare: in the outer WHERE it is the target's (the subquery's is qualified).
+    return [
+      `INSERT INTO ${this.table(to)} SELECT t.${this.quote(key)} FROM ${this.table(target)} AS t WHERE ${bucketSetCondition(key, set)} ` +
+        `AND NOT EXISTS (SELECT 1 FROM ${this.table(staging)} AS s WHERE ${this.keyMatch([key], 's', 't')})`,
+    ];
   }
 
   /**

@@ -7,7 +7,8 @@ import mysql from 'mysql2';
 import type { Connection as CoreConnection } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import type { Column, Row, TableName, Value } from '../../types.js';
-import { BARE_HASH_KINDS, type BucketHash, type BucketRequest, type HashKind, type ReadRequest, type RowCounters } from '../dialect.js';
+import { BARE_HASH_KINDS, type BucketHash, type BucketRequest, type BucketSet, type HashKind, type ReadRequest, type RowCounters } from '../dialect.js';
+import { bucketSetParts } from '../../pipeline/rowHash.js';
 import { limitClause } from '../base.js';
 import { quoteBacktick } from '../base.js';
 import { decoderFor, toParam } from './values.js';
@@ -576,6 +577,15 @@ export function listedKeys(lo: bigint, levels: Array<{ width: bigint; ids: bigin
   const keys = new Set<bigint>();
   for (const l of used) for (const id of l.ids) for (let k = lo + id * l.width; k < lo + (id + 1n) * l.width; k++) keys.add(k);
   return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The keys of a BucketSet's buckets, in a form the key's index serves (Session.bucketCondition). */
+export function bucketSetCondition(key: string, set: BucketSet): string {
+  const { lo, levels } = bucketSetParts(set);
+  // Every level's keys in one IN list where they fit one: MariaDB reads an OR of two IN lists by scanning the table.
+  const listed = listedKeys(BigInt(lo), levels.map((l) => ({ width: BigInt(l.width), ids: l.ids.map(BigInt) })));
+  if (listed) return `(${quoteBacktick(key)} IN (${listed.join(', ')}))`;
+  return `(${levels.map((l) => bucketsCondition(key, BigInt(lo), BigInt(l.width), l.ids.map(BigInt), set.narrow)).join(' OR ')})`;
 }
 
 /**

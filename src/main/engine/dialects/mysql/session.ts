@@ -6,7 +6,6 @@ import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { ServerConnection } from '../../../../shared/connectionUrl.js';
 import type { Column, LogicalType, Row, TableInfo, TableName, TypeMapping, Value } from '../../types.js';
 import { quoteBacktick, tableQuoter } from '../base.js';
-import { bucketSetParts } from '../../pipeline/rowHash.js';
 import type { ApplySql, BucketHash, BucketRequest, BucketSet, Dialect, PrivilegeRequest, QueryResult, ReadRequest, RowCounters, Session, SwapCheck, TableDef, TargetIsolation } from '../dialect.js';
 import { keyBucketCondition } from './keyHash.js';
 import { MysqlApplySql } from './apply.js';
@@ -124,11 +123,7 @@ export class MysqlSession implements Session {
   }
 
   bucketCondition(key: string, set: BucketSet): string {
-    const { lo, levels } = bucketSetParts(set);
-    // Every level's keys in one IN list where they fit one: MariaDB reads an OR of two IN lists by scanning the table.
-    const listed = read.listedKeys(BigInt(lo), levels.map((l) => ({ width: BigInt(l.width), ids: l.ids.map(BigInt) })));
-    if (listed) return `(${quoteBacktick(key)} IN (${listed.join(', ')}))`;
-    return `(${levels.map((l) => read.bucketsCondition(key, BigInt(lo), BigInt(l.width), l.ids.map(BigInt), set.narrow)).join(' OR ')})`;
+    return read.bucketSetCondition(key, set);
   }
 
   createTable(def: TableDef): Promise<void> {
