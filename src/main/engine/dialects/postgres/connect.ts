@@ -15,6 +15,8 @@ export interface PgConnection {
   client: pg.Client;
   label: ServerLabel;
   serverVersion: string;
+  /** The database's encoding (server_encoding): 'UTF8' lets read.ts take a row text's bytes as they are (textsend). */
+  serverEncoding: string;
 }
 
 /** Every type arrives as text; decoders by OID turn the ones with a canonical non-string form. */
@@ -53,10 +55,11 @@ export async function connect(info: ServerConnection, options: OpenOptions): Pro
     const results = (await client.query(
       "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; " +
         "SET extra_float_digits = 3; SET bytea_output = 'hex'; SET client_encoding = 'UTF8'; " +
-        `SET statement_timeout = ${timeout}; SELECT current_setting('server_version') AS v`,
+        `SET statement_timeout = ${timeout}; SELECT current_setting('server_version') AS v, current_setting('server_encoding') AS e`,
     )) as unknown as pg.QueryResult[];
-    const version = String(results[results.length - 1].rows[0].v).split(' ')[0];
-    return { client, label, serverVersion: `PostgreSQL ${version}` };
+    const facts = results[results.length - 1].rows[0];
+    const version = String(facts.v).split(' ')[0];
+    return { client, label, serverVersion: `PostgreSQL ${version}`, serverEncoding: String(facts.e) };
   } catch (err) {
     await client.end().catch(() => {});
     throw connectError(err, label);

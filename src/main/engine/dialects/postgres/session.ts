@@ -210,7 +210,7 @@ export class PostgresSession implements Session {
   }
 
   bucketHashes(request: BucketRequest): Promise<BucketHash[]> {
-    return bucketHashes(this.ctx, request, Number(/(\d+)/.exec(this.serverVersion)?.[1] ?? 0));
+    return bucketHashes(this.ctx, request, Number(/(\d+)/.exec(this.serverVersion)?.[1] ?? 0), this.conn.serverEncoding === 'UTF8');
   }
 
   keyBucketCondition(columns: Column[], set: BucketSet): string {
