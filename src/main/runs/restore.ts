@@ -19,7 +19,7 @@ export async function restoreRun(store: Store, idOrPrefix: string, given?: JobSp
     throw new RunError(
       any.length
         ? `run ${run.id} was already undone, or its backups were pruned (options.backups.keep)`
-        : `run ${run.id} has no backups (it failed and was rolled back, or backups were off)`,
+        : `run ${run.id} has no backups: it changed nothing, or it failed and was rolled back, or backups were off`,
     );
   }
   const later = listBackups(store).filter(

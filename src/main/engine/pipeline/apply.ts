@@ -127,7 +127,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   for (const schema of new Set(watermarks.map((s) => s.plan.targetName.schema))) await ensureWatermarkTable(target, schema);
   const prepare = async () => {
     for (const s of staged) {
-      if (!needsDelta(target, s.plan)) continue;
+      if (!needsDelta(target, s.plan) || nothingDiffers(s)) continue;
       Object.assign(s, await track(s, 'comparing the staged rows with the table', s.rows, false, () => stageDelta(target, s), ESTIMATED));
       sideEffects.push(...[s.delta, s.gone].filter((t): t is TableName => t !== undefined));
     }
@@ -140,9 +140,9 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
     await target.transaction(async () => {
       if (target.applySql.lookUpStagedKeys && staged.length && staged.every(fewStaged)) for (const sql of target.applySql.lookUpStagedKeys()) await target.execute(sql);
       if (!ddlOutside) await prepare();
-      for (const s of [...staged].reverse()) counts.get(s)!.deleted += await deletePhase(target, s, track);
+      for (const s of [...staged].reverse()) if (!nothingDiffers(s)) counts.get(s)!.deleted += await deletePhase(target, s, track);
       for (const s of staged) {
-        if (ddlOutside && promotable(target, s.plan)) continue;
+        if ((ddlOutside && promotable(target, s.plan)) || nothingDiffers(s)) continue;
         const c = await track(
           s,
           writeStep(target, s.plan),
@@ -165,7 +165,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       opts.checkRejected?.(rejected);
       // Where DDL is transactional, the delta tables (the run's own) go with the commit, in the marker's round trip.
       const batch = new StatementBatch(target);
-      if (!ddlOutside) for (const s of staged) if (needsDelta(target, s.plan)) batch.drop(...deltaTables(s));
+      if (!ddlOutside) for (const s of staged) if (needsDelta(target, s.plan) && !nothingDiffers(s)) batch.drop(...deltaTables(s));
       await batch.add(markAppliedSql(target, opts.runId, opts.markerSchema)).flush();
       // With the marker: a crash before the store has them (MySQL: before or right after the swap's RENAME) leaves them for resume.
       if (backups.length) await recordBackupsInTarget(target, opts.runId, backups, opts.markerSchema);
@@ -182,7 +182,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
     for (const s of staged) Object.assign(s, { delta: undefined, gone: undefined });
   }
   // Delta tables are the run's own: gone once the apply is in (or rolled back with it); dropped with the commit above where DDL is transactional.
-  if (ddlOutside) for (const s of staged) if (needsDelta(target, s.plan)) for (const t of deltaTables(s)) await target.dropTable(t);
+  if (ddlOutside) for (const s of staged) if (needsDelta(target, s.plan) && !nothingDiffers(s)) for (const t of deltaTables(s)) await target.dropTable(t);
   if (ddlOutside) {
     for (const s of staged) if (promotable(target, s.plan)) counts.get(s)!.inserted = s.rows;
     await promoteStagedTargets(target, staged, opts.runId, track);
@@ -195,6 +195,16 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };
+}
+
+/**
+ * Compared before copying, and no key range differs: the apply has nothing to
+ * write, delete or back up for the table (into MySQL the steps it skips are
+ * eight DDL statements). Not where an incremental run moves its watermark,
+ * which its backup record carries.
+ */
+function nothingDiffers(s: StagedTable): boolean {
+  return s.ranges !== undefined && s.ranges.length === 0 && s.rows === 0 && (s.cursorMax === undefined || s.cursorMax === null);
 }
 
 /** The tables stageDelta makes for a table: the differing rows, and for a mirror the gone keys. */
@@ -298,6 +308,7 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
 async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[], track: Track = untracked): Promise<BackupRecord[]> {
   const out: BackupRecord[] = [];
   for (const s of staged) {
+    if (nothingDiffers(s)) continue;
     const name = s.plan.mode === 'replace' ? 'backing up the table' : 'backing up the rows it changes';
     // A swap's backup is the old table itself, a new table's is a note: no rows to copy, no step to show.
     const backup =
