@@ -3,7 +3,8 @@
  * differ without moving a row. Both servers hash their rows at once, grouped
  * into buckets of the key (rowHash.ts: the same text for the same value on
  * every engine), a bucket's row count and hash sum against the other side's;
- * a bucket that differs and still holds many rows is split again (32 ways),
+ * a bucket that differs and still holds many rows is split again (32 ways;
+ * the last step to single keys through buckets of 4: narrower),
  * until buckets are small. Only the differing buckets' rows are then staged
  * (their key ranges are the table's chunks), and a mirror deletes only within
  * them. `dbferry plan --diff` reads the differing ranges' rows from both sides
@@ -187,7 +188,7 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
     }
     if (!again.length) break;
     within = { width, ids: again };
-    width = width % FACTOR === 0n ? width / FACTOR : 1n;
+    width = narrower(width);
   }
   out.buckets = differing.length;
   out.ranges = toChunks(differing, lo, hi, narrow, maxRanges);
@@ -247,7 +248,7 @@ function toChunks(leaves: Leaf[], lo: bigint, hi: bigint, narrow: boolean, maxCh
 
 /**
  * A bucket width of the form q × 32^j (q ≤ 32), at least `w`: each level's
- * width divides the one above (q × 32^(j-1), …, q, then 1), so a bucket lies
+ * width divides the one above (q × 32^(j-1), …, q, then 1; narrower), so a bucket lies
  * in exactly one bucket of every level above it.
  */
 function nested(w: bigint): bigint {
@@ -256,6 +257,25 @@ function nested(w: bigint): bigint {
   while (p * FACTOR <= w) p *= FACTOR;
   return ((w + p - 1n) / p) * p;
 }
+
+/**
+ * The next level's width below `w` (one that divides it): w / 32 while that
+ * is more than one key; the last step to single keys through buckets of 4
+ * keys where a bucket is 16 to 32 keys wide. A bucket of 32 keys that differs by a
+ * key or two (a scattered change) returns 8 buckets of 4, then 4 single keys
+ * for each of those that differs, where single keys at once returned all 32:
+ * a third of the hashes a level moves over a remote link, for a round trip
+ * more (a bucket whose keys all differ costs a quarter more).
+ */
+export function narrower(w: bigint): bigint {
+  if (w > FACTOR && w % FACTOR === 0n) return w / FACTOR;
+  if (w >= MIDDLE_FROM && w % MIDDLE === 0n) return MIDDLE;
+  return 1n;
+}
+
+/** The width between a level of MIDDLE_FROM to 32 keys (a multiple of MIDDLE) and single keys. */
+const MIDDLE = 4n;
+const MIDDLE_FROM = 16n;
 
 // --- plan --diff ---------------------------------------------------------------
 
