@@ -37,7 +37,7 @@ async function plain<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
 async function expected(width: number, within?: { width: number; ids: number[] }): Promise<Map<string, string>> {
   const filter = within ? ` WHERE (id - 1) / ${within.width} IN (${within.ids.join(', ')})` : '';
   const rows = await plain<{ b: string; n: string; h: string }>(
-    `SELECT ((id - 1) / ${width})::text AS b, count(*)::text AS n, sum(hash_record_extended(ROW(id, name, qty), 0))::text AS h FROM items${filter} GROUP BY 1`,
+    `SELECT ((id - 1) / ${width})::text AS b, count(*)::text AS n, sum(hashint8extended(coalesce(hashint8extended(id, 1), -1::int8) # coalesce(hashtextextended(name, 2), -2::int8) # coalesce(hashint4extended(qty, 3), -3::int8), 0))::text AS h FROM items${filter} GROUP BY 1`,
   );
   return new Map(rows.map((r) => [r.b, `${r.n}:${r.h}`]));
 }

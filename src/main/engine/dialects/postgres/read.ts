@@ -369,6 +369,7 @@ function hashedByValue(c: Column): boolean {
     case 'timestamp':
     case 'uuid':
     case 'enum':
+      // An enum is hashed by its label (valueHash), not by hash_record_extended's OID of it.
       return true;
     case 'text':
       return !t.fixed && /^(text|character varying)/i.test(c.nativeType);
@@ -379,6 +380,46 @@ function hashedByValue(c: Column): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * A hashedByValue column's value hashed by its type's own extended hash
+ * function under `seed`, never NULL; undefined for a type not listed here.
+ * An enum and a date go as their text: an enum's hash is of its OID, which
+ * differs between two databases for the same label, and a date has no hash
+ * function SQL can call (its own takes an int4).
+ */
+function valueHash(c: Column, seed: number): string | undefined {
+  const x = `s.${q(c.name)}`;
+  const t = c.type;
+  const n = c.nativeType.toLowerCase();
+  const fn = (() => {
+    switch (t.kind) {
+      case 'integer':
+        return /^smallint\b/.test(n) ? `hashint2extended(${x}, ${seed})` : /^integer\b/.test(n) ? `hashint4extended(${x}, ${seed})` : /^bigint\b/.test(n) ? `hashint8extended(${x}, ${seed})` : undefined;
+      case 'boolean':
+        return `hashint4extended(${x}::int, ${seed})`;
+      case 'date':
+      case 'enum':
+        return `hashtextextended(${x}::text, ${seed})`;
+      case 'time':
+        return /with time zone/.test(n) ? `timetz_hash_extended(${x}, ${seed})` : `time_hash_extended(${x}, ${seed})`;
+      case 'timestamp':
+        return t.withTimeZone ? `timestamp_hash_extended(${x} AT TIME ZONE 'UTC', ${seed})` : `timestamp_hash_extended(${x}, ${seed})`;
+      case 'uuid':
+        return `uuid_hash_extended(${x}, ${seed})`;
+      case 'text':
+        return `hashtextextended(${x}, ${seed})`;
+      case 'binary':
+        return `hashtextextended(encode(${x}, 'hex'), ${seed})`;
+      case 'decimal':
+        return `hash_numeric_extended(${x}, ${seed})`;
+      default:
+        return undefined;
+    }
+  })();
+  // Every column, whatever its NOT NULL says: one NULL would make the row's hash NULL, which sum() leaves out.
+  return fn && `coalesce(${fn}, ${-seed}::int8)`;
 }
 
 /**
@@ -403,10 +444,14 @@ export async function bucketHashes(ctx: ReadContext, req: BucketRequest, serverM
   let hash = 'r.h';
   let fence = '';
   const row = `ROW(${req.columns.map((c) => `s.${q(c.name)}`).join(', ')})`;
-  if (req.kinds.every((k) => k === 'native') && serverMajor >= 14 && req.columns.every(hashedByValue)) {
-    // Every column's hash function tells apart exactly the values the apply does: the row's
-    // values hashed as they are, no text made (half the time of the text's hash).
-    h = `hash_record_extended(${row}, 0)`;
+  const byValue = req.kinds.every((k) => k === 'native') && serverMajor >= 14 && req.columns.every(hashedByValue) ? req.columns.map((c, i) => valueHash(c, i + 1)) : [];
+  if (byValue.length && byValue.every((x) => x !== undefined)) {
+    // Every column's hash function tells apart exactly the values the apply does: each value hashed as it
+    // is, no text made, under a seed of its column's place (a value moved to another column changes the
+    // hash), NULL as the place's own number; the row's XOR hashed again, so that values swapped between two
+    // rows change the bucket's sum. A third less than hash_record_extended(ROW(...)), which builds each row
+    // as a record and takes it apart again (0.43 s against 0.65 s of server CPU for the bench's 1M orders).
+    h = `hashint8extended(${byValue.join(' # ')}, 0)`;
   } else if (req.kinds.every((k) => k === 'native')) {
     h = `hashtextextended(${row}::text, 0)`;
   } else {
