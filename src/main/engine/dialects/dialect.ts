@@ -54,6 +54,12 @@ export interface Capabilities {
   finalShapeKeys?: readonly TypeKind[];
   /** Several sessions may write (staging tables) at once; SQLite has one writer. */
   concurrentWriters: boolean;
+  /**
+   * A statement runs on one core (MySQL/MariaDB has no parallel query): a
+   * comparison before copying hashes a big table's first level in two halves
+   * of the key on two sessions at once (pipeline/compare.ts).
+   */
+  splitHashes?: boolean;
 }
 
 export type TargetIsolation = 'serializable' | 'repeatable-read' | 'read-committed';

@@ -12,7 +12,7 @@
  */
 import { RowCursor } from './verify.js';
 import type { PlannedDiff } from '../../../shared/events.js';
-import type { BucketHash, BucketSet, Session } from '../dialects/dialect.js';
+import type { BucketHash, BucketRequest, BucketSet, Session } from '../dialects/dialect.js';
 import type { Row, Value } from '../types.js';
 import { normalizerFor } from './normalize.js';
 import type { TablePlan } from './plan.js';
@@ -42,6 +42,8 @@ export interface CompareResult {
   levels: number;
   /** Buckets that differ (what is staged, grouped into `ranges`). */
   buckets: number;
+  /** Sides whose first level was hashed in two halves at once, on a helper session too (CompareOptions.helpers). */
+  halves?: Array<'source' | 'target'>;
   /** Set when the comparison stopped early: more than the allowed share of rows differs. */
   tooMuch?: string;
 }
@@ -54,6 +56,12 @@ export interface CompareOptions {
   /** At most this many ranges: the closest ones are merged (a range is a chunk to stage). */
   maxRanges?: number;
   signal?: AbortSignal;
+  /**
+   * A second session on a side's server (the source's in the run's snapshot):
+   * the first level, a scan of the whole table, is hashed there in two halves
+   * of the key at once (splitHashes in dialect.ts).
+   */
+  helpers?: { source?: Session; target?: Session };
 }
 
 const FACTOR = 32n;
@@ -144,9 +152,11 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   for (let level = 0; ; level++) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
     const req = { buckets: { lo, width, within, narrow }, kinds, batchRows: 10_000 };
+    // The first level's last bucket of the source's keys: a helper session hashes the upper half of them.
+    const split = within ? undefined : ((s ? s[1] : hi) - lo) / width;
     const [sh, th] = await Promise.all([
-      bucketHashes(source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }),
-      bucketHashes(target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }),
+      hashSide(source, opts.helpers?.source, { ...req, table: plan.sourceName, columns: plan.columns, orderBy: plan.orderBy, where }, split, () => (out.halves ??= []).push('source')),
+      hashSide(target, opts.helpers?.target, { ...req, table: plan.targetName, columns: plan.targetColumns, orderBy: plan.key }, split, () => (out.halves ??= []).push('target')),
     ]);
     out.levels++;
     if (level === 0) {
@@ -193,6 +203,29 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
   out.buckets = differing.length;
   out.ranges = toChunks(differing, lo, hi, narrow, maxRanges);
   return out;
+}
+
+/**
+ * One side's buckets of a level. With a helper session and a first level of
+ * more than two buckets, the buckets below the middle one of the source's keys
+ * are hashed on the side's own session and the rest on the helper, at once: a
+ * MariaDB statement runs on one core, and its hashes of 1M rows took 3 s where
+ * PostgreSQL's took 0.6 s. The halves end on a bucket's edge, so each bucket
+ * is summed whole on one session. A helper that fails hands its half back.
+ */
+async function hashSide(session: Session, helper: Session | undefined, req: BucketRequest, lastBucket: bigint | undefined, halved: () => void): Promise<BucketHash[]> {
+  if (!helper || lastBucket === undefined || lastBucket < 2n) return bucketHashes(session, req);
+  const { lo, width } = req.buckets;
+  const middle = lo + ((lastBucket + 1n) / 2n) * width;
+  const key = session.quoteIdentifier(req.orderBy[0]);
+  const half = (condition: string): BucketRequest => ({ ...req, where: req.where ? `(${req.where}) AND ${condition}` : condition });
+  const lower = half(`${key} < ${middle}`);
+  const upper = half(`${key} >= ${middle}`);
+  const [a, b] = await Promise.allSettled([bucketHashes(session, lower), bucketHashes(helper, upper)]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') return a.value.concat(await bucketHashes(session, upper));
+  halved();
+  return a.value.concat(b.value);
 }
 
 interface Leaf {

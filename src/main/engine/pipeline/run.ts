@@ -106,6 +106,9 @@ interface TableState {
   comparing?: boolean;
 }
 
+/** Rows from which a compared table's first level is hashed in two halves where the engine runs a statement on one core. */
+const SPLIT_HASH_ROWS = 200_000;
+
 export function runJob(spec: JobSpec, ctx: RunContext): Promise<RunSummary> {
   return new Run(spec, ctx).execute();
 }
@@ -126,6 +129,8 @@ class Run {
   private readonly rateLimit: RateLimiter;
   private markerSchema?: string;
   private lanes?: Lanes;
+  /** Second sessions a comparison hashes half of a big table's first level on (compare.ts hashSide), closed after it. */
+  private compareHelpers?: { source?: Session; target?: Session };
   /** Connections for prebuildIndexes, opened while the last table stages (openPrebuildEarly). */
   private prebuildEndpoints?: Promise<Endpoint>[];
   private taskIds = 0;
@@ -186,12 +191,17 @@ class Run {
         inlineOnly: ctx.rowsFor !== undefined,
         warn: (m) => this.warn(m),
       });
-      const [opened, chunked] = await Promise.allSettled([lanes, this.planChunks(sizing)]);
+      const [opened, chunked, helpers] = await Promise.allSettled([lanes, this.planChunks(sizing), this.openCompareHelpers(sizing.lanes, localServers)]);
+      if (helpers.status === 'fulfilled') this.compareHelpers = helpers.value;
       if (opened.status === 'rejected') throw opened.reason;
       this.lanes = opened.value;
       if (chunked.status === 'rejected') throw chunked.reason;
-      // One snapshot for every table and lane of this run (and for verification).
-      await opened.value.beginSnapshot();
+      // One snapshot for every table and lane of this run (and for verification), a comparison's source helper too.
+      const helperSource = this.compareHelpers?.source;
+      if (!(await opened.value.beginSnapshot(helperSource ? [helperSource] : [])) && helperSource) {
+        delete this.compareHelpers!.source;
+        void helperSource.close().catch(() => undefined);
+      }
       const alreadyApplied = ctx.resume !== undefined && (await wasApplied(this.target!.session, ctx.runId, this.markerSchema));
       if (alreadyApplied) {
         this.applied = true;
@@ -201,6 +211,7 @@ class Run {
       } else {
         ctx.discardPendingDeadLetters?.();
         await this.compareAll(sizing);
+        await this.closeCompareHelpers();
         await this.stageAll();
         this.checkInvalidLimit();
         this.abortIfCancelled();
@@ -225,6 +236,7 @@ class Run {
     } finally {
       this.disposeSignal();
       await this.closePrebuildEarly();
+      await this.closeCompareHelpers();
       await this.lanes?.close();
       await Promise.allSettled(this.endpoints.map((e) => e.close()));
       await this.tunnels?.close();
@@ -309,6 +321,37 @@ class Run {
   }
 
   /**
+   * A second session on each side whose engine runs a statement on one core
+   * (splitHashes), when a table of at least SPLIT_HASH_ROWS rows is compared:
+   * its first level is hashed in two halves at once, on a server with a core
+   * to spare. Not when the run's servers are on this machine and leave no
+   * core for a third scan (both sides already hash at once: on 2 cores a
+   * MariaDB → PostgreSQL comparison of 1M rows took as long split as not),
+   * nor beyond options.maxConnections. A helper that cannot open is done without.
+   */
+  private async openCompareHelpers(lanes: number, localServers: number): Promise<{ source?: Session; target?: Session } | undefined> {
+    const max = this.spec.options.maxConnections;
+    // DBFERRY_SPLIT_HASHES=1: whatever the cores and the table's size (tests), 0: never.
+    const forced = process.env.DBFERRY_SPLIT_HASHES;
+    if (forced === '0' || this.ctx.resume || (max !== undefined && lanes + 2 > max)) return undefined;
+    if (forced !== '1' && localServers > 0 && availableParallelism() < localServers + 2) return undefined;
+    const rows = (t: TableState) => (forced === '1' ? Infinity : Math.max(t.plan.estimate ?? 0, t.plan.targetInfo?.rowEstimate ?? 0));
+    if (!this.tables.some((t) => rows(t) >= SPLIT_HASH_ROWS && this.compares(t))) return undefined;
+    const split = (e: Endpoint) => e.session.dialect.capabilities.splitHashes === true;
+    const source = split(this.source);
+    const target = split(this.target!);
+    const open = (e: Endpoint, wanted: boolean) => (wanted ? e.openAnother().catch(() => undefined) : Promise.resolve(undefined));
+    const [s, t] = await Promise.all([open(this.source, source), open(this.target!, target)]);
+    return s || t ? { source: s, target: t } : undefined;
+  }
+
+  private async closeCompareHelpers(): Promise<void> {
+    const h = this.compareHelpers;
+    this.compareHelpers = undefined;
+    await Promise.allSettled([h?.source?.close(), h?.target?.close()]);
+  }
+
+  /**
    * Compare before copying: both servers hash the table's key ranges, in the
    * run's snapshot; the ranges that differ become its chunks. More than half of
    * the rows differing ("auto"): the full copy, planned now.
@@ -323,13 +366,13 @@ class Run {
       let fallback: string | undefined;
       if ('kinds' in eligible) {
         const auto = this.spec.options.compare === 'auto';
-        const c = await withRetries(this.retry, () => compareTable(p, this.source.session, this.target!.session, eligible.kinds, { maxDifferingShare: auto ? 0.5 : 1, signal: this.signal }));
+        const c = await withRetries(this.retry, () => compareTable(p, this.source.session, this.target!.session, eligible.kinds, { maxDifferingShare: auto ? 0.5 : 1, signal: this.signal, helpers: this.compareHelpers }));
         const seconds = ((Date.now() - started) / 1000).toFixed(2);
         if (c.tooMuch) fallback = `${c.tooMuch} (range hashes, ${seconds} s)`;
         else {
           const n = formatCount;
           const path =
-            `delta: range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ` +
+            `delta: range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s${c.halves ? `; the ${c.halves.join(' and ')}'s first level in two halves at once` : ''}) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ` +
             `${n(c.differingSourceRows)} of ${n(c.sourceRows)} source rows staged, ${n(c.unchangedRows)} left as they are`;
           t.delta = { unchangedRows: c.unchangedRows, sourceRows: c.sourceRows, targetRows: c.targetRows, path };
           t.summary.path = path;

@@ -20,7 +20,7 @@ import type { OpenOptions, Session } from '../dialects/dialect.js';
 import { errorMessage } from '../errors.js';
 import type { Endpoint } from '../pipeline/endpoint.js';
 import { InlineLane, type Lane } from './lane.js';
-import type { LaneConfig } from './protocol.js';
+import type { LaneConfig, SnapshotJoin } from './protocol.js';
 import { WorkerLane, workerEntry } from './workerLane.js';
 
 /**
@@ -106,19 +106,32 @@ export interface LaneSetup {
 
 export interface Lanes {
   lanes: Lane[];
-  /** Start the run's snapshot on the main source session, and join every lane to it. */
-  beginSnapshot(): Promise<void>;
+  /**
+   * Start the run's snapshot on the main source session, and join every lane
+   * to it, and the sessions `also` (a comparison's helper): false when those
+   * could not join it (they must not read the source then).
+   */
+  beginSnapshot(also?: Session[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export async function openLanes(s: LaneSetup): Promise<Lanes> {
   const retry = { max: s.options.retries.max, baseDelayMs: s.options.retries.baseDelayMs };
+  const source = s.source.session;
   const inline = (): Lanes => ({
     lanes: [new InlineLane(s.source, s.target, retry)],
-    beginSnapshot: () => s.source.session.beginSnapshot(),
+    beginSnapshot: async (also = []) => {
+      if (!also.length || !snapshotShareable(source)) {
+        await source.beginSnapshot();
+        return !also.length;
+      }
+      const shared = await shareSnapshot(source, also);
+      if (shared.held) return shared.also;
+      await source.beginSnapshot();
+      return false;
+    },
     close: async () => undefined,
   });
-  const source = s.source.session;
   const shareable = snapshotShareable(source);
   const entry = workerEntry();
   const explicit = s.options.parallel !== undefined && s.options.parallel > 1;
@@ -158,28 +171,52 @@ export async function openLanes(s: LaneSetup): Promise<Lanes> {
     get lanes() {
       return lanes;
     },
-    beginSnapshot: async () => {
+    beginSnapshot: async (also = []) => {
       if (!shareable) {
         // The one lane's read transaction is the run's snapshot: it stages and verifies every table.
         await workers[0].joinSnapshot({ kind: 'begin' });
-        return;
+        return !also.length;
       }
-      if (source.exportSnapshot) {
-        const id = await source.exportSnapshot();
-        await Promise.all(workers.map((w) => w.joinSnapshot({ kind: 'import', id })));
-        return;
-      }
-      const held = await source.holdWrites!(() => Promise.all(workers.map((w) => w.joinSnapshot({ kind: 'begin' }))).then(() => undefined));
-      if (held.ok) return;
+      const shared = await shareSnapshot(source, also, (snapshot) => Promise.all(workers.map((w) => w.joinSnapshot(snapshot))).then(() => undefined));
+      if (shared.held) return shared.also;
       // Lanes that could each see another point in time would break the run's one snapshot: one lane, the main one.
-      s.warn(`tables are staged one chunk at a time, on the run's own session: ${held.why}`);
+      s.warn(`tables are staged one chunk at a time, on the run's own session: ${shared.why}`);
       await closeWorkers();
       workers = [];
       lanes = [new InlineLane(s.source, s.target, retry)];
       await source.beginSnapshot();
+      return false;
     },
     close: closeWorkers,
   };
+}
+
+/**
+ * Begin the source session's snapshot with the worker lanes and the sessions
+ * `also` joined to it: exported and imported (PostgreSQL), or begun while
+ * commits are held back (MySQL/MariaDB). Not held: nothing begun. `also` is
+ * false when those sessions could not join (the run goes on without them).
+ */
+async function shareSnapshot(
+  source: Session,
+  also: Session[],
+  lanes: (join: SnapshotJoin) => Promise<void> = async () => undefined,
+): Promise<{ held: true; also: boolean } | { held: false; why: string }> {
+  let joined = true;
+  const join = (begin: (s: Session) => Promise<void>) =>
+    Promise.all(also.map(begin)).then(
+      () => undefined,
+      () => {
+        joined = false;
+      },
+    );
+  if (source.exportSnapshot) {
+    const id = await source.exportSnapshot();
+    await Promise.all([lanes({ kind: 'import', id }), join((a) => (a.joinSnapshot ? a.joinSnapshot(id) : Promise.reject(new Error('cannot join')))) ]);
+    return { held: true, also: joined };
+  }
+  const held = await source.holdWrites!(() => Promise.all([lanes({ kind: 'begin' }), join((a) => a.beginSnapshot())]).then(() => undefined));
+  return held.ok ? { held: true, also: joined } : { held: false, why: held.why };
 }
 
 async function openWorkers(entry: string, config: LaneConfig, count: number): Promise<WorkerLane[]> {

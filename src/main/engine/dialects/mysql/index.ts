@@ -24,6 +24,8 @@ export const mysqlDialect: Dialect = {
     // Without dbferry's columns either (integer keys): fewer bytes through LOAD DATA, nothing to drop.
     stagingInFinalShape: true,
     concurrentWriters: true,
+    // Hashing 1M rows of the bench's orders took 3 s of one core, PostgreSQL's side 0.6 s.
+    splitHashes: true,
   },
   async open(info: ConnectionInfo, options: OpenOptions): Promise<Session> {
     if (info.engine !== 'mysql') {
