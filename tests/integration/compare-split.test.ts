@@ -1,6 +1,6 @@
 /**
  * A comparison's first level hashed in two halves of the key on two sessions
- * of a MariaDB side (splitHashes: a MariaDB statement runs on one core). The
+ * a side (splitHashes: a MariaDB or PostgreSQL hash statement runs on one core). The
  * helper of the source joins the run's snapshot with the run's own session
  * (lanes.ts beginSnapshot): it must not see a commit made after the snapshot,
  * and the halves must find exactly what one session finds: every bucket once,
@@ -29,16 +29,26 @@ const ROWS = 20_000;
 
 beforeAll(async () => {
   [my, pgdb] = await Promise.all([createMysqlDatabase('dbferry_split'), createPgDatabase('dbferry_split')]);
-  await my.admin.query("CREATE TABLE t (id bigint NOT NULL PRIMARY KEY, name varchar(20) NOT NULL, n int NULL, at datetime(3) NOT NULL) CHARSET utf8mb4 COLLATE utf8mb4_general_ci");
-  await my.admin.query(`INSERT INTO t SELECT seq, CONCAT('Row ', seq), IF(seq % 7 = 0, NULL, seq), '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_${ROWS}`);
-  await pgExec(pgdb.url, 'CREATE TABLE t (id bigint PRIMARY KEY, name varchar(20) NOT NULL, n int, at timestamp(3) NOT NULL)');
-  await pgExec(pgdb.url, `INSERT INTO t SELECT g, 'Row ' || g, CASE WHEN g % 7 = 0 THEN NULL ELSE g END, timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, ${ROWS}) g`);
+  // In each database: t_src as the source has it, t_tgt as the target has it.
+  for (const t of ['t_src', 't_tgt']) {
+    await my.admin.query(`CREATE TABLE ${t} (id bigint NOT NULL PRIMARY KEY, name varchar(20) NOT NULL, n int NULL, at datetime(3) NOT NULL) CHARSET utf8mb4 COLLATE utf8mb4_general_ci`);
+    await my.admin.query(`INSERT INTO ${t} SELECT seq, CONCAT('Row ', seq), IF(seq % 7 = 0, NULL, seq), '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_${ROWS}`);
+    await pgExec(pgdb.url, `CREATE TABLE ${t} (id bigint PRIMARY KEY, name varchar(20) NOT NULL, n int, at timestamp(3) NOT NULL)`);
+    await pgExec(pgdb.url, `INSERT INTO ${t} SELECT g, 'Row ' || g, CASE WHEN g % 7 = 0 THEN NULL ELSE g END, timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, ${ROWS}) g`);
+  }
   // Below the middle: a case-only change and a NULL; above it: a fraction of a second, a deleted key; past the end: a key only the target has.
-  await pgExec(pgdb.url, "UPDATE t SET name = 'row 100' WHERE id = 100");
-  await pgExec(pgdb.url, 'UPDATE t SET n = NULL WHERE id = 9001');
-  await pgExec(pgdb.url, "UPDATE t SET at = at + interval '1 millisecond' WHERE id = 15000");
-  await pgExec(pgdb.url, 'DELETE FROM t WHERE id = 19999');
-  await pgExec(pgdb.url, `INSERT INTO t VALUES (${ROWS + 500}, 'extra', 1, timestamp '2025-01-01')`);
+  const changes = [
+    "UPDATE t_tgt SET name = 'row 100' WHERE id = 100",
+    'UPDATE t_tgt SET n = NULL WHERE id = 9001',
+    'DELETE FROM t_tgt WHERE id = 19999',
+    `INSERT INTO t_tgt VALUES (${ROWS + 500}, 'extra', 1, '2025-01-01')`,
+  ];
+  for (const sql of changes) {
+    await my.admin.query(sql);
+    await pgExec(pgdb.url, sql);
+  }
+  await my.admin.query('UPDATE t_tgt SET at = at + INTERVAL 1000 MICROSECOND WHERE id = 15000');
+  await pgExec(pgdb.url, "UPDATE t_tgt SET at = at + interval '1 millisecond' WHERE id = 15000");
 });
 
 afterAll(async () => {
@@ -46,8 +56,13 @@ afterAll(async () => {
   await Promise.allSettled([my?.drop(), pgdb?.drop()]);
 });
 
-function spec(where?: string): JobSpec {
-  const parsed = parseJobSpec({ name: 'split', source: { url: my.url }, target: { url: pgdb.url }, tables: [{ source: 't', mode: 'mirror', ...(where ? { where } : {}) }] });
+type Direction = 'mysql → postgres' | 'postgres → mysql';
+
+const urls = (d: Direction) => (d === 'mysql → postgres' ? { from: my.url, to: pgdb.url } : { from: pgdb.url, to: my.url });
+
+function spec(d: Direction, where?: string): JobSpec {
+  const { from, to } = urls(d);
+  const parsed = parseJobSpec({ name: 'split', source: { url: from }, target: { url: to }, tables: [{ source: 't_src', target: 't_tgt', mode: 'mirror', ...(where ? { where } : {}) }] });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   return parsed.spec;
 }
@@ -64,20 +79,22 @@ async function endpoint(url: string, role: 'source' | 'target'): Promise<Endpoin
   return e;
 }
 
-async function compare(j: JobSpec, helpers: boolean): Promise<CompareResult> {
-  const source = await endpoint(my.url, 'source');
-  const target = await endpoint(pgdb.url, 'target');
+async function compare(d: Direction, where: string | undefined, helpers: boolean): Promise<CompareResult> {
+  const j = spec(d, where);
+  const { from, to } = urls(d);
+  const source = await endpoint(from, 'source');
+  const target = await endpoint(to, 'target');
   const plan = (await buildPlan(j, source.session, target.session)).tables[0];
   const eligible = compareEligibility(plan, source.session, target.session);
   if (!('kinds' in eligible)) throw new Error(eligible.reason);
   let helper: Session | undefined;
   if (helpers) {
-    helper = await session(my.url, 'source');
+    helper = await session(from, 'source');
     const lanes = await openLanes({
       source,
       target,
       options: j.options,
-      urls: { source: my.url, target: pgdb.url },
+      urls: { source: from, target: to },
       openOptions: { source: { baseDir: process.cwd(), role: 'source' }, target: { baseDir: process.cwd(), role: 'target' } },
       work: 1,
       allPassThrough: false,
@@ -85,15 +102,23 @@ async function compare(j: JobSpec, helpers: boolean): Promise<CompareResult> {
       inlineOnly: true,
       warn: () => undefined,
     });
+    // MariaDB: begun while writes are held; PostgreSQL: the exported snapshot imported.
     expect(await lanes.beginSnapshot([helper])).toBe(true);
-  } else await source.session.beginSnapshot();
+  } else {
+    await source.session.beginSnapshot();
+    // PostgreSQL takes a transaction's snapshot at its first statement.
+    await source.session.query('SELECT 1');
+  }
   // Committed after the snapshot: neither the run's session nor its helper may see it.
   // (A row: a bucket the first level finds changed is hashed again on the run's own session, which would hide a changed value.)
-  await my.admin.query(`INSERT INTO t VALUES (${ROWS + 100}, 'late', 1, '2025-01-01')`);
+  const late = `INSERT INTO t_src VALUES (${ROWS + 100}, 'late', 1, '2025-01-01')`;
+  const gone = `DELETE FROM t_src WHERE id = ${ROWS + 100}`;
+  const exec = (sql: string) => (d === 'mysql → postgres' ? my.admin.query(sql) : pgExec(pgdb.url, sql));
+  await exec(late);
   try {
-    return await compareTable(plan, source.session, target.session, eligible.kinds, { helpers: helper ? { source: helper, target: await session(pgdb.url, 'target') } : undefined });
+    return await compareTable(plan, source.session, target.session, eligible.kinds, { helpers: helper ? { source: helper, target: await session(to, 'target') } : undefined });
   } finally {
-    await my.admin.query(`DELETE FROM t WHERE id = ${ROWS + 100}`);
+    await exec(gone);
   }
 }
 
@@ -116,33 +141,32 @@ function expectChanges(r: CompareResult): void {
   expect(found[4][0] <= ROWS + 500 && ROWS + 500 <= found[4][1]).toBe(true);
 }
 
-describe('a first level hashed in two halves on two MariaDB sessions', () => {
+describe.each(['mysql → postgres', 'postgres → mysql'] as const)('a first level hashed in two halves on two sessions a side: %s', (d) => {
   it('finds what one session finds: changes on both sides of the middle, a deleted key, a key only the target has; not a later commit', async () => {
-    const one = await compare(spec(), false);
-    const two = await compare(spec(), true);
+    const one = await compare(d, undefined, false);
+    const two = await compare(d, undefined, true);
     expectChanges(one);
     expectChanges(two);
     expect(two.sourceRows).toBe(ROWS);
     expect(two.targetRows).toBe(ROWS);
     expect({ ...two, levels: 0, halves: undefined }).toEqual({ ...one, levels: 0 });
-    expect(two.halves).toEqual(['source', 'target']);
+    expect(two.halves?.sort()).toEqual(['source', 'target']);
   });
 
   it("keeps the source's where whole in both halves (an OR in it binds before the half's AND)", async () => {
     const where = 'n IS NULL OR n >= 0';
-    const one = await compare(spec(where), false);
-    const two = await compare(spec(where), true);
+    const one = await compare(d, where, false);
+    const two = await compare(d, where, true);
     expect(two.sourceRows).toBe(ROWS);
     expectChanges(two);
     expect({ ...two, levels: 0, halves: undefined }).toEqual({ ...one, levels: 0 });
-    expect(two.halves).toEqual(['source', 'target']);
   });
 });
 
 describe.each([
   ['mysql', 'postgres'],
   ['postgres', 'mysql'],
-] as const)('a run whose MariaDB side hashes in two halves (DBFERRY_SPLIT_HASHES=1): %s → %s', (sourceEngine, targetEngine) => {
+] as const)("a run whose sides hash in two halves (DBFERRY_SPLIT_HASHES=1; a PostgreSQL source's helper imports the snapshot): %s → %s", (sourceEngine, targetEngine) => {
   const dir = tempDir();
   const state = join(dir, 'state');
   let source: TestDb;
@@ -176,8 +200,7 @@ describe.each([
     const r = await dbferry(['run', job('mirror'), '--json', '--state', state], { env: { DBFERRY_SPLIT_HASHES: '1' } });
     expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
     const summary = r.events.at(-1) as unknown as { tables: Array<{ applied: Record<string, number>; path: string; verified: string }> };
-    const side = sourceEngine === 'mysql' ? 'source' : 'target';
-    expect(summary.tables[0].path).toContain(`the ${side}'s first level in two halves at once`);
+    expect(summary.tables[0].path).toContain("both sides' first level in two halves at once");
     expect(summary.tables[0].applied).toEqual({ inserted: 1, updated: 2, deleted: 0, unchanged: N - 3 });
     expect(summary.tables[0].verified).not.toBe('skipped');
     expect(await text(target)).toEqual(want);

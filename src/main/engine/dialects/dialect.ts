@@ -55,9 +55,10 @@ export interface Capabilities {
   /** Several sessions may write (staging tables) at once; SQLite has one writer. */
   concurrentWriters: boolean;
   /**
-   * A statement runs on one core (MySQL/MariaDB has no parallel query): a
-   * comparison before copying hashes a big table's first level in two halves
-   * of the key on two sessions at once (pipeline/compare.ts).
+   * A hash statement runs on one core (MySQL/MariaDB has no parallel query;
+   * PostgreSQL plans none for it): a comparison before copying hashes a big
+   * table's first level in two halves of the key on two sessions at once
+   * where the server has a core to spare (pipeline/compare.ts, run.ts).
    */
   splitHashes?: boolean;
 }

@@ -321,7 +321,7 @@ class Run {
   }
 
   /**
-   * A second session on each side whose engine runs a statement on one core
+   * A second session on each side whose engine runs a hash statement on one core
    * (splitHashes), when a table of at least SPLIT_HASH_ROWS rows is compared:
    * its first level is hashed in two halves at once, on a server with a core
    * to spare. Not when the run's servers are on this machine and leave no
@@ -372,7 +372,7 @@ class Run {
         else {
           const n = formatCount;
           const path =
-            `delta: range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s${c.halves ? `; the ${c.halves.join(' and ')}'s first level in two halves at once` : ''}) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ` +
+            `delta: range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s${c.halves ? `; ${c.halves.length === 2 ? "both sides'" : `the ${c.halves[0]}'s`} first level in two halves at once` : ''}) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ` +
             `${n(c.differingSourceRows)} of ${n(c.sourceRows)} source rows staged, ${n(c.unchangedRows)} left as they are`;
           t.delta = { unchangedRows: c.unchangedRows, sourceRows: c.sourceRows, targetRows: c.targetRows, path };
           t.summary.path = path;
