@@ -327,13 +327,14 @@ class Run {
    * to spare. Not when the run's servers are on this machine and leave no
    * core for a third scan (both sides already hash at once: on 2 cores a
    * MariaDB → PostgreSQL comparison of 1M rows took as long split as not),
-   * nor beyond options.maxConnections. A helper that cannot open is done without.
+   * nor with options.parallel 1 or beyond options.maxConnections. A helper that cannot open is done without.
    */
   private async openCompareHelpers(lanes: number, localServers: number): Promise<{ source?: Session; target?: Session } | undefined> {
     const max = this.spec.options.maxConnections;
     // DBFERRY_SPLIT_HASHES=1: whatever the cores and the table's size (tests), 0: never.
     const forced = process.env.DBFERRY_SPLIT_HASHES;
-    if (forced === '0' || this.ctx.resume || (max !== undefined && lanes + 2 > max)) return undefined;
+    // options.parallel 1 asks for one connection's load (and no FLUSH TABLES WITH READ LOCK on a MariaDB source).
+    if (forced === '0' || this.ctx.resume || this.spec.options.parallel === 1 || (max !== undefined && lanes + 2 > max)) return undefined;
     if (forced !== '1' && localServers > 0 && availableParallelism() < localServers + 2) return undefined;
     const rows = (t: TableState) => (forced === '1' ? Infinity : Math.max(t.plan.estimate ?? 0, t.plan.targetInfo?.rowEstimate ?? 0));
     if (!this.tables.some((t) => rows(t) >= SPLIT_HASH_ROWS && this.compares(t))) return undefined;
