@@ -130,12 +130,13 @@ describe('round trips of a delta mirror into PostgreSQL', () => {
     const targetConn = proxy.turns.find((t) => t.text.includes('_dbferry_stg_'))!.conn;
     const onTarget = proxy.turns.filter((t) => t.conn === targetConn);
     const marks = (t: Turn) => /INSERT INTO "[^"]+"\."_dbferry_applied_runs"/.test(t.text);
-    const commit = onTarget.findIndex((t) => /^COMMIT\b/.test(t.text) && onTarget.slice(0, onTarget.indexOf(t)).some(marks));
+    // The COMMIT: a turn of its own, or the end of the marker's turn (the statements before it run in its round trip).
+    const commit = onTarget.findIndex((t) => /(^|;\s*)COMMIT\s*$/.test(t.text.trim()) && onTarget.slice(0, onTarget.indexOf(t) + 1).some(marks));
     expect(commit).toBeGreaterThan(0);
     const afterCommit = onTarget.slice(commit + 1).map((t) => t.text);
     expect(afterCommit.filter((t) => /_dbferry_stg_\w+_[dg]"/.test(t))).toEqual([]);
     // Dropped in the marker's round trip, inside the transaction.
-    const marker = onTarget.slice(0, commit).find(marks)!;
+    const marker = onTarget.slice(0, commit + 1).find(marks)!;
     expect(marker.text).toMatch(/DROP TABLE IF EXISTS "[^"]+"\."_dbferry_stg_\w+_d", "[^"]+"\."_dbferry_stg_\w+_g"/);
     expect((await target.tables()).filter((t) => t.startsWith('_dbferry_stg_'))).toEqual([]);
 

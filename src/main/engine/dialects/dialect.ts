@@ -355,6 +355,10 @@ export interface Session {
    * trip). Without it, callers ask describeTable (tableExists in ownTable.ts).
    */
   tableExists?(name: TableName): Promise<boolean>;
+  /** Which of the tables exist, in one round trip (tableExists for several). */
+  tablesExist?(names: TableName[]): Promise<boolean[]>;
+  /** The server's id of this connection (PostgreSQL's backend pid), known since it connected: no round trip to ask it. */
+  readonly backendId?: number;
 
   /**
    * Preflight: what this connection may not do that the run needs, one line a
@@ -429,6 +433,11 @@ export interface Session {
   // -- write -----------------------------------------------------------------
   createTable(def: TableDef): Promise<void>;
   dropTable(name: TableName): Promise<void>;
+  /**
+   * dropTable(def.name), createTable(def) and createIndex(def.name, index…),
+   * in one round trip (PostgreSQL). Absent: callers make the calls.
+   */
+  recreateTable?(def: TableDef, index?: { name: string; columns: string[] }): Promise<void>;
   createIndex(table: TableName, indexName: string, columns: string[]): Promise<void>;
   /** The engine's bulk path (COPY, LOAD DATA, prepared statements in one transaction). */
   insertRows(table: TableName, columns: Column[], rows: Row[]): Promise<void>;
@@ -476,11 +485,20 @@ export interface Session {
    * the first error; outside a transaction the statements form one implicit
    * transaction (so never for what cannot run in one: VACUUM, CONCURRENTLY).
    * Engines without it run them one by one (StatementBatch in pipeline/batch.ts).
+   * Returns each statement's affected rows, as execute() does.
    */
-  executeAll?(statements: string[]): Promise<void>;
+  executeAll?(statements: string[]): Promise<number[]>;
   query(sql: string, params?: Value[]): Promise<QueryResult>;
   /** Run fn in one transaction at the given isolation; rolls back if fn throws. */
   transaction<T>(fn: () => Promise<T>, isolation?: TargetIsolation): Promise<T>;
+  /**
+   * transaction(), with statements without parameters sent in the round trip
+   * of its BEGIN (`first`, before fn) and of its COMMIT (`last()`, asked once
+   * fn is done, run before the COMMIT): PostgreSQL's simple query stops at the
+   * first error, which then rolls the whole transaction back. Absent: callers
+   * run them inside transaction() (withStatements in pipeline/batch.ts).
+   */
+  transactionWith?<T>(fn: () => Promise<T>, isolation: TargetIsolation | undefined, statements: { first?: string[]; last?: () => string[] }): Promise<T>;
 
   // -- snapshot --------------------------------------------------------------
   /** Start a consistent read-only snapshot for all later reads on this session. */

@@ -10,12 +10,12 @@ import type { Session } from '../dialects/dialect.js';
 import { errorMessage, isRowRejection } from '../errors.js';
 import { backupTableName } from '../naming.js';
 import { tableLabel, type Row, type TableName, type Value } from '../types.js';
-import { encodeWatermark, ensureWatermarkTable, writeWatermark } from './watermark.js';
+import { encodeWatermark, watermarkTableDef, writeWatermark } from './watermark.js';
 import type { Endpoint } from './endpoint.js';
-import { ensureMarkerTable, markAppliedSql } from './marker.js';
-import { tableExists } from './ownTable.js';
-import { StatementBatch } from './batch.js';
-import { ensureBackupLedger, recordBackupsInTarget } from './backupLedger.js';
+import { markAppliedSql, markerTableDef } from './marker.js';
+import { ensureOwnTables, tableExists } from './ownTable.js';
+import { StatementBatch, executeCounted, transactionWithStatements } from './batch.js';
+import { backupLedgerDef, recordBackupsInTarget } from './backupLedger.js';
 import type { TablePlan } from './plan.js';
 import { BATCH_COLUMN, ROW_COLUMN, createdColumns, keyAtStaging, promotable, stagedInFinalShape, tableComment } from './stage.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -54,6 +54,8 @@ export interface StagedTable {
   ranges?: KeyRange[];
   /** Source rows outside `ranges`, found unchanged by their range hashes. */
   unchangedRows?: number;
+  /** The apply dropped the staging table with its commit (PostgreSQL): nothing is left to drop after it. */
+  stagingDropped?: boolean;
 }
 
 
@@ -118,27 +120,38 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   const tracker = new ApplyTracker((s, p) => opts.onProgress?.(s, p), opts.stagedRowsPerSecond ?? 0, 500, watcher);
   const track = tracker.step.bind(tracker);
   for (const s of staged) tracker.expect(s, s.rows);
-  await ensureMarkerTable(target, opts.markerSchema);
-  if (opts.options.backups.enabled) await ensureBackupLedger(target, opts.markerSchema);
   const works = schemaWorks(staged.map((s) => s.plan));
+  const watermarks = staged.filter((s) => s.plan.incremental && s.cursorMax !== undefined && s.cursorMax !== null);
+  // dbferry's own tables, looked for in one round trip where the session can.
+  await ensureOwnTables(target, [
+    markerTableDef(target, opts.markerSchema),
+    ...(opts.options.backups.enabled ? [backupLedgerDef(target, opts.markerSchema)] : []),
+    ...[...new Set(watermarks.map((s) => s.plan.targetName.schema))].map((schema) => watermarkTableDef(target, schema)),
+  ]);
   // What is left to build after the commit is recorded with it, for `resume`.
   if (ddlOutside && works.length) await ensurePendingTable(target, opts.markerSchema);
-  const watermarks = staged.filter((s) => s.plan.incremental && s.cursorMax !== undefined && s.cursorMax !== null);
-  for (const schema of new Set(watermarks.map((s) => s.plan.targetName.schema))) await ensureWatermarkTable(target, schema);
   const prepare = async () => {
+    // Few staged rows (each step takes milliseconds): the delta tables' statements and the backups' go in one round trip
+    // where the engine batches, sent with the backups (flushed before anything that reads what they made).
+    const shared = staged.length && staged.every(fewStaged) ? new StatementBatch(target) : undefined;
     for (const s of staged) {
       if (!needsDelta(target, s.plan) || nothingDiffers(s)) continue;
-      Object.assign(s, await track(s, 'comparing the staged rows with the table', s.rows, false, () => stageDelta(target, s), ESTIMATED));
+      Object.assign(s, await track(s, 'comparing the staged rows with the table', s.rows, false, () => stageDelta(target, s, shared), ESTIMATED));
       sideEffects.push(...[s.delta, s.gone].filter((t): t is TableName => t !== undefined));
     }
+    if (staged.some((s) => s.plan.createTarget && !promotable(target, s.plan))) await shared?.flush();
     for (const s of staged) if (s.plan.createTarget && !promotable(target, s.plan)) sideEffects.push(await createTarget(target, s.plan));
-    if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects, track);
+    if (opts.options.backups.enabled) backups = await takeBackups(target, staged, opts, sideEffects, track, shared);
+    await shared?.flush();
   };
   try {
     // Engines whose DDL commits implicitly (MySQL) create tables and backups first, and drop them if apply fails.
     if (ddlOutside) await prepare();
-    await target.transaction(async () => {
-      if (target.applySql.lookUpStagedKeys && staged.length && staged.every(fewStaged)) for (const sql of target.applySql.lookUpStagedKeys()) await target.execute(sql);
+    // The planner's settings for few staged rows go in the BEGIN's round trip where the engine batches.
+    const first = target.applySql.lookUpStagedKeys && staged.length && staged.every(fewStaged) ? target.applySql.lookUpStagedKeys() : [];
+    // Staging tables the commit drops (where DDL is transactional and the COMMIT takes statements: no round trip after it).
+    const dropsStaging = !ddlOutside && target.transactionWith ? staged.filter((s) => !promotable(target, s.plan)) : [];
+    await transactionWithStatements(target, first, async (last) => {
       if (!ddlOutside) await prepare();
       for (const s of [...staged].reverse()) if (!nothingDiffers(s)) counts.get(s)!.deleted += await deletePhase(target, s, track);
       for (const s of staged) {
@@ -163,18 +176,20 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
         await track(built, SCHEMA_STEP, sum(built), false, () => carrySchema(target, works, opts.onWarning));
       }
       opts.checkRejected?.(rejected);
-      // Where DDL is transactional, the delta tables (the run's own) go with the commit, in the marker's round trip.
-      const batch = new StatementBatch(target);
-      if (!ddlOutside) for (const s of staged) if (needsDelta(target, s.plan) && !nothingDiffers(s)) batch.drop(...deltaTables(s));
-      await batch.add(markAppliedSql(target, opts.runId, opts.markerSchema)).flush();
-      // With the marker: a crash before the store has them (MySQL: before or right after the swap's RENAME) leaves them for resume.
+      // In the marker's transaction: a crash before the store has them (MySQL: before or right after the swap's RENAME) leaves them for resume.
       if (backups.length) await recordBackupsInTarget(target, opts.runId, backups, opts.markerSchema);
       if (ddlOutside && works.length) await recordPendingSchema(target, opts.runId, works, opts.markerSchema);
       // The watermark moves with the rows it covers: in the same transaction.
       for (const s of watermarks) {
         await writeWatermark(target, s.plan.targetName.schema, opts.runId, { flow: s.plan.incremental!.flow, targetTable: s.plan.targetLabel, value: s.cursorMax! });
       }
+      // Last, in the COMMIT's round trip where the engine batches (else just before it): where DDL is transactional, the
+      // delta tables (the run's own) and the staging tables the apply is done with, and the marker.
+      const done = ddlOutside ? [] : staged.filter((s) => needsDelta(target, s.plan) && !nothingDiffers(s)).flatMap(deltaTables);
+      last.drop(...done, ...dropsStaging.map((s) => s.staging));
+      last.add(markAppliedSql(target, opts.runId, opts.markerSchema));
     }, opts.options.isolation.target);
+    for (const s of dropsStaging) s.stagingDropped = true;
   } catch (err) {
     if (ddlOutside) for (const name of sideEffects.reverse()) await target.dropTable(name).catch(() => undefined);
     throw err;
@@ -305,7 +320,7 @@ async function createTarget(target: Session, plan: TablePlan): Promise<TableName
   return plan.targetName;
 }
 
-async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[], track: Track = untracked): Promise<BackupRecord[]> {
+async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOptions, created: TableName[], track: Track = untracked, shared?: StatementBatch): Promise<BackupRecord[]> {
   const out: BackupRecord[] = [];
   for (const s of staged) {
     if (nothingDiffers(s)) continue;
@@ -313,14 +328,15 @@ async function takeBackups(target: Session, staged: StagedTable[], opts: ApplyOp
     // A swap's backup is the old table itself, a new table's is a note: no rows to copy, no step to show.
     const backup =
       s.plan.swap || s.plan.createTarget
-        ? await takeBackup(target, s, opts, created)
-        : await track(s, name, s.rows, false, () => takeBackup(target, s, opts, created), s.plan.mode === 'replace' ? undefined : ESTIMATED);
+        ? await takeBackup(target, s, opts, created, shared)
+        : await track(s, name, s.rows, false, () => takeBackup(target, s, opts, created, shared), s.plan.mode === 'replace' ? undefined : ESTIMATED);
     if (backup) out.push(backup);
   }
   return out;
 }
 
-async function takeBackup(target: Session, { plan, staging, cursorMax, delta, gone }: StagedTable, opts: ApplyOptions, created: TableName[]): Promise<BackupRecord | undefined> {
+/** `shared`: statements go in it, sent by its caller (the delta tables' before them), not here. */
+async function takeBackup(target: Session, { plan, staging, cursorMax, delta, gone }: StagedTable, opts: ApplyOptions, created: TableName[], shared?: StatementBatch): Promise<BackupRecord | undefined> {
   const sql = target.applySql;
   const out: BackupRecord[] = [];
   {
@@ -340,6 +356,7 @@ async function takeBackup(target: Session, { plan, staging, cursorMax, delta, go
     } else if (plan.createTarget) {
       out.push({ ...record, kind: 'created' });
     } else if (plan.mode === 'replace') {
+      await shared?.flush();
       await target.execute(sql.copyTable(plan.targetName, rowsTable));
       created.push(rowsTable);
       out.push({ ...record, kind: 'table', rowsTable });
@@ -347,17 +364,17 @@ async function takeBackup(target: Session, { plan, staging, cursorMax, delta, go
       opts.onWarning(`${tableLabel(plan.targetName)}: appending to a table without a key cannot be undone (no backup kept); give "key" to make it undoable`);
     } else {
       // One round trip where the engine batches (each table is listed as created before, so a failure drops whatever was made).
-      const batch = new StatementBatch(target).add(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
+      const batch = (shared ?? new StatementBatch(target)).add(sql.copyNewKeys(plan.targetName, delta ?? staging, keysTable, plan.key));
       created.push(keysTable);
       if (plan.mode === 'upsert' || plan.mode === 'mirror') {
         // Only what the apply overwrites (the delta's rows that the target has) or deletes: an unchanged row costs no backup either.
         batch.add(sql.copyMatching(plan.targetName, delta ?? staging, rowsTable, plan.key));
         created.push(rowsTable);
         if (plan.mode === 'mirror' && gone) batch.add(sql.copyRowsOfKeys(plan.targetName, gone, rowsTable, plan.key));
-        await batch.flush();
+        if (!shared) await batch.flush();
         out.push({ ...record, kind: 'rows', rowsTable, keysTable });
       } else {
-        await batch.flush();
+        if (!shared) await batch.flush();
         out.push({ ...record, kind: 'keys', keysTable });
       }
     }
@@ -403,19 +420,25 @@ async function writePhase(target: Session, staged: StagedTable, isolate: boolean
     for (const statement of promoteStatements(target, staged, notNull, keyAtStaging(target, plan) ? [] : plan.key, runId)) await target.execute(statement);
     return { inserted: staged.rows, updated: 0, rejected: [] };
   }
-  const write = async (filter?: string) => {
-    if (plan.mode === 'replace' || plan.mode === 'append') {
-      return { inserted: await target.execute(sql.insertFromStaging(plan.targetName, staging, columns, filter)), updated: 0 };
-    }
-    const update = sql.updateChangedFromStaging(plan.targetName, staging, plan.targetColumns, plan.key, filter);
-    const updated = update ? await target.execute(update) : 0;
-    const inserted = await target.execute(sql.insertMissingFromStaging(plan.targetName, staging, columns, plan.key, filter));
-    return { inserted, updated };
+  // The update (if any columns can differ) and the insert: statements without values, in one round trip where the engine batches.
+  const write: Writes = {
+    statements: (filter) => {
+      if (plan.mode === 'replace' || plan.mode === 'append') return [sql.insertFromStaging(plan.targetName, staging, columns, filter)];
+      const update = sql.updateChangedFromStaging(plan.targetName, staging, plan.targetColumns, plan.key, filter);
+      return [...(update ? [update] : []), sql.insertMissingFromStaging(plan.targetName, staging, columns, plan.key, filter)];
+    },
+    counts: (counts) => (plan.mode === 'replace' || plan.mode === 'append' ? { inserted: counts[0], updated: 0 } : { inserted: counts[counts.length - 1], updated: counts.length > 1 ? counts[0] : 0 }),
   };
-  if (!isolate) return { ...(await write()), rejected: [] };
-  const whole = await attempt(target, () => write());
-  if (whole.ok) return { ...whole.value, rejected: [] };
+  if (!isolate) return { ...write.counts(await executeCounted(target, write.statements())), rejected: [] };
+  const whole = await attempt(target, write.statements());
+  if (whole.ok) return { ...write.counts(whole.counts), rejected: [] };
   return isolateRejected(target, { ...staged, staging }, write, countRejected);
+}
+
+/** A table's writes from staging (rows `filter` alone, when given), and what their affected rows mean. */
+interface Writes {
+  statements(filter?: string): string[];
+  counts(counts: number[]): { inserted: number; updated: number };
 }
 
 interface WriteResult {
@@ -433,19 +456,21 @@ export interface RejectedRow {
 
 let savepoints = 0;
 
-/** Run fn under a savepoint: a row-level failure rolls back only fn's changes. */
-async function attempt<T>(target: Session, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+/**
+ * Run statements (without values) under a savepoint: a row-level failure rolls
+ * back only their changes. The savepoint, the statements and its release in one
+ * round trip where the engine batches (which stops at the first error: the
+ * savepoint, sent first, is set when a statement after it fails). Each statement's affected rows.
+ */
+async function attempt(target: Session, statements: string[]): Promise<{ ok: true; counts: number[] } | { ok: false; error: unknown }> {
   const sql = target.applySql;
   const name = `dbferry_sp_${++savepoints}`;
-  await target.execute(sql.savepoint(name));
   try {
-    const value = await fn();
-    await target.execute(sql.releaseSavepoint(name));
-    return { ok: true, value };
+    const counts = await executeCounted(target, [sql.savepoint(name), ...statements, sql.releaseSavepoint(name)]);
+    return { ok: true, counts: counts.slice(1, -1) };
   } catch (error) {
     if (!isRowRejection(error)) throw error;
-    await target.execute(sql.rollbackToSavepoint(name));
-    await target.execute(sql.releaseSavepoint(name));
+    await executeCounted(target, [sql.rollbackToSavepoint(name), sql.releaseSavepoint(name)]);
     return { ok: false, error };
   }
 }
@@ -458,7 +483,7 @@ async function attempt<T>(target: Session, fn: () => Promise<T>): Promise<{ ok: 
 async function isolateRejected(
   target: Session,
   { plan, staging }: StagedTable,
-  write: (filter?: string) => Promise<{ inserted: number; updated: number }>,
+  write: Writes,
   countRejected: (found: readonly RejectedRow[]) => void,
 ): Promise<WriteResult> {
   const sql = target.applySql;
@@ -468,10 +493,11 @@ async function isolateRejected(
   const result: WriteResult = { inserted: 0, updated: 0, rejected: [] };
   const [lo, hi] = bounds.rows[0].map((v) => Number(v));
   const bisect = async (from: number, to: number): Promise<void> => {
-    const r = await attempt(target, () => write(sql.rowRange(ROW_COLUMN, from, to)));
+    const r = await attempt(target, write.statements(sql.rowRange(ROW_COLUMN, from, to)));
     if (r.ok) {
-      result.inserted += r.value.inserted;
-      result.updated += r.value.updated;
+      const c = write.counts(r.counts);
+      result.inserted += c.inserted;
+      result.updated += c.updated;
     } else if (from === to) {
       result.rejected.push({ tableIndex: plan.index, row: await stagedRow(target, plan, staging, from), reason: errorMessage(r.error) });
       countRejected(result.rejected);

@@ -50,8 +50,8 @@ export class ApplyWatcher {
     if (engine === 'sqlite') return undefined;
     let mainId: number;
     try {
-      const id = await target.query(engine === 'mysql' ? 'SELECT CONNECTION_ID()' : 'SELECT pg_backend_pid()');
-      mainId = Number(id.rows[0]?.[0]);
+      // Known since the session connected where it says (PostgreSQL): no round trip of the apply's.
+      mainId = target.backendId ?? Number((await target.query(engine === 'mysql' ? 'SELECT CONNECTION_ID()' : 'SELECT pg_backend_pid()')).rows[0]?.[0]);
     } catch {
       return undefined;
     }

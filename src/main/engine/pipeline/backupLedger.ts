@@ -6,7 +6,7 @@
  * target changed and the store with nothing to undo it by. `resume` reads them
  * here and records them in the store; once recorded they are deleted.
  */
-import type { Session } from '../dialects/dialect.js';
+import type { Session, TableDef } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { TableName } from '../types.js';
 import type { BackupRecord } from './apply.js';
@@ -19,14 +19,19 @@ function ledgerTable(schema?: string): TableName {
 
 /** Before the apply transaction: the table is DDL. */
 export async function ensureBackupLedger(target: Session, schema?: string): Promise<void> {
-  await ensureOwnTable(target, {
+  await ensureOwnTable(target, backupLedgerDef(target, schema));
+}
+
+/** The ledger table as ensureBackupLedger creates it. */
+export function backupLedgerDef(target: Session, schema?: string): TableDef {
+  return {
     name: ledgerTable(schema),
     columns: [
       { name: 'run_id', nativeType: target.mapType({ kind: 'text', maxLength: 36 }).nativeType, nullable: false },
       { name: 'records', nativeType: target.mapType({ kind: 'text' }).nativeType, nullable: false },
     ],
     primaryKey: ['run_id'],
-  });
+  };
 }
 
 /** Inside the apply transaction, with the "applied" marker. */

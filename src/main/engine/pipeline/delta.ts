@@ -28,14 +28,17 @@ export function goneTableName(staging: TableName): TableName {
   return { schema: staging.schema, name: `${staging.name}_g` };
 }
 
-/** The delta table, and for a mirror the gone keys' table: the tables it created. */
-export async function stageDelta(target: Session, { plan, staging, ranges }: StagedTable): Promise<{ delta: TableName; gone?: TableName }> {
+/**
+ * The delta table, and for a mirror the gone keys' table: the tables it created.
+ * `shared`: its statements go in it, sent by the caller (with the backups'), not here.
+ */
+export async function stageDelta(target: Session, { plan, staging, ranges }: StagedTable, shared?: StatementBatch): Promise<{ delta: TableName; gone?: TableName }> {
   const delta = deltaTableName(staging);
   // Statements, not reads: sent together where the engine can (batch.ts).
-  const batch = new StatementBatch(target);
+  const batch = shared ?? new StatementBatch(target);
   batch.drop(delta).add(...target.applySql.copyDiffering(plan.targetName, staging, delta, plan.targetColumns, plan.key));
   if (plan.mode !== 'mirror') {
-    await batch.flush();
+    if (!shared) await batch.flush();
     return { delta };
   }
   const gone = goneTableName(staging);
@@ -43,7 +46,7 @@ export async function stageDelta(target: Session, { plan, staging, ranges }: Sta
   batch.drop(gone).add(create);
   if (!ranges) batch.add(...fill);
   else await fillGoneInRanges(target, plan, staging, gone, ranges, batch);
-  await batch.flush();
+  if (!shared) await batch.flush();
   return { delta, gone };
 }
 

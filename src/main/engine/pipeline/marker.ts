@@ -3,7 +3,7 @@
  * is applied". After a crash between the commit and the store's record of it,
  * `resume` finds the marker and does not apply the run a second time.
  */
-import type { Session } from '../dialects/dialect.js';
+import type { Session, TableDef } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { TableName } from '../types.js';
 import { ensureOwnTable, tableExists } from './ownTable.js';
@@ -22,14 +22,19 @@ export function checkedRunId(runId: string): string {
 }
 
 export async function ensureMarkerTable(target: Session, schema?: string): Promise<void> {
-  await ensureOwnTable(target, {
+  await ensureOwnTable(target, markerTableDef(target, schema));
+}
+
+/** The marker table as ensureMarkerTable creates it. */
+export function markerTableDef(target: Session, schema?: string): TableDef {
+  return {
     name: markerTable(target, schema),
     columns: [
       { name: 'run_id', nativeType: target.mapType({ kind: 'text', maxLength: 36 }).nativeType, nullable: false },
       { name: 'applied_at', nativeType: target.mapType({ kind: 'text', maxLength: 32 }).nativeType, nullable: false },
     ],
     primaryKey: ['run_id'],
-  });
+  };
 }
 
 /** Inside the apply transaction. The marker's INSERT: dbferry's own checked run id and an ISO time, no parameters (it may go in a StatementBatch). */

@@ -14,6 +14,20 @@ export async function tableExists(session: Session, name: TableName): Promise<bo
 
 export async function ensureOwnTable(target: Session, def: TableDef): Promise<void> {
   if (await tableExists(target, def.name)) return;
+  await createOwnTable(target, def);
+}
+
+/** ensureOwnTable for several tables, looked for in one round trip where the session can (tablesExist). */
+export async function ensureOwnTables(target: Session, defs: TableDef[]): Promise<void> {
+  if (!target.tablesExist || defs.length < 2) {
+    for (const def of defs) await ensureOwnTable(target, def);
+    return;
+  }
+  const found = await target.tablesExist(defs.map((d) => d.name));
+  for (const [i, def] of defs.entries()) if (!found[i]) await createOwnTable(target, def);
+}
+
+async function createOwnTable(target: Session, def: TableDef): Promise<void> {
   try {
     await target.createTable(def);
   } catch (err) {

@@ -23,7 +23,7 @@ import { Progress } from './progress.js';
 import { RateLimiter } from './rateLimit.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, expectedChunks, planChunks, type ChunkSizing } from './chunks.js';
-import { createStagingTable, indexStaging, keyAtStaging, promotable, type ChunkCheckpoint, type DeltaCheckpoint, type StageCheckpoint } from './stage.js';
+import { INDEX_EARLY_ROWS, createStagingTable, indexStaging, keyAtStaging, promotable, type ChunkCheckpoint, type DeltaCheckpoint, type StageCheckpoint } from './stage.js';
 import { compareEligibility, compareTable, rulesCheckEveryRow, type KeyRange } from './compare.js';
 import { needsDelta } from './delta.js';
 import { isAfter } from './watermark.js';
@@ -104,6 +104,8 @@ interface TableState {
   delta?: DeltaCheckpoint;
   /** Its chunks wait for the comparison (planned after it, if it falls back). */
   comparing?: boolean;
+  /** Its staging table was indexed as it was created (a delta's few rows): finishTable has no index to build. */
+  indexed?: boolean;
 }
 
 /** Rows from which a compared table's first level is hashed in two halves where the engine runs a statement on one core. */
@@ -128,6 +130,10 @@ class Run {
   private readonly retry: RetryPolicy;
   private readonly rateLimit: RateLimiter;
   private markerSchema?: string;
+  /** Staging tables earlier runs left, being looked for and dropped while the source's snapshot begins (plan). */
+  private abandoned?: Promise<void>;
+  /** The source's read transaction, ending while the apply runs when nothing reads the source after staging. */
+  private sourceEnded?: Promise<void>;
   private lanes?: Lanes;
   /** Second sessions a comparison hashes half of a big table's first level on (compare.ts hashSide), closed after it. */
   private compareHelpers?: { source?: Session; target?: Session };
@@ -202,6 +208,7 @@ class Run {
         delete this.compareHelpers!.source;
         void helperSource.close().catch(() => undefined);
       }
+      await this.abandoned;
       const alreadyApplied = ctx.resume !== undefined && (await wasApplied(this.target!.session, ctx.runId, this.markerSchema));
       if (alreadyApplied) {
         this.applied = true;
@@ -213,6 +220,8 @@ class Run {
         await this.compareAll(sizing);
         await this.closeCompareHelpers();
         await this.stageAll();
+        // Nothing reads the source once the rows are staged, unless verify does: its read transaction ends meanwhile.
+        if (spec.options.verify === 'none') this.sourceEnded = this.endSourceSnapshot();
         this.checkInvalidLimit();
         this.abortIfCancelled();
         await this.prebuildIndexes();
@@ -221,10 +230,7 @@ class Run {
         await pausePoint('before-verify');
       }
       const mismatched = await this.verify();
-      // Only a read transaction ends here: a source connection that dropped meanwhile has ended it already.
-      await this.source.session.endSnapshot().catch((err: unknown) => {
-        if (!isTransient(err)) throw err;
-      });
+      await (this.sourceEnded ?? this.endSourceSnapshot());
       const summary = mismatched
         ? this.summarize('failed', this.verifyFailure(), 'verify')
         : this.summarize(this.tables.some((t) => t.summary.rowsDeadLettered > 0) ? 'dead-lettered' : 'succeeded');
@@ -241,6 +247,16 @@ class Run {
       await Promise.allSettled(this.endpoints.map((e) => e.close()));
       await this.tunnels?.close();
     }
+  }
+
+  /** Only a read transaction ends here: a source connection that dropped meanwhile has ended it already. */
+  private endSourceSnapshot(): Promise<void> {
+    const ended = this.source.session.endSnapshot().catch((err: unknown) => {
+      if (!isTransient(err)) throw err;
+    });
+    // Seen where it is awaited; not an unhandled rejection if the run fails first.
+    ended.catch(() => undefined);
+    return ended;
   }
 
   private openOptions(role: 'source' | 'target'): OpenOptions {
@@ -268,7 +284,9 @@ class Run {
     this.ctx.emit({ type: 'plan', runId: this.ctx.runId, tables: plan.tables.map((t) => t.planned), warnings: plan.warnings });
     for (const w of plan.warnings) this.warn(w);
     assertPlanOk(plan);
-    await dropAbandonedStaging(this.target!, this.ctx, (m) => this.warn(m));
+    // On the target while the source begins its snapshot (awaited before anything else uses the target).
+    this.abandoned = dropAbandonedStaging(this.target!, this.ctx, (m) => this.warn(m));
+    this.abandoned.catch(() => undefined);
     this.markerSchema = plan.tables[0]?.targetName.schema;
     // Rows refused before an interruption still count against options.maxInvalidRows.
     this.rejectedTotal = [...(this.ctx.resume?.values() ?? [])].reduce((n, c) => n + c.checkpoint.rowsRejected, 0);
@@ -581,7 +599,9 @@ class Run {
         if (!resumed) ctx.discardDeadLettersAfter?.(p.index, 0);
       }
       if (!resumed) {
-        await this.onTarget((session) => createStagingTable(p, session, staging, promotable(session, p)));
+        const target = this.target!.session;
+        t.indexed = !promotable(target, p) && t.delta !== undefined && t.delta.sourceRows - t.delta.unchangedRows <= INDEX_EARLY_ROWS;
+        await this.onTarget((session) => createStagingTable(p, session, staging, promotable(session, p), t.indexed));
         this.recordTable(t, false);
       }
       // The last table to stage: the connections that build the indexes once it is in are opened meanwhile.
@@ -638,7 +658,7 @@ class Run {
   private async finishTable(t: TableState): Promise<void> {
     const { ctx } = this;
     const p = t.plan;
-    if (!promotable(this.target!.session, p)) await this.onTarget((session) => indexStaging(p, session, t.staged!.staging));
+    if (!promotable(this.target!.session, p) && !t.indexed) await this.onTarget((session) => indexStaging(p, session, t.staged!.staging));
     this.aggregate(t);
     const c = this.totals(t);
     this.count(t, c);
@@ -991,7 +1011,7 @@ function runSignal(outer: AbortSignal | undefined, runMs: number): { signal: Abo
 }
 
 async function dropStaging(target: Endpoint, staged: StagedTable[]): Promise<void> {
-  for (const s of staged) await target.session.dropTable(s.staging).catch(() => undefined);
+  for (const s of staged) if (!s.stagingDropped) await target.session.dropTable(s.staging).catch(() => undefined);
   staged.length = 0;
 }
 

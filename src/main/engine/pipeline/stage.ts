@@ -5,7 +5,7 @@
  * resumed chunk deletes its own batches after its checkpoint and reads on from
  * the checkpoint's key, so no row is staged twice and none is skipped.
  */
-import type { ColumnDef, Session } from '../dialects/dialect.js';
+import type { ColumnDef, Session, TableDef } from '../dialects/dialect.js';
 import { FerryError, errorMessage, isTransient } from '../errors.js';
 import type { Column, Row, TableName, Value } from '../types.js';
 import { BatchSizer, writeBatches } from './batcher.js';
@@ -141,15 +141,14 @@ export function stagingColumns(plan: TablePlan, target: Session): Column[] {
  * a scan to add later), and on engines whose ALTER TABLE would rebuild it
  * (MySQL, SQLite), its key too; PostgreSQL builds the key once the rows are in.
  */
-export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName, asTarget = false): Promise<void> {
-  await target.dropTable(staging);
+export async function createStagingTable(plan: TablePlan, target: Session, staging: TableName, asTarget = false, indexNow = false): Promise<void> {
   const own = new Set([BATCH_COLUMN, ROW_COLUMN]);
   const keyNow = asTarget && keyAtStaging(target, plan);
   // Into a table that exists, its key columns compare as the target's do (MySQL's _ci and PAD SPACE
   // collations: 'a' = 'A', 'a' = 'a '), so that a source key finds the target row it would update.
   const keyCollation = (c: Column) => (!asTarget && target.dialect.engine === 'mysql' && c.collation && plan.key.includes(c.name) ? { collation: c.collation } : {});
   const columns = stagingColumns(plan, target).map((c) => ({ name: c.name, nativeType: c.nativeType, nullable: !asTarget || own.has(c.name) || c.nullable, ...keyCollation(c) }));
-  await target.createTable({
+  const def: TableDef = {
     name: staging,
     columns: asTarget ? createdColumns(plan, columns) : columns,
     ...(asTarget ? tableComment(plan) : {}),
@@ -157,8 +156,23 @@ export async function createStagingTable(plan: TablePlan, target: Session, stagi
     // Its generated key too (options.schema "full"): MySQL would copy the table to add it afterwards.
     // SQLite would copy it to make the key an INTEGER PRIMARY KEY.
     ...(keyNow && plan.schemaWork?.generatedKey ? { generatedKey: plan.schemaWork.generatedKey.column, generatedKeyIsRowid: plan.schemaWork.generatedKey.from === 'rowid' } : {}),
-  });
+  };
+  // indexStaging's index, now: kept up as the rows come.
+  const index = indexNow && stagingIndexed(plan) ? { name: stagingIndexName(staging), columns: plan.key } : undefined;
+  // One round trip where the engine can.
+  if (target.recreateTable) return target.recreateTable(def, index);
+  await target.dropTable(staging);
+  await target.createTable(def);
+  if (index) await target.createIndex(staging, index.name, index.columns);
 }
+
+/**
+ * A staging table this small (a delta run's few differing rows) is better
+ * indexed as it is created (createStagingTable's indexNow) than once its rows
+ * are in: keeping the index up costs a few milliseconds at most, and over a
+ * remote link the statement of its own is a round trip.
+ */
+export const INDEX_EARLY_ROWS = 10_000;
 
 /**
  * The columns a table the run creates has: the written ones, its generated
@@ -339,12 +353,17 @@ export async function stageChunkRaw(plan: TablePlan, source: Endpoint, target: E
   const cancelled = () => {
     if (hooks.signal?.aborted) throw new FerryError('cancelled', 'the run was cancelled');
   };
+  // The source starts its read (over a remote link, a round trip or two before the first bytes) while the
+  // target gets ready to take them: not after. Seen by counted() below (never an unhandled rejection meanwhile).
+  let first = reads && !hooks.signal?.aborted ? reads.next() : undefined;
+  first?.catch(() => undefined);
   const counted = async function* () {
     for (;;) {
       cancelled();
       let next: IteratorResult<Uint8Array>;
       try {
-        next = await reads!.next();
+        next = await (first ?? reads!.next());
+        first = undefined;
       } catch (err) {
         sourceFailed = true;
         throw err;
@@ -409,7 +428,16 @@ function validRows(rows: Row[], validator: RowValidator, hooks: StageHooks, stat
  * (delta.ts), by the target's own key.
  */
 export async function indexStaging(plan: TablePlan, target: Session, staging: TableName): Promise<void> {
-  if (plan.key.length && plan.mode !== 'upsert') await target.createIndex(staging, `${staging.name}_key`, plan.key);
+  if (stagingIndexed(plan)) await target.createIndex(staging, stagingIndexName(staging), plan.key);
+}
+
+/** Whether indexStaging indexes the table's staging table. */
+export function stagingIndexed(plan: TablePlan): boolean {
+  return plan.key.length > 0 && plan.mode !== 'upsert';
+}
+
+function stagingIndexName(staging: TableName): string {
+  return `${staging.name}_key`;
 }
 
 export function yieldToEventLoop(): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseConnectionUrl } from '../../../shared/connectionUrl.js';
-import type { Session } from '../dialects/dialect.js';
+import type { Session, TableDef } from '../dialects/dialect.js';
 import { STAGING_PREFIX } from '../naming.js';
 import type { Column, LogicalType, TableName, Value } from '../types.js';
 import { ensureOwnTable, tableExists } from './ownTable.js';
@@ -85,7 +85,12 @@ function watermarkColumns(target: Session): Column[] {
 }
 
 export async function ensureWatermarkTable(target: Session, schema?: string): Promise<void> {
-  await ensureOwnTable(target, { name: watermarkTable(schema), columns: watermarkColumns(target), primaryKey: ['flow'] });
+  await ensureOwnTable(target, watermarkTableDef(target, schema));
+}
+
+/** The watermark table of a schema as ensureWatermarkTable creates it. */
+export function watermarkTableDef(target: Session, schema?: string): TableDef {
+  return { name: watermarkTable(schema), columns: watermarkColumns(target), primaryKey: ['flow'] };
 }
 
 /** Inside the apply transaction: the new watermark replaces the old one (none: the flow starts over). */

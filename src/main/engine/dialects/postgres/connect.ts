@@ -17,6 +17,8 @@ export interface PgConnection {
   serverVersion: string;
   /** The database's encoding (server_encoding): 'UTF8' lets read.ts take a row text's bytes as they are (textsend). */
   serverEncoding: string;
+  /** The server process of this connection (pg_backend_pid()), asked with the settings: no round trip of its own later. */
+  backendPid: number;
 }
 
 /** Every type arrives as text; decoders by OID turn the ones with a canonical non-string form. */
@@ -55,11 +57,11 @@ export async function connect(info: ServerConnection, options: OpenOptions): Pro
     const results = (await client.query(
       "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; " +
         "SET extra_float_digits = 3; SET bytea_output = 'hex'; SET client_encoding = 'UTF8'; " +
-        `SET statement_timeout = ${timeout}; SELECT current_setting('server_version') AS v, current_setting('server_encoding') AS e`,
+        `SET statement_timeout = ${timeout}; SELECT current_setting('server_version') AS v, current_setting('server_encoding') AS e, pg_backend_pid() AS p`,
     )) as unknown as pg.QueryResult[];
     const facts = results[results.length - 1].rows[0];
     const version = String(facts.v).split(' ')[0];
-    return { client, label, serverVersion: `PostgreSQL ${version}`, serverEncoding: String(facts.e) };
+    return { client, label, serverVersion: `PostgreSQL ${version}`, serverEncoding: String(facts.e), backendPid: Number(facts.p) };
   } catch (err) {
     await client.end().catch(() => {});
     throw connectError(err, label);

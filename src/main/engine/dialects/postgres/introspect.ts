@@ -46,6 +46,19 @@ export async function tableExists(client: pg.Client, name: TableName): Promise<b
   return r.rows.length > 0;
 }
 
+/** Which of the tables exist (as tableExists finds each), in one query. */
+export async function tablesExist(client: pg.Client, names: TableName[]): Promise<boolean[]> {
+  if (names.length === 0) return [];
+  const r = await client.query<{ ord: string; found: string }>(
+    `SELECT t.ord::text AS ord, EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = t.schema AND c.relname = t.name AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text AS found
+       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema, name, ord)`,
+    [names.map((n) => n.schema), names.map((n) => n.name)],
+  );
+  const found = new Map(r.rows.map((row) => [Number(row.ord), row.found === 'true']));
+  return names.map((_, i) => found.get(i + 1) === true);
+}
+
 export async function describeTable(client: pg.Client, name: TableName): Promise<TableInfo | undefined> {
   const rel = await client.query<{ oid: string; reltuples: number; bytes: string; kind: string; subclass: boolean; parent: string | null; columns: string | null; keys: string | null }>(
     `SELECT c.oid::text AS oid, c.reltuples, pg_catalog.pg_table_size(c.oid)::text AS bytes, c.relkind::text AS kind, c.relhassubclass AS subclass,

@@ -61,37 +61,31 @@ export async function privilegeProblems(ctx: PrivilegeContext, defaultSchema: st
   if (schemas.length === 0) return [];
 
   let user: { name: string; quoted: string };
-  let schemaRows: Array<SchemaRow & { user_name: string; user_quoted: string }>;
+  let schemaRows: SchemaRow[];
   let tableRows: TableRow[];
   try {
-    // The user comes with every schema row (there is one at least): one round trip fewer.
-    schemaRows = (
-      await ctx.client.query<SchemaRow & { user_name: string; user_quoted: string }>(
-        `SELECT current_user AS user_name, quote_ident(current_user) AS user_quoted,
-                s.ord::text AS ord, quote_ident(s.name) AS schema_q, n.oid IS NOT NULL AS found,
-                has_schema_privilege(current_user, n.oid, 'USAGE') AS usage,
-                has_schema_privilege(current_user, n.oid, 'CREATE') AS can_create
-           FROM unnest($1::text[]) WITH ORDINALITY AS s(name, ord)
-           LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.name
-          ORDER BY s.ord`,
-        [schemas],
-      )
-    ).rows;
-    user = { name: schemaRows[0].user_name, quoted: schemaRows[0].user_quoted };
-    tableRows = (
-      await ctx.client.query<TableRow>(
-        `SELECT t.ord::text AS ord, quote_ident(t.schema) || '.' || quote_ident(t.name) AS display, c.oid IS NOT NULL AS found,
-                has_table_privilege(current_user, c.oid, 'SELECT') AS sel,
-                has_table_privilege(current_user, c.oid, 'INSERT') AS ins,
-                has_table_privilege(current_user, c.oid, 'UPDATE') AS upd,
-                has_table_privilege(current_user, c.oid, 'DELETE') AS del
-           FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema, name, ord)
-           LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema
-           LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-          ORDER BY t.ord`,
-        [tables.map((t) => t.schema), tables.map((t) => t.name)],
-      )
-    ).rows;
+    // The schemas' rows and the tables' in one round trip, each as JSON (the user comes with them).
+    const r = await ctx.client.query<{ user_name: string; user_quoted: string; schemas: string | null; tables: string | null }>(
+      `SELECT current_user AS user_name, quote_ident(current_user) AS user_quoted,
+              (SELECT json_agg(json_build_object('ord', s.ord::text, 'schema_q', quote_ident(s.name), 'found', n.oid IS NOT NULL,
+                                                 'usage', has_schema_privilege(current_user, n.oid, 'USAGE'),
+                                                 'can_create', has_schema_privilege(current_user, n.oid, 'CREATE')) ORDER BY s.ord)
+                 FROM unnest($1::text[]) WITH ORDINALITY AS s(name, ord)
+                 LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.name)::text AS schemas,
+              (SELECT json_agg(json_build_object('ord', t.ord::text, 'display', quote_ident(t.schema) || '.' || quote_ident(t.name), 'found', c.oid IS NOT NULL,
+                                                 'sel', has_table_privilege(current_user, c.oid, 'SELECT'),
+                                                 'ins', has_table_privilege(current_user, c.oid, 'INSERT'),
+                                                 'upd', has_table_privilege(current_user, c.oid, 'UPDATE'),
+                                                 'del', has_table_privilege(current_user, c.oid, 'DELETE')) ORDER BY t.ord)
+                 FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(schema, name, ord)
+                 LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema
+                 LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.name AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text AS tables`,
+      [schemas, tables.map((t) => t.schema), tables.map((t) => t.name)],
+    );
+    const row = r.rows[0];
+    user = { name: row.user_name, quoted: row.user_quoted };
+    schemaRows = row.schemas ? (JSON.parse(row.schemas) as SchemaRow[]) : [];
+    tableRows = row.tables ? (JSON.parse(row.tables) as TableRow[]) : [];
   } catch (err) {
     throw ctx.fail(err, `checking the privileges of the ${request.role} user`);
   }

@@ -96,7 +96,11 @@ async function* copyOut(ctx: ReadContext, sql: string, what: string): AsyncGener
   } finally {
     if (!done) await stopEarly(ctx, stream, savepoint);
   }
-  if (savepoint) await run(ctx, 'RELEASE SAVEPOINT dbferry_read', what);
+  // Every row is in: the savepoint is released in the background, queued on the connection before whatever it
+  // runs next (pg runs a client's queries in order), so the reader (a target's COPY waiting for the end of its
+  // data, over a remote link) does not wait a round trip for it. Only a lost connection can fail it, which the
+  // next statement then reports.
+  if (savepoint) ctx.client.query('RELEASE SAVEPOINT dbferry_read').catch(() => undefined);
 }
 
 /** The formats writeRaw reads: binary COPY, and COPY text as 'tsv' (../tsv.ts). */

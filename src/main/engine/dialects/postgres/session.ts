@@ -10,7 +10,7 @@ import { keyBucketCondition } from './keyHash.js';
 import { bucketKeys, bucketRanges } from './bucketPlan.js';
 import { cancelRunning, type PgConnection } from './connect.js';
 import { queryError } from './errors.js';
-import { describeTable, listTables, parseTableSpec, tableExists } from './introspect.js';
+import { describeTable, listTables, parseTableSpec, tableExists, tablesExist } from './introspect.js';
 import { privilegeProblems } from './privileges.js';
 import { RAW_FORMATS, RAW_READS, bucketHashes, countRows, fingerprint, keyQuantiles, longestText, readRaw, readRows, type ReadContext } from './read.js';
 import { beginSnapshot, endSnapshot, exportSnapshot, joinSnapshot, type SnapshotHost } from './snapshot.js';
@@ -140,6 +140,19 @@ export class PostgresSession implements Session {
     }
   }
 
+  get backendId(): number {
+    return this.conn.backendPid;
+  }
+
+  async tablesExist(names: TableName[]): Promise<boolean[]> {
+    const full = names.map((name) => ({ schema: name.schema ?? this.schema, name: name.name }));
+    try {
+      return await tablesExist(this.conn.client, full);
+    } catch (err) {
+      throw this.ctx.fail(err, `looking for tables ${full.map((t) => this.quoteTable(t)).join(', ')}`);
+    }
+  }
+
   async tableExists(name: TableName): Promise<boolean> {
     const full = { schema: name.schema ?? this.schema, name: name.name };
     try {
@@ -250,6 +263,10 @@ export class PostgresSession implements Session {
     return write.dropTable(this.ctx, name);
   }
 
+  recreateTable(def: TableDef, index?: { name: string; columns: string[] }): Promise<void> {
+    return write.recreateTable(this.ctx, def, index);
+  }
+
   createIndex(table: TableName, indexName: string, columns: string[]): Promise<void> {
     return write.createIndex(this.ctx, table, indexName, columns);
   }
@@ -262,7 +279,7 @@ export class PostgresSession implements Session {
     return write.execute(this.ctx, sql, params);
   }
 
-  executeAll(statements: string[]): Promise<void> {
+  executeAll(statements: string[]): Promise<number[]> {
     return write.executeAll(this.ctx, statements);
   }
 
@@ -272,6 +289,10 @@ export class PostgresSession implements Session {
 
   transaction<T>(fn: () => Promise<T>, isolation?: TargetIsolation): Promise<T> {
     return this.pg.transactions.run(this.ctx, fn, isolation);
+  }
+
+  transactionWith<T>(fn: () => Promise<T>, isolation: TargetIsolation | undefined, statements: { first?: string[]; last?: () => string[] }): Promise<T> {
+    return this.pg.transactions.run(this.ctx, fn, isolation, statements);
   }
 
   beginSnapshot(): Promise<void> {

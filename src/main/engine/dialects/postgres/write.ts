@@ -32,11 +32,22 @@ function toParam(v: Value): unknown {
 }
 
 export async function createTable(ctx: WriteContext, def: TableDef): Promise<void> {
-  const table = ctx.quoteTable(def.name);
+  await run(ctx, createTableSql(ctx, def), `creating table ${ctx.quoteTable(def.name)}`);
+}
+
+function createTableSql(ctx: WriteContext, def: TableDef): string {
   // PostgreSQL before 18 computes generated columns on write only (STORED).
   const lines = def.columns.map((c) => `${q(c.name)} ${c.nativeType}${c.generated ? ` GENERATED ALWAYS AS (${c.generated.expression}) STORED` : ''}${c.nullable ? '' : ' NOT NULL'}`);
   if (def.primaryKey.length) lines.push(`PRIMARY KEY (${def.primaryKey.map(q).join(', ')})`);
-  await run(ctx, `CREATE TABLE ${table} (${lines.join(', ')})`, `creating table ${table}`);
+  return `CREATE TABLE ${ctx.quoteTable(def.name)} (${lines.join(', ')})`;
+}
+
+/** dropTable, createTable and createIndex of `index`, in one round trip (one simple query: one implicit transaction). */
+export async function recreateTable(ctx: WriteContext, def: TableDef, index?: { name: string; columns: string[] }): Promise<void> {
+  const table = ctx.quoteTable(def.name);
+  const statements = [`DROP TABLE IF EXISTS ${table}`, createTableSql(ctx, def)];
+  if (index) statements.push(`CREATE INDEX IF NOT EXISTS ${q(index.name)} ON ${table} (${index.columns.map(q).join(', ')})`);
+  await run(ctx, statements.join(';\n'), `creating table ${table}`);
 }
 
 export async function dropTable(ctx: WriteContext, name: TableName): Promise<void> {
@@ -111,8 +122,9 @@ export async function writeRaw(ctx: WriteContext, name: TableName, columns: stri
   const table = ctx.quoteTable(name);
   const options = [...(format === 'binary' ? ['FORMAT binary'] : []), ...(freeze ? ['FREEZE'] : [])];
   try {
-    if (freeze) await ctx.client.query(`BEGIN; TRUNCATE ${table}`);
-    const stream = ctx.client.query(copyFrom(`COPY ${table} (${columns.map(q).join(', ')}) FROM STDIN${options.length ? ` (${options.join(', ')})` : ''}`));
+    // The emptying goes in the COPY's round trip (one simple query; pg-copy-streams takes the other statements' completions).
+    const copy = `COPY ${table} (${columns.map(q).join(', ')}) FROM STDIN${options.length ? ` (${options.join(', ')})` : ''}`;
+    const stream = ctx.client.query(copyFrom(freeze ? `BEGIN; TRUNCATE ${table}; ${copy}` : copy));
     await pipeline(Readable.from(chunks, { objectMode: false }), stream);
     if (freeze) await ctx.client.query('COMMIT');
     return stream.rowCount;
@@ -127,9 +139,17 @@ export async function execute(ctx: WriteContext, sql: string, params?: Value[]):
   return r.rowCount ?? 0;
 }
 
-/** Statements without parameters, one simple query: one round trip, stopping at the first error. */
-export async function executeAll(ctx: WriteContext, statements: string[]): Promise<void> {
-  await run(ctx, statements.join(';\n'), 'running statements');
+/** Statements without parameters, one simple query: one round trip, stopping at the first error; each one's affected rows. */
+export async function executeAll(ctx: WriteContext, statements: string[]): Promise<number[]> {
+  if (statements.length === 0) return [];
+  return rowCounts(await run(ctx, statements.join(';\n'), 'running statements'), statements.length);
+}
+
+/** A simple query's results, one per statement (pg gives a single statement's result alone). */
+function rowCounts(r: pg.QueryResult | pg.QueryResult[], n: number): number[] {
+  const results = Array.isArray(r) ? r : [r];
+  if (results.length !== n) throw new Error(`expected ${n} results of a batch of statements, got ${results.length}`);
+  return results.map((x) => x.rowCount ?? 0);
 }
 
 export async function query(ctx: WriteContext, sql: string, params?: Value[]): Promise<QueryResult> {
@@ -151,22 +171,23 @@ const ISOLATION: Record<TargetIsolation, string> = {
 export class Transactions {
   depth = 0;
 
-  async run<T>(ctx: WriteContext, fn: () => Promise<T>, isolation?: TargetIsolation): Promise<T> {
+  /** `statements`: run in the round trip of the BEGIN (first) and of the COMMIT (last, before it), stopping at the first error (Session.transactionWith). */
+  async run<T>(ctx: WriteContext, fn: () => Promise<T>, isolation?: TargetIsolation, statements: { first?: string[]; last?: () => string[] } = {}): Promise<T> {
     const level = this.depth++;
     const savepoint = `dbferry_tx_${level}`;
     try {
-      await run(
-        ctx,
-        level === 0 ? `BEGIN${isolation ? ` ISOLATION LEVEL ${ISOLATION[isolation]}` : ''}` : `SAVEPOINT ${savepoint}`,
-        'starting a transaction',
-      );
+      const begin = level === 0 ? `BEGIN${isolation ? ` ISOLATION LEVEL ${ISOLATION[isolation]}` : ''}` : `SAVEPOINT ${savepoint}`;
+      await run(ctx, [begin, ...(statements.first ?? [])].join(';\n'), 'starting a transaction');
     } catch (err) {
+      // The BEGIN may have run before a statement after it failed.
+      if (statements.first?.length) await ctx.client.query(level === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`).catch(() => {});
       this.depth--;
       throw err;
     }
     try {
       const result = await fn();
-      await run(ctx, level === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`, 'committing');
+      const last = statements.last?.() ?? [];
+      await run(ctx, [...last, level === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`].join(';\n'), last.length ? 'running statements and committing' : 'committing');
       return result;
     } catch (err) {
       await ctx.client.query(level === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}`).catch(() => {});
