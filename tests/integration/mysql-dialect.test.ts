@@ -113,7 +113,7 @@ afterAll(async () => {
 describe('mysql dialect', () => {
   it('reports the server and capabilities', () => {
     expect(session.serverVersion).toMatch(/^(MariaDB|MySQL) \d+\.\d+\.\d+$/);
-    expect(mysqlDialect.capabilities).toEqual({ transactionalDdl: false, schemas: false, maxIdentifierLength: 64, promoteStaging: true, promoteReshapes: true, stagingInFinalShape: true, concurrentWriters: true });
+    expect(mysqlDialect.capabilities).toEqual({ transactionalDdl: false, schemas: false, maxIdentifierLength: 64, promoteStaging: true, promoteReshapes: true, stagingInFinalShape: true, concurrentWriters: true, splitHashes: true });
   });
 
   it('introspects tables, exact native types and logical types', async () => {

@@ -109,7 +109,7 @@ describe('postgres dialect', () => {
 
   it('reports the server version and capabilities', () => {
     expect(session.serverVersion).toMatch(/^PostgreSQL \d+\.\d+$/);
-    expect(postgresDialect.capabilities).toEqual({ transactionalDdl: true, schemas: true, maxIdentifierLength: 63, truncatesIdentifiers: true, promoteStaging: true, promoteReshapes: true, stagingInFinalShape: true, keyAfterLoad: true, concurrentWriters: true });
+    expect(postgresDialect.capabilities).toEqual({ transactionalDdl: true, schemas: true, maxIdentifierLength: 63, truncatesIdentifiers: true, promoteStaging: true, promoteReshapes: true, stagingInFinalShape: true, keyAfterLoad: true, concurrentWriters: true, splitHashes: true });
   });
 
   it('resolves table names without changing case', () => {
