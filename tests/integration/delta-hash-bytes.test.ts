@@ -9,7 +9,6 @@
  * of all 32 keys at once, and a level's buckets come as a few rows of text
  * rather than a row of three columns each.
  */
-import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectionUrl } from '../../src/shared/connectionUrl.js';
@@ -17,54 +16,10 @@ import type { BucketHash, BucketRequest } from '../../src/main/engine/dialects/d
 import { postgresDialect } from '../../src/main/engine/dialects/postgres/index.js';
 import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/targets.js';
+import { countingProxy, through } from '../helpers/countingProxy.js';
 
 // The default leaf size, whatever another file of this worker set.
 delete process.env.DBFERRY_COMPARE_ROWS;
-
-/** A TCP proxy to `port` that counts the bytes each way. */
-async function countingProxy(port: number): Promise<{ port: number; down: () => number; up: () => number; reset(): void; close(): Promise<void> }> {
-  let down = 0;
-  let up = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: '127.0.0.1', port });
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk: Buffer) => {
-      up += chunk.length;
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      down += chunk.length;
-      client.write(chunk);
-    });
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    down: () => down,
-    up: () => up,
-    reset() {
-      down = 0;
-      up = 0;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
-
-const through = (url: string, port: number) => {
-  const u = new URL(url);
-  u.port = String(port);
-  return u.toString();
-};
 
 const ROWS = 20_000;
 /** One key in STEP updated, one gone, one new: 40 each, each update and deletion in a bucket of its own at the first level. */

@@ -11,7 +11,6 @@
  *   (StatementBatch), and a failing one stops the rest;
  * and the run still ends with the exact target, verified.
  */
-import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectionUrl } from '../../src/shared/connectionUrl.js';
@@ -19,64 +18,7 @@ import { postgresDialect } from '../../src/main/engine/dialects/postgres/index.j
 import { StatementBatch } from '../../src/main/engine/pipeline/batch.js';
 import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/targets.js';
-
-interface Turn {
-  conn: number;
-  /** PostgreSQL frontend message type ('Q' simple query, 'P' parse, '' startup). */
-  type: string;
-  text: string;
-}
-
-/** A TCP proxy to `port` that records every request turn of every connection. */
-async function countingProxy(port: number): Promise<{ port: number; turns: Turn[]; connects: number[]; close(): Promise<void> }> {
-  const turns: Turn[] = [];
-  const connects: number[] = [];
-  const sockets = new Set<net.Socket>();
-  let ids = 0;
-  const server = net.createServer((client) => {
-    const conn = ++ids;
-    // When each connection opened, counted in turns of the whole conversation so far.
-    connects.push(turns.length);
-    const upstream = net.connect({ host: '127.0.0.1', port });
-    sockets.add(client).add(upstream);
-    let answered = true;
-    client.on('data', (chunk: Buffer) => {
-      if (answered) {
-        const startup = chunk.length >= 8 && chunk[0] === 0;
-        const type = startup ? '' : String.fromCharCode(chunk[0]);
-        turns.push({ conn, type, text: startup ? '' : chunk.subarray(5).toString('utf8').replace(/\0/g, ' ') });
-      }
-      answered = false;
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      answered = true;
-      client.write(chunk);
-    });
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    turns,
-    connects,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
-
-const through = (url: string, port: number) => {
-  const u = new URL(url);
-  u.port = String(port);
-  return u.toString();
-};
+import { countingProxy, through, type Turn } from '../helpers/countingProxy.js';
 
 const ROWS = 4000;
 
