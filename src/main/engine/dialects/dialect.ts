@@ -147,6 +147,52 @@ export const BARE_HASH_KINDS: ReadonlySet<HashKind> = new Set<HashKind>(['int', 
  * each column's piece, '|' between them, is '-' for NULL, a bare kind's text
  * (BARE_HASH_KINDS), or another kind's text prefixed with its length in characters and ':'.
  */
+/**
+ * Where a table's row versions stand on a server now (RowVersions.mark). Two
+ * marks of one table are comparable only when `server` and `table` are equal:
+ * the same cluster on the same timeline, the same table in the same file.
+ */
+export interface VersionMark {
+  /** The server: system identifier and timeline. */
+  server: string;
+  /** The table: database, table and file (a TRUNCATE or a rewrite makes a new file). */
+  table: string;
+  /** Every transaction below this one (a full 64-bit id) had ended when the mark was taken: a row written later has an id at least this. */
+  xmin: string;
+  /** The next transaction id then: later marks have one at least as high. */
+  next: string;
+  /** The write-ahead log's position then (bytes): later marks have one at least as high. */
+  lsn: string;
+  /** The run's own writes after the mark (RowVersions.writtenBy): not changes to look for next time. */
+  own?: string[];
+}
+
+/** A set of keys summed up: how many, and the XOR of a 64-bit hash of each (the same hash on every server of the engine). */
+export interface KeySet {
+  rows: number;
+  hash: bigint;
+}
+
+export interface RowVersions {
+  /** The table's mark (in the session's snapshot, if one is open); undefined: not a plain table, or the server does not say. */
+  mark(table: TableName): Promise<VersionMark | undefined>;
+  /**
+   * The keys of the rows written by transactions from `since` on (a mark's
+   * xmin), when there are at most `max`; with the key set of all the rows
+   * (`where`: of those). One scan, no row read out.
+   */
+  changedKeys(req: { table: TableName; key: string; where?: string; since: string; except?: string[]; max: number }): Promise<KeySet & { changed?: bigint[]; changedRows: number }>;
+  /**
+   * An expression of this engine's SQL whose value is a JSON array of the
+   * row versions of the rows of `table` whose key is in `from`'s (the rows
+   * this transaction just wrote), as text: at most `max`, else none (`[]`).
+   * Evaluated in the statement that records them, with the commit.
+   */
+  writtenBySql(req: { table: TableName; key: string; from: TableName; max: number }): string;
+  /** The key set of the rows with these keys (`where`: of those among them). */
+  keySetOf(req: { table: TableName; key: string; where?: string; keys: bigint[] }): Promise<KeySet>;
+}
+
 export interface BucketRequest extends ReadRequest {
   kinds: HashKind[];
   buckets: {
@@ -425,6 +471,12 @@ export interface Session {
    * collation, where 'Red' = 'red' = 'red '). Absent: keys are equal by their values.
    */
   keyIdentities?(columns: Column[], keys: Value[][]): Promise<string[]>;
+  /**
+   * Row versions (PostgreSQL: every inserted or updated row carries the id of
+   * the transaction that wrote it, xmin): which rows changed since a point a
+   * later run can check (../pipeline/syncState.ts). Absent: the engine keeps none a client can read.
+   */
+  readonly rowVersions?: RowVersions;
   /** A condition in this engine's SQL: the integer column `key` is in `set` (a delta run reads only its differing buckets). */
   bucketCondition?(key: string, set: BucketSet): string;
   /** A condition in this engine's SQL: the key `columns` are in `set`, a set of key-hash buckets (set.keyHash). */

@@ -28,6 +28,7 @@ import { ApplyTracker, type ApplyStepProgress } from './applyProgress.js';
 import { ApplyWatcher } from './applyWatch.js';
 import { deltaTableName, goneTableName, needsDelta, stageDelta } from './delta.js';
 import type { KeyRange } from './compare.js';
+import { syncStateTableDef, writeSyncStateSql, type VersionsToRecord } from './syncState.js';
 
 export interface AppliedCounts {
   inserted: number;
@@ -56,6 +57,8 @@ export interface StagedTable {
   unchangedRows?: number;
   /** The apply dropped the staging table with its commit (PostgreSQL): nothing is left to drop after it. */
   stagingDropped?: boolean;
+  /** Where both tables' row versions stood: recorded with the commit, for the next run (syncState.ts). */
+  versions?: VersionsToRecord;
 }
 
 
@@ -127,6 +130,7 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
     markerTableDef(target, opts.markerSchema),
     ...(opts.options.backups.enabled ? [backupLedgerDef(target, opts.markerSchema)] : []),
     ...[...new Set(watermarks.map((s) => s.plan.targetName.schema))].map((schema) => watermarkTableDef(target, schema)),
+    ...(staged.some((s) => s.versions) ? [syncStateTableDef(target, opts.markerSchema)] : []),
   ]);
   // What is left to build after the commit is recorded with it, for `resume`.
   if (ddlOutside && works.length) await ensurePendingTable(target, opts.markerSchema);
@@ -183,6 +187,8 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
       for (const s of watermarks) {
         await writeWatermark(target, s.plan.targetName.schema, opts.runId, { flow: s.plan.incremental!.flow, targetTable: s.plan.targetLabel, value: s.cursorMax! });
       }
+      // Where both tables' row versions stand, for the next run: with the rows, or not at all.
+      for (const s of staged) if (s.versions) last.add(...(await syncStateSql(target, s, rejected, opts)));
       // Last, in the COMMIT's round trip where the engine batches (else just before it): where DDL is transactional, the
       // delta tables (the run's own) and the staging tables the apply is done with, and the marker.
       const done = ddlOutside ? [] : staged.filter((s) => needsDelta(target, s.plan) && !nothingDiffers(s)).flatMap(deltaTables);
@@ -210,6 +216,23 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
   if (!opts.options.backups.enabled) for (const s of staged) if (s.plan.swap) await target.dropTable(swappedOut(s.plan, opts.runId));
   for (const s of staged) opts.onApplied(s, counts.get(s)!);
   return { backups, rejected };
+}
+
+/**
+ * A table's recorded row versions (syncState.ts): the new state, or, where
+ * rows were refused, the old one deleted. A table swapped or created takes
+ * its target mark here, after the rename, in this transaction.
+ */
+/** Row versions of a run's own writes recorded at most (each batch of the apply writes under a savepoint of its own: one each). */
+const OWN_VERSIONS = 100;
+
+async function syncStateSql(target: Session, s: StagedTable, rejected: RejectedRow[], opts: ApplyOptions): Promise<string[]> {
+  const v = s.versions!;
+  const clean = !v.refused && !rejected.some((r) => r.tableIndex === s.plan.index);
+  const mark = clean ? (v.target ?? (await target.rowVersions?.mark(s.plan.targetName))) : undefined;
+  // A mark from before the comparison: the rows this apply writes come after it, and are not changes for the next run to find.
+  const own = mark && v.target && s.delta ? target.rowVersions!.writtenBySql({ table: s.plan.targetName, key: s.plan.key[0], from: s.delta, max: OWN_VERSIONS }) : undefined;
+  return writeSyncStateSql(target, opts.markerSchema, opts.runId, v.flow, mark ? { v: 1, fp: v.fp, source: v.source, target: mark } : undefined, own);
 }
 
 /**

@@ -79,7 +79,7 @@ export const DEFAULT_LEAF_ROWS = 1;
 const FIRST_LEVEL_ROWS = 32;
 /** Leaf size of hashed key buckets (compareKeys.ts): a level there scans the whole table again. */
 export const DEFAULT_KEY_HASH_LEAF_ROWS = 32;
-const DEFAULT_MAX_RANGES = 64;
+export const DEFAULT_MAX_RANGES = 64;
 
 export function leafRowsFromEnv(fallback = DEFAULT_LEAF_ROWS): number {
   const n = Number(process.env.DBFERRY_COMPARE_ROWS);
@@ -228,7 +228,7 @@ async function hashSide(session: Session, helper: Session | undefined, req: Buck
   return a.value.concat(b.value);
 }
 
-interface Leaf {
+export interface Leaf {
   from: bigint;
   width: bigint;
   id: bigint;
@@ -245,7 +245,7 @@ const CHUNK_BUCKETS = 4_096;
  * up to CHUNK_ROWS rows or CHUNK_BUCKETS buckets; the first and last chunk
  * open at their outer end.
  */
-function toChunks(leaves: Leaf[], lo: bigint, hi: bigint, narrow: boolean, maxChunks: number): KeyRange[] {
+export function toChunks(leaves: Leaf[], lo: bigint, hi: bigint, narrow: boolean, maxChunks: number): KeyRange[] {
   const sorted = [...leaves].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
   const total = sorted.reduce((n, l) => n + l.rows, 0);
   const rowsPer = Math.max(CHUNK_ROWS, Math.ceil(total / Math.max(1, maxChunks)));

@@ -24,7 +24,8 @@ import { RateLimiter } from './rateLimit.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, expectedChunks, planChunks, type ChunkSizing } from './chunks.js';
 import { INDEX_EARLY_ROWS, createStagingTable, indexStaging, keyAtStaging, promotable, type ChunkCheckpoint, type DeltaCheckpoint, type StageCheckpoint } from './stage.js';
-import { compareEligibility, compareTable, rulesCheckEveryRow, type KeyRange } from './compare.js';
+import { compareEligibility, compareTable, rulesCheckEveryRow, type CompareResult, type KeyRange } from './compare.js';
+import { compareByVersions, forgetSyncStates, readSyncStates, specFingerprint, syncFlow, trustedSince, versionsApply, type SyncState, type VersionsToRecord } from './syncState.js';
 import { needsDelta } from './delta.js';
 import { isAfter } from './watermark.js';
 import type { OpenOptions, Session } from '../dialects/dialect.js';
@@ -106,6 +107,8 @@ interface TableState {
   comparing?: boolean;
   /** Its staging table was indexed as it was created (a delta's few rows): finishTable has no index to build. */
   indexed?: boolean;
+  /** Where both tables' row versions stood, for the apply to record (syncState.ts). */
+  versions?: VersionsToRecord;
 }
 
 /** Rows from which a compared table's first level is hashed in two halves where the engine runs a statement on one core. */
@@ -230,6 +233,7 @@ class Run {
         await pausePoint('before-verify');
       }
       const mismatched = await this.verify();
+      if (mismatched) await this.forgetVersions();
       await (this.sourceEnded ?? this.endSourceSnapshot());
       const summary = mismatched
         ? this.summarize('failed', this.verifyFailure(), 'verify')
@@ -247,6 +251,12 @@ class Run {
       await Promise.allSettled(this.endpoints.map((e) => e.close()));
       await this.tunnels?.close();
     }
+  }
+
+  /** Verification found a difference: what the run wrote is not known to be right, and the next run must compare it all. */
+  private async forgetVersions(): Promise<void> {
+    const flows = this.tables.filter((t) => t.versions).map((t) => t.versions!.flow);
+    await forgetSyncStates(this.target!.session, this.markerSchema, flows).catch((err) => this.warn(`could not forget the recorded row versions: ${errorMessage(err)}`));
   }
 
   /** Only a read transaction ends here: a source connection that dropped meanwhile has ended it already. */
@@ -376,6 +386,7 @@ class Run {
    * the rows differing ("auto"): the full copy, planned now.
    */
   private async compareAll(sizing: ChunkSizing): Promise<void> {
+    const states = await this.markVersions();
     for (const t of this.tables) {
       if (!t.comparing) continue;
       t.comparing = false;
@@ -385,14 +396,18 @@ class Run {
       let fallback: string | undefined;
       if ('kinds' in eligible) {
         const auto = this.spec.options.compare === 'auto';
-        const c = await withRetries(this.retry, () => compareTable(p, this.source.session, this.target!.session, eligible.kinds, { maxDifferingShare: auto ? 0.5 : 1, signal: this.signal, helpers: this.compareHelpers }));
+        const byVersions = await this.compareByVersions(t, states);
+        const c = 'ranges' in byVersions ? byVersions : await withRetries(this.retry, () => compareTable(p, this.source.session, this.target!.session, eligible.kinds, { maxDifferingShare: auto ? 0.5 : 1, signal: this.signal, helpers: this.compareHelpers }));
         const seconds = ((Date.now() - started) / 1000).toFixed(2);
-        if (c.tooMuch) fallback = `${c.tooMuch} (range hashes, ${seconds} s)`;
+        const unused = 'reason' in byVersions && byVersions.reason ? `; row versions not used: ${byVersions.reason}` : '';
+        if (c.tooMuch) fallback = `${c.tooMuch} (range hashes, ${seconds} s${unused})`;
         else {
           const n = formatCount;
-          const path =
-            `delta: range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s${c.halves ? `; ${c.halves.length === 2 ? "both sides'" : `the ${c.halves[0]}'s`} first level in two halves at once` : ''}) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ` +
-            `${n(c.differingSourceRows)} of ${n(c.sourceRows)} source rows staged, ${n(c.unchangedRows)} left as they are`;
+          const how =
+            c === byVersions
+              ? `rows written since the last sync, by both servers' row versions (${seconds} s), are ${n(c.buckets)} key${c.buckets === 1 ? '' : 's'}`
+              : `range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s${c.halves ? `; ${c.halves.length === 2 ? "both sides'" : `the ${c.halves[0]}'s`} first level in two halves at once` : ''}) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ`;
+          const path = `delta: ${how} (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ${n(c.differingSourceRows)} of ${n(c.sourceRows)} source rows staged, ${n(c.unchangedRows)} left as they are${unused}`;
           t.delta = { unchangedRows: c.unchangedRows, sourceRows: c.sourceRows, targetRows: c.targetRows, path };
           t.summary.path = path;
           t.chunks = c.ranges.map((r: KeyRange, index) => ({ index, ...r, batch: chunkBase(index), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0, done: false }));
@@ -407,6 +422,46 @@ class Run {
       t.chunks = plans.map((c) => ({ ...c, batch: chunkBase(c.index), rowsRead: 0, rowsWritten: 0, rowsRejected: 0, bytes: 0, done: false }));
       t.chunksLeft = t.chunks.length;
     }
+  }
+
+  /**
+   * The source's row versions of every table whose run can record them
+   * (syncState.ts), in the run's snapshot; and the states earlier runs recorded
+   * for the tables being compared.
+   */
+  private async markVersions(): Promise<Map<string, SyncState>> {
+    const source = this.source.session;
+    const target = this.target!.session;
+    if (this.ctx.resume || this.ctx.rowsFor || !source.rowVersions || !target.rowVersions) return new Map();
+    const recorded = this.tables.filter((t) => versionsApply(t.plan, source, target) && (t.comparing || t.plan.swap || t.plan.createTarget));
+    for (const t of recorded) {
+      const mark = await source.rowVersions.mark(t.plan.sourceName);
+      if (mark) t.versions = { flow: syncFlow(this.spec.source.url, t.plan), fp: specFingerprint(t.plan), source: mark };
+    }
+    const compared = recorded.filter((t) => t.comparing && t.versions);
+    return compared.length ? readSyncStates(target, this.markerSchema, compared.map((t) => t.versions!.flow)) : new Map();
+  }
+
+  /**
+   * The rows written since the last sync, where its recorded marks still hold
+   * (syncState.ts); else why the table is compared by range hashes. The
+   * target's mark for the next run is taken first, before its rows are read.
+   */
+  private async compareByVersions(t: TableState, states: Map<string, SyncState>): Promise<CompareResult | { reason?: string }> {
+    const v = t.versions;
+    const target = this.target!.session;
+    if (!v || !target.rowVersions) return {};
+    v.target = await target.rowVersions.mark(t.plan.targetName);
+    if (!v.target) {
+      t.versions = undefined;
+      return {};
+    }
+    const state = states.get(v.flow);
+    // No earlier state (the table's first compared run) is not worth a word.
+    if (!state) return {};
+    const since = trustedSince(state, v.fp, { source: v.source, target: v.target });
+    if ('reason' in since) return since;
+    return withRetries(this.retry, () => compareByVersions(t.plan, this.source.session, target, since));
   }
 
   /** Chunks left to copy of a table, before they are planned. */
@@ -586,7 +641,7 @@ class Run {
       const p = t.plan;
       const staging = this.stagingName(p);
       const resumed = ctx.resume?.get(p.index);
-      t.staged = { plan: p, staging, rows: 0, ...this.deltaOf(t) };
+      t.staged = { plan: p, staging, rows: 0, ...this.deltaOf(t), versions: t.versions };
       this.staged.push(t.staged);
       t.startedAt = Date.now();
       t.progress = new Progress();
@@ -750,6 +805,8 @@ class Run {
     const applyStarted = Date.now();
     for (const t of this.tables) this.setPhase(t, 'applying');
     ctx.emit({ type: 'apply-started', runId: ctx.runId, tables: this.tables.map((t) => t.plan.targetLabel) });
+    // A table that refused rows records no state: the next run must try them again.
+    for (const t of this.tables) if (t.staged?.versions && t.summary.rowsDeadLettered > 0) t.staged.versions = { ...t.staged.versions, refused: true };
     const { backups, rejected } = await applyAll(target, this.staged, {
       runId: ctx.runId,
       markerSchema: this.markerSchema,

@@ -20,6 +20,7 @@ import { JSON_ROWS, jsonRowsCarries } from '../jsonRows.js';
 import * as write from './write.js';
 import type { Column, LogicalType, Row, TypeMapping } from '../../types.js';
 import { MAINTENANCE_MEMORY } from './memory.js';
+import { PgRowVersions } from './versions.js';
 
 /** Key ranges a bucket condition is written as at most (bucketPlan.ts bucketRanges); past them, the buckets' ids. */
 const BUCKET_RANGES = 256;
@@ -90,6 +91,8 @@ export class PostgresSession implements Session {
   /** Internals for snapshot.ts exportSnapshot/joinSnapshot. */
   readonly pg: SnapshotHost;
   private readonly ctx: ReadContext;
+  /** From PostgreSQL 14 (bit_xor; pg_current_snapshot is 13's). */
+  readonly rowVersions?: PgRowVersions;
 
   constructor(
     readonly dialect: Dialect,
@@ -108,6 +111,7 @@ export class PostgresSession implements Session {
       fail: (err, what) => queryError(err, what, conn.label),
     };
     this.pg = { ctx: this.ctx, transactions, snapshotOpen: false };
+    if (Number(/(\d+)/.exec(this.serverVersion)?.[1] ?? 0) >= 14) this.rowVersions = new PgRowVersions(this.ctx);
   }
 
   quoteIdentifier(name: string): string {
