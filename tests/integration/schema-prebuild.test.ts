@@ -51,7 +51,7 @@ async function catalog(db: TestDb): Promise<string[]> {
 /** dbferry's relations left in the target besides its run marker and its backup ledger (emptied once the store has the records): none. */
 async function leftovers(db: TestDb): Promise<string[]> {
   const rows = await db.rows(`SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'public' AND relname LIKE '\\_dbferry\\_%' AND relname NOT LIKE '\\_dbferry\\_applied\\_runs%' AND relname NOT LIKE '\\_dbferry\\_applied\\_backups%'`);
+    WHERE n.nspname = 'public' AND relname LIKE '\\_dbferry\\_%' AND relname NOT LIKE '\\_dbferry\\_applied\\_runs%' AND relname NOT LIKE '\\_dbferry\\_applied\\_backups%' AND relname NOT LIKE '\\_dbferry\\_sync\\_state%'`);
   const ledger = await db.rows(`SELECT run_id FROM _dbferry_applied_backups`).catch(() => []);
   return [...rows.map(([r]) => String(r)), ...ledger.map(([r]) => `backup record of ${String(r)}`)];
 }

@@ -46,6 +46,10 @@ export interface CompareResult {
   halves?: Array<'source' | 'target'>;
   /** Set when the comparison stopped early: more than the allowed share of rows differs. */
   tooMuch?: string;
+  /** CompareOptions.extraKeys outside every differing bucket, staged as keys of their own. */
+  addedKeys?: bigint[];
+  /** Found from the servers' row versions (syncState.ts): the keys written since the last sync, and whether key hashes then looked for keys only one side has. */
+  byVersions?: { written: number; keyHashes: boolean };
 }
 
 export interface CompareOptions {
@@ -62,6 +66,8 @@ export interface CompareOptions {
    * of the key at once (splitHashes in dialect.ts).
    */
   helpers?: { source?: Session; target?: Session };
+  /** Keys that may differ whatever their buckets' hashes say (rows written since the last sync, syncState.ts): staged too. */
+  extraKeys?: bigint[];
 }
 
 const FACTOR = 32n;
@@ -200,9 +206,31 @@ export async function compareTable(plan: TablePlan, source: Session, target: Ses
     within = { width, ids: again };
     width = narrower(width);
   }
+  if (opts.extraKeys?.length) {
+    const covered = coverage(differing);
+    out.addedKeys = opts.extraKeys.filter((k) => !covered(k));
+    for (const k of out.addedKeys) differing.push({ from: k, width: 1n, id: k - lo, rows: 1 });
+  }
   out.buckets = differing.length;
   out.ranges = toChunks(differing, lo, hi, narrow, maxRanges);
   return out;
+}
+
+/** Is a key within one of these buckets? */
+function coverage(leaves: Leaf[]): (key: bigint) => boolean {
+  const sorted = [...leaves].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  return (key) => {
+    let lo = 0;
+    let hi = sorted.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const l = sorted[mid];
+      if (key < l.from) hi = mid - 1;
+      else if (key >= l.from + l.width) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
 }
 
 /**

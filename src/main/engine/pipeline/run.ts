@@ -24,7 +24,7 @@ import { RateLimiter } from './rateLimit.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { CHUNK_STRIDE, DEFAULT_SIZING, chunkBase, expectedChunks, planChunks, type ChunkSizing } from './chunks.js';
 import { INDEX_EARLY_ROWS, createStagingTable, indexStaging, keyAtStaging, promotable, type ChunkCheckpoint, type DeltaCheckpoint, type StageCheckpoint } from './stage.js';
-import { compareEligibility, compareTable, rulesCheckEveryRow, type CompareResult, type KeyRange } from './compare.js';
+import { compareEligibility, compareTable, rulesCheckEveryRow, type CompareOptions, type CompareResult, type KeyRange } from './compare.js';
 import { compareByVersions, forgetSyncStates, readSyncStates, specFingerprint, syncFlow, trustedSince, versionsApply, type SyncState, type VersionsToRecord } from './syncState.js';
 import { needsDelta } from './delta.js';
 import { isAfter } from './watermark.js';
@@ -396,17 +396,21 @@ class Run {
       let fallback: string | undefined;
       if ('kinds' in eligible) {
         const auto = this.spec.options.compare === 'auto';
-        const byVersions = await this.compareByVersions(t, states);
-        const c = 'ranges' in byVersions ? byVersions : await withRetries(this.retry, () => compareTable(p, this.source.session, this.target!.session, eligible.kinds, { maxDifferingShare: auto ? 0.5 : 1, signal: this.signal, helpers: this.compareHelpers }));
+        const opts = { maxDifferingShare: auto ? 0.5 : 1, signal: this.signal, helpers: this.compareHelpers };
+        const byVersions = await this.compareByVersions(t, states, opts);
+        const c = 'ranges' in byVersions ? byVersions : await withRetries(this.retry, () => compareTable(p, this.source.session, this.target!.session, eligible.kinds, opts));
         const seconds = ((Date.now() - started) / 1000).toFixed(2);
         const unused = 'reason' in byVersions && byVersions.reason ? `; row versions not used: ${byVersions.reason}` : '';
         if (c.tooMuch) fallback = `${c.tooMuch} (range hashes, ${seconds} s${unused})`;
         else {
           const n = formatCount;
-          const how =
-            c === byVersions
-              ? `rows written since the last sync, by both servers' row versions (${seconds} s), are ${n(c.buckets)} key${c.buckets === 1 ? '' : 's'}`
-              : `range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s${c.halves ? `; ${c.halves.length === 2 ? "both sides'" : `the ${c.halves[0]}'s`} first level in two halves at once` : ''}) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ`;
+          const keys = (k: number) => `${n(k)} key${k === 1 ? '' : 's'}`;
+          const v = c.byVersions;
+          const how = !v
+            ? `range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}, ${seconds} s${c.halves ? `; ${c.halves.length === 2 ? "both sides'" : `the ${c.halves[0]}'s`} first level in two halves at once` : ''}) found ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} that differ`
+            : v.keyHashes
+              ? `rows written since the last sync, by both servers' row versions, are ${keys(v.written)}, and range hashes of the key alone (${c.levels} level${c.levels === 1 ? '' : 's'}; ${seconds} s in all) found the keys only one side has: ${n(c.buckets)} key bucket${c.buckets === 1 ? '' : 's'} to stage`
+              : `rows written since the last sync, by both servers' row versions (${seconds} s), are ${keys(v.written)}`;
           const path = `delta: ${how} (${c.ranges.length} chunk${c.ranges.length === 1 ? '' : 's'}); ${n(c.differingSourceRows)} of ${n(c.sourceRows)} source rows staged, ${n(c.unchangedRows)} left as they are${unused}`;
           t.delta = { unchangedRows: c.unchangedRows, sourceRows: c.sourceRows, targetRows: c.targetRows, path };
           t.summary.path = path;
@@ -447,7 +451,7 @@ class Run {
    * (syncState.ts); else why the table is compared by range hashes. The
    * target's mark for the next run is taken first, before its rows are read.
    */
-  private async compareByVersions(t: TableState, states: Map<string, SyncState>): Promise<CompareResult | { reason?: string }> {
+  private async compareByVersions(t: TableState, states: Map<string, SyncState>, opts: CompareOptions): Promise<CompareResult | { reason?: string }> {
     const v = t.versions;
     const target = this.target!.session;
     if (!v || !target.rowVersions) return {};
@@ -461,7 +465,7 @@ class Run {
     if (!state) return {};
     const since = trustedSince(state, v.fp, { source: v.source, target: v.target });
     if ('reason' in since) return since;
-    return withRetries(this.retry, () => compareByVersions(t.plan, this.source.session, target, since));
+    return withRetries(this.retry, () => compareByVersions(t.plan, this.source.session, target, since, opts));
   }
 
   /** Chunks left to copy of a table, before they are planned. */

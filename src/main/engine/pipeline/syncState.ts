@@ -35,7 +35,8 @@ import type { KeySet, Session, TableDef, VersionMark } from '../dialects/dialect
 import { STAGING_PREFIX } from '../naming.js';
 import type { TableName } from '../types.js';
 import type { Column } from '../types.js';
-import { DEFAULT_MAX_RANGES, toChunks, type CompareResult, type Leaf } from './compare.js';
+import { DEFAULT_MAX_RANGES, compareTable, toChunks, type CompareOptions, type CompareResult, type Leaf } from './compare.js';
+import { hashKinds } from './rowHash.js';
 import { integerKey } from './compareKeys.js';
 import type { TablePlan } from './plan.js';
 import { tableExists } from './ownTable.js';
@@ -204,9 +205,13 @@ const xorOut = (all: KeySet, part: KeySet): KeySet => ({ rows: all.rows - part.r
 /**
  * The keys that can differ, from the rows written since the marks on either
  * side: a CompareResult whose ranges hold them (single-key buckets), or why
- * the table must be compared by range hashes instead.
+ * the table must be compared by range hashes instead. Where the key sets of
+ * the other rows differ (keys deleted on a side: a delete leaves no version),
+ * the keys only one side has are found by range hashes of the key alone
+ * (the other rows' contents are vouched for by their versions), and staged
+ * with the written keys.
  */
-export async function compareByVersions(plan: TablePlan, source: Session, target: Session, since: Since): Promise<CompareResult | { reason: string }> {
+export async function compareByVersions(plan: TablePlan, source: Session, target: Session, since: Since, opts: CompareOptions = {}): Promise<CompareResult | { reason: string }> {
   const estimate = Math.max(plan.estimate ?? 0, plan.targetInfo?.rowEstimate ?? 0, 1);
   const max = Math.max(1_000, Math.floor(estimate * MAX_CHANGED_SHARE));
   const sKey = plan.orderBy[0];
@@ -222,13 +227,20 @@ export async function compareByVersions(plan: TablePlan, source: Session, target
   }
   const keys = [...new Set([...s.changed, ...t.changed])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   // Each side's rows with those keys, summed up, to take them out of its key set.
-  const [sIn, tIn] = keys.length
-    ? await Promise.all([source.rowVersions!.keySetOf({ table: plan.sourceName, key: sKey, where, keys }), target.rowVersions!.keySetOf({ table: plan.targetName, key: tKey, keys })])
-    : [{ rows: 0, hash: 0n }, { rows: 0, hash: 0n }];
+  const sum = (session: Session, table: TableName, key: string, w: string | undefined, ks: bigint[]) => (ks.length ? session.rowVersions!.keySetOf({ table, key, where: w, keys: ks }) : Promise.resolve({ rows: 0, hash: 0n }));
+  const [sIn, tIn] = await Promise.all([sum(source, plan.sourceName, sKey, where, keys), sum(target, plan.targetName, tKey, undefined, keys)]);
   const sRest = xorOut(s, sIn);
   const tRest = xorOut(t, tIn);
   if (sRest.rows !== tRest.rows || sRest.hash !== tRest.hash) {
-    return { reason: `the other rows' keys differ (${formatCount(sRest.rows)} source rows, ${formatCount(tRest.rows)} target rows: rows deleted, or a \`where\` whose rows moved)` };
+    // Keys only one side has, among rows whose contents their versions vouch for: range hashes of the key alone.
+    const sk = plan.columns.find((c) => c.name === sKey)!;
+    const tk = plan.targetColumns.find((c) => c.name === tKey)!;
+    const kinds = hashKinds([sk], [tk], source, target);
+    if (!('kinds' in kinds)) return { reason: `the other rows' keys differ, and ${kinds.reason}` };
+    const c = await compareTable({ ...plan, columns: [sk], targetColumns: [tk] }, source, target, kinds.kinds, { ...opts, extraKeys: keys });
+    // The written keys staged on their own were counted as unchanged in buckets whose keys matched.
+    const added = await sum(source, plan.sourceName, sKey, where, c.addedKeys ?? []);
+    return { ...c, differingSourceRows: c.differingSourceRows + added.rows, unchangedRows: c.unchangedRows - added.rows, byVersions: { written: keys.length, keyHashes: true } };
   }
   const out: CompareResult = {
     ranges: [],
@@ -239,6 +251,7 @@ export async function compareByVersions(plan: TablePlan, source: Session, target
     unchangedRows: s.rows - sIn.rows,
     levels: 1,
     buckets: keys.length,
+    byVersions: { written: keys.length, keyHashes: false },
   };
   if (!keys.length) return out;
   const lo = keys[0];
