@@ -174,8 +174,8 @@ export interface KeySet {
 }
 
 export interface RowVersions {
-  /** The table's mark (in the session's snapshot, if one is open); undefined: not a plain table, or the server does not say. */
-  mark(table: TableName): Promise<VersionMark | undefined>;
+  /** Each table's mark, in one round trip (in the session's snapshot, if one is open); undefined: not a plain table, or the server does not say. */
+  marks(tables: TableName[]): Promise<Array<VersionMark | undefined>>;
   /**
    * The keys of the rows written by transactions from `since` on (a mark's
    * xmin), when there are at most `max`; with the key set of all the rows

@@ -6,7 +6,7 @@
  * Any failure rolls everything back.
  */
 import type { JobOptions } from '../../../shared/jobSpec.js';
-import type { Session } from '../dialects/dialect.js';
+import type { Session, VersionMark } from '../dialects/dialect.js';
 import { errorMessage, isRowRejection } from '../errors.js';
 import { backupTableName } from '../naming.js';
 import { tableLabel, type Row, type TableName, type Value } from '../types.js';
@@ -188,7 +188,8 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
         await writeWatermark(target, s.plan.targetName.schema, opts.runId, { flow: s.plan.incremental!.flow, targetTable: s.plan.targetLabel, value: s.cursorMax! });
       }
       // Where both tables' row versions stand, for the next run: with the rows, or not at all.
-      for (const s of staged) if (s.versions) last.add(...(await syncStateSql(target, s, rejected, opts)));
+      const marks = await targetMarks(target, staged, rejected);
+      for (const s of staged) if (s.versions) last.add(...syncStateSql(target, s, marks.get(s), opts));
       // Last, in the COMMIT's round trip where the engine batches (else just before it): where DDL is transactional, the
       // delta tables (the run's own) and the staging tables the apply is done with, and the marker.
       const done = ddlOutside ? [] : staged.filter((s) => needsDelta(target, s.plan) && !nothingDiffers(s)).flatMap(deltaTables);
@@ -219,17 +220,26 @@ async function applyOnce(target: Session, staged: StagedTable[], opts: ApplyOpti
 }
 
 /**
- * A table's recorded row versions (syncState.ts): the new state, or, where
- * rows were refused, the old one deleted. A table swapped or created takes
- * its target mark here, after the rename, in this transaction.
+ * The target's marks to record (syncState.ts) of the tables that refused no
+ * row: taken before the comparison, or, for a table swapped or created, here,
+ * after the rename, in this transaction (one round trip for them all).
  */
+async function targetMarks(target: Session, staged: StagedTable[], rejected: RejectedRow[]): Promise<Map<StagedTable, VersionMark>> {
+  const out = new Map<StagedTable, VersionMark>();
+  const clean = staged.filter((s) => s.versions && !s.versions.refused && !rejected.some((r) => r.tableIndex === s.plan.index));
+  const now = clean.filter((s) => !s.versions!.target);
+  const marks = now.length && target.rowVersions ? await target.rowVersions.marks(now.map((s) => s.plan.targetName)) : [];
+  now.forEach((s, i) => marks[i] && out.set(s, marks[i]));
+  for (const s of clean) if (s.versions!.target) out.set(s, s.versions!.target);
+  return out;
+}
+
 /** Row versions of a run's own writes recorded at most (each batch of the apply writes under a savepoint of its own: one each). */
 const OWN_VERSIONS = 100;
 
-async function syncStateSql(target: Session, s: StagedTable, rejected: RejectedRow[], opts: ApplyOptions): Promise<string[]> {
+/** A table's record of row versions: the new state, or (no mark: rows were refused) the old one deleted. */
+function syncStateSql(target: Session, s: StagedTable, mark: VersionMark | undefined, opts: ApplyOptions): string[] {
   const v = s.versions!;
-  const clean = !v.refused && !rejected.some((r) => r.tableIndex === s.plan.index);
-  const mark = clean ? (v.target ?? (await target.rowVersions?.mark(s.plan.targetName))) : undefined;
   // A mark from before the comparison: the rows this apply writes come after it, and are not changes for the next run to find.
   const own = mark && v.target && s.delta ? target.rowVersions!.writtenBySql({ table: s.plan.targetName, key: s.plan.key[0], from: s.delta, max: OWN_VERSIONS }) : undefined;
   return writeSyncStateSql(target, opts.markerSchema, opts.runId, v.flow, mark ? { v: 1, fp: v.fp, source: v.source, target: mark } : undefined, own);

@@ -438,28 +438,30 @@ class Run {
     const target = this.target!.session;
     if (this.ctx.resume || this.ctx.rowsFor || !source.rowVersions || !target.rowVersions) return new Map();
     const recorded = this.tables.filter((t) => versionsApply(t.plan, source, target) && (t.comparing || t.plan.swap || t.plan.createTarget));
-    for (const t of recorded) {
-      const mark = await source.rowVersions.mark(t.plan.sourceName);
+    const marks = await source.rowVersions.marks(recorded.map((t) => t.plan.sourceName));
+    recorded.forEach((t, i) => {
+      const mark = marks[i];
       if (mark) t.versions = { flow: syncFlow(this.spec.source.url, t.plan), fp: specFingerprint(t.plan), source: mark };
-    }
+    });
     const compared = recorded.filter((t) => t.comparing && t.versions);
-    return compared.length ? readSyncStates(target, this.markerSchema, compared.map((t) => t.versions!.flow)) : new Map();
+    if (!compared.length) return new Map();
+    // The target's marks for the next run, before any of its rows is read (by this run's comparisons).
+    const targetMarks = await target.rowVersions.marks(compared.map((t) => t.plan.targetName));
+    compared.forEach((t, i) => {
+      if (targetMarks[i]) t.versions!.target = targetMarks[i];
+      else t.versions = undefined;
+    });
+    return readSyncStates(target, this.markerSchema, compared.filter((t) => t.versions).map((t) => t.versions!.flow));
   }
 
   /**
    * The rows written since the last sync, where its recorded marks still hold
-   * (syncState.ts); else why the table is compared by range hashes. The
-   * target's mark for the next run is taken first, before its rows are read.
+   * (syncState.ts); else why the table is compared by range hashes.
    */
   private async compareByVersions(t: TableState, states: Map<string, SyncState>, opts: CompareOptions): Promise<CompareResult | { reason?: string }> {
     const v = t.versions;
     const target = this.target!.session;
-    if (!v || !target.rowVersions) return {};
-    v.target = await target.rowVersions.mark(t.plan.targetName);
-    if (!v.target) {
-      t.versions = undefined;
-      return {};
-    }
+    if (!v?.target || !target.rowVersions) return {};
     const state = states.get(v.flow);
     // No earlier state (the table's first compared run) is not worth a word.
     if (!state) return {};

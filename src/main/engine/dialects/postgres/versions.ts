@@ -31,26 +31,32 @@ const whereOf = (where?: string) => (where ? ` AND (${where})` : '');
 export class PgRowVersions implements RowVersions {
   constructor(private readonly ctx: ReadContext) {}
 
-  async mark(table: TableName): Promise<VersionMark | undefined> {
+  async marks(tables: TableName[]): Promise<Array<VersionMark | undefined>> {
+    if (!tables.length) return [];
+    const names = tables.map((t) => pg.escapeLiteral(this.ctx.quoteTable(t))).join(', ');
     const sql =
-      "SELECT (SELECT system_identifier::text FROM pg_control_system()) || '/' || (SELECT timeline_id::text FROM pg_control_checkpoint()) AS server, " +
+      "SELECT n.ord::int AS ord, (SELECT system_identifier::text FROM pg_control_system()) || '/' || (SELECT timeline_id::text FROM pg_control_checkpoint()) AS server, " +
       "d.oid::text || '/' || c.oid::text || '/' || pg_relation_filenode(c.oid)::text AS tbl, " +
       'pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text AS next, ' +
       "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::text AS lsn " +
-      `FROM pg_database d, pg_class c WHERE d.datname = current_database() AND c.oid = to_regclass(${pg.escapeLiteral(this.ctx.quoteTable(table))}) AND c.relkind = 'r'`;
+      `FROM unnest(ARRAY[${names}]::text[]) WITH ORDINALITY AS n(name, ord) JOIN pg_class c ON c.oid = to_regclass(n.name) AND c.relkind = 'r' ` +
+      'JOIN pg_database d ON d.datname = current_database()';
     // In the run's snapshot (the source), a failure (a server that refuses pg_control_system to the user) must not end it.
     const inTx = this.ctx.inTransaction();
-    let rows: Array<Record<string, string | null>>;
+    let rows: Array<Record<string, string | number | null>>;
     try {
       const results = (await this.ctx.client.query(inTx ? `SAVEPOINT dbferry_mark; ${sql}; RELEASE SAVEPOINT dbferry_mark` : sql)) as unknown as pg.QueryResult | pg.QueryResult[];
-      rows = (Array.isArray(results) ? results[1] : results).rows as Array<Record<string, string | null>>;
+      rows = (Array.isArray(results) ? results[1] : results).rows as Array<Record<string, string | number | null>>;
     } catch {
       if (inTx) await this.ctx.client.query('ROLLBACK TO SAVEPOINT dbferry_mark; RELEASE SAVEPOINT dbferry_mark');
-      return undefined;
+      return tables.map(() => undefined);
     }
-    const r = rows[0];
-    if (!r || !r.server || !r.tbl || !r.xmin || !r.next || !r.lsn) return undefined;
-    return { server: r.server, table: r.tbl, xmin: r.xmin, next: r.next, lsn: r.lsn.replace(/\..*$/, '') };
+    const out: Array<VersionMark | undefined> = tables.map(() => undefined);
+    for (const r of rows) {
+      const [server, table, xmin, next, lsn] = [r.server, r.tbl, r.xmin, r.next, r.lsn].map((x) => (x === null ? undefined : String(x)));
+      if (server && table && xmin && next && lsn) out[Number(r.ord) - 1] = { server, table, xmin, next, lsn: lsn.replace(/\..*$/, '') };
+    }
+    return out;
   }
 
   async changedKeys(req: { table: TableName; key: string; where?: string; since: string; except?: string[]; max: number }): Promise<KeySet & { changed?: bigint[]; changedRows: number }> {
