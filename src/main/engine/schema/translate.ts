@@ -289,9 +289,16 @@ function planTable(planning: Planning, ctx: Context, names: NameSpace): void {
     }
     const columns = index.columns.map((c) => targetColumn(plan, c.name)!);
     const renamed = { ...index, columns: index.columns.map((c, i) => ({ ...c, name: columns[i].name })) };
-    const fit = to.adaptIndex(renamed, plan.targetColumns, verbatim);
+    // Rebuilt from its own text only over columns of the same type (a tsvector held as text has no GiST operator class).
+    const sameTypes = index.columns.every((c) => {
+      const i = plan.columns.findIndex((x) => x.name === c.name);
+      return i >= 0 && plan.columns[i].nativeType.toLowerCase() === plan.targetColumns[i].nativeType.toLowerCase();
+    });
+    const fit = to.adaptIndex(renamed, plan.targetColumns, verbatim && sameTypes);
     if ('reason' in fit) {
-      items.push({ object, name: index.name, detail, fate: 'not carried', note: fit.reason });
+      const retyped = verbatim && !sameTypes ? index.columns.map((c) => plan.columns.findIndex((x) => x.name === c.name)).find((i) => plan.columns[i].nativeType.toLowerCase() !== plan.targetColumns[i].nativeType.toLowerCase()) : undefined;
+      const why = retyped === undefined ? '' : `${plan.targetColumns[retyped].name} is ${plan.targetColumns[retyped].nativeType} in the target (${plan.columns[retyped].nativeType} in the source), so the index is not rebuilt as written: `;
+      items.push({ object, name: index.name, detail, fate: 'not carried', note: why + fit.reason });
       continue;
     }
     const name = names.take(index.name, table);
