@@ -102,7 +102,14 @@ describe.skipIf(missing)(`re-sync by row versions (PostgreSQL → PostgreSQL)${m
     );
     // Someone else's writes into the target: an update, and a key the source lacks (a mirror deletes it).
     await pgExec(tgt.url, `UPDATE items SET name = 'changed' WHERE id = 50; INSERT INTO items VALUES (${ROWS + 2000}, 'extra', 2, 2.0, '2025-01-02')`);
+    // plan --diff finds them the same way, and says what the run then does.
+    const job = writeJob(dir, { name: 'versions', source: { url: src.url }, target: { url: tgt.url }, tables: [{ source: 'items', mode: 'mirror' }] }, 'diff.json');
+    const planned = await dbferry(['plan', job, '--diff', '--json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const diff = (planned.events[0] as unknown as { tables: Array<{ diff: { inserted: number; updated: number; deleted: number; unchanged: number; method: string } }> }).tables[0].diff;
+    expect(diff.method).toContain(`${BY_VERSIONS} (8 keys)`);
     const second = await run(dir, { mode: 'mirror' });
+    expect(second.table.applied).toEqual({ inserted: diff.inserted, updated: diff.updated, deleted: diff.deleted, unchanged: diff.unchanged });
     expect(second.table.path).toContain(BY_VERSIONS);
     // id 45's update changed nothing: staged, compared, not written.
     expect(second.table.path).toContain('are 8 keys');

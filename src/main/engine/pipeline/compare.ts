@@ -349,7 +349,12 @@ const EXAMPLES = 5;
  * ranges (compareTable) read row by row on both sides, or every row where
  * range hashes cannot be used.
  */
-export async function diffTable(plan: TablePlan, source: Session, target: Session, opts: CompareOptions = {}): Promise<TableDiff> {
+export async function diffTable(
+  plan: TablePlan,
+  source: Session,
+  target: Session,
+  opts: CompareOptions & { byVersions?: () => Promise<CompareResult | { reason: string }> } = {},
+): Promise<TableDiff> {
   const diff: TableDiff = { inserted: 0, updated: 0, deleted: 0, unchanged: 0, examples: { inserted: [], updated: [], deleted: [] }, method: '' };
   if (plan.createTarget) {
     diff.inserted = await source.countRows(plan.sourceName, plan.spec.where);
@@ -366,10 +371,16 @@ export async function diffTable(plan: TablePlan, source: Session, target: Sessio
   const kinds = 'kinds' in eligible ? eligible.kinds : undefined;
   let ranges: KeyRange[] = [{}];
   if (kinds) {
-    const c = await compareTable(plan, source, target, kinds, { ...opts, maxDifferingShare: 1 });
+    // The rows written since the last sync, where its record of both tables' row versions holds (syncState.ts).
+    const byVersions = await opts.byVersions?.();
+    const c = byVersions && 'ranges' in byVersions ? byVersions : await compareTable(plan, source, target, kinds, { ...opts, maxDifferingShare: 1 });
     ranges = c.ranges;
     diff.unchanged += c.unchangedRows;
-    diff.method = `range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}), then the rows of the ${c.buckets} key bucket${c.buckets === 1 ? '' : 's'} that differ`;
+    const buckets = `the rows of the ${c.buckets} key bucket${c.buckets === 1 ? '' : 's'} that may differ`;
+    const v = c.byVersions;
+    diff.method = v
+      ? `rows written since the last sync, by both servers' row versions (${v.written} key${v.written === 1 ? '' : 's'})${v.keyHashes ? ', and range hashes of the key alone for keys only one side has' : ''}, then ${buckets}`
+      : `range hashes on both servers (${c.levels} level${c.levels === 1 ? '' : 's'}), then the rows of the ${c.buckets} key bucket${c.buckets === 1 ? '' : 's'} that differ${byVersions && 'reason' in byVersions ? ` (row versions not used: ${byVersions.reason})` : ''}`;
   } else diff.method = `every row compared (${'reason' in eligible ? eligible.reason : ''})`;
   for (const range of ranges) await diffRange(plan, source, target, kinds, range, diff, opts.signal);
   if (plan.mode === 'upsert') {

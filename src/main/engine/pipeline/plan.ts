@@ -22,6 +22,7 @@ import { keyFold, mergeWarning } from './validate/collation.js';
 import { cursorTypeProblem, decodeWatermark, encodeWatermark, flowId, readWatermark } from './watermark.js';
 import { describePath, planSwap, type SwapPlan } from './swap.js';
 import { compareEligibility, diffTable, rulesCheckEveryRow } from './compare.js';
+import { compareByVersions, readSyncStates, specFingerprint, syncFlow, trustedSince, versionsApply, type Since } from './syncState.js';
 
 export interface TablePlan {
   index: number;
@@ -97,6 +98,27 @@ export interface PlanReport {
 }
 
 /**
+ * `plan --diff` between PostgreSQL servers: for each table a run would compare,
+ * where the last run's record of both tables' row versions still holds
+ * (syncState.ts), where to look for rows written since; else why not. Read
+ * only: a plan records nothing.
+ */
+async function versionsSince(spec: JobSpec, tables: TablePlan[], source: Session, target: Session): Promise<Map<TablePlan, Since | { reason: string }>> {
+  const out = new Map<TablePlan, Since | { reason: string }>();
+  if (!source.rowVersions || !target.rowVersions || process.env.DBFERRY_ROW_VERSIONS === '0') return out;
+  const eligible = tables.filter((t) => !t.createTarget && versionsApply(t, source, target) && 'kinds' in compareEligibility(t, source, target));
+  if (!eligible.length) return out;
+  const [sMarks, tMarks] = await Promise.all([source.rowVersions.marks(eligible.map((t) => t.sourceName)), target.rowVersions.marks(eligible.map((t) => t.targetName))]);
+  const flows = eligible.map((t) => syncFlow(spec.source.url, t));
+  const states = await readSyncStates(target, tables[0]?.targetName.schema, flows);
+  eligible.forEach((t, i) => {
+    const state = states.get(flows[i]);
+    if (state) out.set(t, trustedSince(state, specFingerprint(t), { source: sMarks[i], target: tMarks[i] }));
+  });
+  return out;
+}
+
+/**
  * Open both sides, plan, close. Connection failures come back as problems.
  * `diff`: also compare every table's rows (compare.ts), writing nothing.
  */
@@ -109,9 +131,12 @@ export async function planJob(spec: JobSpec, opts: { baseDir: string; diff?: boo
     sessions.push(target);
     const plan = await buildPlan(spec, source, target);
     if (opts.diff && plan.problems.length === 0) {
+      const since = await versionsSince(spec, plan.tables, source, target).catch(() => new Map<TablePlan, Since | { reason: string }>());
       for (const t of plan.tables) {
+        const s = since.get(t);
+        const byVersions = s ? () => ('reason' in s ? Promise.resolve(s) : compareByVersions(t, source, target, s)) : undefined;
         try {
-          t.planned.diff = await diffTable(t, source, target);
+          t.planned.diff = await diffTable(t, source, target, { byVersions });
         } catch (err) {
           t.planned.diff = { inserted: 0, updated: 0, deleted: 0, unchanged: 0, examples: { inserted: [], updated: [], deleted: [] }, method: '', error: errorMessage(err) };
         }
