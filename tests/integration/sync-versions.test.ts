@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { dbferry, tempDir, writeJob } from '../helpers/cli.js';
+import { dbferry, dbferryUntil, tempDir, writeJob } from '../helpers/cli.js';
 import { privatePgMissing, startPrivatePg, type PrivatePg } from '../helpers/privatePg.js';
 import pg from 'pg';
 
@@ -167,6 +167,28 @@ describe.skipIf(missing)(`re-sync by row versions (PostgreSQL → PostgreSQL)${m
     // Recorded again: the next run trusts it.
     const next = await run(dir, { mode: 'mirror' });
     expect(next.table.path).toContain('are 0 keys');
+  });
+
+  it('resumes a run killed at any point to the exact target, and the next run still finds every change', async () => {
+    const dir = tempDir();
+    await run(dir, { mode: 'mirror' });
+    const job = writeJob(dir, { name: 'versions', source: { url: src.url }, target: { url: tgt.url }, tables: [{ source: 'items', mode: 'mirror' }], options: { verify: 'checksum' } }, 'kill.json');
+    for (const [i, at] of ['compared', 'table-staged', 'apply-started', 'apply-committed'].entries()) {
+      await pgExec(src.url, `UPDATE items SET name = 'kill ${i}' WHERE id = ${1000 + i}; DELETE FROM items WHERE id = ${2000 + i}`);
+      await pgExec(tgt.url, `UPDATE items SET n = -1 WHERE id = ${3000 + i}`);
+      const killed = await dbferryUntil(['run', job, '--state', join(dir, 'state')], (e) => e.type === at, (c) => void c.kill('SIGKILL'));
+      expect(killed.triggered, `${at}: ${killed.stderr}`).toBe(true);
+      if (killed.signal === 'SIGKILL') {
+        const resumed = await dbferry(['resume', killed.events[0].runId as string, '--json', '--state', join(dir, 'state')]);
+        if (!(resumed.code === 2 && /nothing to resume/.test(resumed.stderr))) expect(resumed.code, `${at}: ${resumed.stderr}`).toBe(0);
+      }
+      await expectEqual();
+      // A change after the interrupted run: found, whichever record the interruption left.
+      await pgExec(src.url, `UPDATE items SET name = 'after ${i}' WHERE id = ${4000 + i}`);
+      const next = await run(dir, { mode: 'mirror' });
+      expect(next.table.applied.updated, `${at}: ${next.table.path}`).toBe(1);
+      await expectEqual();
+    }
   });
 
   it('records nothing for a run that refused rows: the next run tries them again', async () => {
