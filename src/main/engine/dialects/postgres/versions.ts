@@ -8,7 +8,9 @@
  * orders ids correctly within 2^31 of now; ../../pipeline/syncState.ts only
  * trusts a mark less than 2^30 transactions old. A tuple frozen long ago keeps
  * its old xmin, whose age may wrap: it is then taken for a changed row, which
- * costs a row staged and compared, never a change missed.
+ * costs a row staged and compared, never a change missed. A table with
+ * inheritance children gets no mark: a child attached with old rows would
+ * bring rows into its scans that no new version announces.
  */
 import pg from 'pg';
 import type { TableName } from '../../types.js';
@@ -39,7 +41,7 @@ export class PgRowVersions implements RowVersions {
       "d.oid::text || '/' || c.oid::text || '/' || pg_relation_filenode(c.oid)::text AS tbl, " +
       'pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, pg_snapshot_xmax(pg_current_snapshot())::text AS next, ' +
       "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::text AS lsn " +
-      `FROM unnest(ARRAY[${names}]::text[]) WITH ORDINALITY AS n(name, ord) JOIN pg_class c ON c.oid = to_regclass(n.name) AND c.relkind = 'r' ` +
+      `FROM unnest(ARRAY[${names}]::text[]) WITH ORDINALITY AS n(name, ord) JOIN pg_class c ON c.oid = to_regclass(n.name) AND c.relkind = 'r' AND NOT c.relhassubclass ` +
       'JOIN pg_database d ON d.datname = current_database()';
     // In the run's snapshot (the source), a failure (a server that refuses pg_control_system to the user) must not end it.
     const inTx = this.ctx.inTransaction();
