@@ -199,6 +199,8 @@ export interface Since {
 
 /** Rows written since the marks, at most this share of the table: beyond, range hashes cost less than staging them all. */
 const MAX_CHANGED_SHARE = 0.1;
+/** And at most this many keys, read into memory (each a bigint and a bucket: tens of bytes) whatever the table's size. */
+const MAX_CHANGED_KEYS = 250_000;
 
 const xorOut = (all: KeySet, part: KeySet): KeySet => ({ rows: all.rows - part.rows, hash: all.hash ^ part.hash });
 
@@ -213,7 +215,7 @@ const xorOut = (all: KeySet, part: KeySet): KeySet => ({ rows: all.rows - part.r
  */
 export async function compareByVersions(plan: TablePlan, source: Session, target: Session, since: Since, opts: CompareOptions = {}): Promise<CompareResult | { reason: string }> {
   const estimate = Math.max(plan.estimate ?? 0, plan.targetInfo?.rowEstimate ?? 0, 1);
-  const max = Math.max(1_000, Math.floor(estimate * MAX_CHANGED_SHARE));
+  const max = Math.min(MAX_CHANGED_KEYS, Math.max(1_000, Math.floor(estimate * MAX_CHANGED_SHARE)));
   const sKey = plan.orderBy[0];
   const tKey = plan.key[0];
   const where = plan.spec.where;
