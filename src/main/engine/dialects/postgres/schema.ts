@@ -126,7 +126,9 @@ export function parsePostgresDefault(expression: string): DefaultValue | undefin
 async function readColumns(session: Session, found: string[][]): Promise<{ defaults: ColumnDefault[]; generatedKey?: GeneratedKey }> {
   const defaults: ColumnDefault[] = [];
   let generatedKey: GeneratedKey | undefined;
-  for (const [column, expression, identity, sequence] of found) {
+  for (const [column, expression, identity, owned] of found) {
+    // A sequence the column's default draws from, owned by the column (serial) or not (Sakila: CREATE SEQUENCE, then DEFAULT nextval(…)).
+    const sequence = owned ?? unownedSequence(expression);
     const serial = sequence !== null && expression !== null && /^nextval\(/i.test(expression);
     if ((identity === 'a' || identity === 'd' || serial) && !generatedKey) {
       generatedKey = { column, kind: serial ? 'serial' : 'identity', next: await nextValue(session, sequence) };
@@ -135,6 +137,12 @@ async function readColumns(session: Session, found: string[][]): Promise<{ defau
     if (expression !== null) defaults.push({ column, expression, value: parsePostgresDefault(expression) });
   }
   return { defaults, generatedKey };
+}
+
+/** The sequence of a `nextval('name'::regclass)` default, as the regclass text names it; null for any other default. */
+export function unownedSequence(expression: string | null): string | null {
+  const m = expression === null ? null : /^nextval\('((?:[^']|'')+)'::regclass\)$/i.exec(expression.trim());
+  return m ? m[1].replaceAll("''", "'") : null;
 }
 
 /**
