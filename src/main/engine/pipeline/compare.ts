@@ -273,7 +273,7 @@ const CHUNK_BUCKETS = 4_096;
  * up to CHUNK_ROWS rows or CHUNK_BUCKETS buckets; the first and last chunk
  * open at their outer end.
  */
-export function toChunks(leaves: Leaf[], lo: bigint, hi: bigint, narrow: boolean, maxChunks: number): KeyRange[] {
+export function toChunks(leaves: Leaf[], lo: bigint, hi: bigint, narrow: boolean, maxChunks: number, maxBuckets = CHUNK_BUCKETS): KeyRange[] {
   const sorted = [...leaves].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
   const total = sorted.reduce((n, l) => n + l.rows, 0);
   const rowsPer = Math.max(CHUNK_ROWS, Math.ceil(total / Math.max(1, maxChunks)));
@@ -281,7 +281,7 @@ export function toChunks(leaves: Leaf[], lo: bigint, hi: bigint, narrow: boolean
   let rows = 0;
   for (const l of sorted) {
     const g = groups[groups.length - 1];
-    if (g && g.length < CHUNK_BUCKETS && rows + l.rows <= rowsPer) {
+    if (g && g.length < maxBuckets && rows + l.rows <= rowsPer) {
       g.push(l);
       rows += l.rows;
     } else {
