@@ -108,6 +108,8 @@ describe.skipIf(missing)(`re-sync by row versions (PostgreSQL → PostgreSQL)${m
     expect(planned.code, planned.stderr).toBe(0);
     const diff = (planned.events[0] as unknown as { tables: Array<{ diff: { inserted: number; updated: number; deleted: number; unchanged: number; method: string } }> }).tables[0].diff;
     expect(diff.method).toContain(`${BY_VERSIONS} (8 keys)`);
+    // The plan says which way the table is compared.
+    expect((planned.events[0] as unknown as { tables: Array<{ path: string }> }).tables[0].path).toMatch(/^delta: where the last run's record of both tables' row versions still holds, only the rows written since are staged/);
     const second = await run(dir, { mode: 'mirror' });
     expect(second.table.applied).toEqual({ inserted: diff.inserted, updated: diff.updated, deleted: diff.deleted, unchanged: diff.unchanged });
     expect(second.table.path).toContain(BY_VERSIONS);

@@ -437,8 +437,13 @@ async function planTable(
     mode,
     key,
     createTarget,
-    path: comparePath(spec, t, { createTarget, mode, swap: route.swap }, route.reasons, () =>
-      compareEligibility({ createTarget, key, orderBy, columns, targetColumns, incremental } as TablePlan, source, target),
+    path: comparePath(
+      spec,
+      t,
+      { createTarget, mode, swap: route.swap },
+      route.reasons,
+      () => compareEligibility({ createTarget, key, orderBy, columns, targetColumns, incremental } as TablePlan, source, target),
+      () => process.env.DBFERRY_ROW_VERSIONS !== '0' && versionsApply({ mode, key, orderBy, columns, targetColumns, incremental } as TablePlan, source, target),
     ),
     estimate,
     ...(incremental ? { incremental: { cursor: incremental.cursor, since: incremental.since === undefined ? undefined : encodeWatermark(incremental.since) } } : {}),
@@ -477,7 +482,14 @@ async function planTable(
 }
 
 /** The path, and for upsert and mirror into a table that exists whether it is compared before copying (compare.ts), or why not. */
-function comparePath(spec: JobSpec, t: TableSpec, plan: Pick<TablePlan, 'createTarget' | 'mode' | 'swap'>, reasons: string[], eligibility: () => { reason: string } | object): string {
+function comparePath(
+  spec: JobSpec,
+  t: TableSpec,
+  plan: Pick<TablePlan, 'createTarget' | 'mode' | 'swap'>,
+  reasons: string[],
+  eligibility: () => { reason: string } | object,
+  versions: () => boolean,
+): string {
   const path = describePath(plan, reasons);
   if (plan.createTarget || (plan.mode !== 'upsert' && plan.mode !== 'mirror')) return path;
   if (spec.options.compare === 'never') return `${path} (options.compare "never": every row is staged)`;
@@ -485,8 +497,10 @@ function comparePath(spec: JobSpec, t: TableSpec, plan: Pick<TablePlan, 'createT
   if (rules) return `${path}; every row is staged, not compared first: ${rules}`;
   const e = eligibility();
   if ('reason' in e) return `${path}; every row is staged, not compared first: ${e.reason}`;
+  // Between PostgreSQL servers, where the last run recorded where both tables' row versions stood (syncState.ts).
+  const written = versions() ? "where the last run's record of both tables' row versions still holds, only the rows written since are staged; else " : '';
   return (
-    'delta: both servers hash key ranges first, and only the ranges that differ are staged; ' +
+    `delta: ${written}both servers hash key ranges first, and only the ranges that differ are staged; ` +
     `${plan.mode === 'mirror' ? 'keys the source lacks are deleted within them; ' : ''}only rows that differ are written` +
     (spec.options.compare === 'auto' ? ' (the full copy when more than half of the rows differ)' : '')
   );
